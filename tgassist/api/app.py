@@ -1,0 +1,22 @@
+"""The FastAPI app: health, metrics, admin routes of the core and every product."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from tgassist.api.routes import admin, campaigns, channels, events, health
+
+if TYPE_CHECKING:
+    from tgassist.app import App
+
+ROUTERS = (health.router, admin.router, channels.router, events.router, campaigns.router)
+
+
+def create_api(app: App) -> FastAPI:
+    api = FastAPI(title="tgassist", version="0.1.0")
+    api.state.tgassist = app
+    for router in ROUTERS:
+        api.include_router(router)
+    return api

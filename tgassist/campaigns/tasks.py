@@ -1,0 +1,7 @@
+"""Stages, scheduled jobs, health blocks and start-up hooks of the campaigns product."""
+
+from __future__ import annotations
+
+from tgassist.core.product import Product
+
+PRODUCT = Product(name="campaigns")

@@ -1,0 +1,29 @@
+"""The `tgassist` command line (Typer + Rich). Commands call service layers; no logic here."""
+
+from __future__ import annotations
+
+import typer
+
+from tgassist.cli import core
+
+app = typer.Typer(help="tgassist: channels, events and Yandex Direct campaigns in one Telegram assistant.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+core.register(app)
+
+
+def _register_products() -> None:
+    # Product command groups register themselves; each lives in its own module.
+    from tgassist.cli import campaigns, channels, events
+
+    for module in (channels, events, campaigns):
+        module.register(app)
+
+
+_register_products()
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

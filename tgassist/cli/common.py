@@ -1,0 +1,60 @@
+"""Shared CLI plumbing: settings, the App, one-line errors instead of tracebacks."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from tgassist.core.errors import TgassistError
+from tgassist.core.logging import configure_logging
+from tgassist.settings import Settings
+
+T = TypeVar("T")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def load_settings() -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as err:
+        first = err.errors()[0]
+        name = "TGASSIST_" + str(first["loc"][0]).upper() if first.get("loc") else "settings"
+        fail(f"{name}: {first['msg']}")
+    configure_logging(settings.log_level, settings.log_json, settings.env == "production")
+    return settings
+
+
+def fail(message: str, code: int = 1) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
+    """Run an async command; project errors become one red line and exit code 1."""
+    try:
+        return asyncio.run(coro_fn())  # type: ignore[arg-type]
+    except TgassistError as err:
+        fail(str(err))
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    raise AssertionError("unreachable")
+
+
+async def with_app(fn: Callable[..., Awaitable[T]], settings: Settings, migrate: bool = True) -> T:
+    """Start the App (migrating the DB), run `fn(app)`, close."""
+    from tgassist.app import App
+
+    app = await App.start(settings, migrate=migrate)
+    try:
+        return await fn(app)
+    finally:
+        await app.close()

@@ -1,0 +1,164 @@
+"""Core commands: run, worker, scheduler, api, db, status, dlq, secret-key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from tgassist.cli.common import console, fail, load_settings, run, with_app
+
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+dlq_app = typer.Typer(help="Dead-letter streams.", no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.command("run")(run_all)
+    root.command("worker")(worker)
+    root.command("scheduler")(scheduler)
+    root.command("api")(api)
+    root.command("status")(status)
+    root.command("secret-key")(secret_key)
+    root.add_typer(db_app, name="db")
+    root.add_typer(dlq_app, name="dlq")
+
+
+def _serve(**roles: Any) -> None:
+    from tgassist.runtime import Roles, serve
+
+    settings = load_settings()
+    run(lambda: serve(settings, Roles(**roles)))
+
+
+def run_all() -> None:
+    """Everything in one process: API + dashboard, workers, scheduler, and the bot if a token is set."""
+    _serve(api=True, worker=True, scheduler=True, bot=True)
+
+
+def worker(stages: str = typer.Option(None, help="Comma list of stage names (default: all)")) -> None:
+    """Run stage workers (start many, on many hosts: they share the load via consumer groups)."""
+    from tgassist.products import select_stages
+
+    try:
+        select_stages(stages)
+    except ValueError as err:
+        fail(str(err))
+    _serve(worker=True, stages=stages)
+
+
+def scheduler() -> None:
+    """Run scheduled jobs (several copies are safe: each firing runs once)."""
+    _serve(scheduler=True)
+
+
+def api() -> None:
+    """Run the admin HTTP API and dashboard."""
+    _serve(api=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("heads")) -> None:
+    """Apply Alembic migrations."""
+    from tgassist.core.db import upgrade
+
+    settings = load_settings()
+
+    async def go() -> None:
+        from tgassist.app import App
+
+        app = await App.start(settings, migrate=False)  # proves the URLs answer first
+        try:
+            await upgrade(settings.db_url, revision)
+        finally:
+            await app.close()
+
+    run(go)
+    console.print(f"database upgraded to {revision}")
+
+
+def status() -> None:
+    """Tables of DB, Redis, streams (length/pending/lag/DLQ), workers and scheduled jobs."""
+    from tgassist.core import health
+
+    settings = load_settings()
+    report: dict[str, Any] = run(lambda: with_app(health.details, settings))
+    t = Table(title="backends")
+    t.add_column("backend")
+    t.add_column("status")
+    t.add_column("details")
+    for name in ("db", "redis"):
+        block = report[name]
+        t.add_row(name, _colour(block["status"]), ", ".join(f"{k}={v}" for k, v in block.items() if k != "status"))
+    console.print(t)
+    streams = Table(title="streams")
+    for col in ("stream", "group", "length", "pending", "lag", "dlq", "consumers"):
+        streams.add_column(col, justify="right" if col not in ("stream", "group") else "left")
+    for r in report.get("streams", {}).get("items", []):
+        streams.add_row(r["stream"], r["group"], str(r["length"]), str(r["pending"]), str(r["lag"]),
+                        f"[red]{r['dlq']}[/]" if r["dlq"] else "0", str(r["consumers"]))
+    console.print(streams)
+    workers = Table(title="workers")
+    for col in ("worker", "stages", "last heartbeat", "processed", "failed", "dead-lettered"):
+        workers.add_column(col)
+    for w in report.get("workers", {}).get("items", []):
+        workers.add_row(w["name"], ", ".join(w.get("stages", [])), w.get("at", ""), str(w.get("processed", 0)),
+                        str(w.get("failed", 0)), str(w.get("dead_lettered", 0)))
+    console.print(workers if report.get("workers", {}).get("items") else "[dim]no worker is running[/]")
+    jobs = Table(title=f"scheduler ({report.get('scheduler', {}).get('status', 'unknown')})")
+    jobs.add_column("job")
+    jobs.add_column("next run (UTC)")
+    for name, nxt in report.get("scheduler", {}).get("jobs", {}).items():
+        jobs.add_row(name, nxt or "-")
+    console.print(jobs)
+    for name, block in report.items():
+        if isinstance(block, dict) and name not in ("db", "redis", "streams", "workers", "scheduler"):
+            console.print(f"[bold]{name}[/]: {_colour(block.get('status', '?'))} "
+                          + ", ".join(f"{k}={v}" for k, v in block.items() if k != "status"))
+
+
+def _colour(status: str) -> str:
+    return {"ok": "[green]ok[/]", "down": "[red]down[/]"}.get(status, f"[yellow]{status}[/]")
+
+
+@dlq_app.command("list")
+def dlq_list(stream: str = typer.Argument(None, help="Stream name (default: every stage's stream)"),
+             limit: int = 20) -> None:
+    """Show dead letters with their errors."""
+    from tgassist.products import all_stages
+
+    settings = load_settings()
+    streams = [stream] if stream else sorted({s.stream for s in all_stages()})
+
+    async def go(app: Any) -> list[Any]:
+        return [(s, await app.bus.dlq_list(s, count=limit)) for s in streams]
+
+    result = run(lambda: with_app(go, settings))
+    t = Table(title="dead letters")
+    for col in ("stream", "dlq id", "original id", "group", "deliveries", "failed at", "error"):
+        t.add_column(col, overflow="fold")
+    total = 0
+    for s, letters in result:
+        for d in letters:
+            total += 1
+            t.add_row(s, d.id, d.original_id, d.group, str(d.deliveries), d.failed_at, d.error[:200])
+    console.print(t if total else "no dead letters")
+
+
+@dlq_app.command("replay")
+def dlq_replay(stream: str, group: str = typer.Option(None, help="Only letters of this group")) -> None:
+    """Publish dead letters back to their stream (event ids kept; processed groups skip them)."""
+    settings = load_settings()
+
+    async def go(app: Any) -> int:
+        return int(await app.bus.dlq_replay(stream, group=group))
+
+    n = run(lambda: with_app(go, settings))
+    console.print(f"replayed {n} entr{'y' if n == 1 else 'ies'} to {stream}")
+
+
+def secret_key() -> None:
+    """Print a new Fernet key for TGASSIST_SECRET_KEYS."""
+    from tgassist.core.crypto import SecretBox
+
+    console.print(SecretBox.generate_key())

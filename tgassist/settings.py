@@ -1,0 +1,50 @@
+"""The one settings object, built once at the entry point and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tgassist.ai.settings import AISettings
+from tgassist.campaigns.settings import CampaignsSettings
+from tgassist.channels.settings import ChannelsSettings
+from tgassist.core.settings import CoreSettings
+from tgassist.events.settings import EventsSettings
+
+__all__ = ["Settings", "settings_table"]
+
+
+class Settings(
+    CampaignsSettings, EventsSettings, ChannelsSettings, AISettings, CoreSettings, BaseSettings
+):
+    """All settings; environment variables carry the `TGASSIST_` prefix; `.env` is read."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TGASSIST_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "tgassist.sqlite3"
+
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy async URL (driver filled in)."""
+        from tgassist.core.db import async_url
+
+        return async_url(self.database_url or f"sqlite:///{self.sqlite_path}")
+
+
+def settings_table() -> str:
+    """The README configuration table, generated from the fields (kept true by a test)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "" if default is None else str(default)
+        rows.append(f"| `TGASSIST_{name.upper()}` | `{shown}` | {field.description or ''} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())
