@@ -6,7 +6,12 @@ import importlib
 
 from tgassist.core import models as core_models
 
-PRODUCT_MODEL_MODULES = ("tgassist.channels.models", "tgassist.events.models", "tgassist.campaigns.models")
+PRODUCT_MODEL_MODULES = (
+    "tgassist.channels.models",
+    "tgassist.channels.enrichment_models",
+    "tgassist.events.models",
+    "tgassist.campaigns.models",
+)
 
 for _name in PRODUCT_MODEL_MODULES:
     try:

@@ -1,7 +1,13 @@
-"""Stages, scheduled jobs, health blocks and start-up hooks of the channels product."""
+"""The channels product: the parser's jobs (parser.py) and the enrichment stages (stages.py)."""
 
 from __future__ import annotations
 
+from tgassist.channels import parser, stages
 from tgassist.core.product import Product
 
-PRODUCT = Product(name="channels")
+PRODUCT = Product(
+    name="channels",
+    stages=stages.STAGES,
+    jobs=parser.JOBS + stages.JOBS,
+    health=parser.HEALTH + stages.HEALTH,
+)

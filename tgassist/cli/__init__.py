@@ -13,9 +13,9 @@ core.register(app)
 
 def _register_products() -> None:
     # Product command groups register themselves; each lives in its own module.
-    from tgassist.cli import campaigns, channels, events
+    from tgassist.cli import campaigns, channels, events, pipeline
 
-    for module in (channels, events, campaigns):
+    for module in (channels, pipeline, events, campaigns):
         module.register(app)
 
 
