@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 import tgassist.models  # noqa: F401
@@ -83,14 +83,17 @@ def postgres_url() -> Iterator[str]:
 
 
 def _truncate(url: str) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    if url.startswith("postgresql"):
-        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg2://", 1))
-        with engine.begin() as conn:
+    """Empty every table the migrations created (children first)."""
+    is_pg = url.startswith("postgresql")
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg2://", 1) if is_pg else url)
+    with engine.begin() as conn:
+        existing = set(inspect(conn).get_table_names()) - {"alembic_version"}
+        tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in existing]
+        tables += sorted(existing - set(tables))
+        if is_pg and tables:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    else:
-        engine = create_engine(url)
-        with engine.begin() as conn:
+        elif tables:
+            conn.execute(text("PRAGMA foreign_keys=OFF"))
             for t in tables:
                 conn.execute(text(f"DELETE FROM {t}"))
     engine.dispose()

@@ -8,6 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tgassist.ai.settings import AISettings
 from tgassist.campaigns.settings import CampaignsSettings
+from tgassist.channels.enrichment_settings import EnrichmentSettings
 from tgassist.channels.settings import ChannelsSettings
 from tgassist.core.settings import CoreSettings
 from tgassist.events.settings import EventsSettings
@@ -16,7 +17,7 @@ __all__ = ["Settings", "settings_table"]
 
 
 class Settings(
-    CampaignsSettings, EventsSettings, ChannelsSettings, AISettings, CoreSettings, BaseSettings
+    CampaignsSettings, EventsSettings, EnrichmentSettings, ChannelsSettings, AISettings, CoreSettings, BaseSettings
 ):
     """All settings; environment variables carry the `TGASSIST_` prefix; `.env` is read."""
 
@@ -46,5 +47,19 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
+def write_readme_table(readme: Path = Path("README.md")) -> None:
+    """Replace the table between the README's settings markers with a fresh one."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = "<!-- settings:start -->", "<!-- settings:end -->"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{start}\n{settings_table()}\n{end}{tail}", encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(settings_table())
+    import sys
+
+    if "--readme" in sys.argv:
+        write_readme_table()
+    else:
+        print(settings_table())

@@ -8,7 +8,7 @@ from collections import Counter
 from tgassist.app import App
 from tgassist.core.events import Event
 from tgassist.core.product import Stage
-from tgassist.core.worker import StageContext, Worker, done_key
+from tgassist.core.worker import StageContext, Worker, is_done
 
 
 class Ping(Event):
@@ -95,7 +95,7 @@ async def test_duplicate_event_ids_are_skipped(app: App) -> None:
     await worker.run_until_idle()
     assert seen == [1]
     assert worker.stats.skipped == 1
-    assert await app.redis.exists(done_key("pinger", ev.event_id))
+    assert await is_done(app.redis, "pinger", ev.event_id, app.settings.idempotency_ttl_sec)
 
 
 async def test_dlq_replay_reprocesses_after_fix(app: App) -> None:

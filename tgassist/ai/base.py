@@ -68,5 +68,11 @@ class LLM(Protocol):
     ) -> LLMResult: ...
 
     async def complete_json(
-        self, messages: list[ChatMessage], schema: type[T], *, temperature: float = 0.0, retries: int = 2
+        self,
+        messages: list[ChatMessage],
+        schema: type[T],
+        *,
+        temperature: float = 0.0,
+        retries: int = 2,
+        images: list[bytes] | None = None,
     ) -> T: ...

@@ -1,9 +1,143 @@
-"""`tgassist` commands of the channels product."""
+"""`tgassist channels …`: add, list, import, parse, remove, login."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from tgassist.cli.common import console, fail, load_settings, run, with_app
+
+channels_app = typer.Typer(help="Telegram channels: add, import exports, parse live, list, remove.",
+                           no_args_is_help=True)
 
 
 def register(root: typer.Typer) -> None:
     """Add this product's command group to the root app."""
+    root.add_typer(channels_app, name="channels")
+
+
+def _import_with_progress(app: Any, path: Path) -> Any:
+    from tgassist.channels.ingest import import_export
+
+    async def go() -> Any:
+        with Progress(TextColumn("[bold]importing[/]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=console, transient=True) as bar:
+            task = bar.add_task("import", total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = await import_export(app, path, progress=advance)
+        result.events = await app.outbox.drain()  # publish now; workers pick the events up
+        return result
+
+    return go()
+
+
+def _print_import(result: Any) -> None:
+    console.print(f"[bold]{result.title or result.channel_id}[/] (channel id {result.channel_id})")
+    posts = result.posts_new + result.posts_edited + result.posts_unchanged
+    console.print(f"  posts:         {posts} (new {result.posts_new}, edited {result.posts_edited}, "
+                  f"unchanged {result.posts_unchanged})")
+    console.print(f"  albums:        {result.albums_in_export} in the export ({result.albums} new or updated)")
+    console.print(f"  media:         {result.media} new file(s) stored")
+    console.print(f"  skipped:       {result.skipped} (service {result.skipped_service}, "
+                  f"unknown type {result.skipped_unknown}, invalid {result.skipped_invalid})")
+    missing = f"[yellow]{result.missing_media}[/]" if result.missing_media else "0"
+    console.print(f"  missing media: {missing} (not in the export; their posts are imported)")
+    console.print(f"  events:        {result.events} published")
+
+
+@channels_app.command("import")
+def import_cmd(path: Path = typer.Argument(..., help="Telegram Desktop export folder (or its result.json)")) -> None:
+    """Import a Telegram Desktop channel export (JSON); safe to repeat: nothing is duplicated."""
+    settings = load_settings()
+    result = run(lambda: with_app(lambda app: _import_with_progress(app, path), settings))
+    _print_import(result)
+
+
+@channels_app.command("add")
+def add(ref: str = typer.Argument(..., help="@username, t.me link, or a Telegram Desktop export folder")) -> None:
+    """Follow a channel: @name is parsed live (Telethon); an export folder is imported."""
+    settings = load_settings()
+    if Path(ref).expanduser().exists():
+        result = run(lambda: with_app(lambda app: _import_with_progress(app, Path(ref)), settings))
+        _print_import(result)
+        return
+    from tgassist.channels.service import ensure_channel, normalise_username
+    from tgassist.channels.sources.base import ChannelInfo
+
+    name = normalise_username(ref)
+    if not name or not name.replace("_", "").isalnum():
+        fail(f"{ref!r} is neither an existing export folder nor a channel @username")
+
+    async def go(app: Any) -> Any:
+        return await ensure_channel(app, ChannelInfo(telegram_id=None, username=name, title=None), source="telegram")
+
+    channel = run(lambda: with_app(go, settings))
+    console.print(f"added @{name} (channel id {channel.id}); it is parsed on the next tick, "
+                  f"or now with `tgassist channels parse @{name}`")
+
+
+@channels_app.command("list")
+def list_cmd() -> None:
+    """Channels with their status, high-water mark and counts."""
+    from tgassist.channels.service import list_channels
+
+    settings = load_settings()
+    rows = run(lambda: with_app(list_channels, settings))
+    if not rows:
+        console.print("no channels yet: `tgassist channels add @name` or `tgassist channels import EXPORT_DIR`")
+        return
+    t = Table(title="channels")
+    for col in ("id", "channel", "title", "source", "status", "active", "hwm", "posts", "albums", "last parsed"):
+        t.add_column(col)
+    for c in rows:
+        t.add_row(str(c.id), f"@{c.username}" if c.username else str(c.telegram_id or "-"), c.title or "",
+                  c.source, c.status, "yes" if c.is_active else "no", str(c.hwm), str(c.posts), str(c.albums),
+                  c.last_parsed_at or "-")
+    console.print(t)
+
+
+@channels_app.command("remove")
+def remove(ref: str = typer.Argument(..., help="@username, Telegram id or our channel id")) -> None:
+    """Stop following a channel and delete its posts and albums."""
+    from tgassist.channels.service import remove_channel
+
+    settings = load_settings()
+    channel = run(lambda: with_app(lambda app: remove_channel(app, ref), settings))
+    console.print(f"removed channel {channel.id} ({channel.title or channel.username or channel.telegram_id})")
+
+
+@channels_app.command("parse")
+def parse(
+    ref: str = typer.Argument(None, help="@username or channel id (default: every active channel)"),
+    mode: str = typer.Option("auto", "--mode", help="auto | historical | incremental"),
+) -> None:
+    """Parse channels live with Telethon now (the scheduler does this every PARSER_SCHEDULER_INTERVAL_SEC)."""
+    if mode not in ("auto", "historical", "incremental"):
+        fail(f"--mode must be auto, historical or incremental, not {mode!r}")
+    from tgassist.channels.parser import parse_now
+
+    settings = load_settings()
+    reports = run(lambda: with_app(lambda app: parse_now(app, ref, mode), settings))
+    t = Table(title="parse")
+    for col in ("channel", "mode", "status", "new", "edited", "albums", "hwm", "error"):
+        t.add_column(col, overflow="fold")
+    for r in reports:
+        t.add_row(r.channel, r.mode, r.status, str(r.new), str(r.edited), str(r.albums), str(r.hwm), r.error or "")
+    console.print(t if reports else "no active channel to parse")
+
+
+@channels_app.command("login")
+def login(phone: str = typer.Option(None, help="Phone number in international format (asked when omitted)")) -> None:
+    """First sign-in to Telegram (phone, code, 2FA password); stores the session encrypted."""
+    from tgassist.channels.login import interactive_login
+
+    settings = load_settings()
+    me = run(lambda: with_app(lambda app: interactive_login(app, phone), settings))
+    console.print(f"signed in as {me}; the session is stored encrypted (TGASSIST_SECRET_KEYS)")

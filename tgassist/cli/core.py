@@ -18,6 +18,7 @@ def register(root: typer.Typer) -> None:
     root.command("worker")(worker)
     root.command("scheduler")(scheduler)
     root.command("api")(api)
+    root.command("bot")(bot)
     root.command("status")(status)
     root.command("secret-key")(secret_key)
     root.add_typer(db_app, name="db")
@@ -75,6 +76,14 @@ def db_upgrade(revision: str = typer.Argument("heads")) -> None:
 
     run(go)
     console.print(f"database upgraded to {revision}")
+
+
+def bot() -> None:
+    """Run the Telegram bot alone (needs TGASSIST_BOT_TOKEN)."""
+    settings = load_settings()
+    if settings.bot_token is None:
+        fail("TGASSIST_BOT_TOKEN is not set: get a token from @BotFather and put it in .env")
+    _serve(bot=True)
 
 
 def status() -> None:

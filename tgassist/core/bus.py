@@ -6,6 +6,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from redis.exceptions import ResponseError
 
@@ -90,9 +91,7 @@ class Bus:
     ) -> list[Delivery]:
         """New entries for this consumer (first delivery)."""
         resp = await self.redis.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
-        if not resp:
-            return []
-        return [Delivery(stream, mid, fields or {}, 1) for _s, entries in resp for mid, fields in entries]
+        return parse_read(stream, resp)
 
     async def claim_stale(
         self, stream: str, group: str, consumer: str, min_idle_ms: int, count: int
@@ -191,6 +190,15 @@ class Bus:
                     glag = len(after)
                 lag += int(glag)
         return StreamStats(stream, group, int(length), pending, lag, int(dlq), consumers)
+
+
+def parse_read(stream: str, resp: Any) -> list[Delivery]:
+    """Deliveries from an XREADGROUP reply (also one sent inside a pipeline)."""
+    if not resp:
+        return []
+    if isinstance(resp, dict):  # RESP3 replies map stream -> entries
+        resp = list(resp.items())
+    return [Delivery(stream, mid, fields or {}, 1) for _s, entries in resp for mid, fields in entries]
 
 
 def _dead_letter(mid: str, f: dict[str, str]) -> DeadLetter:

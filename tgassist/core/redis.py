@@ -90,8 +90,9 @@ class EmbeddedRedis:
         if not self.started_here:
             return
         try:
-            clients = await client.client_list()
-            if len(clients) <= 1:
+            mine = client.connection_pool.connection_kwargs.get("client_name")
+            others = [c for c in await client.client_list() if c.get("name") != mine]
+            if not others:
                 await client.shutdown(nosave=False)
         except (RedisError, OSError):
             pass
@@ -109,13 +110,16 @@ async def connect(url: str | None, data_dir: Path) -> tuple[Redis, EmbeddedRedis
     else:
         embedded = EmbeddedRedis(data_dir / "redis")
         await asyncio.to_thread(embedded.ensure_running)
-        client = aioredis.Redis(unix_socket_path=str(embedded.socket_path), decode_responses=True)
+        # Named connections let the starter tell its own pool from other processes at shutdown.
+        client = aioredis.Redis(
+            unix_socket_path=str(embedded.socket_path), decode_responses=True, client_name=f"tgassist-{process_tag()}"
+        )
         where = f"embedded Redis at {embedded.socket_path}"
     try:
         await client.ping()
     except (RedisError, OSError) as err:
         await client.aclose()
-        raise BackendUnavailable(f"cannot reach Redis ({where}): {err}. Check TGASSIST_REDIS_URL.") from err
+        raise BackendUnavailable(f"cannot reach Redis ({where}): {str(err).rstrip('.')}. Check TGASSIST_REDIS_URL.") from err
     return client, embedded
 
 

@@ -15,12 +15,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from pydantic import ValidationError
 
-from tgassist.core.bus import Bus, Delivery, backoff_delay
+from tgassist.core.bus import Bus, Delivery, backoff_delay, parse_read
 from tgassist.core.events import Event
 from tgassist.core.metrics import BUS_MESSAGES, HANDLER_SECONDS
 from tgassist.core.product import Stage
@@ -34,8 +34,20 @@ log = structlog.get_logger(__name__)
 HEARTBEAT_PREFIX = "worker:"
 
 
-def done_key(group: str, event_id: str) -> str:
-    return f"done:{group}:{event_id}"
+def done_keys(group: str, ttl: int, now: float | None = None) -> tuple[str, str]:
+    """The current and previous sets of event ids `group` processed.
+
+    Ids go into the set of the current half-TTL bucket; each set expires one TTL after its bucket
+    closes, so an id is remembered between TTL/2 and TTL (plain sets: O(1) adds and lookups).
+    """
+    width = max(1, ttl // 2)
+    bucket = int((time.time() if now is None else now) // width)
+    return f"done:{group}:{bucket}", f"done:{group}:{bucket - 1}"
+
+
+async def is_done(redis: Any, group: str, event_id: str, ttl: int) -> bool:
+    current, previous = done_keys(group, ttl)
+    return bool(await redis.sismember(current, event_id) or await redis.sismember(previous, event_id))
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,7 @@ class Worker:
         self.stats = WorkerStats()
         self._stopping = asyncio.Event()
         self._retry_tasks: set[asyncio.Task[None]] = set()
+        self._metric_children: dict[tuple[str, str], Any] = {}
 
     @property
     def bus(self) -> Bus:
@@ -129,8 +142,8 @@ class Worker:
                 log.warning("stream read failed; retrying", stream=stage.stream, error=str(err))
                 await _sleep_or_stop(self._stopping, 1.0)
                 continue
-            if batch:
-                await self.process(stage, batch)
+            while batch:  # a full batch likely has a successor: fetch it with the acks
+                batch = await self.process(stage, batch, prefetch=not self._stopping.is_set())
 
     async def _reclaim_loop(self) -> None:
         period = max(0.5, self.visibility_ms / 2000)
@@ -172,8 +185,11 @@ class Worker:
             if await _sleep_or_stop(self._stopping, period):
                 return
 
-    async def process(self, stage: Stage, batch: Sequence[Delivery]) -> None:
-        """Handle one batch of deliveries of `stage` (validation, dedupe, handlers, acks)."""
+    async def process(self, stage: Stage, batch: Sequence[Delivery], prefetch: bool = False) -> list[Delivery]:
+        """Handle one batch of deliveries of `stage` (validation, dedupe, handlers, acks).
+
+        With `prefetch`, the next batch is read in the same round trip as the acks and returned.
+        """
         group = stage.group_name
         max_deliveries = stage.max_deliveries or self.app.settings.bus_max_deliveries
         redis = self.app.redis
@@ -187,67 +203,105 @@ class Worker:
             except (ValidationError, ValueError) as err:
                 await self._dead_letter(stage, d, f"malformed event: {err}")
         if stage.dedupe and valid:
-            pipe = redis.pipeline(transaction=False)
-            for _, ev in valid:
-                pipe.exists(done_key(group, ev.event_id))
-            seen = await pipe.execute()
-            first: set[str] = set()  # the same event twice in one batch counts as seen too
-            for i, (_, ev) in enumerate(valid):
-                if ev.event_id in first:
-                    seen[i] = 1
-                first.add(ev.event_id)
-            dup = [d.id for (d, _), s in zip(valid, seen, strict=True) if s]
-            if dup:
-                await self.bus.ack(stage.stream, group, dup)
-                self.stats.skipped += len(dup)
-                BUS_MESSAGES.labels(stage.stream, group, "duplicate").inc(len(dup))
-                valid = [(d, ev) for (d, ev), s in zip(valid, seen, strict=True) if not s]
+            valid = await self._drop_done(stage, valid)
         if not valid:
-            return
-        sem = asyncio.Semaphore(stage.concurrency)
-        results = await asyncio.gather(*(self._run_one(stage, d, ev, sem) for d, ev in valid))
-        ok = [(d, ev) for (d, ev), err in zip(valid, results, strict=True) if err is None]
+            return []
+        errors = await self._run_handlers(stage, valid)
+        following: list[Delivery] = []
+        ok = [(d, ev) for (d, ev), err in zip(valid, errors, strict=True) if err is None]
         if ok:
             pipe = redis.pipeline(transaction=False)
             pipe.xack(stage.stream, group, *[d.id for d, _ in ok])
             if stage.dedupe:
                 ttl = self.app.settings.idempotency_ttl_sec
-                for _, ev in ok:
-                    pipe.set(done_key(group, ev.event_id), 1, ex=ttl)
-            await pipe.execute()
+                current, _ = done_keys(group, ttl)
+                pipe.sadd(current, *[ev.event_id for _, ev in ok])
+                pipe.expire(current, ttl + ttl // 2 + 1)
+            prefetch = prefetch and len(batch) >= self.batch_size
+            if prefetch:
+                pipe.xreadgroup(group, self.name, {stage.stream: ">"}, count=self.batch_size)
+            replies = await pipe.execute()
+            if prefetch:
+                following = parse_read(stage.stream, replies[-1])
             self.stats.processed += len(ok)
-            BUS_MESSAGES.labels(stage.stream, group, "processed").inc(len(ok))
-        for (d, _ev), err in zip(valid, results, strict=True):
+            self._metric(stage, "processed").inc(len(ok))
+        for (d, _ev), err in zip(valid, errors, strict=True):
             if err is None:
                 continue
             self.stats.failed += 1
-            BUS_MESSAGES.labels(stage.stream, group, "failed").inc()
+            self._metric(stage, "failed").inc()
             if d.deliveries >= max_deliveries:
                 await self._dead_letter(stage, d, err)
             else:
                 self._schedule_retry(stage, d, err)
+        return following
 
-    async def _run_one(self, stage: Stage, d: Delivery, ev: Event, sem: asyncio.Semaphore) -> str | None:
-        async with sem:
-            started = time.perf_counter()
-            try:
-                await stage.handler(ev, StageContext(self.app, stage, d))
-                return None
-            except asyncio.CancelledError:
-                raise
-            except Exception as err:
-                log.warning(
-                    "handler failed", stage=stage.name, entry=d.id, attempt=d.deliveries,
-                    error=f"{type(err).__name__}: {err}", trace_id=ev.trace_id,
-                )
-                return f"{type(err).__name__}: {err}"
-            finally:
-                HANDLER_SECONDS.labels(stage.name).observe(time.perf_counter() - started)
+    async def _drop_done(self, stage: Stage, valid: list[tuple[Delivery, Event]]) -> list[tuple[Delivery, Event]]:
+        """Ack and drop events this group already processed (or that repeat within the batch)."""
+        ids = [ev.event_id for _, ev in valid]
+        pipe = self.app.redis.pipeline(transaction=False)
+        for key in done_keys(stage.group_name, self.app.settings.idempotency_ttl_sec):
+            pipe.smismember(key, ids)
+        current, previous = await pipe.execute()
+        scores = [a or b for a, b in zip(current, previous, strict=True)]
+        keep: list[tuple[Delivery, Event]] = []
+        dup: list[str] = []
+        seen: set[str] = set()
+        for (d, ev), done in zip(valid, scores, strict=True):
+            if done or ev.event_id in seen:
+                dup.append(d.id)
+            else:
+                keep.append((d, ev))
+            seen.add(ev.event_id)
+        if dup:
+            await self.bus.ack(stage.stream, stage.group_name, dup)
+            self.stats.skipped += len(dup)
+            self._metric(stage, "duplicate").inc(len(dup))
+        return keep
+
+    async def _run_handlers(self, stage: Stage, items: list[tuple[Delivery, Event]]) -> list[str | None]:
+        """Run handlers with at most `stage.concurrency` in flight; returns an error text per item."""
+        errors: list[str | None] = [None] * len(items)
+        latency = self._latency(stage)
+        position = iter(range(len(items)))
+
+        async def lane() -> None:
+            for i in position:
+                d, ev = items[i]
+                started = time.perf_counter()
+                try:
+                    await stage.handler(ev, StageContext(self.app, stage, d))
+                except asyncio.CancelledError:
+                    raise
+                except Exception as err:
+                    errors[i] = f"{type(err).__name__}: {err}"
+                    log.warning("handler failed", stage=stage.name, entry=d.id, attempt=d.deliveries,
+                                error=errors[i], trace_id=ev.trace_id)
+                latency.observe(time.perf_counter() - started)
+
+        lanes = min(stage.concurrency, len(items))
+        if lanes == 1:
+            await lane()
+        else:
+            await asyncio.gather(*(lane() for _ in range(lanes)))
+        return errors
+
+    def _metric(self, stage: Stage, outcome: str) -> Any:
+        key = (stage.name, outcome)
+        if key not in self._metric_children:
+            self._metric_children[key] = BUS_MESSAGES.labels(stage.stream, stage.group_name, outcome)
+        return self._metric_children[key]
+
+    def _latency(self, stage: Stage) -> Any:
+        key = (stage.name, "latency")
+        if key not in self._metric_children:
+            self._metric_children[key] = HANDLER_SECONDS.labels(stage.name)
+        return self._metric_children[key]
 
     async def _dead_letter(self, stage: Stage, d: Delivery, error: str) -> None:
         await self.bus.dead_letter(stage.group_name, d, error)
         self.stats.dead_lettered += 1
-        BUS_MESSAGES.labels(stage.stream, stage.group_name, "dead_lettered").inc()
+        self._metric(stage, "dead_lettered").inc()
         log.error("dead-lettered", stage=stage.name, entry=d.id, deliveries=d.deliveries, error=error)
 
     def _schedule_retry(self, stage: Stage, d: Delivery, error: str) -> None:

@@ -1,0 +1,33 @@
+"""Health endpoints and metrics."""
+
+from __future__ import annotations
+
+import httpx
+
+from tgassist.api.app import create_api
+from tgassist.app import App
+from tgassist.core.product import Job
+from tgassist.core.scheduler import Scheduler
+
+
+async def test_health_details_reports_backends_streams_scheduler(app: App) -> None:
+    async def noop(a: App) -> None:
+        return None
+
+    sched = Scheduler(app, [Job("demo", noop, every_sec=60)])
+    await sched.start()
+    try:
+        api = create_api(app)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://t") as client:
+            assert (await client.get("/health")).json() == {"status": "ok"}
+            r = await client.get("/health/details")
+            body = r.json()
+            assert r.status_code == 200 and body["status"] == "ok"
+            assert body["db"]["status"] == "ok" and body["redis"]["status"] == "ok"
+            assert body["scheduler"]["status"] == "ok" and "demo" in body["scheduler"]["jobs"]
+            assert "items" in body["streams"] and "items" in body["workers"]
+            metrics = await client.get("/metrics")
+            assert metrics.status_code == 200
+            assert "tgassist_bus_messages_total" in metrics.text
+    finally:
+        sched.shutdown()

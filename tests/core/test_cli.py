@@ -1,0 +1,114 @@
+"""The CLI as a user meets it: clear one-line errors, status, DLQ, and `tgassist run` end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tgassist.settings import Settings
+
+BIN = [sys.executable, "-m", "tgassist.cli"]
+
+
+def tgassist(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["tgassist", *args] if _has_script() else [*BIN, *args], env=env, text=True,
+                          capture_output=True, timeout=timeout)
+
+
+def _has_script() -> bool:
+    return (Path(sys.executable).parent / "tgassist").exists()
+
+
+def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TGASSIST_")}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    env["TGASSIST_DATA_DIR"] = str(tmp_path / "data")
+    env.update(extra)
+    return env
+
+
+def test_unreachable_redis_is_one_line_naming_the_setting(tmp_path: Path) -> None:
+    r = tgassist("status", env=base_env(tmp_path, TGASSIST_REDIS_URL="redis://127.0.0.1:1/0"))
+    assert r.returncode == 1
+    assert "TGASSIST_REDIS_URL" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) <= 2
+
+
+def test_unreachable_postgres_is_one_line_naming_the_setting(tmp_path: Path) -> None:
+    env = base_env(tmp_path, TGASSIST_DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
+    r = tgassist("db", "upgrade", env=env)
+    assert r.returncode == 1
+    assert "TGASSIST_DATABASE_URL" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bad_setting_value_is_named(tmp_path: Path) -> None:
+    r = tgassist("status", env=base_env(tmp_path, TGASSIST_API_PORT="eighty"))
+    assert r.returncode == 1 and "TGASSIST_API_PORT" in r.stderr
+
+
+def test_status_and_dlq_list_on_embedded_defaults(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    r = tgassist("status", env=env)
+    assert r.returncode == 0, r.stderr
+    for title in ("backends", "streams", "scheduler"):
+        assert title in r.stdout
+    r = tgassist("dlq", "list", env=env)
+    assert r.returncode == 0, r.stderr
+    r = tgassist("dlq", "replay", "posts.parsed", env=env)
+    assert r.returncode == 0 and "replayed 0" in r.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_run_serves_health_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    port = _free_port()
+    env = base_env(tmp_path, TGASSIST_API_PORT=str(port))
+    proc = subprocess.Popen(["tgassist", "run"] if _has_script() else [*BIN, "run"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        body = None
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/details", timeout=5) as resp:
+                    body = json.loads(resp.read())
+                    if body.get("scheduler", {}).get("status") == "ok" and body["workers"]["items"]:
+                        break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        assert body is not None, "API never answered"
+        assert body["status"] == "ok"
+        assert body["db"]["status"] == "ok" and body["redis"]["status"] == "ok"
+        assert body["redis"]["embedded"] is True
+        assert body["scheduler"]["status"] == "ok" and body["scheduler"]["jobs"]
+        assert body["workers"]["items"], "the all-in-one process runs a worker"
+        assert body["streams"]["status"] == "ok"
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, out
+        assert "Traceback" not in out
+        assert not (tmp_path / "data" / "redis" / "redis.sock").exists(), "embedded Redis left running"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_settings_table_in_readme_lists_every_setting() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [f"TGASSIST_{n.upper()}" for n in Settings.model_fields if f"`TGASSIST_{n.upper()}`" not in readme]
+    assert not missing, f"README configuration table lacks: {missing} (regenerate: python -m tgassist.settings)"

@@ -1,0 +1,43 @@
+"""The embedded Redis: started once per data dir, shared by processes, persistent (AOF)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from tgassist.core.errors import BackendUnavailable
+from tgassist.core.redis import connect
+
+
+async def test_embedded_redis_is_shared_and_persists(tmp_path: Path) -> None:
+    client, server = await connect(None, tmp_path)
+    assert server is not None and server.started_here
+    finder, finder_server = await connect(None, tmp_path)  # a later start finds the running server
+    assert finder_server is not None and not finder_server.started_here
+    await finder_server.stop_if_unused(finder)  # not the starter: leaves it running
+    await finder.aclose()
+    assert await client.ping()
+    # another process's connection (named differently) keeps the server alive
+    other = aioredis.Redis(unix_socket_path=str(server.socket_path), decode_responses=True, client_name="other-proc")
+    await client.set("k", "v")
+    assert await other.get("k") == "v"
+    assert (await client.config_get("appendonly"))["appendonly"] == "yes"
+    await server.stop_if_unused(client)
+    assert await client.ping()
+    await other.aclose()
+    await server.stop_if_unused(client)  # last one out shuts it down
+    await client.aclose()
+    assert not server.socket_path.exists()
+
+    again, again_server = await connect(None, tmp_path)
+    assert again_server is not None and again_server.started_here
+    assert await again.get("k") == "v"  # survived the restart through the AOF
+    await again_server.stop_if_unused(again)
+    await again.aclose()
+
+
+async def test_unreachable_redis_url_names_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(BackendUnavailable, match="TGASSIST_REDIS_URL"):
+        await connect("redis://127.0.0.1:1/0", tmp_path)

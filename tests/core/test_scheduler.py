@@ -1,0 +1,79 @@
+"""Scheduled jobs: each firing runs once across scheduler processes; next runs are visible."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from tgassist.app import App
+from tgassist.core.product import Job
+from tgassist.core.scheduler import JOBS_KEY, Scheduler, run_job_once
+
+
+async def test_two_schedulers_firing_the_same_slot_run_it_once(app: App) -> None:
+    runs: list[str] = []
+
+    async def tick(a: App) -> None:
+        runs.append("x")
+
+    job = Job("tick", tick, every_sec=300)
+    now = 1_000_000.0
+    first, second = await asyncio.gather(run_job_once(app, job, now), run_job_once(app, job, now + 10))
+    assert sorted([first, second]) == [False, True]
+    assert runs == ["x"]
+    assert await run_job_once(app, job, now + 300)  # the next slot runs again
+    assert runs == ["x", "x"]
+
+
+async def test_a_long_run_is_not_overlapped_by_another_process(app: App) -> None:
+    started = asyncio.Event()
+    release = asyncio.Event()
+    runs = 0
+
+    async def slow(a: App) -> None:
+        nonlocal runs
+        runs += 1
+        started.set()
+        await release.wait()
+
+    job = Job("slow", slow, every_sec=1)
+    t = asyncio.create_task(run_job_once(app, job, 5000.0))
+    await started.wait()
+    assert await run_job_once(app, job, 5001.0) is False  # next slot, but still running elsewhere
+    release.set()
+    assert await t
+    assert runs == 1
+
+
+async def test_failing_job_is_logged_and_scheduler_keeps_going(app: App) -> None:
+    async def broken(a: App) -> None:
+        raise RuntimeError("job bug")
+
+    assert await run_job_once(app, Job("broken", broken, every_sec=60), 42.0) is True
+
+
+async def test_scheduler_publishes_next_runs(app: App) -> None:
+    async def noop(a: App) -> None:
+        return None
+
+    sched = Scheduler(app, [Job("every_min", noop, every_sec=60), Job("nightly", noop, cron="0 3 * * *")])
+    await sched.start()
+    try:
+        state = await app.redis.hgetall(JOBS_KEY)
+        assert set(state) == {"every_min", "nightly"}
+        assert json.loads(state["nightly"])["next_run"].endswith("03:00:00+00:00")
+        assert all(j.max_instances == 1 and j.coalesce for j in sched.aps.get_jobs())
+    finally:
+        sched.shutdown()
+
+
+def test_job_needs_exactly_one_trigger() -> None:
+    async def f(a: App) -> None:
+        return None
+
+    with pytest.raises(ValueError):
+        Job("bad", f)
+    with pytest.raises(ValueError):
+        Job("bad", f, cron="* * * * *", every_sec=5)

@@ -1,0 +1,57 @@
+"""Fixtures of the events tests: Apps with events settings, local KudaGo/BaliForum servers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from tgassist.app import App
+
+# Fast retries and no throttling wait in tests; a real server's behaviour is what is tested.
+FAST = {
+    "events_http_backoff_sec": 0.01,
+    "events_http_retries": 2,
+    "events_kudago_rate_per_sec": 1000.0,
+    "events_baliforum_rate_per_sec": 1000.0,
+    "llm_max_retries": 0,
+    "llm_retry_base_sec": 0.0,
+    "llm_timeout_sec": 2.0,
+}
+
+MakeApp = Callable[..., Awaitable[App]]
+
+
+@pytest.fixture
+async def make_app(settings_factory: Any) -> AsyncIterator[MakeApp]:
+    """`await make_app(**settings)` → a started App on this test's backend pair (closed after)."""
+    apps: list[App] = []
+
+    async def make(**overrides: Any) -> App:
+        app = await App.start(settings_factory(**{**FAST, **overrides}))
+        if not apps:
+            await app.redis.flushdb()
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        await app.redis.flushdb()
+        await app.close()
+
+
+def messages(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The event strings of every captured structlog/stdlib record."""
+    out = []
+    for r in caplog.records:
+        msg = r.msg.get("event") if isinstance(r.msg, dict) else r.getMessage()
+        out.append(str(msg))
+    return out
+
+
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.DEBUG, logger="tgassist.events")
+    return caplog

@@ -1,0 +1,54 @@
+"""The shipped table of common Yandex regions (geo ids); any other numeric geo id is accepted too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Region:
+    """A Yandex geo region: id, name as Direct shows it, a locative phrase for ads, words for keywords."""
+
+    id: int
+    name: str
+    where: str = ""  # "в Москве": used in ad texts; empty when the region adds nothing
+    words: tuple[str, ...] = ()  # appended to keywords by multiplication
+    aliases: tuple[str, ...] = ()
+
+
+REGIONS: tuple[Region, ...] = (
+    Region(225, "Россия", "по России", (), ("рф", "russia", "вся россия")),
+    Region(213, "Москва", "в Москве", ("москва", "в москве"), ("мск", "moscow")),
+    Region(1, "Москва и Московская область", "в Москве и области", ("москва", "подмосковье"), ("мо",)),
+    Region(2, "Санкт-Петербург", "в Санкт-Петербурге", ("спб", "санкт петербург"), ("спб", "питер", "петербург")),
+    Region(10174, "Санкт-Петербург и Ленинградская область", "в СПб и области", ("спб",), ("ленобласть",)),
+    Region(54, "Екатеринбург", "в Екатеринбурге", ("екатеринбург", "екб"), ("екб",)),
+    Region(65, "Новосибирск", "в Новосибирске", ("новосибирск", "нск"), ("нск",)),
+    Region(43, "Казань", "в Казани", ("казань", "в казани")),
+    Region(47, "Нижний Новгород", "в Нижнем Новгороде", ("нижний новгород", "нн")),
+    Region(35, "Краснодар", "в Краснодаре", ("краснодар",)),
+    Region(39, "Ростов-на-Дону", "в Ростове-на-Дону", ("ростов на дону", "ростов")),
+    Region(51, "Самара", "в Самаре", ("самара",)),
+    Region(56, "Челябинск", "в Челябинске", ("челябинск",)),
+    Region(172, "Уфа", "в Уфе", ("уфа",)),
+)
+
+_BY_ID = {r.id: r for r in REGIONS}
+_BY_NAME: dict[str, Region] = {}
+for _r in REGIONS:
+    for _n in (_r.name, *_r.aliases):
+        _BY_NAME.setdefault(_n.lower().replace("ё", "е"), _r)
+
+
+def find_region(value: str | int) -> Region | None:
+    """A region by geo id (any positive id) or by a known name/alias; None when unknown."""
+    if isinstance(value, int) or str(value).strip().lstrip("-").isdigit():
+        geo = int(value)
+        if geo <= 0:
+            return None
+        return _BY_ID.get(geo) or Region(geo, f"Регион {geo}")
+    return _BY_NAME.get(str(value).strip().lower().replace("ё", "е"))
+
+
+def known_region_names() -> str:
+    return ", ".join(f"{r.name} ({r.id})" for r in REGIONS)

@@ -1,0 +1,47 @@
+"""Google Sheets export via gspread and a service account, shared with the user's e-mail."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tgassist.campaigns.exceptions import CampaignError
+from tgassist.campaigns.export import COLUMNS, SHEET, ExportCampaign, build_rows, metadata_rows
+
+
+class SheetsNotConfigured(CampaignError):
+    """No service account is configured: the caller offers the XLSX instead."""
+
+
+SETUP_HINT = (
+    "Экспорт в Google Таблицы не настроен: администратору нужно создать сервисный аккаунт Google "
+    "(Google Cloud → IAM → Service accounts → ключ JSON), включить Google Sheets API и Google Drive API и "
+    "указать путь к ключу в TGASSIST_GOOGLE_SERVICE_ACCOUNT_FILE. Пока что — файл XLSX для Директ Коммандера."
+)
+
+
+def _export_sync(credentials: Path, camp: ExportCampaign, share_with: str | None) -> str:
+    import gspread
+
+    try:
+        client = gspread.service_account(filename=str(credentials))
+        book = client.create(camp.name[:100])
+        ws = book.sheet1
+        ws.update_title(SHEET)
+        rows = [*metadata_rows(camp), list(COLUMNS), *build_rows(camp)]
+        ws.resize(rows=len(rows), cols=len(COLUMNS))
+        ws.update(rows, "A1", value_input_option="RAW")
+        if share_with:
+            book.share(share_with, perm_type="user", role="writer", notify=True)
+        return str(book.url)
+    except (OSError, ValueError, gspread.exceptions.GSpreadException) as err:
+        raise CampaignError(f"Google Таблицы: не удалось создать таблицу: {err}. Скачайте XLSX вместо неё.") from err
+
+
+async def export_to_sheets(credentials: Path | None, camp: ExportCampaign, share_with: str | None) -> str:
+    """Create a spreadsheet with the Commander layout; share it with `share_with`; return its URL."""
+    if credentials is None:
+        raise SheetsNotConfigured(SETUP_HINT)
+    if not Path(credentials).is_file():
+        raise SheetsNotConfigured(f"Файл сервисного аккаунта Google не найден: {credentials}. {SETUP_HINT}")
+    return await asyncio.to_thread(_export_sync, Path(credentials), camp, share_with)

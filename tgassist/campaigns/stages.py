@@ -1,0 +1,188 @@
+"""The five build stages. Each writes its rows and its `StageResult` in one transaction, so a
+restarted build skips exactly the stages that finished."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select, update
+
+from tgassist.ai.text import lemma
+from tgassist.campaigns.ads import ads_report, generate_group_ads
+from tgassist.campaigns.brief import Brief
+from tgassist.campaigns.clustering import cluster_keywords, cross_minus
+from tgassist.campaigns.keywords import (
+    DEFAULT_MINUS_WORDS, KeywordCandidate, filter_keywords, minus_lemma_sets, multiply,
+)
+from tgassist.campaigns.models import Ad, AdGroup, Campaign, Keyword, StageResult
+from tgassist.campaigns.regions import find_region
+from tgassist.campaigns.sources import build_wordstat
+from tgassist.campaigns.templates import AdContext
+
+if TYPE_CHECKING:
+    from tgassist.campaigns.pipeline import BuildContext
+
+
+def brief_of(camp: Campaign) -> Brief:
+    data = dict(camp.brief)
+    data.pop("extra", None)
+    return Brief(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def region_words(brief: Brief) -> list[str]:
+    words: list[str] = []
+    for rid in brief.region_ids:
+        r = find_region(rid)
+        if r:
+            words += [w for w in r.words if w not in words]
+    return words
+
+
+async def save_result(bc: BuildContext, session: Any, stage: str, data: dict[str, Any]) -> None:
+    session.add(StageResult(campaign_id=bc.campaign_id, stage=stage, data=data))
+
+
+async def run_wordstat(bc: BuildContext) -> dict[str, Any]:
+    """Collect candidates: base phrases + Wordstat (v2/v1) or an imported list or multiplication."""
+    camp = await bc.campaign()
+    brief = brief_of(camp)
+    found: list[KeywordCandidate] = [KeywordCandidate(p, None, "brief") for p in brief.base_phrases]
+    source = "multiplication"
+    client = build_wordstat(bc.app.settings, bc.app.redis, bc.app.http)
+    if camp.imported_keywords:
+        source = "import"
+        found += [KeywordCandidate(k["phrase"], k.get("frequency"), "import") for k in camp.imported_keywords]
+    elif client is not None:
+        source = f"wordstat_{client.api}"
+        for i, phrase in enumerate(brief.base_phrases):
+            await bc.check_cancel()
+            answer = await client.top_requests(phrase, list(brief.region_ids))
+            found[i].frequency = answer.total
+            found += answer.top
+            await bc.progress((i + 1) / len(brief.base_phrases), f"Wordstat: {i + 1} из {len(brief.base_phrases)}")
+    else:
+        found += multiply(brief.base_phrases, region_words(brief))
+    data = {"source": source, "keywords": [[k.phrase, k.frequency, k.source] for k in found]}
+    async with bc.app.db.session() as s:
+        await s.execute(update(Campaign).where(Campaign.id == bc.campaign_id).values(source=source))
+        await save_result(bc, s, "wordstat", data)
+    return {"source": source, "candidates": len(found)}
+
+
+async def run_filter(bc: BuildContext) -> dict[str, Any]:
+    camp = await bc.campaign()
+    brief = brief_of(camp)
+    raw = (await bc.result("wordstat"))["keywords"]
+    cands = [KeywordCandidate(p, f, src) for p, f, src in raw]
+    s = bc.app.settings
+    kept, report = filter_keywords(cands, base=brief.base_phrases, minus_words=brief.minus_words,
+                                   min_frequency=s.campaigns_min_frequency, max_count=s.campaigns_max_keywords)
+    minus_sets = minus_lemma_sets([*DEFAULT_MINUS_WORDS, *brief.minus_words], brief.base_phrases)
+    campaign_minus = [w for w in dict.fromkeys([*DEFAULT_MINUS_WORDS, *brief.minus_words])
+                      if len(w.split()) == 1 and frozenset({lemma(w)}) in minus_sets]
+    async with bc.app.db.session() as session:
+        await session.execute(delete(Keyword).where(Keyword.campaign_id == bc.campaign_id))
+        session.add_all([Keyword(campaign_id=bc.campaign_id, phrase=k.phrase, lemma_key=k.key, frequency=k.frequency,
+                                 source=k.source, minus_words=k.minus_words) for k in kept])
+        await session.execute(update(Campaign).where(Campaign.id == bc.campaign_id).values(
+            keywords_count=len(kept), minus_words=campaign_minus))
+        await save_result(bc, session, "filter", report.as_dict())
+    return report.as_dict()
+
+
+async def run_cluster(bc: BuildContext) -> dict[str, Any]:
+    s = bc.app.settings
+    async with bc.app.db.session() as session:
+        kws = list((await session.scalars(select(Keyword).where(Keyword.campaign_id == bc.campaign_id)
+                                          .order_by(Keyword.id))).all())
+
+    async def on_progress(done: int, total: int) -> None:
+        await bc.check_cancel()
+        await bc.progress(done / max(1, total), f"Кластеризация: шаг {done} из {total}")
+
+    result = await cluster_keywords([k.phrase for k in kws], [k.frequency for k in kws], bc.app.embedder,
+                                    threshold=s.campaigns_cluster_threshold, max_size=s.campaigns_max_group_size,
+                                    on_progress=on_progress)
+    minus = cross_minus([[kws[i].phrase for i in g] for g in result.groups]) if s.campaigns_cross_minus else {}
+    async with bc.app.db.session() as session:
+        await session.execute(update(Keyword).where(Keyword.campaign_id == bc.campaign_id).values(ad_group_id=None))
+        await session.execute(delete(AdGroup).where(AdGroup.campaign_id == bc.campaign_id))
+        for gi, (members, name) in enumerate(zip(result.groups, result.names, strict=True)):
+            group = AdGroup(campaign_id=bc.campaign_id, number=gi + 1, name=name[:300], main_phrase=name[:300])
+            session.add(group)
+            await session.flush()
+            for pi, ki in enumerate(members):
+                extra = minus.get((gi, pi), [])
+                await session.execute(update(Keyword).where(Keyword.id == kws[ki].id).values(
+                    ad_group_id=group.id, minus_words=sorted({*kws[ki].minus_words, *extra})))
+        await session.execute(update(Campaign).where(Campaign.id == bc.campaign_id).values(
+            groups_count=len(result.groups)))
+        await save_result(bc, session, "cluster", result.report.as_dict())
+    return result.report.as_dict()
+
+
+def ad_context(brief: Brief) -> AdContext:
+    where = ""
+    if len(brief.region_ids) == 1:
+        r = find_region(brief.region_ids[0])
+        where = r.where if r else ""
+    words = frozenset(lemma(w) for rid in brief.region_ids if (r := find_region(rid))
+                      for p in (*r.words, *r.aliases, r.name) for w in p.replace("-", " ").lower().split())
+    return AdContext(product=brief.product, url=brief.url, where=where, price=brief.price,
+                     advantages=brief.advantages, callouts=brief.callouts, sitelinks=brief.sitelinks,
+                     region_words=words)
+
+
+async def run_generate(bc: BuildContext) -> dict[str, Any]:
+    """Ads per group; each group commits on its own, so a resumed stage skips groups that have ads."""
+    camp = await bc.campaign()
+    brief = brief_of(camp)
+    ctx = ad_context(brief)
+    s = bc.app.settings
+    count = brief.ads_per_group or s.campaigns_ads_per_group
+    async with bc.app.db.session() as session:
+        groups = list((await session.scalars(select(AdGroup).where(AdGroup.campaign_id == bc.campaign_id)
+                                             .order_by(AdGroup.number))).all())
+        done = set((await session.scalars(select(Ad.ad_group_id).where(Ad.campaign_id == bc.campaign_id))).all())
+        phrases: dict[int, list[str]] = {}
+        for k in (await session.scalars(select(Keyword).where(Keyword.campaign_id == bc.campaign_id)
+                                        .order_by(Keyword.frequency.desc().nulls_last(), Keyword.id))).all():
+            phrases.setdefault(k.ad_group_id or 0, []).append(k.phrase)
+    llm = bc.app.llm
+    generators: dict[str, int] = {}
+    llm_calls = 0
+    for i, g in enumerate(groups):
+        await bc.check_cancel()
+        if g.id in done:
+            continue
+        gen = await generate_group_ads(llm, g.name, phrases.get(g.id, [g.name]), ctx, count,
+                                       s.campaigns_llm_attempts)
+        generators[gen.generator] = generators.get(gen.generator, 0) + 1
+        llm_calls += gen.llm_calls
+        async with bc.app.db.session() as session:
+            session.add_all([Ad(campaign_id=bc.campaign_id, ad_group_id=g.id, position=j, url=brief.url,
+                                generator=gen.generator, **ad.__dict__) for j, ad in enumerate(gen.ads)])
+        await bc.progress((i + 1) / max(1, len(groups)), f"Объявления: группа {i + 1} из {len(groups)}")
+    report = await campaign_ads_report(bc.app, bc.campaign_id)
+    report.update(generators=generators, llm_calls=llm_calls)
+    async with bc.app.db.session() as session:
+        await session.execute(update(Campaign).where(Campaign.id == bc.campaign_id).values(ads_count=report["ads"]))
+        await save_result(bc, session, "generate", report)
+    return report
+
+
+async def campaign_ads_report(app: Any, campaign_id: int) -> dict[str, Any]:
+    from tgassist.campaigns.storage import load_ads_by_group
+
+    return ads_report(await load_ads_by_group(app, campaign_id))
+
+
+async def run_export(bc: BuildContext) -> dict[str, Any]:
+    from tgassist.campaigns.storage import write_exports
+
+    paths = await write_exports(bc.app, bc.campaign_id)
+    async with bc.app.db.session() as session:
+        await session.execute(update(Campaign).where(Campaign.id == bc.campaign_id).values(
+            file_path=str(paths["xlsx"])))
+        await save_result(bc, session, "export", {k: str(v) for k, v in paths.items()})
+    return {k: str(v) for k, v in paths.items()}

@@ -1,0 +1,130 @@
+"""Offline ad texts: morphology-aware templates (pymorphy3 agreement, capitalisation, limits fitted)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tgassist.ai.text import lemma, tokens
+from tgassist.campaigns.limits import LIMITS, AdDraft, TextLimit, counted_length, fit
+from tgassist.campaigns.morph import agree, inflect_phrase, nominative
+
+ADJECTIVES = ("выгодный", "надёжный", "качественный", "современный", "удобный")
+CTAS = ("Оставьте заявку на сайте!", "Закажите онлайн!", "Звоните и заказывайте!", "Узнайте цены на сайте!")
+TITLE2_FALLBACK = ("Выгодные цены", "Консультация бесплатно", "Работаем без выходных", "Закажите онлайн")
+# Search modifiers that read badly inside an ad sentence ("Надёжный купить диван недорого").
+AD_NOISE = frozenset(lemma(w) for w in (
+    "купить", "заказать", "цена", "стоимость", "недорого", "недорогой", "дешево", "дешевый", "сколько", "стоить",
+    "где", "рядом", "срочно", "отзыв", "официальный", "сайт", "интернет", "магазин", "онлайн", "каталог", "акция",
+    "скидка", "распродажа", "прайс", "круглосуточно", "вызвать", "найти", "нужный",
+))
+
+
+@dataclass(frozen=True)
+class AdContext:
+    """What templates and the LLM know about the campaign: from the brief and the ad group."""
+
+    product: str
+    url: str
+    where: str = ""
+    price: str | None = None
+    advantages: tuple[str, ...] = ()
+    callouts: tuple[str, ...] = ()
+    sitelinks: tuple[dict[str, str], ...] = ()
+    region_words: frozenset[str] = field(default_factory=frozenset)
+
+
+def clean_phrase(phrase: str) -> str:
+    """A keyword as readable text: operators and minus words removed."""
+    words = [w for w in phrase.split() if not w.startswith("-")]
+    return " ".join(re.sub(r"[\"\[\]!+]", "", w) for w in words).strip()
+
+
+def capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _short_words(text: str, max_word: int = 22) -> str:
+    return " ".join(w for w in text.split() if len(w.strip('.,!:;"')) <= max_word)
+
+
+def _fits(text: str, limit: TextLimit) -> bool:
+    return counted_length(text, limit.allowance) <= limit.max_chars
+
+
+def _compose(parts: list[str], limit: TextLimit) -> str:
+    """Join sentence parts while they fit; never cuts a part in the middle."""
+    out = ""
+    for part in parts:
+        part = _short_words(part.strip())
+        if not part:
+            continue
+        candidate = f"{out} {part}".strip()
+        if _fits(candidate, limit):
+            out = candidate
+    return out or fit(_short_words(parts[0]), limit)
+
+
+def ad_core(phrase: str, region_words: frozenset[str] = frozenset()) -> str:
+    """The phrase without search modifiers and region words: the noun group an ad talks about."""
+    words = [w for w in phrase.split() if lemma(w.lower()) not in AD_NOISE and lemma(w.lower()) not in region_words
+             and w.lower() not in ("в", "на", "по", "с", "для", "от", "и")]
+    return " ".join(words) or phrase
+
+
+def display_link(phrase: str, fallback: str = "") -> str:
+    """A display link from the group's core words: letters/digits joined by '-', ≤ 20 characters."""
+    words = [re.sub(r"[^0-9A-Za-zА-Яа-яЁё]", "", w) for w in phrase.split()]
+    out = ""
+    for w in (w for w in words if w):
+        cand = f"{out}-{w}" if out else w
+        if len(cand) > 20:
+            break
+        out = cand
+    if not out and fallback:
+        return display_link(fallback)
+    return capitalise(out[:20])
+
+
+def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDraft]:
+    """`count` distinct ads for a group whose main phrase is `group_phrase`."""
+    phrase = clean_phrase(group_phrase)
+    core = _short_words(ad_core(phrase, ctx.region_words)) or _short_words(ctx.product) or "товары"
+    noun_group = nominative(core)
+    has_region = bool({lemma(w) for w in tokens(phrase)} & ctx.region_words)
+    where = "" if has_region or not ctx.where else f" {ctx.where}"
+    title_lim, t2_lim, text_lim = LIMITS["title"], LIMITS["title2"], LIMITS["text"]
+    ads: list[AdDraft] = []
+    for n in range(count):
+        adj = agree(ADJECTIVES[n % len(ADJECTIVES)], noun_group)
+        titles = [capitalise(phrase) + where, capitalise(phrase), capitalise(f"{adj} {noun_group}")]
+        titles = [capitalise(_short_words(t)) for t in titles]
+        title = next((t for t in titles if t and _fits(t, title_lim)), fit(capitalise(core), title_lim))
+        t2_options = ([f"Цены {ctx.price}" if not ctx.price.lower().startswith(("цен", "от")) else
+                       capitalise(ctx.price)] if ctx.price else []) + list(ctx.advantages) + list(TITLE2_FALLBACK)
+        t2_options = t2_options[n % max(1, len(t2_options)):] + t2_options
+        title2 = next((capitalise(t) for t in t2_options if _fits(t, t2_lim) and capitalise(t) != title), "")
+        benefits = [capitalise(a.rstrip(".!")) + "." for a in ctx.advantages]
+        benefits = benefits[n % max(1, len(benefits)):] + benefits[: n % max(1, len(benefits))]
+        acc = inflect_phrase(noun_group, "accs")
+        lead = capitalise(f"{agree(ADJECTIVES[(n + 1) % len(ADJECTIVES)], noun_group)} {noun_group}{where}.")
+        offer = f"Закажите {acc}{' ' + ctx.price if ctx.price else ''}!" if n % 2 == 0 else CTAS[n % len(CTAS)]
+        text = _compose([lead, *benefits[:2], offer], text_lim)
+        extra_titles = []
+        for cand in (f"{capitalise(adj)} {noun_group}", f"{capitalise(noun_group)}{where}",
+                     f"{capitalise(noun_group)} — {ctx.price}" if ctx.price else "", *[capitalise(a) for a in
+                                                                                        ctx.advantages]):
+            cand = capitalise(_short_words(cand))
+            if cand and _fits(cand, LIMITS["extra_titles"]) and cand not in (title, title2, *extra_titles):
+                extra_titles.append(cand)
+        extra_texts = []
+        alt = _compose([capitalise(f"{noun_group}{where}."), *reversed(benefits[:2]), CTAS[(n + 1) % len(CTAS)]],
+                       LIMITS["extra_texts"])
+        if alt and alt != text:
+            extra_texts.append(alt)
+        ads.append(AdDraft(
+            title=title, title2=title2, text=text, extra_titles=extra_titles[:5], extra_texts=extra_texts[:2],
+            display_link=display_link(noun_group, ctx.product), sitelinks=[dict(s) for s in ctx.sitelinks[:8]],
+            callouts=list(ctx.callouts[:50]),
+        ))
+    return ads

@@ -1,0 +1,109 @@
+"""Database helpers of the enrichment stages: idempotent upserts and a post's current state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tgassist.channels.models import MediaGroup, MediaObject, Post, PostEnrichment, PostMedia
+from tgassist.core.db import utcnow
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+async def upsert_enrichment(
+    session: AsyncSession,
+    post_id: int,
+    kind: str,
+    *,
+    status: str,
+    data: dict[str, Any],
+    event_time: datetime,
+    provider: str | None = None,
+    params_hash: str | None = None,
+) -> None:
+    """Insert or update post_enrichment(post_id, kind); an older event never overwrites a newer one."""
+    t = PostEnrichment.__table__
+    values = {
+        "post_id": post_id, "kind": kind, "provider": provider, "params_hash": params_hash, "status": status,
+        "data": data, "event_time": event_time, "updated_at": utcnow(),
+    }
+    stmt = _insert(session, t).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["post_id", "kind"],
+        set_={k: stmt.excluded[k] for k in ("provider", "params_hash", "status", "data", "event_time", "updated_at")},
+        where=stmt.excluded.event_time >= t.c.event_time,
+    )
+    await session.execute(stmt)
+
+
+async def insert_ignore(session: AsyncSession, table: Any, values: dict[str, Any], keys: list[str]) -> None:
+    """INSERT … ON CONFLICT (keys) DO NOTHING."""
+    await session.execute(_insert(session, table).values(**values).on_conflict_do_nothing(index_elements=keys))
+
+
+@dataclass
+class PostView:
+    """What the stages need of a post, with its enrichments so far."""
+
+    id: int
+    channel_id: int
+    date: datetime
+    text: str
+    links: list[str]
+    album_id: int | None
+    media_kind: str | None
+    album_caption: str | None = None
+    enrichments: dict[str, PostEnrichment] = field(default_factory=dict)
+
+    def data(self, kind: str) -> dict[str, Any]:
+        row = self.enrichments.get(kind)
+        return dict(row.data or {}) if row is not None else {}
+
+    @property
+    def ocr_text(self) -> str:
+        return str(self.data("vision").get("ocr_text") or "")
+
+    @property
+    def crawl_titles(self) -> str:
+        pages = self.data("crawl").get("pages") or []
+        return "\n".join(p.get("title") or "" for p in pages if p.get("outcome") == "ok" and p.get("title"))
+
+
+async def load_post(session: AsyncSession, post_id: int, kinds: tuple[str, ...] = ()) -> PostView | None:
+    """The post (None if deleted) and its enrichments of `kinds`."""
+    row = (
+        await session.execute(
+            select(Post.id, Post.channel_id, Post.date, Post.text, Post.links, Post.album_id, Post.media_kind)
+            .where(Post.id == post_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    view = PostView(row.id, row.channel_id, row.date, row.text or "", list(row.links or []), row.album_id,
+                    row.media_kind)
+    if row.album_id is not None:
+        view.album_caption = await session.scalar(select(MediaGroup.caption).where(MediaGroup.id == row.album_id))
+    if kinds:
+        found = await session.scalars(
+            select(PostEnrichment).where(PostEnrichment.post_id == post_id, PostEnrichment.kind.in_(kinds))
+        )
+        view.enrichments = {e.kind: e for e in found}
+    return view
+
+
+async def post_media(session: AsyncSession, post_id: int) -> list[MediaObject]:
+    """The post's media objects in order."""
+    rows = await session.scalars(
+        select(MediaObject).join(PostMedia, PostMedia.media_id == MediaObject.id)
+        .where(PostMedia.post_id == post_id).order_by(PostMedia.position)
+    )
+    return list(rows)

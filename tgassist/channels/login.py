@@ -1,0 +1,104 @@
+"""Telethon sessions: first sign-in, and the string session stored Fernet-encrypted in the DB.
+
+The session lives in the `telegram_sessions` table (name = TGASSIST_TELEGRAM_SESSION_NAME),
+encrypted with TGASSIST_SECRET_KEYS, so every worker host can parse without a session file.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from tgassist.channels.models import TelegramSession
+from tgassist.channels.sources.base import SourceError
+from tgassist.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tgassist.app import App
+    from tgassist.settings import Settings
+
+ClientFactory = Callable[["Settings", str], Any]
+
+
+async def load_session(app: App) -> str | None:
+    """The decrypted string session, or None when nobody signed in yet."""
+    async with app.db.session() as session:
+        enc = await session.scalar(
+            select(TelegramSession.session_enc).where(TelegramSession.name == app.settings.telegram_session_name)
+        )
+    return app.secrets.decrypt(enc) if enc else None
+
+
+async def save_session(app: App, string_session: str, phone: str | None = None) -> None:
+    """Encrypt and store (or replace) the string session."""
+    enc = app.secrets.encrypt(string_session)
+    name = app.settings.telegram_session_name
+    async with app.db.session() as session:
+        row = (await session.execute(select(TelegramSession).where(TelegramSession.name == name))).scalar_one_or_none()
+        if row is None:
+            session.add(TelegramSession(name=name, session_enc=enc, phone=phone))
+        else:
+            row.session_enc, row.phone = enc, phone or row.phone
+
+
+def telegram_configured(settings: Settings) -> bool:
+    return bool(settings.telegram_api_id and settings.telegram_api_hash)
+
+
+def build_client(settings: Settings, string_session: str) -> Any:
+    """A TelegramClient over a string session; API id/hash must be set."""
+    if not telegram_configured(settings):
+        raise ConfigError(
+            "TGASSIST_TELEGRAM_API_ID and TGASSIST_TELEGRAM_API_HASH are needed for live parsing: "
+            "create them at https://my.telegram.org → API development tools and put them in .env"
+        )
+    from telethon import TelegramClient
+    from telethon.sessions import StringSession
+
+    assert settings.telegram_api_hash is not None
+    return TelegramClient(StringSession(string_session), settings.telegram_api_id,
+                          settings.telegram_api_hash.get_secret_value())
+
+
+async def open_client(app: App, factory: ClientFactory = build_client) -> Any:
+    """A connected, signed-in client from the stored session; clear errors otherwise."""
+    string_session = await load_session(app)
+    if not string_session:
+        raise SourceError("no Telegram session stored: run `tgassist channels login` once to sign in")
+    client = factory(app.settings, string_session)
+    try:
+        await client.connect()
+        authorized = await client.is_user_authorized()
+    except Exception as err:
+        raise SourceError(f"cannot connect to Telegram: {err}") from err
+    if not authorized:
+        await client.disconnect()
+        raise SourceError("the stored Telegram session is no longer valid: run `tgassist channels login` again")
+    return client
+
+
+async def interactive_login(
+    app: App, phone: str | None = None, factory: ClientFactory = build_client,
+    ask: Callable[[str], str] = input, ask_secret: Callable[[str], str] = getpass.getpass,
+) -> str:
+    """Sign in (phone → code → 2FA password when enabled) and store the session; returns who we are."""
+    app.secrets._need()  # fail before asking for a code when TGASSIST_SECRET_KEYS is missing
+    client = factory(app.settings, "")
+    try:
+        await client.start(
+            phone=lambda: phone or ask("Phone number (international format, e.g. +79991234567): "),
+            code_callback=lambda: ask("Login code Telegram sent you: "),
+            password=lambda: ask_secret("Two-step verification password: "),
+        )
+        me = await client.get_me()
+        await save_session(app, client.session.save(), phone or getattr(me, "phone", None))
+    except SourceError:
+        raise
+    except Exception as err:
+        raise SourceError(f"Telegram sign-in failed: {err}") from err
+    finally:
+        await client.disconnect()
+    return str(getattr(me, "username", None) or getattr(me, "first_name", None) or getattr(me, "id", "?"))

@@ -1,0 +1,156 @@
+"""Channel bookkeeping used by every front door: add, find, list, remove, subscribe, lock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from tgassist.channels.models import Channel, MediaGroup, Post, Subscription
+from tgassist.channels.sources.base import ChannelInfo
+from tgassist.core.errors import TgassistError
+
+if TYPE_CHECKING:
+    from tgassist.app import App
+
+
+class ChannelError(TgassistError):
+    """A channel request cannot be done (unknown channel, busy channel …)."""
+
+
+class ChannelBusy(ChannelError):
+    """Another process is parsing or importing this channel right now."""
+
+
+@dataclass(frozen=True)
+class ChannelSummary:
+    """A channel with its post and album counts (for `tgassist channels list`)."""
+
+    id: int
+    username: str | None
+    title: str | None
+    telegram_id: int | None
+    source: str
+    status: str
+    is_active: bool
+    hwm: int
+    posts: int
+    albums: int
+    last_parsed_at: str | None
+
+
+def normalise_username(name: str) -> str:
+    name = name.strip()
+    for prefix in ("https://t.me/", "http://t.me/", "t.me/", "@"):
+        if name.lower().startswith(prefix):
+            name = name[len(prefix):]
+    return name.strip("/").lower()
+
+
+async def ensure_channel(app: App, info: ChannelInfo, source: str) -> Channel:
+    """The channel with this Telegram id or username, created when absent (title kept fresh)."""
+    for _ in range(2):
+        async with app.db.session() as session:
+            channel = await _find(session, info)
+            if channel is None:
+                channel = Channel(telegram_id=info.telegram_id, username=info.username, title=info.title, source=source)
+                session.add(channel)
+            else:
+                channel.title = info.title or channel.title
+                channel.telegram_id = channel.telegram_id or info.telegram_id
+                channel.username = channel.username or info.username
+            try:
+                await session.flush()
+            except IntegrityError:  # created concurrently by another process: read it again
+                await session.rollback()
+                continue
+            return channel
+    raise ChannelError(f"cannot register channel {info.username or info.telegram_id}")
+
+
+async def _find(session: object, info: ChannelInfo) -> Channel | None:
+    conds = []
+    if info.telegram_id is not None:
+        conds.append(Channel.telegram_id == info.telegram_id)
+    if info.username:
+        conds.append(Channel.username == info.username)
+    for cond in conds:
+        found = (await session.execute(select(Channel).where(cond))).scalar_one_or_none()  # type: ignore[attr-defined]
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+    return None
+
+
+async def get_channel(app: App, ref: str | int) -> Channel:
+    """A channel by our id, its @username or its Telegram id; a clear error when unknown."""
+    async with app.db.session() as session:
+        text = str(ref).strip()
+        query = select(Channel)
+        if text.lstrip("-").isdigit():
+            n = int(text)
+            query = query.where((Channel.id == n) | (Channel.telegram_id == n))
+        else:
+            query = query.where(Channel.username == normalise_username(text))
+        found = (await session.execute(query)).scalars().first()
+    if found is None:
+        raise ChannelError(f"no channel {ref!r}: see `tgassist channels list`, or add it with `tgassist channels add`")
+    return found
+
+
+async def list_channels(app: App) -> list[ChannelSummary]:
+    async with app.db.session() as session:
+        posts = dict((await session.execute(select(Post.channel_id, func.count()).group_by(Post.channel_id))).all())
+        albums = dict((await session.execute(
+            select(MediaGroup.channel_id, func.count()).group_by(MediaGroup.channel_id))).all())
+        channels = (await session.execute(select(Channel).order_by(Channel.id))).scalars().all()
+    return [
+        ChannelSummary(
+            id=c.id, username=c.username, title=c.title, telegram_id=c.telegram_id, source=c.source,
+            status=c.status, is_active=c.is_active, hwm=c.hwm, posts=int(posts.get(c.id, 0)),
+            albums=int(albums.get(c.id, 0)),
+            last_parsed_at=c.last_parsed_at.isoformat(timespec="seconds") if c.last_parsed_at else None,
+        )
+        for c in channels
+    ]
+
+
+async def remove_channel(app: App, ref: str | int) -> Channel:
+    """Delete a channel with its posts, albums and runs; forget its Redis state."""
+    channel = await get_channel(app, ref)
+    async with channel_lock(app, channel.id):
+        async with app.db.session() as session:
+            row = await session.get(Channel, channel.id)
+            if row is not None:
+                await session.delete(row)
+        keys = [k async for k in app.redis.scan_iter(match=f"album_seen:{channel.id}:*", count=1000)]
+        keys.append(f"parser:hwm:{channel.id}")
+        await app.redis.delete(*keys)
+    return channel
+
+
+async def subscribe(app: App, user_id: int, channel_id: int) -> None:
+    """Subscribe a user (our users.id) to a channel; idempotent."""
+    async with app.db.session() as session:
+        found = await session.scalar(select(Subscription.id).where(
+            Subscription.user_id == user_id, Subscription.channel_id == channel_id))
+        if found is None:
+            session.add(Subscription(user_id=user_id, channel_id=channel_id))
+
+
+@asynccontextmanager
+async def channel_lock(app: App, channel_id: int) -> AsyncIterator[None]:
+    """The per-channel Redis lock shared by the parser and imports; `ChannelBusy` when taken."""
+    lock = app.redis.lock(f"lock:channel:{channel_id}", timeout=app.settings.parser_lock_ttl_sec, blocking=False)
+    if not await lock.acquire():
+        raise ChannelBusy(f"channel {channel_id} is being parsed or imported by another process; try again later")
+    try:
+        yield
+    finally:
+        try:
+            await lock.release()
+        except Exception:  # expired: another process may hold it now; nothing to undo
+            pass

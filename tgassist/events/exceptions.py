@@ -1,0 +1,21 @@
+"""Errors of the events package; every message says what to do."""
+
+from __future__ import annotations
+
+from tgassist.core.errors import TgassistError
+
+
+class EventsError(TgassistError):
+    """Base of every error the events product raises on purpose."""
+
+
+class SourceError(EventsError):
+    """A source could not be read (network, HTTP status, bad file); the run goes on without it."""
+
+
+class SourceShapeError(SourceError):
+    """A source answered, but not in the shape the parser knows (an undocumented API changed)."""
+
+
+class UnknownSourceError(EventsError):
+    """A source name that is not in the registry."""

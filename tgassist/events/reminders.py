@@ -1,0 +1,142 @@
+"""Reminders of saved events (24 h and 1 h before, at start) → notifications → a notifier.
+
+A due reminder becomes one `event_notifications` row (unique per user, event and kind, so a re-run
+never duplicates it); a notifier delivers unsent rows and stamps `sent_at`. The bot will bring a
+Telegram notifier; until then `LoggingNotifier` writes them to the log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tgassist.core.db import utcnow
+from tgassist.core.models import User
+from tgassist.events.card import to_card
+from tgassist.events.models import Event, EventNotification, EventReminder
+
+if TYPE_CHECKING:
+    from tgassist.app import App
+
+log = structlog.get_logger(__name__)
+
+REMINDERS: tuple[tuple[str, timedelta], ...] = (
+    ("24h", timedelta(hours=24)),
+    ("1h", timedelta(hours=1)),
+    ("start", timedelta(0)),
+)
+_HEADINGS = {
+    "ru": {"24h": "Завтра", "1h": "Через час", "start": "Начинается сейчас"},
+    "en": {"24h": "Tomorrow", "1h": "In one hour", "start": "Starting now"},
+}
+
+
+@dataclass(frozen=True)
+class Notification:
+    """What a notifier receives."""
+
+    id: int
+    user_id: int
+    telegram_id: int | None
+    event_id: int
+    kind: str
+    text: str
+
+
+class Notifier(Protocol):
+    """Delivers notifications; raise to leave one unsent (it is retried on the next check)."""
+
+    async def send(self, notification: Notification) -> None: ...
+
+
+class LoggingNotifier:
+    """Writes each notification to the log (the default until the bot delivers them)."""
+
+    async def send(self, notification: Notification) -> None:
+        log.info(f"[REMINDER] user={notification.user_id} event={notification.event_id} kind={notification.kind}",
+                 text=notification.text)
+
+
+async def schedule_reminders(s: AsyncSession, user_id: int, event: Event, now: datetime) -> int:
+    """Reminder rows for a newly saved event; only those still in the future."""
+    count = 0
+    for kind, before in REMINDERS:
+        due = event.starts_at - before
+        if due > now:
+            s.add(EventReminder(user_id=user_id, event_id=event.id, kind=kind, due_at=due, status="pending"))
+            count += 1
+    return count
+
+
+async def produce_due(app: App, now: datetime | None = None) -> int:
+    """Turn due reminders into notifications; reminders of cancelled/removed events are dropped."""
+    now = now or utcnow()
+    produced = 0
+    async with app.db.session() as s:
+        due = (await s.execute(
+            select(EventReminder, Event, User.language)
+            .outerjoin(Event, Event.id == EventReminder.event_id)
+            .join(User, User.id == EventReminder.user_id)
+            .where(EventReminder.status == "pending", EventReminder.due_at <= now)
+            .order_by(EventReminder.due_at)
+        )).all()
+        for reminder, event, language in due:
+            if event is None or event.status != "active":
+                reminder.status = "cancelled"
+                continue
+            exists = (await s.execute(select(EventNotification.id).where(
+                EventNotification.user_id == reminder.user_id, EventNotification.event_id == reminder.event_id,
+                EventNotification.kind == reminder.kind))).first()
+            if not exists:
+                lang = "en" if language == "en" else "ru"
+                text = f"{_HEADINGS[lang][reminder.kind]}:\n{to_card(event, lang).text()}"
+                s.add(EventNotification(user_id=reminder.user_id, event_id=reminder.event_id, kind=reminder.kind,
+                                        text=text, created_at=now))
+                produced += 1
+            reminder.status = "produced"
+    return produced
+
+
+async def pending_notifications(app: App, limit: int = 100) -> list[Notification]:
+    async with app.db.session() as s:
+        rows = (await s.execute(
+            select(EventNotification, User.telegram_id).join(User, User.id == EventNotification.user_id)
+            .where(EventNotification.sent_at.is_(None)).order_by(EventNotification.id).limit(limit)
+        )).all()
+    return [Notification(n.id, n.user_id, tg, n.event_id, n.kind, n.text) for n, tg in rows]
+
+
+async def deliver(app: App, notifier: Notifier, limit: int = 100) -> tuple[int, int]:
+    """Send unsent notifications; returns (sent, failed). A failure stays unsent for the next check."""
+    sent = failed = 0
+    for note in await pending_notifications(app, limit):
+        try:
+            await notifier.send(note)
+        except Exception as err:
+            failed += 1
+            async with app.db.session() as s:
+                await s.execute(update(EventNotification).where(EventNotification.id == note.id).values(error=str(err)[:500]))
+            continue
+        sent += 1
+        async with app.db.session() as s:
+            await s.execute(update(EventNotification).where(EventNotification.id == note.id).values(sent_at=utcnow(), error=None))
+    return sent, failed
+
+
+def notifier_for(app: App) -> Notifier:
+    """The notifier the bot registered on the App (`app.events_notifier`), else the logging one."""
+    return getattr(app, "events_notifier", None) or LoggingNotifier()
+
+
+async def check_reminders(app: App, now: datetime | None = None) -> tuple[int, int, int]:
+    """The 5-minute job: produce due notifications, deliver them. Returns (produced, sent, failed)."""
+    produced = await produce_due(app, now)
+    sent, failed = await deliver(app, notifier_for(app))
+    if produced or sent or failed:
+        log.info("event reminders", produced=produced, sent=sent, failed=failed)
+    return produced, sent, failed

@@ -1,0 +1,136 @@
+"""What every source yields (`RawEvent`), the `Source` protocol, and the registry of sources."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tgassist.events.exceptions import SourceError
+
+if TYPE_CHECKING:
+    from tgassist.app import App
+
+
+@dataclass
+class RawEvent:
+    """One event occurrence as a source saw it. `starts_at`/`ends_at` are aware datetimes."""
+
+    source: str
+    external_id: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime | None = None
+    description: str | None = None
+    city: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    location_name: str | None = None
+    url: str | None = None
+    timezone: str = "UTC"
+    all_day: bool = False
+    region: str | None = None
+    address: str | None = None
+    categories: list[str] = field(default_factory=list)
+    price: str | None = None
+    is_free: bool | None = None
+    age_restriction: str | None = None
+    image_url: str | None = None
+    title_en: str | None = None  # an English title the source itself provides
+    en_provider: str | None = None
+    status: str = "active"
+    is_generated_by_ai: bool = False
+
+
+@dataclass
+class FetchResult:
+    """Events of one source plus what went wrong; `complete` is False when a part was lost."""
+
+    events: list[RawEvent] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    invalid: int = 0  # items dropped by validation (no dates, no title…)
+    requests: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+
+class Source(Protocol):
+    """A source of events. `fetch` never raises for bad items; it records them in the result."""
+
+    name: str
+
+    async def fetch(self, since: datetime, until: datetime) -> FetchResult: ...
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A registry row: the source's name, kind, region (for the cron) and how to build it."""
+
+    name: str
+    kind: str
+    region: str
+    build: Callable[[App], Source | None]  # None: not configured (no feeds, no LLM…)
+    enabled: Callable[[object], bool]
+
+
+_TAGS = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+
+
+def clean_text(value: object) -> str | None:
+    """Decode HTML entities (twice: sources double-encode), drop tags, squeeze spaces."""
+    if value is None:
+        return None
+    text = html.unescape(html.unescape(str(value)))
+    text = _TAGS.sub(" ", text)
+    text = _SPACES.sub(" ", text)
+    text = re.sub(r"\s*\n\s*", "\n", text).strip()
+    return text or None
+
+
+def zone(name: str | None, fallback: str = "UTC") -> ZoneInfo:
+    try:
+        return ZoneInfo(name or fallback)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise SourceError(f"unknown time zone {name!r}: use an IANA name such as Europe/Moscow") from err
+
+
+def as_utc(value: datetime | date, tz: ZoneInfo) -> datetime:
+    """Aware UTC datetime from an aware/naive datetime (naive = in `tz`) or a date (midnight in `tz`)."""
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(0, 0))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(UTC)
+
+
+def parse_datetime(text: object, tz: ZoneInfo) -> datetime | None:
+    """ISO 8601 (with or without offset, `Z`, `+0100`) or 'YYYY-MM-DD HH:MM[:SS]'; None if unparseable."""
+    if text is None or text == "":
+        return None
+    if isinstance(text, int | float):
+        return datetime.fromtimestamp(float(text), UTC)
+    raw = str(text).strip().replace("Z", "+00:00")
+    raw = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", raw)
+    try:
+        if len(raw) == 10:
+            return as_utc(date.fromisoformat(raw), tz)
+        return as_utc(datetime.fromisoformat(raw), tz)
+    except ValueError:
+        return None
+
+
+def in_window(starts_at: datetime, ends_at: datetime | None, since: datetime, until: datetime) -> bool:
+    """True when the event has not ended by `since` and starts before `until`."""
+    end = ends_at or starts_at
+    return starts_at < until and end >= since
+
+
+def day_after(d: date) -> date:
+    return d + timedelta(days=1)

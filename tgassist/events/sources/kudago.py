@@ -1,0 +1,157 @@
+"""KudaGo public API v1.4 (`/events/`): Moscow, St Petersburg and any other location slug."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from tgassist.core.ratelimit import TokenBucket
+from tgassist.events.exceptions import SourceError, SourceShapeError
+from tgassist.events.sources.base import FetchResult, RawEvent, clean_text, in_window
+from tgassist.events.sources.http import SourceHttp
+
+if TYPE_CHECKING:
+    from tgassist.app import App
+
+FIELDS = (
+    "id,dates,title,short_title,slug,place,description,body_text,location,categories,"
+    "age_restriction,price,is_free,images,site_url,tags"
+)
+# KudaGo marks unknown dates with year 1 (start) and year 9999 (end).
+_MIN_TS = 0
+_MAX_TS = 32503680000  # year 3000
+_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+
+
+class KudaGoSource:
+    """Pages through `/events/` per city (following `next`), optionally a `lang=en` pass."""
+
+    name = "kudago"
+
+    def __init__(self, app: App) -> None:
+        s = app.settings
+        self.settings = s
+        self.base_url = s.events_kudago_base_url.rstrip("/")
+        self.bucket = TokenBucket(app.redis, "events:kudago", rate=s.events_kudago_rate_per_sec)
+
+    def _http(self) -> SourceHttp:
+        s = self.settings
+        return SourceHttp(self.name, bucket=self.bucket, retries=s.events_http_retries,
+                          backoff_sec=s.events_http_backoff_sec, timeout_sec=s.events_http_timeout_sec)
+
+    async def fetch(self, since: datetime, until: datetime) -> FetchResult:
+        result = FetchResult()
+        async with self._http() as http:
+            for city in self.settings.events_kudago_cities:
+                items = await self._pages(http, city, since, until, "ru", result)
+                english: dict[int, str] = {}
+                if self.settings.events_kudago_lang_en and items:
+                    for item in await self._pages(http, city, since, until, "en", result):
+                        title = clean_text(item.get("title")) if isinstance(item, dict) else None
+                        if title and not _CYRILLIC.search(title) and isinstance(item.get("id"), int):
+                            english[item["id"]] = _capitalise(title)
+                for item in items:
+                    events = self.parse(item, city, since, until)
+                    if not events:
+                        result.invalid += 1
+                    for ev in events:
+                        en = english.get(item.get("id"))  # type: ignore[arg-type]
+                        if en:
+                            ev.title_en, ev.en_provider = en, "kudago"
+                    result.events.extend(events)
+            result.requests = http.requests
+        return result
+
+    async def _pages(
+        self, http: SourceHttp, city: str, since: datetime, until: datetime, lang: str, result: FetchResult
+    ) -> list[dict[str, Any]]:
+        url = f"{self.base_url}/events/"
+        base: dict[str, Any] = {
+            "location": city, "actual_since": int(since.timestamp()), "actual_until": int(until.timestamp()),
+            "fields": FIELDS, "expand": "place,dates", "text_format": "text",
+            "page_size": self.settings.events_kudago_page_size, "lang": lang,
+        }
+        params = dict(base)
+        items: list[dict[str, Any]] = []
+        for _ in range(self.settings.events_kudago_max_pages):
+            try:
+                page = await http.get_json(url, params)
+                if not isinstance(page, dict) or not isinstance(page.get("results"), list):
+                    keys = sorted(page)[:8] if isinstance(page, dict) else type(page).__name__
+                    raise SourceShapeError(f"kudago: a page without a `results` list (got {keys}); the API changed")
+            except SourceError as err:
+                result.errors.append(f"{city}/{lang}: {err}")
+                break
+            items.extend(i for i in page["results"] if isinstance(i, dict))
+            nxt = page.get("next")
+            if not nxt:
+                break
+            # Follow `next` on our configured base URL (a proxy or a test server keeps working).
+            # Our own parameters win (a recorded `next` may say lang=ru or text_format=html).
+            params = {**dict(httpx.URL(str(nxt)).params), **base}
+        return items
+
+    def parse(self, item: dict[str, Any], city: str, since: datetime, until: datetime) -> list[RawEvent]:
+        """One RawEvent per real date inside the window; [] for an item with no usable date."""
+        title = clean_text(item.get("title")) or clean_text(item.get("short_title"))
+        ident = item.get("id")
+        if not title or ident is None:
+            return []
+        place = item.get("place") if isinstance(item.get("place"), dict) else {}
+        coords = place.get("coords") if isinstance(place.get("coords"), dict) else {}
+        images = item.get("images") if isinstance(item.get("images"), list) else []
+        image = images[0].get("image") if images and isinstance(images[0], dict) else None
+        age = item.get("age_restriction")
+        tz = self.settings.events_city_timezones.get(city, "Europe/Moscow")
+        location = item.get("location") if isinstance(item.get("location"), dict) else {}
+        events = []
+        for start, end in _dates(item.get("dates")):
+            if not in_window(start, end, since, until):
+                continue
+            events.append(RawEvent(
+                source=self.name, external_id=f"{ident}@{int(start.timestamp())}", title=_capitalise(title),
+                description=clean_text(item.get("description")) or clean_text(item.get("body_text")),
+                starts_at=start, ends_at=end, timezone=tz, city=location.get("slug") or city, region="ru",
+                location_name=clean_text(place.get("title")), address=clean_text(place.get("address")),
+                lat=_float(coords.get("lat")), lng=_float(coords.get("lon")), url=item.get("site_url"),
+                categories=[str(c) for c in item.get("categories") or [] if c],
+                price=clean_text(item.get("price")), is_free=item.get("is_free"),
+                age_restriction=str(age) if age not in (None, "", 0, "0") else None, image_url=image,
+            ))
+        return events
+
+
+def _dates(raw: object) -> list[tuple[datetime, datetime | None]]:
+    out = []
+    for d in raw if isinstance(raw, list) else []:
+        if not isinstance(d, dict):
+            continue
+        start, end = _ts(d.get("start")), _ts(d.get("end"))
+        if start is None:
+            continue  # placeholder or missing start: the date is unknown
+        out.append((start, end if end and end >= start else None))
+    return out
+
+
+def _ts(value: object) -> datetime | None:
+    try:
+        ts = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+    if ts <= _MIN_TS or ts >= _MAX_TS:
+        return None
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def _float(value: object) -> float | None:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
