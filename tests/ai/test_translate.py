@@ -175,9 +175,12 @@ async def test_budget_stops_the_batch_and_keeps_what_was_done(
 ) -> None:
     fake.responder = translation_responder()
     translator = await _translator(
-        make_app, llm_overrides, translate_chunk_items=2, llm_daily_token_budget=1
+        make_app,
+        llm_overrides,
+        translate_chunk_items=2,
+        translate_concurrency=1,
+        llm_daily_token_budget=1,
     )
-    translator.concurrency = 1
     result = await translator.translate(TITLES)
     assert result.calls == 1 and len(result.translated) == 2 and len(result.missing) == 5
     assert any("budget" in e for e in result.errors) and fake.calls == 1

@@ -12,7 +12,15 @@ from sqlalchemy import func, select
 from tgassist.app import App
 from tgassist.channels.events import ALBUMS_PARSED, POSTS_PARSED
 from tgassist.channels.ingest import import_export
-from tgassist.channels.models import Channel, MediaGroup, MediaGroupItem, MediaObject, ParserRun, Post, PostMedia
+from tgassist.channels.models import (
+    Channel,
+    MediaGroup,
+    MediaGroupItem,
+    MediaObject,
+    ParserRun,
+    Post,
+    PostMedia,
+)
 from tgassist.channels.service import channel_lock
 from tgassist.channels.sources.base import SourceError
 from tgassist.core.models import OutboxRow

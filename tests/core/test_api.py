@@ -20,6 +20,8 @@ async def test_health_details_reports_backends_streams_scheduler(app: App) -> No
         api = create_api(app)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://t") as client:
             assert (await client.get("/health")).json() == {"status": "ok"}
+            page = await client.get("/dashboard/")
+            assert page.status_code == 200 and "/health/details" in page.text
             r = await client.get("/health/details")
             body = r.json()
             assert r.status_code == 200 and body["status"] == "ok"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,10 @@ async def test_embedded_redis_is_shared_and_persists(tmp_path: Path) -> None:
     await server.stop_if_unused(client)
     assert await client.ping()
     await other.aclose()
+    for _ in range(100):  # the server notices the closed connection asynchronously
+        if all(c.get("name") != "other-proc" for c in await client.client_list()):
+            break
+        await asyncio.sleep(0.02)
     await server.stop_if_unused(client)  # last one out shuts it down
     await client.aclose()
     assert not server.socket_path.exists()

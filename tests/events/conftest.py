@@ -55,3 +55,24 @@ def messages(caplog: pytest.LogCaptureFixture) -> list[str]:
 def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.DEBUG, logger="tgassist.events")
     return caplog
+
+
+def write_feed(path: Any, titles: list[str], first: Any, *, city: str = "msk") -> dict[str, Any]:
+    """An .ics file with one event per title, an hour apart from `first` (UTC); returns its feed setting."""
+    from datetime import timedelta
+
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//tgassist tests//EN"]
+    for n, title in enumerate(titles):
+        start = first + timedelta(hours=n)
+        lines += ["BEGIN:VEVENT", f"UID:ev-{n}", f"SUMMARY:{title}", f"DTSTART:{start:%Y%m%dT%H%M%SZ}",
+                  f"DTEND:{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}", "LOCATION:Клуб", "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    return {"url": str(path), "city": city, "timezone": "Europe/Moscow"}
+
+
+def llm_settings(fake: Any, **extra: Any) -> dict[str, Any]:
+    return {"llm_provider": "openai", "llm_base_url": fake.url, "llm_api_key": "test-key", **extra}
+
+
+RU_TITLES = [f"Концерт номер {n}" for n in range(1, 11)]

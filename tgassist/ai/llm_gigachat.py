@@ -75,7 +75,7 @@ class GigaChatLLM(BaseLLM):
         images: list[bytes] | None,
     ) -> LLMResult:
         from gigachat.exceptions import GigaChatException
-        from gigachat.models import Chat, Messages
+        from gigachat.models import Chat, Messages, MessagesRole
 
         if images:
             raise AIError(
@@ -83,7 +83,7 @@ class GigaChatLLM(BaseLLM):
             )
         chat = Chat(
             model=self.model,
-            messages=[Messages(role=m.role, content=m.content) for m in messages],
+            messages=[Messages(role=MessagesRole(m.role), content=m.content) for m in messages],
             temperature=max(temperature, _MIN_TEMPERATURE),
             max_tokens=max_tokens,
         )

@@ -29,8 +29,12 @@ class AISettings(BaseModel):
     embedder_api_key: SecretStr | None = Field(
         None, description="API key of the embeddings endpoint (default: TGASSIST_LLM_API_KEY)"
     )
-    embedder_batch_size: int = Field(64, ge=1, description="Texts per embedding call/batch")
-    embedder_threads: int = Field(2, ge=1, description="CPU threads of a local embedding model")
+    embedder_batch_size: int = Field(128, ge=1, description="Texts per embedding call/batch")
+    embedder_threads: int = Field(
+        1,
+        ge=1,
+        description="BLAS threads of a local embedding model (1 is fastest when workers share the cores)",
+    )
 
     llm_provider: Literal["none", "openai", "gigachat"] = Field(
         "none",
@@ -97,6 +101,9 @@ class AISettings(BaseModel):
     )
     translate_max_retries: int = Field(
         2, ge=0, description="Extra rounds that re-ask only the ids still missing"
+    )
+    translate_concurrency: int = Field(
+        4, ge=1, description="Translation requests in flight at once"
     )
     translate_cache_ttl_sec: int = Field(
         180 * 86400, ge=60, description="How long translations stay cached in Redis"

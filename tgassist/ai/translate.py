@@ -231,7 +231,11 @@ class BatchTranslator:
         except Exception as err:  # a cache outage costs calls, not the batch
             log.warning("translation cache unavailable", error=str(err))
             return {}
-        return {s: v for s, v in zip(sources, values, strict=True) if v}
+        return {
+            s: v.decode() if isinstance(v, bytes) else v
+            for s, v in zip(sources, values, strict=True)
+            if v
+        }
 
     async def _store(self, fresh: dict[str, str], target: str) -> None:
         if self.redis is None or not fresh:
@@ -258,4 +262,5 @@ def build_translator(
         chunk_chars=settings.translate_chunk_chars,
         max_retries=settings.translate_max_retries,
         cache_ttl_sec=settings.translate_cache_ttl_sec,
+        concurrency=settings.translate_concurrency,
     )

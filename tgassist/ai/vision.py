@@ -84,8 +84,8 @@ class TesseractOCR:
     def prepare(self, image: bytes) -> Image.Image:
         """Decode, orient, grayscale; upscale small images (small text reads badly), shrink huge ones."""
         try:
-            img = Image.open(io.BytesIO(image))
-            img = ImageOps.exif_transpose(img)
+            img: Image.Image = Image.open(io.BytesIO(image))
+            img = ImageOps.exif_transpose(img) or img
             img = img.convert("L")
         except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
             raise AIError(f"OCR: cannot decode the image: {err}") from err

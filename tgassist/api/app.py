@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from tgassist.api.routes import admin, campaigns, channels, events, health
+from tgassist.api.routes import admin, campaigns, channels, dashboard, events, health
 
 if TYPE_CHECKING:
     from tgassist.app import App
 
-ROUTERS = (health.router, admin.router, channels.router, events.router, campaigns.router)
+ROUTERS = (health.router, dashboard.router, admin.router, channels.router, events.router, campaigns.router)
 
 
 def create_api(app: App) -> FastAPI:

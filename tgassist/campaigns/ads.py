@@ -16,7 +16,15 @@ from pydantic import BaseModel, Field
 
 from tgassist.ai.base import AIError, ChatMessage
 from tgassist.ai.text import lemma, tokens
-from tgassist.campaigns.limits import COUNT_LIMITS, LIMITS, TEXT_LIMITS, AdDraft, check_ad, check_text, fit
+from tgassist.campaigns.limits import (
+    COUNT_LIMITS,
+    LIMITS,
+    TEXT_LIMITS,
+    AdDraft,
+    check_ad,
+    check_text,
+    fit,
+)
 from tgassist.campaigns.templates import AdContext, clean_phrase, display_link, template_ads
 
 log = structlog.get_logger(__name__)

@@ -21,6 +21,7 @@ from tgassist.campaigns.regions import REGIONS
 
 Progress = Callable[[int, int], Awaitable[None]]
 EMBED_BATCH = 256
+MARKER_SHARE = (0.1, 0.6)  # a marker lemma is in 10–60 % of its cluster's phrases
 
 # Words that change the bid intent little and the ad not at all: they never separate groups.
 GENERIC_WORDS = frozenset(lemma(w) for w in (
@@ -85,7 +86,7 @@ def group_name(phrases: Sequence[str], freqs: Sequence[int | None]) -> str:
 
 async def cluster_keywords(
     phrases: Sequence[str], freqs: Sequence[int | None], embedder: Embedder, *,
-    threshold: float = 0.5, max_size: int = 200, on_progress: Progress | None = None,
+    threshold: float = 0.6, max_size: int = 200, marker_min: int = 6, on_progress: Progress | None = None,
 ) -> Clustering:
     """Cluster phrases into ad groups; `on_progress(done, total)` may raise to cancel."""
     from sklearn.cluster import AgglomerativeClustering
@@ -114,13 +115,14 @@ async def cluster_keywords(
         model = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold, metric="cosine",
                                         linkage="average")
         labels = model.fit_predict(vectors)
-    by_label: dict[int, list[int]] = defaultdict(list)
+    by_label: dict[int, list[str]] = defaultdict(list)
     for k_idx, lab in enumerate(labels):
-        by_label[int(lab)].extend(pre[keys[k_idx]])
+        by_label[int(lab)].append(keys[k_idx])
     groups: list[list[int]] = []
-    for members in by_label.values():
-        members.sort(key=lambda i: (-(freqs[i] or 0), phrases[i]))
-        groups += [members[s:s + max_size] for s in range(0, len(members), max_size)]
+    for cluster_keys in by_label.values():
+        for members in split_by_markers(cluster_keys, pre, marker_min):
+            members.sort(key=lambda i: (-(freqs[i] or 0), phrases[i]))
+            groups += [members[s:s + max_size] for s in range(0, len(members), max_size)]
     groups.sort(key=lambda g: (-sum(freqs[i] or 0 for i in g), -len(g), phrases[g[0]]))
     names = [group_name([phrases[i] for i in g], [freqs[i] for i in g]) for g in groups]
     key_vec = {keys[j]: vectors[j] for j in range(len(keys))}
@@ -129,6 +131,26 @@ async def cluster_keywords(
     if on_progress:
         await on_progress(total_steps, total_steps)
     return Clustering(groups, names, report)
+
+
+def split_by_markers(cluster_keys: Sequence[str], pre: dict[str, list[int]], marker_min: int) -> list[list[int]]:
+    """Split a topic cluster by its *marker* lemmas: words found in at least `marker_min` phrases and in
+    MARKER_SHARE of the cluster ("угловой", "кровать" among sofas), not in (nearly) all of it (the head
+    noun) and not in a few (brands, tails). Each phrase joins its most common marker; the rest stay."""
+    n = sum(len(pre[k]) for k in cluster_keys)
+    df: Counter[str] = Counter()
+    for k in cluster_keys:
+        for lem in set(k.split()):
+            df[lem] += len(pre[k])
+    lo, hi = MARKER_SHARE
+    markers = [lem for lem, c in df.most_common() if c >= max(marker_min, lo * n) and c <= hi * n]
+    parts: dict[str | None, list[int]] = defaultdict(list)
+    for k in cluster_keys:
+        words = k.split()
+        parts[next((m for m in markers if m in words), None)].extend(pre[k])
+    if markers and sum(1 for p in parts.values() if len(p) >= marker_min) >= 2:
+        return list(parts.values())
+    return [[i for k in cluster_keys for i in pre[k]]]
 
 
 def quality(groups: Sequence[Sequence[int]], vectors: Sequence[np.ndarray]) -> ClusterReport:

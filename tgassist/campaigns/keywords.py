@@ -74,6 +74,7 @@ def sanitise(phrase: str) -> tuple[str, list[str]]:
             minus.append(tok.lstrip("-!+"))
             continue
         words.append(tok)
+    words = list(dict.fromkeys(words))  # "диван купить диван купить" → "диван купить"
     text = " ".join(words)
     # Quotes are valid only as one pair around the whole phrase.
     quoted = text.startswith('"') and text.endswith('"') and text.count('"') == 2 and len(text) > 2

@@ -32,7 +32,10 @@ class CampaignsSettings(BaseModel):
     campaigns_min_frequency: int = Field(0, description="Drop keywords whose known frequency is below this")
     campaigns_max_keywords: int = Field(5000, description="Keep at most this many keywords (highest frequency first)")
     campaigns_cluster_threshold: float = Field(
-        0.55, description="Cosine distance under which keyword groups merge (agglomerative, average linkage)"
+        0.6, description="Cosine distance under which keyword groups merge (agglomerative, average linkage)"
+    )
+    campaigns_marker_min: int = Field(
+        6, description="A word shared by at least this many phrases of a cluster splits it into its own ad group"
     )
     campaigns_max_group_size: int = Field(200, description="Largest ad group (Direct allows 200 phrases a group)")
     campaigns_cross_minus: bool = Field(True, description="Add cross-minus words between ad groups")

@@ -42,6 +42,6 @@ async def export_to_sheets(credentials: Path | None, camp: ExportCampaign, share
     """Create a spreadsheet with the Commander layout; share it with `share_with`; return its URL."""
     if credentials is None:
         raise SheetsNotConfigured(SETUP_HINT)
-    if not Path(credentials).is_file():
+    if not await asyncio.to_thread(Path(credentials).is_file):
         raise SheetsNotConfigured(f"Файл сервисного аккаунта Google не найден: {credentials}. {SETUP_HINT}")
     return await asyncio.to_thread(_export_sync, Path(credentials), camp, share_with)

@@ -12,7 +12,11 @@ from tgassist.campaigns.ads import ads_report, generate_group_ads
 from tgassist.campaigns.brief import Brief
 from tgassist.campaigns.clustering import cluster_keywords, cross_minus
 from tgassist.campaigns.keywords import (
-    DEFAULT_MINUS_WORDS, KeywordCandidate, filter_keywords, minus_lemma_sets, multiply,
+    DEFAULT_MINUS_WORDS,
+    KeywordCandidate,
+    filter_keywords,
+    minus_lemma_sets,
+    multiply,
 )
 from tgassist.campaigns.models import Ad, AdGroup, Campaign, Keyword, StageResult
 from tgassist.campaigns.regions import find_region
@@ -97,11 +101,12 @@ async def run_cluster(bc: BuildContext) -> dict[str, Any]:
                                           .order_by(Keyword.id))).all())
 
     async def on_progress(done: int, total: int) -> None:
-        await bc.check_cancel()
+        await bc.check_cancel(force=True)  # once per embedding batch: cheap, and a cancel stops this stage
         await bc.progress(done / max(1, total), f"Кластеризация: шаг {done} из {total}")
 
     result = await cluster_keywords([k.phrase for k in kws], [k.frequency for k in kws], bc.app.embedder,
                                     threshold=s.campaigns_cluster_threshold, max_size=s.campaigns_max_group_size,
+                                    marker_min=s.campaigns_marker_min,
                                     on_progress=on_progress)
     minus = cross_minus([[kws[i].phrase for i in g] for g in result.groups]) if s.campaigns_cross_minus else {}
     async with bc.app.db.session() as session:

@@ -12,6 +12,7 @@ from tgassist.campaigns.morph import agree, inflect_phrase, nominative
 ADJECTIVES = ("выгодный", "надёжный", "качественный", "современный", "удобный")
 CTAS = ("Оставьте заявку на сайте!", "Закажите онлайн!", "Звоните и заказывайте!", "Узнайте цены на сайте!")
 TITLE2_FALLBACK = ("Выгодные цены", "Консультация бесплатно", "Работаем без выходных", "Закажите онлайн")
+PREPOSITIONS = frozenset({"в", "во", "на", "по", "с", "со", "для", "от", "и", "к", "из", "под", "за", "у"})
 # Search modifiers that read badly inside an ad sentence ("Надёжный купить диван недорого").
 AD_NOISE = frozenset(lemma(w) for w in (
     "купить", "заказать", "цена", "стоимость", "недорого", "недорогой", "дешево", "дешевый", "сколько", "стоить",
@@ -67,9 +68,17 @@ def _compose(parts: list[str], limit: TextLimit) -> str:
 
 def ad_core(phrase: str, region_words: frozenset[str] = frozenset()) -> str:
     """The phrase without search modifiers and region words: the noun group an ad talks about."""
-    words = [w for w in phrase.split() if lemma(w.lower()) not in AD_NOISE and lemma(w.lower()) not in region_words
-             and w.lower() not in ("в", "на", "по", "с", "для", "от", "и")]
+    words = [w for w in phrase.split() if lemma(w.lower()) not in AD_NOISE and lemma(w.lower()) not in region_words]
+    while words and words[-1].lower() in PREPOSITIONS:
+        words.pop()
+    while words and words[0].lower() in PREPOSITIONS:
+        words.pop(0)
     return " ".join(words) or phrase
+
+
+def title_case_regions(text: str, region_words: frozenset[str]) -> str:
+    """"диван москва" → "диван Москва": region names are proper nouns."""
+    return " ".join(capitalise(w) if lemma(w.lower()) in region_words else w for w in text.split())
 
 
 def display_link(phrase: str, fallback: str = "") -> str:
@@ -88,7 +97,7 @@ def display_link(phrase: str, fallback: str = "") -> str:
 
 def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDraft]:
     """`count` distinct ads for a group whose main phrase is `group_phrase`."""
-    phrase = clean_phrase(group_phrase)
+    phrase = title_case_regions(clean_phrase(group_phrase), ctx.region_words)
     core = _short_words(ad_core(phrase, ctx.region_words)) or _short_words(ctx.product) or "товары"
     noun_group = nominative(core)
     has_region = bool({lemma(w) for w in tokens(phrase)} & ctx.region_words)

@@ -23,7 +23,6 @@ class EnrichmentSettings(BaseModel):
     vision_daily_cap: int = Field(
         5000, ge=0, description="Max images analysed per UTC day (0 = no cap); over it media are skipped with status budget"
     )
-    vision_concurrency: int = Field(2, ge=1, description="Posts analysed at once by one worker's vision stage")
 
     tagging_max_tags: int = Field(8, ge=1, description="Max keyphrase tags per post (topics come on top)")
     tagging_taxonomy_path: Path | None = Field(

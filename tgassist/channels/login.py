@@ -65,6 +65,8 @@ def build_client(settings: Settings, string_session: str) -> Any:
 
 async def open_client(app: App, factory: ClientFactory = build_client) -> Any:
     """A connected, signed-in client from the stored session; clear errors otherwise."""
+    if factory is build_client and not telegram_configured(app.settings):
+        build_client(app.settings, "")  # raises the ConfigError naming the settings
     string_session = await load_session(app)
     if not string_session:
         raise SourceError("no Telegram session stored: run `tgassist channels login` once to sign in")

@@ -68,6 +68,13 @@ class ParseReport:
     error: str | None = None
 
 
+@dataclass
+class _Cursor:
+    """Where a channel's run resumes after a FloodWait: the last committed message id."""
+
+    after: int | None = None
+
+
 def resolve_mode(settings: Any, channel: m.Channel, requested: str | None = None) -> str:
     """historical | incremental for this run (explicit request > override > channel mode > first run)."""
     mode = requested if requested and requested != "auto" else settings.parser_mode_override
@@ -131,14 +138,14 @@ class ChannelParser:
         ref: str | int = channel.username or int(channel.telegram_id or 0)
         source = TelethonSource(self.client, ref, settings.parser_media_max_bytes,
                                 accept_failed=await self._given_up(channel.id))
-        cursor: int | None = None
+        cursor = _Cursor()
         attempt = short_waits = 0
         until: datetime | None = None
         while True:
             try:
-                if cursor is None:
-                    cursor = await self._start(source, channel, mode, hwm)
-                cursor = await self._fetch(source, channel, mode, cursor, report)
+                if cursor.after is None:
+                    cursor.after = await self._start(source, channel, mode, hwm)
+                await self._fetch(source, channel, mode, cursor, report)
                 report.status = "ok"
                 break
             except FloodWaitError as err:
@@ -179,28 +186,27 @@ class ChannelParser:
             return hwm
         return max(0, await source.latest_id() - self.settings.parser_historical_depth)
 
-    async def _fetch(self, source: TelethonSource, channel: m.Channel, mode: str, cursor: int,
-                     report: ParseReport) -> int:
-        """Read from `cursor`, saving batches; returns the id the next attempt resumes after."""
+    async def _fetch(self, source: TelethonSource, channel: m.Channel, mode: str, cursor: _Cursor,
+                     report: ParseReport) -> None:
+        """Read after `cursor.after`, saving batches; the cursor follows each committed batch."""
         settings = self.settings
         cutoff = utcnow() - timedelta(days=settings.parser_historical_max_age_days)
         limit = settings.parser_incremental_limit if mode == "incremental" else None
         batch: list[RawMessage] = []
         try:
-            async for msg in source.messages(min_id=cursor, limit=limit):
+            async for msg in source.messages(min_id=cursor.after or 0, limit=limit):
                 if mode == "historical" and msg.date < cutoff:
                     report.skipped += 1
                     continue
                 batch.append(msg)
                 if len(batch) >= settings.parser_batch_size:
                     pending, batch = batch, []
-                    cursor = await self._save(channel.id, pending, report)
+                    cursor.after = await self._save(channel.id, pending, report)
         finally:
             # Whatever stopped the iteration, the messages read before it are complete: keep them.
             if batch:
                 pending, batch = batch, []
-                cursor = await self._save(channel.id, pending, report)
-        return cursor
+                cursor.after = await self._save(channel.id, pending, report)
 
     async def _save(self, channel_id: int, batch: list[RawMessage], report: ParseReport) -> int:
         await store_media(self.app.blobs, batch, self.settings.parser_media_max_bytes)

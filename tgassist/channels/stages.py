@@ -1,9 +1,112 @@
-"""Enrichment stages of the channels pipeline — placeholder exports until they land."""
+"""The enrichment stages of the channels pipeline, declared in one table (plus jobs and health).
+
+Handlers live in `stage_*.py` and are imported on first use, so the CLI starts without loading
+SQLAlchemy models, AI clients or Qdrant.
+"""
 
 from __future__ import annotations
 
-from tgassist.core.product import HealthCheck, Job, Stage
+import importlib
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-STAGES: tuple[Stage, ...] = ()
-JOBS: tuple[Job, ...] = ()
-HEALTH: tuple[tuple[str, HealthCheck], ...] = ()
+from tgassist.channels.events import (
+    ALBUMS_PARSED,
+    POSTS_CRAWL,
+    POSTS_ENRICHED,
+    POSTS_PARSED,
+    POSTS_TAGGED,
+    POSTS_VISION_ANALYZED,
+    AlbumParsed,
+    PostCrawl,
+    PostEnriched,
+    PostParsed,
+    PostTagged,
+    PostVisionAnalyzed,
+)
+from tgassist.core.product import Handler, HealthCheck, Job, Stage
+
+if TYPE_CHECKING:
+    from tgassist.app import App
+    from tgassist.core.worker import StageContext
+
+
+def lazy(target: str) -> Handler:
+    """`module:function` imported on the first call."""
+    module, _, name = target.partition(":")
+    fn: list[Any] = []
+
+    async def handler(event: Any, ctx: StageContext) -> None:
+        if not fn:
+            fn.append(getattr(importlib.import_module(f"tgassist.channels.{module}"), name))
+        await fn[0](event, ctx)
+
+    handler.__name__ = name
+    return handler
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("vision", POSTS_PARSED, PostParsed, lazy("stage_vision:handle_vision"), concurrency=2),
+    Stage("tagging", POSTS_PARSED, PostParsed, lazy("stage_tags:handle_tagging"), concurrency=16),
+    Stage("retagging", POSTS_VISION_ANALYZED, PostVisionAnalyzed, lazy("stage_tags:handle_retagging")),
+    Stage("tag_persistence", POSTS_TAGGED, PostTagged, lazy("stage_tags:handle_tag_persistence"), concurrency=16),
+    Stage("crawl_trigger", POSTS_TAGGED, PostTagged, lazy("stage_tags:handle_crawl_trigger"), concurrency=16),
+    Stage("enrichment", POSTS_CRAWL, PostCrawl, lazy("stage_crawl:handle_enrichment"), concurrency=8),
+    Stage("indexing", POSTS_TAGGED, PostTagged, lazy("stage_index:handle_indexing_tagged"), concurrency=16),
+    Stage("indexing_enriched", POSTS_ENRICHED, PostEnriched, lazy("stage_index:handle_indexing_enriched")),
+    Stage("album_assembler", ALBUMS_PARSED, AlbumParsed, lazy("stage_albums:handle_album_parsed")),
+    Stage(
+        "album_assembler_vision", POSTS_VISION_ANALYZED, PostVisionAnalyzed, lazy("stage_albums:handle_album_vision")
+    ),
+)
+
+# Which stream each stage reads and what it is re-run with (`tgassist pipeline reprocess`).
+STAGE_NAMES = tuple(s.name for s in STAGES)
+
+
+async def _assemble_overdue(app: App) -> int:
+    from tgassist.channels.stage_albums import assemble_overdue
+
+    return await assemble_overdue(app)
+
+
+JOBS: tuple[Job, ...] = (Job("album_timeouts", _assemble_overdue, every_sec=60),)
+
+
+async def check_ocr(app: App) -> dict[str, Any]:
+    """`ocr: ok | unavailable | disabled`, with the reason."""
+    ocr = app.ocr
+    if ocr is None:
+        return {"status": "disabled"}
+    status = ocr.status()
+    return {"status": status, **({"reason": ocr.reason} if ocr.reason else {}), "languages": ocr.languages}
+
+
+async def check_vision(app: App) -> dict[str, Any]:
+    """The daily vision cap: `ok`, or `exhausted` once today's images reached it."""
+    from tgassist.channels.stage_vision import CAP_KEY
+
+    cap = app.settings.vision_daily_cap
+    used = int(await app.redis.get(CAP_KEY + datetime.now(UTC).strftime("%Y-%m-%d")) or 0)
+    status = "disabled" if not app.settings.vision_enabled else "exhausted" if cap and used >= cap else "ok"
+    return {"status": status, "used_today": used, "daily_cap": cap or None,
+            "llm_vision": bool(app.settings.vision_llm_enabled and app.llm is not None)}
+
+
+async def check_albums(app: App) -> dict[str, Any]:
+    """Albums waiting for items; `degraded` when some wait longer than the assembly timeout."""
+    from tgassist.channels.albums import AlbumTracker
+
+    t = AlbumTracker(app.redis, app.settings.album_state_ttl_sec)
+    pending = await t.pending()
+    overdue = len(await t.due(app.settings.album_assembly_timeout_sec * 2))
+    return {"status": "degraded" if overdue else "ok", "pending": pending, "overdue": overdue}
+
+
+HEALTH: tuple[tuple[str, HealthCheck], ...] = (
+    ("ocr", check_ocr),
+    ("vision", check_vision),
+    ("albums", check_albums),
+)
+
+__all__ = ["HEALTH", "JOBS", "STAGES", "STAGE_NAMES", "lazy"]

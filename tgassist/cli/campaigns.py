@@ -1,9 +1,216 @@
-"""`tgassist` commands of the campaigns product."""
+"""`tgassist campaign …`: build a Direct campaign from a brief (with a live progress bar), list, show,
+export, repeat, cancel, delete, import a Direct file. Commands call `tgassist.campaigns.service`."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
+from rich.table import Table
+
+from tgassist.cli.common import console, err_console, load_settings, run, with_app
+
+if TYPE_CHECKING:
+    from tgassist.app import App
+
+campaign_app = typer.Typer(help="Yandex Direct campaigns (Direct Helper).", no_args_is_help=True)
+USER_OPT = typer.Option(0, "--user", help="Telegram id of the owner (0 = the local CLI user)")
 
 
 def register(root: typer.Typer) -> None:
     """Add this product's command group to the root app."""
+    root.add_typer(campaign_app, name="campaign")
+
+
+async def follow_build(app: App, task_id: str, *, show: bool = True, poll: float = 0.2) -> Any:
+    """Run a worker for campaign builds in this process until the task ends; draw a progress bar."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tgassist.campaigns import service
+    from tgassist.campaigns.tasks import BUILD_STAGE
+    from tgassist.core.worker import Worker
+
+    stop = asyncio.Event()
+    worker = Worker(app, [BUILD_STAGE])
+    jobs = [asyncio.create_task(worker.run()), asyncio.create_task(app.outbox.run(stop, 0.2))]
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                        TimeElapsedColumn(), console=console, disable=not show)
+    try:
+        with progress:
+            bar = progress.add_task("В очереди", total=100)
+            while True:
+                task = await service.get_task(app, task_id)
+                if task is None:
+                    break
+                progress.update(bar, completed=task.percent, description=(task.message or task.status)[:70])
+                if task.status in ("completed", "failed", "cancelled"):
+                    break
+                await asyncio.sleep(poll)
+    finally:
+        stop.set()
+        worker.stop()
+        await asyncio.gather(*jobs, return_exceptions=True)
+    return await service.get_task(app, task_id)
+
+
+def _summary(view: Any, task: Any) -> None:
+    camp = view.campaign
+    report = camp.report or {}
+    gen = report.get("generate", {})
+    cl = report.get("cluster", {})
+    t = Table(title=f"Кампания №{camp.id}: {camp.name}", show_header=False)
+    t.add_column("", style="bold")
+    t.add_column("")
+    t.add_row("статус", camp.status)
+    t.add_row("ключевые фразы", str(camp.keywords_count))
+    t.add_row("группы", f"{camp.groups_count}" + (f" (силуэт {cl.get('silhouette')})" if cl.get("silhouette")
+                                                    is not None else ""))
+    t.add_row("объявления", str(camp.ads_count))
+    if gen:
+        t.add_row("соответствие лимитам", f"{gen.get('compliance', 0) * 100:.0f} %")
+        t.add_row("фраза в заголовке", f"{gen.get('keyword_in_title', 0) * 100:.0f} %")
+        t.add_row("дубли", f"{gen.get('duplicates', 0) * 100:.0f} %")
+    exp = report.get("export", {})
+    if camp.file_path:
+        t.add_row("XLSX", camp.file_path)
+    if exp.get("csv"):
+        t.add_row("CSV", exp["csv"])
+    if task is not None and task.status != "completed":
+        t.add_row("сообщение", task.error or task.message or "")
+    console.print(t)
+
+
+@campaign_app.command("new")
+def new(
+    brief: Path = typer.Option(None, "--brief", help="Brief file (YAML), see examples/brief.yaml"),
+    name: str = typer.Option(None, help="Campaign name"),
+    product: str = typer.Option(None, help="Product or service"),
+    phrase: list[str] = typer.Option(None, "--phrase", help="A base phrase (repeat the option)"),
+    region: list[str] = typer.Option(None, "--region", help="Region name or Yandex geo id (repeatable)"),
+    url: str = typer.Option(None, help="Landing page URL"),
+    budget: float = typer.Option(None, help="Budget, RUB"),
+    keywords_file: Path = typer.Option(None, help="Wordstat / Key Collector export (CSV/XLSX)"),
+    user: int = USER_OPT,
+    wait: bool = typer.Option(True, help="Run the build here with a progress bar (--no-wait: only enqueue)"),
+) -> None:
+    """Build a campaign from a brief: keywords, groups, ads, XLSX + CSV for Direct Commander."""
+    from tgassist.campaigns import service
+    from tgassist.campaigns.brief import load_brief_file
+
+    settings = load_settings()
+    data: dict[str, Any] = load_brief_file(brief) if brief else {}
+    for key, value in (("name", name), ("product", product), ("base_phrases", phrase), ("region", region),
+                       ("url", url), ("budget", budget), ("keywords_file", str(keywords_file) if keywords_file
+                                                              else None)):
+        if value:
+            data[key] = value
+
+    async def go(app: App) -> tuple[Any, Any, Any]:
+        started = await service.create_campaign(app, user, data)
+        if started.resumed:
+            console.print(f"[yellow]Продолжаю незавершённую сборку кампании №{started.campaign_id}[/]")
+        task = await follow_build(app, started.task_id) if wait else await service.get_task(app, started.task_id)
+        return started, task, await service.show_campaign(app, user, started.campaign_id)
+
+    started, task, view = run(lambda: with_app(go, settings))
+    _summary(view, task)
+    if wait and task is not None and task.status != "completed":
+        raise typer.Exit(1)
+
+
+@campaign_app.command("list")
+def list_(user: int = USER_OPT, all_: bool = typer.Option(False, "--all", help="Include archived")) -> None:
+    """Your campaigns, newest first."""
+    from tgassist.campaigns import service
+
+    settings = load_settings()
+    rows = run(lambda: with_app(lambda app: service.list_campaigns(app, user, all_), settings))
+    t = Table(title="кампании")
+    for col in ("№", "название", "статус", "фразы", "группы", "объявления", "создана"):
+        t.add_column(col)
+    for c in rows:
+        t.add_row(str(c.id), c.name, c.status, str(c.keywords_count), str(c.groups_count), str(c.ads_count),
+                  f"{c.created_at:%Y-%m-%d %H:%M}")
+    console.print(t if rows else "кампаний пока нет: tgassist campaign new --brief examples/brief.yaml")
+
+
+@campaign_app.command("show")
+def show(campaign_id: int, user: int = USER_OPT) -> None:
+    """A campaign's status, counts, quality report and files."""
+    from tgassist.campaigns import service
+
+    settings = load_settings()
+    view = run(lambda: with_app(lambda app: service.show_campaign(app, user, campaign_id), settings))
+    _summary(view, view.task)
+    if view.task is not None:
+        console.print(f"задача {view.task.id}: {view.task.status}, {view.task.percent} %, этап {view.task.stage}; "
+                      f"готовые этапы: {', '.join(view.stages) or 'нет'}")
+
+
+@campaign_app.command("export")
+def export(campaign_id: int, fmt: str = typer.Option("xlsx", "--format", help="xlsx, csv or sheets"),
+           user: int = USER_OPT) -> None:
+    """Write the campaign file again (XLSX/CSV) or create a Google Sheet."""
+    from tgassist.campaigns import service
+
+    settings = load_settings()
+    res = run(lambda: with_app(lambda app: service.export_campaign(app, user, campaign_id, fmt), settings))
+    if res.message:
+        err_console.print(f"[yellow]{res.message}[/]")
+    console.print(res.url or str(res.path))
+
+
+@campaign_app.command("repeat")
+def repeat(campaign_id: int, user: int = USER_OPT, wait: bool = typer.Option(True)) -> None:
+    """Resume an unfinished build, or build a finished campaign's brief again."""
+    from tgassist.campaigns import service
+
+    settings = load_settings()
+
+    async def go(app: App) -> tuple[Any, Any]:
+        started = await service.repeat_campaign(app, user, campaign_id)
+        task = await follow_build(app, started.task_id) if wait else await service.get_task(app, started.task_id)
+        return task, await service.show_campaign(app, user, started.campaign_id)
+
+    task, view = run(lambda: with_app(go, settings))
+    _summary(view, task)
+
+
+@campaign_app.command("cancel")
+def cancel(campaign_id: int, user: int = USER_OPT) -> None:
+    """Cancel a running build (finished stages are kept; `repeat` resumes)."""
+    from tgassist.campaigns import service
+
+    settings = load_settings()
+    run(lambda: with_app(lambda app: service.cancel_campaign(app, user, campaign_id), settings))
+    console.print(f"отмена сборки кампании №{campaign_id} запрошена")
+
+
+@campaign_app.command("delete")
+def delete(campaign_id: int, user: int = USER_OPT,
+           yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation")) -> None:
+    """Delete a campaign with its keywords, groups, ads and files."""
+    from tgassist.campaigns import service
+
+    if not yes:
+        typer.confirm(f"Удалить кампанию №{campaign_id}?", abort=True)
+    settings = load_settings()
+    run(lambda: with_app(lambda app: service.delete_campaign(app, user, campaign_id), settings))
+    console.print(f"кампания №{campaign_id} удалена")
+
+
+@campaign_app.command("import")
+def import_(path: Path, user: int = USER_OPT) -> None:
+    """Import an existing Direct campaign file (XLS export or XLSX) for edit and re-export."""
+    from tgassist.campaigns import service
+
+    settings = load_settings()
+
+    async def go(app: App) -> Any:
+        cid = await service.import_direct(app, user, path)
+        return await service.show_campaign(app, user, cid)
+
+    view = run(lambda: with_app(go, settings))
+    _summary(view, None)

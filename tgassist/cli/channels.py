@@ -94,12 +94,17 @@ def list_cmd() -> None:
         console.print("no channels yet: `tgassist channels add @name` or `tgassist channels import EXPORT_DIR`")
         return
     t = Table(title="channels")
-    for col in ("id", "channel", "title", "source", "status", "active", "hwm", "posts", "albums", "last parsed"):
-        t.add_column(col)
+    t.add_column("id", justify="right")
+    t.add_column("channel", no_wrap=True, min_width=12)
+    t.add_column("title", overflow="fold", max_width=24)
+    t.add_column("status", overflow="fold")
+    for col in ("posts", "albums", "hwm"):
+        t.add_column(col, justify="right", no_wrap=True)
+    t.add_column("last parsed (UTC)", overflow="fold")
     for c in rows:
+        status = f"{c.status}, {c.source}" + ("" if c.is_active else ", paused")
         t.add_row(str(c.id), f"@{c.username}" if c.username else str(c.telegram_id or "-"), c.title or "",
-                  c.source, c.status, "yes" if c.is_active else "no", str(c.hwm), str(c.posts), str(c.albums),
-                  c.last_parsed_at or "-")
+                  status, str(c.posts), str(c.albums), str(c.hwm), c.last_parsed_at or "-")
     console.print(t)
 
 

@@ -1,9 +1,135 @@
-"""`tgassist` commands of the events product."""
+"""`tgassist events …`: ingest, backfill, list, sources, reminders. Logic lives in tgassist.events."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+from rich.table import Table
+
+from tgassist.cli.common import console, fail, load_settings, run, with_app
+
+events_app = typer.Typer(help="Events: KudaGo, BaliForum, iCalendar, JSON-LD and AI sources.", no_args_is_help=True)
 
 
 def register(root: typer.Typer) -> None:
     """Add this product's command group to the root app."""
+    root.add_typer(events_app, name="events")
+
+
+@events_app.command("ingest")
+def ingest_cmd(
+    source: list[str] = typer.Option(None, "--source", "-s", help="Source name (repeat, or comma list); default: all"),
+) -> None:
+    """Fetch, translate (one batch) and store events now."""
+    from tgassist.events.ingest import ingest
+
+    settings = load_settings()
+    names = [n.strip() for s in source or [] for n in s.split(",") if n.strip()] or None
+    report = run(lambda: with_app(lambda app: ingest(app, names, trigger="cli"), settings))
+    t = Table(title=f"ingest run {report.run_id}: {report.status}")
+    for col in ("source", "status", "fetched", "saved", "updated", "skipped", "cancelled", "invalid", "missing EN", "errors"):
+        t.add_column(col)
+    for name, st in report.sources.items():
+        t.add_row(name, st.status, *(str(v) for v in (st.fetched, st.saved, st.updated, st.skipped, st.cancelled,
+                                                      st.invalid, st.missing_translations)),
+                  "; ".join(e[:160] for e in st.errors[:3]))
+    console.print(t)
+    tr = report.translation
+    console.print(f"translation: requested={tr.requested} translated={tr.translated} missing={tr.missing} "
+                  f"llm_calls={tr.calls} cached={tr.cached}; archived={report.archived}", highlight=False)
+    for err in tr.errors[:3]:
+        console.print(f"[yellow]translation: {err}[/]", highlight=False)
+    if report.status == "failed":
+        raise typer.Exit(1)
+
+
+@events_app.command("backfill")
+def backfill_cmd() -> None:
+    """Translate the titles of events that have no English title yet."""
+    from tgassist.events.translate import backfill
+
+    settings = load_settings()
+    report = run(lambda: with_app(backfill, settings))
+    console.print(f"backfill: found={report.found} translated={report.translated} missing={report.missing} "
+                  f"llm_calls={report.calls} batches={report.batches}", highlight=False)
+
+
+@events_app.command("list")
+def list_cmd(
+    city: str = typer.Option(..., help="City code: msk, spb, bali, …"),
+    date: str = typer.Option("today", help="today, tomorrow, weekend, week or YYYY-MM-DD"),
+    lang: str = typer.Option("ru", help="ru or en (en falls back to the original title)"),
+    limit: int = typer.Option(50, min=1, max=500),
+) -> None:
+    """Events in a city on a day (or the weekend)."""
+    from tgassist.events.service import events_by_city
+
+    settings = load_settings()
+    cards = run(lambda: with_app(lambda app: events_by_city(app, city, date, lang=lang, limit=limit), settings))
+    if not cards:
+        console.print(f"no events in {city} for {date}")
+        return
+    t = Table(title=f"{city}, {date}: {len(cards)} events")
+    for col in ("id", "starts (local)", "title", "place", "sources"):
+        t.add_column(col, overflow="fold")
+    for c in cards:
+        when = c.local_start.strftime("%Y-%m-%d" if c.all_day else "%Y-%m-%d %H:%M")
+        t.add_row(str(c.id), when, c.title, c.location_name or "", ", ".join(s["source"] for s in c.sources))
+    console.print(t)
+
+
+@events_app.command("sources")
+def sources_cmd() -> None:
+    """Sources, whether they are configured, and the stats of their last run."""
+    from tgassist.events.ingest import list_sources
+
+    settings = load_settings()
+    rows: list[dict[str, Any]] = run(lambda: with_app(list_sources, settings))
+    t = Table(title="event sources")
+    for col in ("source", "region", "configured", "enabled", "last run (UTC)", "status", "saved", "updated", "errors"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        st = r["last_stats"]
+        t.add_row(r["name"], r["region"], "yes" if r["configured"] else "no", "yes" if r["enabled"] else "no",
+                  (r["last_run_at"] or "-")[:16], r["last_status"] or "-", str(st.get("saved", "-")),
+                  str(st.get("updated", "-")), "; ".join(e[:120] for e in st.get("errors", [])[:2]))
+    console.print(t)
+
+
+@events_app.command("reminders")
+def reminders_cmd(due: bool = typer.Option(False, "--due", help="Produce and deliver due reminders now")) -> None:
+    """Pending reminders; with --due, produce the due ones and deliver them (logging notifier)."""
+    from tgassist.events.reminders import LoggingNotifier, deliver, pending_reminders, produce_due
+
+    settings = load_settings()
+
+    async def go(app: Any) -> Any:
+        if not due:
+            return await pending_reminders(app)
+        produced = await produce_due(app)
+        notes = await _unsent(app)
+        sent, failed = await deliver(app, LoggingNotifier())
+        return produced, notes, sent, failed
+
+    result = run(lambda: with_app(go, settings))
+    if not due:
+        t = Table(title="pending reminders")
+        for col in ("user", "event", "kind", "due (UTC)"):
+            t.add_column(col)
+        for r in result:
+            t.add_row(str(r["user_id"]), str(r["event_id"]), r["kind"], r["due_at"])
+        console.print(t if result else "no pending reminders")
+        return
+    produced, notes, sent, failed = result
+    for n in notes:
+        console.print(f"[bold]user {n.user_id}[/] ({n.kind}): {n.text}", highlight=False)
+    console.print(f"reminders: produced={produced} sent={sent} failed={failed}")
+    if failed:
+        fail(f"{failed} notification(s) could not be delivered; they are retried on the next check")
+
+
+async def _unsent(app: Any) -> Any:
+    from tgassist.events.reminders import pending_notifications
+
+    return await pending_notifications(app)

@@ -1,9 +1,92 @@
-"""`tgassist pipeline …` commands (channels enrichment pipeline)."""
+"""`tgassist pipeline …`: status of the enrichment streams, reprocessing a stage."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from typing import Any
+
 import typer
+from rich.table import Table
+
+from tgassist.cli.common import console, fail, load_settings, run, with_app
+
+pipeline_app = typer.Typer(help="The channels enrichment pipeline: stream status, reprocessing.", no_args_is_help=True)
 
 
 def register(root: typer.Typer) -> None:
     """Add the pipeline command group to the root app."""
+    root.add_typer(pipeline_app, name="pipeline")
+
+
+async def pipeline_status(app: Any) -> dict[str, Any]:
+    """Per (stream, group): length, pending, lag, DLQ, consumers; plus albums waiting and OCR state."""
+    from tgassist.channels.stages import HEALTH
+    from tgassist.core.health import stream_report
+
+    rows = await stream_report(app)
+    blocks = {}
+    for name, check in HEALTH:
+        try:
+            blocks[name] = await check(app)
+        except Exception as err:  # a broken block must not hide the streams
+            blocks[name] = {"status": "down", "error": str(err)[:200]}
+    return {"streams": rows, **blocks}
+
+
+@pipeline_app.command("status")
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table")) -> None:
+    """Per stream: length, pending, lag, dead letters and consumers of every stage's group."""
+    settings = load_settings()
+    report = run(lambda: with_app(pipeline_status, settings))
+    if as_json:
+        console.print_json(json.dumps(report, default=str))
+        return
+    table = Table(title="pipeline streams")
+    for col in ("stream", "group", "length", "pending", "lag", "dlq", "consumers"):
+        table.add_column(col, justify="left" if col in ("stream", "group") else "right")
+    for r in report["streams"]:
+        busy = r["pending"] or r["lag"] or r["dlq"]
+        style = "red" if r["dlq"] else "yellow" if busy else None
+        table.add_row(r["stream"], r["group"], str(r["length"]), str(r["pending"]),
+                      "-" if r["lag"] is None else str(r["lag"]), str(r["dlq"]), str(r["consumers"]), style=style)
+    console.print(table)
+    for name in ("ocr", "vision", "albums"):
+        block = report.get(name) or {}
+        extra = ", ".join(f"{k}={v}" for k, v in block.items() if k != "status")
+        console.print(f"{name}: [bold]{block.get('status', '?')}[/]" + (f" ({extra})" if extra else ""))
+    backlog = sum((r["lag"] or 0) + r["pending"] for r in report["streams"])
+    dlq = sum(r["dlq"] for r in {r["stream"]: r for r in report["streams"]}.values())
+    console.print(f"backlog: {backlog}, dead letters: {dlq}")
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--since: {value!r} is not a date (use YYYY-MM-DD or an ISO datetime)")
+        raise
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@pipeline_app.command("reprocess")
+def reprocess_cmd(
+    stage: str = typer.Option(..., "--stage", help="Stage to run again (vision, tagging, retagging, "
+                              "tag_persistence, crawl_trigger, enrichment, indexing, indexing_enriched, "
+                              "album_assembler, album_assembler_vision)"),
+    since: str = typer.Option(None, "--since", help="Only posts dated on/after this (YYYY-MM-DD or ISO datetime)"),
+    channel: int = typer.Option(None, "--channel", help="Only this channel id"),
+    limit: int = typer.Option(None, "--limit", help="At most this many posts"),
+) -> None:
+    """Publish new events so one stage runs again for stored posts (its follow-ups run too)."""
+    from tgassist.channels.reprocess import Selection, reprocess
+    from tgassist.channels.stages import STAGE_NAMES
+
+    if stage not in STAGE_NAMES:
+        fail(f"unknown stage {stage!r}; one of: {', '.join(STAGE_NAMES)}")
+    selection = Selection(since=_parse_since(since), channel_id=channel, limit=limit)
+    settings = load_settings()
+    count = run(lambda: with_app(lambda app: reprocess(app, stage, selection), settings))
+    console.print(f"{count} event(s) published for stage [bold]{stage}[/]; running workers pick them up")

@@ -96,6 +96,10 @@ class EmbeddedRedis:
                 await client.shutdown(nosave=False)
         except (RedisError, OSError):
             pass
+        for _ in range(100):  # the server removes its socket just after answering SHUTDOWN
+            if not self.socket_path.exists() or self._ping():
+                break
+            await asyncio.sleep(0.05)
 
 
 async def connect(url: str | None, data_dir: Path) -> tuple[Redis, EmbeddedRedis | None]:

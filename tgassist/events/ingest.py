@@ -271,3 +271,29 @@ async def _finish(app: App, report: IngestReport, specs: list[SourceSpec]) -> No
             row = await s.get(EventSource, spec.name)
             if row is not None and st.status != "disabled":
                 row.last_run_at, row.last_status, row.last_stats = finished, st.status, asdict(st)
+
+
+async def list_sources(app: App) -> list[dict[str, Any]]:
+    """Every registered source with its settings switch, admin switch and last-run stats."""
+    specs = select_specs(None)
+    async with app.db.session() as s:
+        enabled = await sync_registry(s, app, specs)
+        rows = {r.name: r for r in (await s.execute(select(EventSource))).scalars()}
+    out = []
+    for spec in specs:
+        row = rows[spec.name]
+        out.append({
+            "name": spec.name, "kind": spec.kind, "region": spec.region, "configured": spec.enabled(app.settings),
+            "enabled": enabled[spec.name], "config": row.config,
+            "last_run_at": row.last_run_at.isoformat() if row.last_run_at else None,
+            "last_status": row.last_status, "last_stats": row.last_stats or {},
+        })
+    return out
+
+
+async def recent_runs(app: App, limit: int = 20) -> list[dict[str, Any]]:
+    async with app.db.session() as s:
+        runs = (await s.execute(select(IngestRun).order_by(IngestRun.id.desc()).limit(limit))).scalars().all()
+    return [{"id": r.id, "trigger": r.trigger, "sources": r.sources, "status": r.status, "stats": r.stats,
+             "started_at": r.started_at.isoformat(), "finished_at": r.finished_at.isoformat() if r.finished_at else None}
+            for r in runs]

@@ -30,6 +30,9 @@ REMINDERS: tuple[tuple[str, timedelta], ...] = (
     ("1h", timedelta(hours=1)),
     ("start", timedelta(0)),
 )
+# A reminder checked this late is not sent: "tomorrow" after the 1 h mark, "in one hour" after the
+# start, "starting now" an hour after the start (the scheduler was down).
+STALE_AFTER = {"24h": timedelta(hours=23), "1h": timedelta(hours=1), "start": timedelta(hours=1)}
 _HEADINGS = {
     "ru": {"24h": "Завтра", "1h": "Через час", "start": "Начинается сейчас"},
     "en": {"24h": "Tomorrow", "1h": "In one hour", "start": "Starting now"},
@@ -89,6 +92,9 @@ async def produce_due(app: App, now: datetime | None = None) -> int:
             if event is None or event.status != "active":
                 reminder.status = "cancelled"
                 continue
+            if now >= reminder.due_at + STALE_AFTER[reminder.kind]:
+                reminder.status = "expired"  # a later reminder (or the event) has overtaken it
+                continue
             exists = (await s.execute(select(EventNotification.id).where(
                 EventNotification.user_id == reminder.user_id, EventNotification.event_id == reminder.event_id,
                 EventNotification.kind == reminder.kind))).first()
@@ -140,3 +146,11 @@ async def check_reminders(app: App, now: datetime | None = None) -> tuple[int, i
     if produced or sent or failed:
         log.info("event reminders", produced=produced, sent=sent, failed=failed)
     return produced, sent, failed
+
+
+async def pending_reminders(app: App, limit: int = 200) -> list[dict[str, object]]:
+    """Reminders not produced yet, soonest first (for `tgassist events reminders`)."""
+    async with app.db.session() as s:
+        rows = (await s.execute(select(EventReminder).where(EventReminder.status == "pending")
+                                .order_by(EventReminder.due_at).limit(limit))).scalars().all()
+    return [{"user_id": r.user_id, "event_id": r.event_id, "kind": r.kind, "due_at": r.due_at.isoformat()} for r in rows]

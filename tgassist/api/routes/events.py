@@ -1,9 +1,82 @@
-"""Admin routes of the events product."""
+"""Admin routes of the events product: run an ingest, run the backfill, list sources and runs."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+import asyncio
+from typing import TYPE_CHECKING, Any
 
-from tgassist.api.deps import require_admin
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from tgassist.api.deps import get_app, require_admin
+
+if TYPE_CHECKING:
+    from tgassist.app import App
 
 router = APIRouter(prefix="/admin", tags=["events"], dependencies=[Depends(require_admin)])
+
+_background: set[asyncio.Task[Any]] = set()  # keep references so tasks are not collected mid-run
+
+
+class IngestRequest(BaseModel):
+    source: str | list[str] = Field("all", description='a source name, a list of names, or "all"')
+    wait: bool = Field(False, description="answer with the finished run's stats instead of 202 at once")
+
+
+class BackfillRequest(BaseModel):
+    wait: bool = Field(True, description="answer with the backfill's stats instead of 202 at once")
+
+
+def _spawn(coro: Any) -> None:
+    task = asyncio.create_task(coro)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+@router.post("/ingest/run")
+async def run_ingest(body: IngestRequest, app: App = Depends(get_app)) -> Any:
+    """Ingest the given source(s) now (the cron does this twice a day per region)."""
+    from tgassist.events.exceptions import UnknownSourceError
+    from tgassist.events.ingest import ingest
+    from tgassist.events.sources import select_specs
+
+    try:
+        names = [s.name for s in select_specs(body.source)]
+    except UnknownSourceError as err:
+        raise HTTPException(422, str(err)) from err
+    if body.wait:
+        report = await ingest(app, names, trigger="api")
+        return report.to_dict()
+    _spawn(ingest(app, names, trigger="api"))
+    return JSONResponse({"accepted": True, "sources": names, "runs": "/admin/events/runs"}, status.HTTP_202_ACCEPTED)
+
+
+@router.post("/translation/backfill")
+async def run_backfill(body: BackfillRequest | None = None, app: App = Depends(get_app)) -> Any:
+    """Translate titles of events that have no English title yet."""
+    from tgassist.events.translate import NoTranslator, backfill, count_without_en
+
+    if app.translator is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(NoTranslator(
+            "no translator is configured: set TGASSIST_LLM_PROVIDER (and its key) to backfill EN titles")))
+    if body is None or body.wait:
+        return (await backfill(app)).to_dict()
+    _spawn(backfill(app))
+    return JSONResponse({"accepted": True, "found": await count_without_en(app)}, status.HTTP_202_ACCEPTED)
+
+
+@router.get("/events/sources")
+async def sources(app: App = Depends(get_app)) -> list[dict[str, Any]]:
+    """Every event source with its configuration and the stats of its last run."""
+    from tgassist.events.ingest import list_sources
+
+    return await list_sources(app)
+
+
+@router.get("/events/runs")
+async def runs(limit: int = 20, app: App = Depends(get_app)) -> list[dict[str, Any]]:
+    """The latest ingest runs, newest first."""
+    from tgassist.events.ingest import recent_runs
+
+    return await recent_runs(app, max(1, min(limit, 200)))

@@ -121,4 +121,4 @@ def extract_links(text: str, entities: list[dict[str, Any]]) -> list[str]:
 
 
 def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2

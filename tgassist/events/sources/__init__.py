@@ -50,7 +50,7 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec("baliforum", "baliforum", "bali", _baliforum, lambda s: s.events_baliforum_enabled),
     SourceSpec("jsonld", "jsonld", "bali", _jsonld, lambda s: bool(s.events_jsonld_pages)),
     SourceSpec("ics", "ics", "ics", _ics, lambda s: bool(s.events_ics_feeds)),
-    SourceSpec("ai", "ai", "bali", _ai, lambda s: s.events_ai_enabled),
+    SourceSpec("ai", "ai", "bali", _ai, lambda s: s.events_ai_enabled and s.llm_provider != "none"),
 )
 
 

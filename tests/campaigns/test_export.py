@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import openpyxl
+
+from tgassist.campaigns.export import COLUMNS, HEADER_ROW, SHEET, ExportCampaign, ExportGroup, write_csv, write_xlsx
+from tgassist.campaigns.limits import AdDraft
+from tgassist.campaigns.sources.direct_import import load_direct_file, parse_direct
+
+
+def commander_columns(fixtures_dir: Path) -> list[str]:
+    text = (fixtures_dir / "yandex-direct" / "commander_epk_columns.txt").read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def campaign() -> ExportCampaign:
+    ad1 = AdDraft(title="Ремонт холодильников", title2="От 990 ₽", text="Выезд за час.", extra_titles=["Т3"],
+                  extra_texts=["Текст два."], display_link="Ремонт",
+                  sitelinks=[{"title": "Цены", "description": "Прайс", "url": "https://a.ru/p"},
+                             {"title": "Контакты", "description": "", "url": "https://a.ru/c"}],
+                  callouts=["Без выходных", "Гарантия"])
+    ad2 = AdDraft(title="Мастер по холодильникам", text="Гарантия год.")
+    g = ExportGroup(1, "ремонт холодильников", [("ремонт холодильников", ["samsung"]), ("холодильник ремонт", [])],
+                    [(ad1, "https://a.ru/"), (ad2, "https://a.ru/")], ["бесплатно"])
+    return ExportCampaign("Холодильники", ["Москва"], [g], ["своими руками", "как"])
+
+
+def test_xlsx_matches_the_commander_layout(tmp_path: Path, fixtures_dir: Path) -> None:
+    path = write_xlsx(campaign(), tmp_path / "c.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == [SHEET] == ["Тексты"]
+    ws = wb[SHEET]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    header = rows[HEADER_ROW - 1]
+    assert header == commander_columns(fixtures_dir) == list(COLUMNS)
+    assert rows[6][3:5] == ["Тип кампании:", "Единая перфоманс-кампания"]
+    assert rows[8][3:5] == ["Минус-фразы на кампанию:", "-своими руками -как"]
+    data = [dict(zip(range(len(header)), r, strict=False)) for r in rows[HEADER_ROW:]]
+    col = {name: i for i, name in reversed(list(enumerate(header)))}
+    assert [d[0] for d in data] == ["-", "-", "+"]
+    assert data[0][col["Фраза (с минус-словами)"]] == "ремонт холодильников -samsung"
+    assert data[0][col["Тип объявления"]] == "Комбинаторное"
+    assert data[0][13] == "Ремонт холодильников" and data[0][14] == "От 990 ₽" and data[0][15] == "Т3"
+    assert data[0][col["Заголовок 1"]] is None  # the old text-image block stays empty
+    assert data[0][col["Текст 1"]] == "Выезд за час." and data[0][col["Текст 2"]] == "Текст два."
+    assert data[0][col["Заголовки быстрых ссылок"]] == "Цены||Контакты"
+    assert data[0][col["Адреса быстрых ссылок"]] == "https://a.ru/p||https://a.ru/c"
+    assert data[0][col["Уточнения"]] == "Без выходных||Гарантия"
+    assert data[0][col["Минус-фразы на группу"]] == "-бесплатно"
+    assert data[2][col["Фраза (с минус-словами)"]] is None and data[2][13] == "Мастер по холодильникам"
+
+
+def test_csv_is_utf8_tab(tmp_path: Path) -> None:
+    path = write_csv(campaign(), tmp_path / "c.csv")
+    rows = list(csv.reader(path.open(encoding="utf-8"), delimiter="\t"))
+    assert rows[0] == ["Холодильники"] and rows[3] == list(COLUMNS)
+    assert rows[4][0] == "-" and rows[4][8] == "ремонт холодильников -samsung" and len(rows) == 7
+
+
+def test_import_real_direct_export_xls(fixtures_dir: Path) -> None:
+    d = load_direct_file(fixtures_dir / "yandex-direct" / "direct_campaign_export_37817530.xls")
+    assert d.campaign_type == "Текстово-графическая кампания" and d.regions == ["Россия"]
+    assert "wordpress" in d.minus_words and len(d.groups) == 2
+    g = d.groups[1]
+    assert g.external_id == 3524022654 and len(g.keywords) == 3 and len(g.ads) == 2
+    assert g.keywords[0] == ("разработка лендинга", ["пейдж"], 14660078221)
+    ad, link, ad_id = g.ads[0]
+    assert ad_id == 6450895108 and link == "http://qfenix.ru" and ad.display_link == "landing"
+    assert [s["title"] for s in ad.sitelinks] == ["Настройка рекламы", "Без предоплаты", "Цены", "За 10 дней"]
+
+
+def test_import_filled_template_xlsx(fixtures_dir: Path) -> None:
+    d = load_direct_file(fixtures_dir / "yandex-direct" / "direct_import_filled.xlsx")
+    assert len(d.groups) == 145 and d.regions == ["Республика Башкортостан"]
+    first = d.groups[0]
+    assert first.name == "стоимость создания лендинг пейдж"
+    assert first.ads[0][0].title == "Стоимость создания лендинг пейдж"
+    assert first.ads[0][0].text.startswith("Создаем продающие Лендинги")  # formulas are ignored
+
+
+def test_reexport_of_an_import_round_trips(tmp_path: Path, fixtures_dir: Path) -> None:
+    d = load_direct_file(fixtures_dir / "yandex-direct" / "direct_campaign_export_37817530.xls")
+    camp = ExportCampaign(d.name, d.regions, [
+        ExportGroup(i + 1, g.name, [(p, m) for p, m, _ in g.keywords], [(a, link) for a, link, _ in g.ads])
+        for i, g in enumerate(d.groups)], d.minus_words)
+    path = write_xlsx(camp, tmp_path / "re.xlsx")
+    again = parse_direct(path.read_bytes(), "re.xlsx")
+    assert [len(g.keywords) for g in again.groups] == [len(g.keywords) for g in d.groups]
+    assert again.groups[1].ads[0][0].title == d.groups[1].ads[0][0].title
+    assert again.minus_words == d.minus_words
+
+
+def test_not_a_direct_file(tmp_path: Path, fixtures_dir: Path) -> None:
+    import pytest
+
+    from tgassist.campaigns import ImportFileError
+
+    with pytest.raises(ImportFileError, match="Фраза"):
+        load_direct_file(fixtures_dir / "yandex-direct" / "wordstat_phrases_small.xlsx")
+    with pytest.raises(ImportFileError):
+        parse_direct(b"garbage", "x.csv")

@@ -1,0 +1,147 @@
+"""The build job end to end on every backend pair: stages, progress, resume, cancel, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from tgassist.app import App
+from tgassist.campaigns import service
+from tgassist.campaigns.events import PROGRESS_STREAM
+from tgassist.campaigns.export import COLUMNS, HEADER_ROW
+from tgassist.campaigns.tasks import BUILD_STAGE
+from tgassist.core.worker import Worker
+from tests.campaigns.helpers import (
+    HookedEmbedder, build, campaign_of, keyword_ids, stages_of, task_of, wait_for,
+)
+from tests.campaigns.wordstat_server import Reply, WordstatServer
+
+ALL = ["wordstat", "filter", "cluster", "generate", "export"]
+
+
+async def test_offline_build_completes_with_progress(app: App, brief_data: dict[str, Any]) -> None:
+    started = await service.create_campaign(app, 1, brief_data)
+    await build(app)
+    task = await task_of(app, started.task_id)
+    assert (task.status, task.percent, task.stage) == ("completed", 100, "export")
+    camp = await campaign_of(app, started.campaign_id)
+    assert camp.status == "completed" and camp.source == "multiplication"
+    assert camp.keywords_count > 10 and camp.groups_count >= 2 and camp.ads_count == 2 * camp.groups_count
+    assert list(await stages_of(app, camp.id)) == ALL
+    assert camp.report["generate"]["compliance"] == 1.0 and task.result["generate"]["ads"] == camp.ads_count
+    ws = openpyxl.load_workbook(camp.file_path)["Тексты"]
+    assert [c.value for c in ws[HEADER_ROW]] == list(COLUMNS)
+    assert Path(camp.report["export"]["csv"]).is_file()
+    events = [json.loads(f["data"]) for _, f in await app.redis.xrange(PROGRESS_STREAM)]
+    stages = [e["stage"] for e in events if e["stage"]]
+    assert [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s] == ALL
+    assert events[-1]["status"] == "completed" and events[-1]["percent"] == 100
+
+
+async def test_wordstat_v2_build_and_401(make_app: Any, wordstat: WordstatServer, brief_data: dict[str, Any]) -> None:
+    app = await make_app(wordstat_api_key="key", wordstat_folder_id="f", wordstat_v2_url=wordstat.url)
+    wordstat.always = Reply(401, {"message": "unauthorized"})
+    started = await service.create_campaign(app, 1, brief_data)
+    await build(app)
+    task = await task_of(app, started.task_id)
+    assert task.status == "failed" and "TGASSIST_WORDSTAT_API_KEY" in (task.error or "")
+    assert (await campaign_of(app, started.campaign_id)).status == "failed"
+    assert await stages_of(app, started.campaign_id) == {}
+    wordstat.always = None  # the key is fixed
+    again = await service.repeat_campaign(app, 1, started.campaign_id)
+    await build(app)
+    assert (await task_of(app, again.task_id)).status == "completed"
+    camp = await campaign_of(app, started.campaign_id)
+    assert camp.source == "wordstat_v2" and camp.keywords_count >= 3
+    assert (await task_of(app, started.task_id)).status == "failed"
+
+
+async def test_429_storm_fails_then_resumes_from_cache(make_app: Any, wordstat: WordstatServer,
+                                                       brief_data: dict[str, Any]) -> None:
+    app = await make_app(wordstat_oauth_token="t", wordstat_v1_url=wordstat.url, wordstat_retries=2,
+                         wordstat_backoff_sec=0.01)
+    wordstat.queue(Reply(200, {"totalCount": 1, "topRequests": [{"phrase": "ремонт холодильников", "count": 9}]}),
+                   *[Reply(429, {}) for _ in range(3)])
+    started = await service.create_campaign(app, 1, brief_data)
+    await build(app)
+    task = await task_of(app, started.task_id)
+    assert task.status == "failed" and "429" in (task.error or "")
+    before = len(wordstat.requests)
+    await service.repeat_campaign(app, 1, started.campaign_id)
+    await build(app)
+    assert (await campaign_of(app, started.campaign_id)).status == "completed"
+    assert len(wordstat.requests) == before + 2  # the first phrase came from the cache
+
+
+async def test_crash_between_stages_resumes(app: App, brief_data: dict[str, Any], embedder: Any) -> None:
+    seen: dict[str, Any] = {}
+
+    async def crash() -> None:
+        seen["keywords"] = await keyword_ids(app, started.campaign_id)
+        seen["stages"] = await stages_of(app, started.campaign_id)
+        raise RuntimeError("worker died")
+
+    app.__dict__["embedder"] = HookedEmbedder(embedder, crash)
+    started = await service.create_campaign(app, 1, brief_data)
+    await build(app)  # delivery 1 fails in "cluster", the worker retries it
+    task = await task_of(app, started.task_id)
+    assert task.status == "completed"
+    assert list(seen["stages"]) == ["wordstat", "filter"]
+    assert await keyword_ids(app, started.campaign_id) == seen["keywords"]  # filter did not run again
+    stages = await stages_of(app, started.campaign_id)
+    assert {k: stages[k] for k in seen["stages"]} == seen["stages"]
+
+
+async def test_killed_worker_resumes_on_another(app: App, brief_data: dict[str, Any], embedder: Any) -> None:
+    blocked, never = asyncio.Event(), asyncio.Event()
+
+    async def hang() -> None:
+        blocked.set()
+        await never.wait()
+
+    app.__dict__["embedder"] = HookedEmbedder(embedder, hang)
+    started = await service.create_campaign(app, 1, brief_data)
+    await app.outbox.drain()
+    first = asyncio.create_task(Worker(app, [BUILD_STAGE], name="w1").run_until_idle())
+    await wait_for(blocked)
+    first.cancel()  # the process is gone; its entry stays pending
+    await asyncio.gather(first, return_exceptions=True)
+    assert (await task_of(app, started.task_id)).stage == "cluster"
+    assert await Worker(app, [BUILD_STAGE], name="w2").reclaim_now(min_idle_ms=0) == 1
+    assert (await task_of(app, started.task_id)).status == "completed"
+    assert list(await stages_of(app, started.campaign_id)) == ALL
+
+
+async def test_same_brief_again_resumes_the_interrupted_build(app: App, brief_data: dict[str, Any]) -> None:
+    first = await service.create_campaign(app, 1, brief_data)  # enqueued, never run: "killed"
+    again = await service.create_campaign(app, 1, brief_data)
+    assert again.resumed and again.campaign_id == first.campaign_id and again.task_id != first.task_id
+    await build(app)
+    assert (await task_of(app, again.task_id)).status == "completed"
+    old = await task_of(app, first.task_id)
+    assert old.status == "failed" and "прервано" in (old.error or "")
+    assert len(await service.list_campaigns(app, 1)) == 1
+
+
+async def test_cancel_during_clustering_then_repeat(app: App, brief_data: dict[str, Any], embedder: Any) -> None:
+    async def cancel() -> None:
+        await service.cancel_campaign(app, 1, started.campaign_id)
+
+    app.__dict__["embedder"] = HookedEmbedder(embedder, cancel)
+    started = await service.create_campaign(app, 1, brief_data)
+    await build(app)
+    task = await task_of(app, started.task_id)
+    assert task.status == "cancelled" and task.stage == "cluster" and "отменена" in (task.message or "")
+    assert list(await stages_of(app, started.campaign_id)) == ["wordstat", "filter"]
+    assert (await campaign_of(app, started.campaign_id)).status == "cancelled"
+    with pytest.raises(service.CampaignError, match="нечего"):
+        await service.cancel_campaign(app, 1, started.campaign_id)
+    again = await service.repeat_campaign(app, 1, started.campaign_id)
+    await build(app)
+    assert (await task_of(app, again.task_id)).status == "completed"
+    assert list(await stages_of(app, started.campaign_id)) == ALL

@@ -1,0 +1,112 @@
+"""Service functions the bot and CLI call: limits, imports, export formats, delete, edit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from tgassist.app import App
+from tgassist.campaigns import CampaignLimitError, CampaignNotFound, ImportFileError, service
+from tgassist.campaigns.models import Campaign
+from tgassist.core.models import User
+from tests.campaigns.helpers import build, campaign_of, task_of
+from tests.fakes.openai_server import FakeOpenAI
+
+
+async def test_per_user_limit(make_app: Any, brief_data: dict[str, Any]) -> None:
+    app = await make_app(campaigns_max_per_user=1)
+    await service.create_campaign(app, 1, brief_data)
+    with pytest.raises(CampaignLimitError, match="лимит"):
+        await service.create_campaign(app, 1, {**brief_data, "name": "Вторая"})
+    await service.create_campaign(app, 2, brief_data)  # another user has their own limit
+    async with app.db.session() as s:
+        user = await s.scalar(service.select(User).where(User.telegram_id == 1))
+        user.limits = {"campaigns": 5}
+    await service.create_campaign(app, 1, {**brief_data, "name": "Вторая"})
+
+
+async def test_import_file_build_and_malformed_file(app: App, brief_data: dict[str, Any], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"PK\x03\x04not really")
+    with pytest.raises(ImportFileError, match="XLSX"):
+        await service.create_campaign(app, 1, {**brief_data, "keywords_file": str(bad)})
+    assert await service.list_campaigns(app, 1) == []  # nothing half-created
+    good = tmp_path / "kw.csv"
+    good.write_text("Фраза;Частота\nремонт холодильника bosch;120\nремонт холодильников lg;80\n"
+                    "холодильник не морозит;300\nремонт холодильника своими руками;999\n", encoding="utf-8")
+    started = await service.create_campaign(app, 1, {**brief_data, "keywords_file": str(good)})
+    await build(app)
+    camp = await campaign_of(app, started.campaign_id)
+    assert camp.status == "completed" and camp.source == "import"
+    assert camp.report["filter"]["minus"] == 1  # "своими руками" is a default minus word
+
+
+async def test_show_export_formats_and_delete(app: App, brief_data: dict[str, Any]) -> None:
+    started = await service.create_campaign(app, 7, brief_data)
+    with pytest.raises(service.CampaignError, match="ещё не собрана"):
+        await service.export_campaign(app, 7, started.campaign_id, "xlsx")
+    await build(app)
+    view = await service.show_campaign(app, 7, started.campaign_id)
+    assert view.task.status == "completed" and view.stages[-1] == "export"
+    csv_res = await service.export_campaign(app, 7, started.campaign_id, "csv")
+    assert csv_res.path and csv_res.path.suffix == ".csv" and "\t" in csv_res.path.read_text(encoding="utf-8")
+    sheets = await service.export_campaign(app, 7, started.campaign_id, "sheets")
+    assert sheets.url is None and sheets.path and sheets.path.suffix == ".xlsx"
+    assert "TGASSIST_GOOGLE_SERVICE_ACCOUNT_FILE" in (sheets.message or "")
+    with pytest.raises(CampaignNotFound):
+        await service.show_campaign(app, 8, started.campaign_id)  # another user's campaign
+    await service.delete_campaign(app, 7, started.campaign_id)
+    assert await service.list_campaigns(app, 7) == [] and not sheets.path.exists()
+
+
+async def test_completed_campaign_repeat_builds_a_new_one(app: App, brief_data: dict[str, Any]) -> None:
+    first = await service.create_campaign(app, 1, brief_data)
+    await build(app)
+    again = await service.repeat_campaign(app, 1, first.campaign_id)
+    assert again.campaign_id != first.campaign_id and not again.resumed
+    await build(app)
+    assert (await task_of(app, again.task_id)).status == "completed"
+
+
+async def test_import_direct_file_edit_and_reexport(app: App, fixtures_dir: Path) -> None:
+    cid = await service.import_direct(app, 3, fixtures_dir / "yandex-direct" / "direct_campaign_export_37817530.xls")
+    camp = await campaign_of(app, cid)
+    assert (camp.groups_count, camp.keywords_count, camp.ads_count) == (2, 4, 3)
+    assert camp.region_ids == [225] and "wordpress" in camp.minus_words
+    async with app.db.session() as s:
+        ad = await s.scalar(service.select(service.Ad).where(service.Ad.campaign_id == cid).order_by(service.Ad.id))
+    problems = await service.edit_ad(app, 3, ad.id, title="Создание лендингов под ключ " * 3)
+    assert problems and "56" in problems[0]
+    assert await service.edit_ad(app, 3, ad.id, title="Создание лендингов под ключ") == []
+    res = await service.export_campaign(app, 3, cid, "xlsx")
+    rows = list(openpyxl.load_workbook(res.path)["Тексты"].iter_rows(values_only=True))
+    assert "Создание лендингов под ключ" in rows[10]
+
+
+async def test_llm_build_through_fake_openai(make_app: Any, brief_data: dict[str, Any]) -> None:
+    answer = json.dumps({"ads": [{"title": "Ремонт холодильников в Москве", "title2": "Выезд за 1 час",
+                                  "text": "Опытные мастера, гарантия 1 год. Звоните!"},
+                                 {"title": "Ремонт холодильников на дому", "title2": "От 990 ₽",
+                                  "text": "Починим в день обращения. Гарантия 1 год."}]}, ensure_ascii=False)
+    with FakeOpenAI() as fake:
+        fake.responder = lambda req: answer
+        app = await make_app(llm_provider="openai", llm_base_url=fake.url, llm_api_key="k", llm_max_retries=0)
+        started = await service.create_campaign(app, 1, brief_data)
+        await build(app)
+        camp = await campaign_of(app, started.campaign_id)
+        assert camp.status == "completed", camp.error
+        gen = camp.report["generate"]
+        assert gen["generators"] == {"llm": camp.groups_count} and gen["compliance"] == 1.0
+        assert fake.count("/chat/completions") == camp.groups_count
+
+
+async def test_user_row_is_shared_with_the_core(app: App, brief_data: dict[str, Any]) -> None:
+    await service.create_campaign(app, 42, brief_data)
+    async with app.db.session() as s:
+        user = await s.scalar(service.select(User).where(User.telegram_id == 42))
+        camp = await s.scalar(service.select(Campaign).where(Campaign.user_id == user.id))
+    assert camp is not None and user.last_activity_at is not None

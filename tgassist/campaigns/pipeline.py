@@ -1,0 +1,176 @@
+"""The build job: stages wordstat → filter → cluster → generate → export, run by a worker.
+
+One `campaigns.build` event drives a whole build. Stages already recorded in `campaign_stage_results`
+are skipped, so a failed, cancelled or killed build resumes at the first unfinished stage. Cancel is
+checked between stages and inside the long ones; progress goes to the task row and `campaigns.progress`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy import select, update
+
+from tgassist.campaigns.events import PROGRESS_STREAM, BuildProgress, BuildRequested
+from tgassist.campaigns.exceptions import BuildCancelled
+from tgassist.campaigns.models import Campaign, StageResult
+from tgassist.campaigns.stages import (
+    run_cluster,
+    run_export,
+    run_filter,
+    run_generate,
+    run_wordstat,
+)
+from tgassist.core.db import utcnow
+from tgassist.core.errors import TgassistError
+from tgassist.core.models import Task
+
+if TYPE_CHECKING:
+    from tgassist.app import App
+    from tgassist.core.worker import StageContext
+
+log = structlog.get_logger(__name__)
+TERMINAL = ("completed", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class BuildStage:
+    """One step of a build: its name, a title for the user, and its share of the progress bar."""
+
+    name: str
+    title: str
+    start: int
+    end: int
+    run: Callable[[BuildContext], Awaitable[dict[str, Any]]]
+
+
+STAGES: tuple[BuildStage, ...] = (
+    BuildStage("wordstat", "Сбор ключевых фраз", 0, 20, run_wordstat),
+    BuildStage("filter", "Фильтрация и минус-слова", 20, 30, run_filter),
+    BuildStage("cluster", "Группировка фраз", 30, 60, run_cluster),
+    BuildStage("generate", "Объявления", 60, 90, run_generate),
+    BuildStage("export", "Файл для Директ Коммандера", 90, 100, run_export),
+)
+
+
+@dataclass
+class BuildContext:
+    """The state of one running build, handed to each stage."""
+
+    app: App
+    task_id: str
+    campaign_id: int
+    stage: BuildStage = STAGES[0]
+    _last_write: float = 0.0
+    _last_cancel_check: float = 0.0
+    _percent: int = -1
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    async def campaign(self) -> Campaign:
+        async with self.app.db.session() as s:
+            camp = await s.get(Campaign, self.campaign_id)
+        if camp is None:
+            raise BuildCancelled("кампания удалена")
+        return camp
+
+    async def result(self, stage: str) -> dict[str, Any]:
+        async with self.app.db.session() as s:
+            row = await s.scalar(select(StageResult).where(StageResult.campaign_id == self.campaign_id,
+                                                           StageResult.stage == stage))
+        return row.data if row else {}
+
+    async def check_cancel(self, force: bool = False) -> None:
+        """Raise BuildCancelled if the user asked to cancel (reads the task row at most every 0.2 s)."""
+        now = time.monotonic()
+        if not force and now - self._last_cancel_check < 0.2:
+            return
+        self._last_cancel_check = now
+        async with self.app.db.session() as s:
+            flag = await s.scalar(select(Task.cancel_requested).where(Task.id == self.task_id))
+        if flag:
+            raise BuildCancelled("Сборка отменена. Готовые этапы сохранены: «повторить» продолжит с места остановки.")
+
+    async def progress(self, fraction: float, message: str, force: bool = False) -> None:
+        """Write stage/percent/message to the task row and publish it (throttled)."""
+        st = self.stage
+        percent = int(st.start + (st.end - st.start) * max(0.0, min(1.0, fraction)))
+        now = time.monotonic()
+        if not force and percent == self._percent and now - self._last_write < 1.0:
+            return
+        self._percent, self._last_write = percent, now
+        await set_task(self.app, self.task_id, self.campaign_id, stage=st.name, percent=percent,
+                       message=f"{st.title}: {message}" if message else st.title)
+
+
+async def set_task(app: App, task_id: str, campaign_id: int, **values: Any) -> None:
+    async with app.db.session() as s:
+        await s.execute(update(Task).where(Task.id == task_id).values(updated_at=utcnow(), **values))
+        task = await s.get(Task, task_id)
+    if task is not None:
+        event = BuildProgress(task_id=task_id, campaign_id=campaign_id, stage=task.stage, percent=task.percent,
+                              message=task.message or "", status=task.status)
+        try:
+            await app.bus.publish(PROGRESS_STREAM, event)
+        except Exception as err:  # progress is advisory; the task row is the truth
+            log.warning("progress publish failed", error=str(err))
+
+
+async def finish(app: App, task_id: str, campaign_id: int, status: str, message: str,
+                 result: dict[str, Any] | None = None, error: str | None = None) -> None:
+    values: dict[str, Any] = {"status": status, "finished_at": utcnow()}
+    if status == "completed":
+        values["finished_at"] = utcnow()
+    async with app.db.session() as s:
+        await s.execute(update(Campaign).where(Campaign.id == campaign_id).values(
+            error=error, **values, **({"report": result} if result else {})))
+    await set_task(app, task_id, campaign_id, status=status, message=message, error=error,
+                   finished_at=utcnow(), **({"percent": 100, "result": result} if status == "completed" else {}))
+
+
+async def run_build(app: App, task_id: str, campaign_id: int, attempt: int = 1, last_attempt: bool = True) -> str:
+    """Run (or resume) a build; returns the final task status. Unexpected errors propagate for a retry."""
+    async with app.db.session() as s:
+        task = await s.get(Task, task_id)
+        if task is None or task.status in TERMINAL:
+            return task.status if task else "missing"
+        done = set((await s.scalars(select(StageResult.stage).where(StageResult.campaign_id == campaign_id))).all())
+        await s.execute(update(Campaign).where(Campaign.id == campaign_id).values(status="processing", error=None))
+    bc = BuildContext(app, task_id, campaign_id)
+    await set_task(app, task_id, campaign_id, status="running")
+    try:
+        for st in STAGES:
+            if st.name in done:
+                continue
+            await bc.check_cancel(force=True)
+            bc.stage = st
+            await bc.progress(0.0, "", force=True)
+            log.info("campaign stage", campaign=campaign_id, stage=st.name, attempt=attempt)
+            bc.results[st.name] = await st.run(bc)
+            await bc.progress(1.0, "готово", force=True)
+        report = {name: await bc.result(name) for name in ("filter", "cluster", "generate", "export")}
+        report["generate"].pop("violations", None) if not report["generate"].get("violations") else None
+        await finish(app, task_id, campaign_id, "completed", "Кампания готова", result=report)
+        return "completed"
+    except BuildCancelled as err:
+        await finish(app, task_id, campaign_id, "cancelled", str(err))
+        return "cancelled"
+    except TgassistError as err:  # a clear, user-facing problem: fail now, keep the finished stages
+        await finish(app, task_id, campaign_id, "failed", f"{bc.stage.title}: ошибка", error=str(err))
+        return "failed"
+    except Exception as err:
+        msg = f"{bc.stage.title}: сбой ({type(err).__name__}: {err})"
+        if last_attempt:
+            await finish(app, task_id, campaign_id, "failed", msg, error=msg)
+        else:
+            await set_task(app, task_id, campaign_id, message=f"{msg}; повтор…", error=msg)
+        raise
+
+
+async def handle_build(event: BuildRequested, ctx: StageContext) -> None:
+    """Worker handler of `campaigns.build`."""
+    max_deliveries = ctx.stage.max_deliveries or ctx.app.settings.bus_max_deliveries
+    await run_build(ctx.app, event.task_id, event.campaign_id, ctx.attempt, ctx.attempt >= max_deliveries)

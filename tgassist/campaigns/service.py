@@ -1,0 +1,325 @@
+"""What the bot, the CLI and the API call: create from a brief, list, show, export, repeat, cancel, delete,
+import a Direct file, edit an ad. Front doors hold no logic; everything user-visible is decided here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select, update  # noqa: F401  (select is used by callers too)
+
+from tgassist.campaigns.brief import Brief, validate_brief
+from tgassist.campaigns.events import BUILD_STREAM, BuildRequested
+from tgassist.campaigns.exceptions import CampaignError, CampaignLimitError, CampaignNotFound
+from tgassist.campaigns.models import Ad, Campaign, StageResult
+from tgassist.core.db import utcnow
+from tgassist.core.models import Task, User
+from tgassist.core.outbox import add_event
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from tgassist.app import App
+
+TASK_TYPE = "campaign.build"
+ACTIVE = ("pending", "running")
+
+
+@dataclass(frozen=True)
+class Started:
+    """A build that was enqueued: the campaign, its task, and whether it resumes an earlier build."""
+
+    campaign_id: int
+    task_id: str
+    resumed: bool
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    """What `show` returns: the campaign, its latest task and its finished stages."""
+
+    campaign: Campaign
+    task: Task | None
+    stages: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """Where an export went, and a message when it is not what was asked (Sheets → XLSX)."""
+
+    path: Path | None
+    url: str | None = None
+    message: str | None = None
+    paths: dict[str, Path] = field(default_factory=dict)
+
+
+async def ensure_user(session: AsyncSession, telegram_id: int, username: str | None = None) -> User:
+    user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+    if user is None:
+        user = User(telegram_id=telegram_id, username=username, limits={}, counters={})
+        session.add(user)
+        await session.flush()
+    user.last_activity_at = utcnow()
+    return user
+
+
+async def _check_limit(app: App, session: AsyncSession, user: User) -> None:
+    limit = int((user.limits or {}).get("campaigns", app.settings.campaigns_max_per_user))
+    n = await session.scalar(select(func.count()).select_from(Campaign).where(
+        Campaign.user_id == user.id, Campaign.status != "archived"))
+    if (n or 0) >= limit:
+        raise CampaignLimitError(
+            f"У вас уже {n} кампаний — это ваш лимит ({limit}). Удалите ненужные (tgassist campaign delete ID) "
+            "или попросите администратора поднять лимит.")
+
+
+def _enqueue(session: AsyncSession, camp_id: int, user_id: int) -> Task:
+    task = Task(id=str(uuid.uuid4()), user_id=user_id, campaign_id=camp_id, type=TASK_TYPE, status="pending",
+                stage=None, percent=0, message="В очереди")
+    session.add(task)
+    add_event(session, BUILD_STREAM, BuildRequested(task_id=task.id, campaign_id=camp_id))
+    return task
+
+
+async def _supersede(session: AsyncSession, camp_id: int, new_task: str) -> None:
+    """Older unfinished tasks of this campaign end (a reclaimed old event then does nothing)."""
+    await session.execute(update(Task).where(Task.campaign_id == camp_id, Task.status.in_(ACTIVE),
+                                             Task.id != new_task).values(
+        status="failed", error=f"прервано; сборку продолжает задача {new_task}", finished_at=utcnow()))
+
+
+async def create_campaign(app: App, telegram_id: int, data: Mapping[str, Any] | Brief,
+                          resume: bool = True) -> Started:
+    """Validate the brief (and its keyword file) and enqueue a build; the same unfinished brief resumes."""
+    brief = data if isinstance(data, Brief) else validate_brief(data)
+    imported = None
+    if brief.keywords_file:
+        from tgassist.campaigns.sources.imports import load_keywords
+
+        imported = [{"phrase": k.phrase, "frequency": k.frequency} for k in load_keywords(brief.keywords_file)]
+    prev: Campaign | None = None
+    async with app.db.session() as s:
+        user = await ensure_user(s, telegram_id)
+        if resume:
+            prev = await s.scalar(select(Campaign).where(
+                Campaign.user_id == user.id, Campaign.brief_hash == brief.hash,
+                Campaign.status.in_(("processing", "failed", "cancelled", "draft"))).order_by(Campaign.id.desc()))
+            if prev is not None:
+                task = _enqueue(s, prev.id, user.id)
+                await s.flush()
+                await _supersede(s, prev.id, task.id)
+                prev.status = "processing"
+                if imported is not None:
+                    prev.imported_keywords = imported
+                started = Started(prev.id, task.id, True)
+        if prev is None:
+            await _check_limit(app, s, user)
+            camp = Campaign(
+                user_id=user.id, name=brief.name, product=brief.product, url=brief.url,
+                base_phrases=list(brief.base_phrases), region_names=list(brief.region_names),
+                region_ids=list(brief.region_ids), budget=brief.budget, brief=brief.to_dict(),
+                brief_hash=brief.hash, imported_keywords=imported, minus_words=[], status="processing", report={},
+            )
+            s.add(camp)
+            await s.flush()
+            task = _enqueue(s, camp.id, user.id)
+            started = Started(camp.id, task.id, False)
+    app.outbox.kick()
+    return started
+
+
+async def _own(s: AsyncSession, telegram_id: int, campaign_id: int) -> Campaign:
+    camp = await s.scalar(select(Campaign).join(User, User.id == Campaign.user_id).where(
+        Campaign.id == campaign_id, User.telegram_id == telegram_id))
+    if camp is None:
+        raise CampaignNotFound(f"Кампания №{campaign_id} не найдена (список: tgassist campaign list)")
+    return camp
+
+
+async def list_campaigns(app: App, telegram_id: int, include_archived: bool = False) -> list[Campaign]:
+    async with app.db.session() as s:
+        q = select(Campaign).join(User, User.id == Campaign.user_id).where(User.telegram_id == telegram_id)
+        if not include_archived:
+            q = q.where(Campaign.status != "archived")
+        return list((await s.scalars(q.order_by(Campaign.id.desc()))).all())
+
+
+async def latest_task(app: App, campaign_id: int) -> Task | None:
+    async with app.db.session() as s:
+        return await s.scalar(select(Task).where(Task.campaign_id == campaign_id)
+                              .order_by(Task.created_at.desc()).limit(1))
+
+
+async def get_task(app: App, task_id: str) -> Task | None:
+    async with app.db.session() as s:
+        return await s.get(Task, task_id)
+
+
+async def show_campaign(app: App, telegram_id: int, campaign_id: int) -> CampaignView:
+    async with app.db.session() as s:
+        camp = await _own(s, telegram_id, campaign_id)
+        stages = list((await s.scalars(select(StageResult.stage).where(StageResult.campaign_id == campaign_id)
+                                       .order_by(StageResult.id))).all())
+    return CampaignView(camp, await latest_task(app, campaign_id), stages)
+
+
+async def export_campaign(app: App, telegram_id: int, campaign_id: int, fmt: str = "xlsx") -> ExportResult:
+    """Write the export again (xlsx, csv) or create a Google Sheet; without Sheets credentials: XLSX + why."""
+    from tgassist.campaigns.sheets import SheetsNotConfigured, export_to_sheets
+    from tgassist.campaigns.storage import load_export, write_exports
+
+    if fmt not in ("xlsx", "csv", "sheets"):
+        raise CampaignError(f"неизвестный формат {fmt!r}: выберите xlsx, csv или sheets")
+    async with app.db.session() as s:
+        camp = await _own(s, telegram_id, campaign_id)
+        user = await s.get(User, camp.user_id)
+        has_groups = camp.groups_count > 0 or camp.source == "direct_import"
+    if not has_groups:
+        raise CampaignError(f"Кампания №{campaign_id} ещё не собрана (статус: {camp.status}); дождитесь сборки")
+    if fmt == "sheets":
+        try:
+            url = await export_to_sheets(app.settings.google_service_account_file, await load_export(app, campaign_id),
+                                         user.google_email if user else None)
+        except SheetsNotConfigured as err:
+            paths = await write_exports(app, campaign_id, ("xlsx",))
+            return ExportResult(paths["xlsx"], None, str(err), paths)
+        async with app.db.session() as s:
+            await s.execute(update(Campaign).where(Campaign.id == campaign_id).values(spreadsheet_url=url))
+        return ExportResult(None, url, None)
+    paths = await write_exports(app, campaign_id, (fmt,))
+    return ExportResult(paths[fmt], None, None, paths)
+
+
+async def repeat_campaign(app: App, telegram_id: int, campaign_id: int) -> Started:
+    """Unfinished (failed/cancelled/interrupted) → resume it; completed → a new build of the same brief."""
+    async with app.db.session() as s:
+        camp = await _own(s, telegram_id, campaign_id)
+        if camp.source == "direct_import":
+            raise CampaignError("Импортированную из Директа кампанию нельзя пересобрать: её можно выгрузить заново")
+        if camp.status != "completed":
+            active = await s.scalar(select(Task).where(Task.campaign_id == campaign_id, Task.status.in_(ACTIVE),
+                                                       Task.cancel_requested.is_(False)))
+            if active is not None and camp.status == "processing" and active.status == "running":
+                return Started(campaign_id, active.id, True)
+            task = _enqueue(s, campaign_id, camp.user_id)
+            await s.flush()
+            await _supersede(s, campaign_id, task.id)
+            camp.status = "processing"
+            started = Started(campaign_id, task.id, True)
+        else:
+            from dataclasses import replace
+
+            from tgassist.campaigns.stages import brief_of
+
+            brief = replace(brief_of(camp), keywords_file=None)
+            imported = camp.imported_keywords
+    if camp.status == "processing":
+        app.outbox.kick()
+        return started
+    started = await create_campaign(app, telegram_id, brief, resume=False)
+    if imported:
+        async with app.db.session() as s:
+            await s.execute(update(Campaign).where(Campaign.id == started.campaign_id).values(
+                imported_keywords=imported))
+    return started
+
+
+async def cancel_campaign(app: App, telegram_id: int, campaign_id: int) -> Task:
+    """Ask the running build to stop; it stops at its next check and keeps its finished stages."""
+    async with app.db.session() as s:
+        await _own(s, telegram_id, campaign_id)
+        task = await s.scalar(select(Task).where(Task.campaign_id == campaign_id, Task.status.in_(ACTIVE))
+                              .order_by(Task.created_at.desc()).limit(1))
+        if task is None:
+            raise CampaignError(f"У кампании №{campaign_id} нет идущей сборки — отменять нечего")
+        task.cancel_requested = True
+        task.message = "Отмена…"
+    return task
+
+
+async def delete_campaign(app: App, telegram_id: int, campaign_id: int) -> None:
+    """Delete the campaign with its keywords, groups, ads and files; a running build is cancelled first."""
+    from sqlalchemy import delete
+
+    async with app.db.session() as s:
+        camp = await _own(s, telegram_id, campaign_id)
+        await s.execute(update(Task).where(Task.campaign_id == campaign_id, Task.status.in_(ACTIVE)).values(
+            cancel_requested=True, status="cancelled", message="Кампания удалена", finished_at=utcnow()))
+        files = [camp.file_path] if camp.file_path else []
+        await s.execute(delete(Campaign).where(Campaign.id == campaign_id))
+    for f in files:
+        for p in (Path(f), Path(f).with_suffix(".csv")):
+            p.unlink(missing_ok=True)
+
+
+async def edit_ad(app: App, telegram_id: int, ad_id: int, **fields: Any) -> list[str]:
+    """Change an ad's texts; returns the Direct violations (saved anyway, so nothing typed is lost)."""
+    from tgassist.campaigns.limits import check_ad
+    from tgassist.campaigns.storage import draft_of
+
+    allowed = {"title", "title2", "text", "extra_titles", "extra_texts", "display_link", "sitelinks", "callouts", "url"}
+    bad = set(fields) - allowed
+    if bad:
+        raise CampaignError(f"нельзя изменить поля: {', '.join(sorted(bad))}")
+    async with app.db.session() as s:
+        ad = await s.get(Ad, ad_id)
+        if ad is None:
+            raise CampaignNotFound(f"объявление №{ad_id} не найдено")
+        await _own(s, telegram_id, ad.campaign_id)
+        for k, v in fields.items():
+            setattr(ad, k, v)
+        ad.generator = "edited"
+        return [str(v) for v in check_ad(draft_of(ad))]
+
+
+async def import_direct(app: App, telegram_id: int, path: str | Path) -> int:
+    """Import a Direct campaign file (XLS export or XLSX) as a completed campaign; returns its id."""
+    from tgassist.campaigns.keywords import lemma_key
+    from tgassist.campaigns.models import AdGroup, Keyword
+    from tgassist.campaigns.regions import find_region
+    from tgassist.campaigns.sources.direct_import import load_direct_file
+
+    parsed = load_direct_file(path)
+    regions = [r for r in (find_region(n) for n in parsed.regions) if r is not None]
+    async with app.db.session() as s:
+        user = await ensure_user(s, telegram_id)
+        await _check_limit(app, s, user)
+        first_url = next((a[1] for g in parsed.groups for a in g.ads if a[1]), "")
+        camp = Campaign(
+            user_id=user.id, name=parsed.name, product=parsed.name, url=first_url, base_phrases=[],
+            region_names=parsed.regions, region_ids=[r.id for r in regions], brief={}, brief_hash="direct_import",
+            minus_words=parsed.minus_words, status="completed", source="direct_import", report={},
+            finished_at=utcnow(),
+        )
+        s.add(camp)
+        await s.flush()
+        seen: set[str] = set()
+        n_kw = n_ads = 0
+        for number, g in enumerate(parsed.groups, start=1):
+            group = AdGroup(campaign_id=camp.id, number=number, name=g.name[:300], main_phrase=g.name[:300],
+                            minus_phrases=g.minus_phrases, external_id=g.external_id)
+            s.add(group)
+            await s.flush()
+            for phrase, minus, ext in g.keywords:
+                key = lemma_key(phrase)
+                if key in seen:
+                    continue
+                seen.add(key)
+                s.add(Keyword(campaign_id=camp.id, phrase=phrase[:500], lemma_key=key[:500], frequency=None,
+                              source="direct_import", ad_group_id=group.id, minus_words=minus, external_id=ext))
+                n_kw += 1
+            for pos, (ad, link, ext) in enumerate(g.ads):
+                s.add(Ad(campaign_id=camp.id, ad_group_id=group.id, position=pos, url=link or first_url,
+                         generator="direct_import", external_id=ext, **ad.__dict__))
+                n_ads += 1
+        camp.keywords_count, camp.groups_count, camp.ads_count = n_kw, len(parsed.groups), n_ads
+        camp_id = camp.id
+    from tgassist.campaigns.stages import campaign_ads_report
+
+    report = await campaign_ads_report(app, camp_id)
+    async with app.db.session() as s:
+        await s.execute(update(Campaign).where(Campaign.id == camp_id).values(report={"generate": report}))
+    return camp_id

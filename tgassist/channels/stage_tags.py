@@ -1,0 +1,102 @@
+"""Stages around tags: tagging, retagging after vision, tag persistence, crawl trigger."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+import structlog
+
+from tgassist.channels.crawl import LinkPolicy
+from tgassist.channels.enrichment_store import load_post, upsert_enrichment
+from tgassist.channels.events import (
+    POSTS_CRAWL,
+    POSTS_TAGGED,
+    PostCrawl,
+    PostParsed,
+    PostTagged,
+    PostVisionAnalyzed,
+)
+from tgassist.channels.tagging import Tagger
+from tgassist.core.events import Event
+
+if TYPE_CHECKING:
+    from tgassist.core.worker import StageContext
+
+log = structlog.get_logger(__name__)
+
+_ID_NAMESPACE = uuid.UUID("0b8d7e52-1c4a-4d7f-8f55-7a3c9e2d6b11")
+
+
+def derived(parent: Event, stage: str, cls: type[Event], **data: object) -> Event:
+    """A follow-up event whose id is derived from its cause: a re-run publishes the same id, and
+    consumers skip it (used where there is no data to commit the event with)."""
+    event_id = uuid.uuid5(_ID_NAMESPACE, f"{parent.event_id}:{stage}").hex
+    return cls(event_id=event_id, trace_id=parent.trace_id, **data)
+
+
+async def handle_tagging(event: PostParsed, ctx: StageContext) -> None:
+    """posts.parsed → tags of the post text → posts.tagged."""
+    app = ctx.app
+    async with app.db.session() as session:
+        post = await load_post(session, event.post_id)
+    if post is None:
+        log.info("tagging: post is gone; nothing to do", post_id=event.post_id)
+        return
+    result = await Tagger.for_app(app).tag(post.text)
+    trigger = "reprocess" if event.trigger == "reprocess" else "text"
+    await app.bus.publish(POSTS_TAGGED, derived(
+        event, "tagging", PostTagged, post_id=post.id, channel_id=post.channel_id, tags=result.tags,
+        trigger=trigger, provider=result.provider,
+    ))
+
+
+async def handle_retagging(event: PostVisionAnalyzed, ctx: StageContext) -> None:
+    """posts.vision.analyzed → tags of text + OCR/vision text → posts.tagged (trigger=vision_retag)."""
+    app = ctx.app
+    async with app.db.session() as session:
+        post = await load_post(session, event.post_id, ("vision",))
+    if post is None:
+        return
+    vision = post.data("vision")
+    extra = "\n".join(filter(None, [vision.get("ocr_text") or "", *(vision.get("descriptions") or [])]))
+    if not extra.strip():
+        return  # nothing new to tag with: the text tags stand
+    result = await Tagger.for_app(app).tag(post.text, extra)
+    await app.bus.publish(POSTS_TAGGED, derived(
+        event, "retagging", PostTagged, post_id=post.id, channel_id=post.channel_id, tags=result.tags,
+        trigger="vision_retag", provider=result.provider,
+    ))
+
+
+async def handle_tag_persistence(event: PostTagged, ctx: StageContext) -> None:
+    """posts.tagged → post_enrichment(kind='tags'); the newest event wins, whatever the arrival order."""
+    app = ctx.app
+    async with app.db.session() as session:
+        post = await load_post(session, event.post_id)
+        if post is None:
+            log.info("tag persistence: post is gone", post_id=event.post_id)
+            return
+        await upsert_enrichment(
+            session, event.post_id, "tags", status="ok", provider=event.provider[:50],
+            data={"tags": event.tags, "trigger": event.trigger, "event_id": event.event_id},
+            event_time=event.occurred_at,
+        )
+
+
+async def handle_crawl_trigger(event: PostTagged, ctx: StageContext) -> None:
+    """posts.tagged (text/reprocess) → the post's links that pass the policy → posts.crawl."""
+    app = ctx.app
+    if event.trigger == "vision_retag" or not app.settings.crawl_enabled:
+        return  # links come from the text; a retag does not change them
+    async with app.db.session() as session:
+        post = await load_post(session, event.post_id)
+    if post is None or not post.links:
+        return
+    urls = LinkPolicy.from_settings(app.settings).select(post.links)
+    if not urls:
+        log.debug("crawl trigger: no link passes the policy", post_id=post.id, links=len(post.links))
+        return
+    await app.bus.publish(POSTS_CRAWL, derived(
+        event, "crawl_trigger", PostCrawl, post_id=post.id, channel_id=post.channel_id, urls=urls,
+    ))
