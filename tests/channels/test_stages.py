@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -207,3 +208,39 @@ def test_stage_table_covers_every_enrichment_stream() -> None:
     assert {"vision", "tagging", "retagging", "tag_persistence", "crawl_trigger", "enrichment", "indexing",
             "album_assembler"} <= {n for n, _ in streams}
     assert len({s.group_name for s in STAGES}) == len(STAGES)
+
+
+async def test_acceptance_real_exports_reach_the_index_with_ocr_and_albums(app: App, fixtures_dir: Path) -> None:
+    from sqlalchemy import select
+
+    from tgassist.channels.ingest import import_export
+    from tgassist.channels.models import MediaGroup, Post, PostEnrichment
+
+    exports = fixtures_dir / "telegram-desktop"
+    for name in ("trantor", "pachum"):
+        await import_export(app, exports / name)
+    await run_pipeline(app, STAGES)
+    async with app.db.session() as session:
+        posts = list(await session.execute(select(Post.id, Post.media_kind, Post.album_id)))
+        vision = {r.post_id: r for r in await session.scalars(
+            select(PostEnrichment).where(PostEnrichment.kind == "vision"))}
+        groups = list(await session.scalars(select(MediaGroup)))
+    indexed = {e["post_id"] for e in await stream_events(app, POSTS_INDEXED)}
+    assert indexed == {p.id for p in posts}  # every post reached posts.indexed
+    assert await app.vectors.count() == sum(1 for e in await stream_events(app, POSTS_INDEXED)
+                                           if e["vector_id"]) - (len(await stream_events(app, POSTS_INDEXED))
+                                                                 - len({e["post_id"] for e in await stream_events(
+                                                                     app, POSTS_INDEXED) if e["vector_id"]}))
+    photos = [p for p in posts if p.media_kind == "photo"]
+    analysed = [vision[p.id] for p in photos if p.id in vision]
+    assert analysed and all(v.status in ("ok", "skipped") for v in analysed)
+    ocr_texts = [v.data["ocr_text"] for v in analysed if v.data.get("ocr_text")]
+    assert any("Android" in t for t in ocr_texts)  # photo_10 of the trantor export shows a chart
+    complete = [g for g in groups if (g.meta or {}).get("enrichment")]
+    assert len(complete) >= 3  # the export's complete albums: photo_9+10, 14+15+16, 20+21
+    for g in complete:
+        summary = json.loads(await app.blobs.get(g.meta["enrichment"]["summary_key"]))
+        assert summary["album_id"] == g.id and summary["items_count"] == g.items_count
+    assert any("Android" in json.loads(await app.blobs.get(g.meta["enrichment"]["summary_key"]))["ocr_text"]
+               for g in complete)
+    await assert_no_backlog(app)

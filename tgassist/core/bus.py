@@ -63,7 +63,8 @@ class Bus:
     """Thin, typed layer over Redis Streams. Every call is one round trip or one pipeline."""
 
     def __init__(self, redis: Redis, maxlen: int = 1_000_000) -> None:
-        self.redis = redis
+        # Any: redis-py's stubs type replies as bytes|str unions whatever decode_responses says.
+        self.redis: Any = redis
         self.maxlen = maxlen
 
     async def publish(self, stream: str, event: Event) -> str:

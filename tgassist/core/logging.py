@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import structlog
 
@@ -11,7 +12,7 @@ import structlog
 def configure_logging(level: str = "INFO", json_logs: bool | None = None, production: bool = False) -> None:
     if json_logs is None:
         json_logs = production or not sys.stderr.isatty()
-    shared = [
+    shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,

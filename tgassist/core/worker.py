@@ -208,7 +208,7 @@ class Worker:
             return []
         errors = await self._run_handlers(stage, valid)
         following: list[Delivery] = []
-        ok = [(d, ev) for (d, ev), err in zip(valid, errors, strict=True) if err is None]
+        ok = [(d, ev) for (d, ev), error in zip(valid, errors, strict=True) if error is None]
         if ok:
             pipe = redis.pipeline(transaction=False)
             pipe.xack(stage.stream, group, *[d.id for d, _ in ok])
@@ -225,15 +225,15 @@ class Worker:
                 following = parse_read(stage.stream, replies[-1])
             self.stats.processed += len(ok)
             self._metric(stage, "processed").inc(len(ok))
-        for (d, _ev), err in zip(valid, errors, strict=True):
-            if err is None:
+        for (d, _ev), error in zip(valid, errors, strict=True):
+            if error is None:
                 continue
             self.stats.failed += 1
             self._metric(stage, "failed").inc()
             if d.deliveries >= max_deliveries:
-                await self._dead_letter(stage, d, err)
+                await self._dead_letter(stage, d, error)
             else:
-                self._schedule_retry(stage, d, err)
+                self._schedule_retry(stage, d, error)
         return following
 
     async def _drop_done(self, stage: Stage, valid: list[tuple[Delivery, Event]]) -> list[tuple[Delivery, Event]]:
