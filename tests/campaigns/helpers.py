@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
+from tests.util import run_pipeline
 from tgassist.app import App
 from tgassist.campaigns.models import Campaign, Keyword, StageResult
 from tgassist.campaigns.tasks import BUILD_STAGE
 from tgassist.core.models import Task
-from tests.util import run_pipeline
 
 
 class HookedEmbedder:
@@ -62,5 +62,5 @@ async def keyword_ids(app: App, campaign_id: int) -> list[int]:
                                      .order_by(Keyword.id))).all())
 
 
-async def wait_for(flag: asyncio.Event, timeout: float = 30) -> None:
-    await asyncio.wait_for(flag.wait(), timeout)
+async def wait_for(flag: asyncio.Event, seconds: float = 30) -> None:
+    await asyncio.wait_for(flag.wait(), seconds)

@@ -3,12 +3,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tests.fakes.openai_server import FakeOpenAI
 from tgassist.ai.llm import build_llm
 from tgassist.campaigns.ads import ads_report, generate_group_ads, keyword_in_title
 from tgassist.campaigns.limits import check_ad
 from tgassist.campaigns.morph import agree, inflect_phrase
 from tgassist.campaigns.templates import AdContext, template_ads
-from tests.fakes.openai_server import FakeOpenAI
 
 CTX = AdContext(product="ремонт техники", url="https://a.ru/", where="в Москве", price="от 990 ₽",
                 advantages=("Выезд за 1 час", "Гарантия 1 год"), callouts=("Без выходных",),

@@ -53,3 +53,60 @@ def test_bad_brief_flags_fail_with_field_errors(env: Settings) -> None:
                                    "--region", "Атлантида", "--url", "htp://окна"])
     assert res.exit_code == 1
     assert "region" in res.output and "url" in res.output and "Traceback" not in res.output
+
+
+def test_sigkill_mid_build_then_rerun_resumes(env: Settings, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    from benchmarks.campaigns import keyword_file
+
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    data["keywords_file"] = str(keyword_file(tmp_path / "kw.csv"))  # 2,000 phrases: a build of a few seconds
+    brief = tmp_path / "brief.yaml"
+    brief.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out.txt"
+    with out.open("w") as f:
+        proc = subprocess.Popen([str(Path(sys.executable).parent / "tgassist"), "campaign", "new", "--brief", str(brief)],
+                                stdout=f, stderr=subprocess.STDOUT, env={**os.environ, "TGASSIST_LOG_LEVEL": "INFO"})
+    try:
+        deadline = time.monotonic() + 120
+        while "stage=cluster" not in out.read_text() and '"stage": "cluster"' not in out.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, out.read_text()[-2000:]
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    res = CliRunner().invoke(cli, ["campaign", "new", "--brief", str(brief)])
+    assert res.exit_code == 0, res.output
+    assert "Продолжаю незавершённую сборку кампании №1" in res.output and "completed" in res.output
+    assert stage_times_before_resume(env) >= {"wordstat", "filter"}  # kept from the killed run, not redone
+
+
+def stage_times_before_resume(settings: Settings) -> set[str]:
+    """Stages whose results were saved before the second (resuming) task was created."""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from tgassist.app import App
+    from tgassist.campaigns.models import StageResult
+    from tgassist.core.models import Task
+
+    async def go() -> set[str]:
+        app = await App.start(settings)
+        try:
+            async with app.db.session() as s:
+                tasks = (await s.scalars(select(Task).where(Task.campaign_id == 1).order_by(Task.created_at))).all()
+                assert len(tasks) == 2 and tasks[0].status == "failed" and tasks[1].status == "completed"
+                rows = (await s.scalars(select(StageResult).where(StageResult.campaign_id == 1))).all()
+            return {r.stage for r in rows if r.finished_at < tasks[1].created_at}
+        finally:
+            await app.close()
+
+    return asyncio.run(go())

@@ -5,9 +5,9 @@ from typing import Any
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from tests.campaigns.conftest import labelled
 from tgassist.campaigns import BuildCancelled
 from tgassist.campaigns.clustering import cluster_keywords, core_key, cross_minus
-from tests.campaigns.conftest import labelled
 
 
 def labels_of(groups: list[list[int]], n: int) -> list[int]:

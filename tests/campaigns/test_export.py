@@ -5,7 +5,15 @@ from pathlib import Path
 
 import openpyxl
 
-from tgassist.campaigns.export import COLUMNS, HEADER_ROW, SHEET, ExportCampaign, ExportGroup, write_csv, write_xlsx
+from tgassist.campaigns.export import (
+    COLUMNS,
+    HEADER_ROW,
+    SHEET,
+    ExportCampaign,
+    ExportGroup,
+    write_csv,
+    write_xlsx,
+)
 from tgassist.campaigns.limits import AdDraft
 from tgassist.campaigns.sources.direct_import import load_direct_file, parse_direct
 

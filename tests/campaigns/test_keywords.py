@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 
 from tgassist.campaigns.keywords import (
-    DEFAULT_MINUS_WORDS, KeywordCandidate, check_phrase, filter_keywords, lemma_key, multiply, sanitise,
+    DEFAULT_MINUS_WORDS,
+    KeywordCandidate,
+    check_phrase,
+    filter_keywords,
+    lemma_key,
+    multiply,
+    sanitise,
 )
 
 

@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 
 from tgassist.campaigns.limits import (
-    COUNT_LIMITS, LIMITS, SITELINK_BLOCK_CHARS, AdDraft, check_ad, counted_length, fit,
+    COUNT_LIMITS,
+    LIMITS,
+    SITELINK_BLOCK_CHARS,
+    AdDraft,
+    check_ad,
+    counted_length,
+    fit,
 )
 
 

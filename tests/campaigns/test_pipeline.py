@@ -10,16 +10,24 @@ from typing import Any
 import openpyxl
 import pytest
 
+from tests.campaigns.helpers import (
+    HookedEmbedder,
+    build,
+    campaign_of,
+    keyword_ids,
+    stages_of,
+    task_of,
+    wait_for,
+)
+from tests.campaigns.wordstat_server import Reply, WordstatServer
 from tgassist.app import App
 from tgassist.campaigns import service
 from tgassist.campaigns.events import PROGRESS_STREAM
 from tgassist.campaigns.export import COLUMNS, HEADER_ROW
+from tgassist.campaigns.limits import check_ad
+from tgassist.campaigns.sources.direct_import import load_direct_file
 from tgassist.campaigns.tasks import BUILD_STAGE
 from tgassist.core.worker import Worker
-from tests.campaigns.helpers import (
-    HookedEmbedder, build, campaign_of, keyword_ids, stages_of, task_of, wait_for,
-)
-from tests.campaigns.wordstat_server import Reply, WordstatServer
 
 ALL = ["wordstat", "filter", "cluster", "generate", "export"]
 
@@ -36,7 +44,11 @@ async def test_offline_build_completes_with_progress(app: App, brief_data: dict[
     assert camp.report["generate"]["compliance"] == 1.0 and task.result["generate"]["ads"] == camp.ads_count
     ws = openpyxl.load_workbook(camp.file_path)["Тексты"]
     assert [c.value for c in ws[HEADER_ROW]] == list(COLUMNS)
-    assert Path(camp.report["export"]["csv"]).is_file()
+    exported = await asyncio.to_thread(load_direct_file, camp.file_path)  # read back as Direct would
+    ads = [ad for g in exported.groups for ad, _, _ in g.ads]
+    assert len(ads) == camp.ads_count and all(check_ad(ad) == [] for ad in ads)
+    assert sum(len(g.keywords) for g in exported.groups) == camp.keywords_count
+    assert await asyncio.to_thread(Path(camp.report["export"]["csv"]).is_file)
     events = [json.loads(f["data"]) for _, f in await app.redis.xrange(PROGRESS_STREAM)]
     stages = [e["stage"] for e in events if e["stage"]]
     assert [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s] == ALL
@@ -145,3 +157,17 @@ async def test_cancel_during_clustering_then_repeat(app: App, brief_data: dict[s
     await build(app)
     assert (await task_of(app, again.task_id)).status == "completed"
     assert list(await stages_of(app, started.campaign_id)) == ALL
+
+
+async def test_users_own_wordstat_token(make_app: Any, wordstat: WordstatServer, brief_data: dict[str, Any]) -> None:
+    from tgassist.core.crypto import SecretBox
+    from tgassist.core.models import User
+
+    app = await make_app(wordstat_v1_url=wordstat.url, secret_keys=SecretBox.generate_key())
+    started = await service.create_campaign(app, 5, brief_data)
+    async with app.db.session() as s:
+        user = await s.scalar(service.select(User).where(User.telegram_id == 5))
+        user.wordstat_token_enc = app.secrets.encrypt("users-oauth")
+    await build(app)
+    assert (await campaign_of(app, started.campaign_id)).source == "wordstat_v1"
+    assert {r["headers"]["Authorization"] for r in wordstat.requests} == {"Bearer users-oauth"}

@@ -9,12 +9,12 @@ from typing import Any
 import openpyxl
 import pytest
 
+from tests.campaigns.helpers import build, campaign_of, task_of
+from tests.fakes.openai_server import FakeOpenAI
 from tgassist.app import App
 from tgassist.campaigns import CampaignLimitError, CampaignNotFound, ImportFileError, service
 from tgassist.campaigns.models import Campaign
 from tgassist.core.models import User
-from tests.campaigns.helpers import build, campaign_of, task_of
-from tests.fakes.openai_server import FakeOpenAI
 
 
 async def test_per_user_limit(make_app: Any, brief_data: dict[str, Any]) -> None:
@@ -110,3 +110,15 @@ async def test_user_row_is_shared_with_the_core(app: App, brief_data: dict[str, 
         user = await s.scalar(service.select(User).where(User.telegram_id == 42))
         camp = await s.scalar(service.select(Campaign).where(Campaign.user_id == user.id))
     assert camp is not None and user.last_activity_at is not None
+
+
+async def test_sheets_with_a_broken_key_still_gives_the_xlsx(make_app: Any, brief_data: dict[str, Any],
+                                                            tmp_path: Path) -> None:
+    key = tmp_path / "sa.json"
+    key.write_text("{not json", encoding="utf-8")
+    app = await make_app(google_service_account_file=str(key))
+    started = await service.create_campaign(app, 1, brief_data)
+    await build(app)
+    res = await service.export_campaign(app, 1, started.campaign_id, "sheets")
+    assert res.url is None and res.path and res.path.suffix == ".xlsx"
+    assert "не читается" in (res.message or "")

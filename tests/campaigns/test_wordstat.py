@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.campaigns.wordstat_server import Reply, WordstatServer
 from tgassist.app import App
 from tgassist.campaigns import WordstatAuthError, WordstatError
-from tgassist.campaigns.sources import LegacyWordstat, SearchApiWordstat, WordstatConfig, build_wordstat
-from tests.campaigns.wordstat_server import Reply, WordstatServer
+from tgassist.campaigns.sources import (
+    LegacyWordstat,
+    SearchApiWordstat,
+    WordstatConfig,
+    build_wordstat,
+)
 
 
 def v2(app: App, server: WordstatServer, **kw: object) -> SearchApiWordstat:
@@ -87,3 +92,14 @@ async def test_build_picks_the_configured_api(app: App, settings_factory: object
     assert isinstance(build_wordstat(s, app.redis, app.http), SearchApiWordstat)
     s = settings_factory(wordstat_oauth_token="t")  # type: ignore[operator]
     assert isinstance(build_wordstat(s, app.redis, app.http), LegacyWordstat)
+
+
+async def test_rate_limit_spaces_requests(app: App, wordstat: WordstatServer) -> None:
+    import time
+
+    client = v2(app, wordstat, rate_per_sec=5.0)
+    started = time.monotonic()
+    for i in range(8):  # a burst of 5, then one request per 0.2 s
+        await client.top_requests(f"фраза {i}", [213])
+    assert time.monotonic() - started >= 0.5
+    assert len(wordstat.requests) == 8

@@ -12,8 +12,8 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
 from tgassist.app import App
-from tgassist.channels.models import MediaGroup, PostEnrichment
 from tgassist.channels.media import store_media
+from tgassist.channels.models import MediaGroup, PostEnrichment
 from tgassist.channels.service import ensure_channel
 from tgassist.channels.sources.base import ChannelInfo, RawMedia, RawMessage
 from tgassist.channels.store import save_batch
@@ -37,15 +37,26 @@ def photo(data: bytes, kind: str = "photo", mime: str = "image/png", **kw: Any) 
     return RawMedia(kind=kind, mime=mime, content=data, size=len(data), **kw)
 
 
-def message(text: str = "", media: list[RawMedia] | None = None, grouped_id: int | None = None,
-            message_id: int | None = None) -> RawMessage:
+def message(
+    text: str = "",
+    media: list[RawMedia] | None = None,
+    grouped_id: int | None = None,
+    message_id: int | None = None,
+) -> RawMessage:
     mid = message_id or next(_ids)
-    return RawMessage(message_id=mid, date=BASE_DATE + timedelta(minutes=mid), text=text, media=media or [],
-                      grouped_id=grouped_id)
+    return RawMessage(
+        message_id=mid,
+        date=BASE_DATE + timedelta(minutes=mid),
+        text=text,
+        media=media or [],
+        grouped_id=grouped_id,
+    )
 
 
 async def channel(app: App, name: str = "enrichtest") -> int:
-    ch = await ensure_channel(app, ChannelInfo(telegram_id=None, username=name, title=name.title()), source="export")
+    ch = await ensure_channel(
+        app, ChannelInfo(telegram_id=None, username=name, title=name.title()), source="export"
+    )
     return ch.id
 
 
@@ -59,7 +70,9 @@ async def save(app: App, channel_id: int, messages: list[RawMessage]) -> dict[in
 async def enrichment(app: App, post_id: int, kind: str) -> PostEnrichment | None:
     async with app.db.session() as session:
         return await session.scalar(
-            select(PostEnrichment).where(PostEnrichment.post_id == post_id, PostEnrichment.kind == kind)
+            select(PostEnrichment).where(
+                PostEnrichment.post_id == post_id, PostEnrichment.kind == kind
+            )
         )
 
 

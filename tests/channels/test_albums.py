@@ -28,19 +28,40 @@ from tgassist.core.models import OutboxRow
 from tgassist.settings import Settings
 
 
-def _media(sha: str, text: str = "", labels: list[str] | None = None, desc: str | None = None) -> dict[str, object]:
-    return {"sha256": sha, "status": "ok", "ocr_text": text, "labels": labels or [], "description": desc}
+def _media(
+    sha: str, text: str = "", labels: list[str] | None = None, desc: str | None = None
+) -> dict[str, object]:
+    return {
+        "sha256": sha,
+        "status": "ok",
+        "ocr_text": text,
+        "labels": labels or [],
+        "description": desc,
+    }
 
 
 def test_summary_prioritises_dedupes_and_normalises() -> None:
     items = [
-        ItemVision(1, 0, "skipped", [{"sha256": "s0", "status": "skipped", "ocr_text": "", "labels": []}]),
-        ItemVision(2, 1, "ok", [_media("a", "Скидка 50%\n  Скидка   50% \nwww.shop.ru", ["Sale!", "shop"], "Баннер")]),
-        ItemVision(3, 2, "ok", [_media("b", "скидка 50%\nТолько сегодня\n.", ["sale", "Shop"], "Баннер")]),
-        ItemVision(4, 3, "ok", [_media("a", "Скидка 50%\nwww.shop.ru", ["sale"])]),  # the same picture again
+        ItemVision(
+            1, 0, "skipped", [{"sha256": "s0", "status": "skipped", "ocr_text": "", "labels": []}]
+        ),
+        ItemVision(
+            2,
+            1,
+            "ok",
+            [_media("a", "Скидка 50%\n  Скидка   50% \nwww.shop.ru", ["Sale!", "shop"], "Баннер")],
+        ),
+        ItemVision(
+            3, 2, "ok", [_media("b", "скидка 50%\nТолько сегодня\n.", ["sale", "Shop"], "Баннер")]
+        ),
+        ItemVision(
+            4, 3, "ok", [_media("a", "Скидка 50%\nwww.shop.ru", ["sale"])]
+        ),  # the same picture again
         ItemVision(5, 4, "missing", []),
     ]
-    s = build_summary(album_id=9, channel_id=3, tenant="t", caption="Распродажа", items=items, timed_out=True)
+    s = build_summary(
+        album_id=9, channel_id=3, tenant="t", caption="Распродажа", items=items, timed_out=True
+    )
     assert s["ocr_text"].splitlines() == ["Скидка 50%", "www.shop.ru", "Только сегодня"]
     assert s["labels"] == [{"label": "sale", "count": 2}, {"label": "shop", "count": 2}]
     assert s["descriptions"] == ["Баннер"]
@@ -64,11 +85,15 @@ async def test_tracker_state_lives_24h_and_knows_completion(app: App) -> None:
 
 async def _album_posts(app: App, texts: list[str]) -> tuple[int, list[int]]:
     cid = await channel(app)
-    msgs = [message("Подпись альбома" if i == 0 else "", [photo(text_image(t))], grouped_id=777)
-            for i, t in enumerate(texts)]
+    msgs = [
+        message("Подпись альбома" if i == 0 else "", [photo(text_image(t))], grouped_id=777)
+        for i, t in enumerate(texts)
+    ]
     ids = await save(app, cid, msgs)
     async with app.db.session() as session:
-        album_id = await session.scalar(select(Post.album_id).where(Post.id == next(iter(ids.values()))))
+        album_id = await session.scalar(
+            select(Post.album_id).where(Post.id == next(iter(ids.values())))
+        )
     assert album_id is not None
     return album_id, list(ids.values())
 
@@ -78,10 +103,15 @@ async def test_album_is_assembled_once_with_its_summary(app: App) -> None:
     await run_pipeline(app, STAGES)
     events = await stream_events(app, ALBUM_ASSEMBLED)
     assert [(e["album_id"], e["items_count"], e["analysed"], e["timed_out"]) for e in events] == [
-        (album_id, 3, 3, False)]
+        (album_id, 3, 3, False)
+    ]
     summary = json.loads(await app.blobs.get(summary_key("default", album_id)))
     assert summary["status"] == "complete" and summary["caption"] == "Подпись альбома"
-    assert summary["ocr_text"].splitlines() == ["Hello World", "Первая", "Вторая"]  # most text first
+    assert summary["ocr_text"].splitlines() == [
+        "Hello World",
+        "Первая",
+        "Вторая",
+    ]  # most text first
     meta = (await album(app, album_id)).meta["enrichment"]
     assert meta["summary_key"] == summary_key("default", album_id) and meta["post_ids"] == post_ids
     assert await app.graph.posts_of_album(album_id) == post_ids
@@ -106,9 +136,16 @@ async def test_album_whose_item_never_arrives_is_assembled_on_timeout(
         album_id, post_ids = await _album_posts(app, ["Первая", "Вторая", "Третья"])
         lost = post_ids[2]
         async with app.db.session() as session:  # its posts.parsed event is lost
-            rows = (await session.scalars(select(OutboxRow).where(OutboxRow.stream == POSTS_PARSED))).all()
-            await session.execute(delete(OutboxRow).where(
-                OutboxRow.id.in_([r.id for r in rows if json.loads(r.payload)["post_id"] == lost])))
+            rows = (
+                await session.scalars(select(OutboxRow).where(OutboxRow.stream == POSTS_PARSED))
+            ).all()
+            await session.execute(
+                delete(OutboxRow).where(
+                    OutboxRow.id.in_(
+                        [r.id for r in rows if json.loads(r.payload)["post_id"] == lost]
+                    )
+                )
+            )
         await run_pipeline(app, STAGES)
         assert await stream_events(app, ALBUM_ASSEMBLED) == []
         health = dict(HEALTH)
@@ -128,9 +165,18 @@ async def test_album_whose_item_never_arrives_is_assembled_on_timeout(
         async with app.db.session() as session:
             row = await session.get(Post, lost)
         assert row is not None
-        await app.bus.publish(POSTS_PARSED, PostParsed(
-            post_id=lost, channel_id=row.channel_id, message_id=row.message_id, date=row.date,
-            media_sha256=["x"], album_id=album_id, grouped_id=777))
+        await app.bus.publish(
+            POSTS_PARSED,
+            PostParsed(
+                post_id=lost,
+                channel_id=row.channel_id,
+                message_id=row.message_id,
+                date=row.date,
+                media_sha256=["x"],
+                album_id=album_id,
+                grouped_id=777,
+            ),
+        )
         await run_pipeline(app, STAGES)
         events = await stream_events(app, ALBUM_ASSEMBLED)
         assert [(e["analysed"], e["timed_out"]) for e in events] == [(2, True), (3, False)]

@@ -158,3 +158,11 @@ def test_batches_never_split_an_album(fixtures_dir: Path) -> None:
         for m in batch:
             if m.grouped_id is not None:
                 assert seen.setdefault(m.grouped_id, n) == n
+
+
+def test_paths_outside_the_export_are_missing_media(tmp_path: Path) -> None:
+    (tmp_path / "secret.jpg").write_bytes(b"not yours")
+    root = write_export(tmp_path / "e", [msg(1, "x", photo="../secret.jpg"), msg(2, "y", photo="/etc/hostname")])
+    a, b = DesktopExport.open(root).parse()
+    assert a.media[0].missing == MISSING_FILE and a.media[0].path is None
+    assert b.media[0].missing == MISSING_FILE and b.media[0].path is None

@@ -9,7 +9,9 @@ from tgassist.channels.graph import QUERIES, LadybugGraph, PostNode, build_graph
 async def test_posts_tags_and_albums_are_written_and_read_back(app: App) -> None:
     graph = app.graph
     assert isinstance(graph, LadybugGraph)
-    await graph.upsert_post(PostNode(1, 10, "2024-01-01T00:00:00+00:00", ("футбол", "topic:sports"), album_id=5))
+    await graph.upsert_post(
+        PostNode(1, 10, "2024-01-01T00:00:00+00:00", ("футбол", "topic:sports"), album_id=5)
+    )
     await graph.upsert_post(PostNode(2, 10, "2024-01-02T00:00:00+00:00", ("футбол",), album_id=5))
     await graph.upsert_post(PostNode(3, 11, None, ("экономика",)))
     assert await graph.posts_by_tag("футбол") == [1, 2]
@@ -50,4 +52,6 @@ async def test_graph_persists_in_the_data_dir(app: App) -> None:
 def test_one_query_set_in_the_common_cypher_subset() -> None:
     # Both backends run these strings; keep them to MERGE/MATCH/SET/DELETE/UNWIND/RETURN.
     for q in QUERIES.values():
-        assert not any(word in q for word in ("CALL ", "apoc.", "COPY ", "CREATE NODE", "ON CREATE"))
+        assert not any(
+            word in q for word in ("CALL ", "apoc.", "COPY ", "CREATE NODE", "ON CREATE")
+        )

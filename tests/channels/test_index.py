@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from tgassist.app import App
-from tgassist.channels.index import PostVector, VectorIndexError, build_vector_index, collection_name, point_id
+from tgassist.channels.index import (
+    PostVector,
+    VectorIndexError,
+    build_vector_index,
+    collection_name,
+    point_id,
+)
 
 TEXTS = {
     1: "Сборная Германии по футболу выиграла матч",
@@ -22,9 +28,15 @@ TEXTS = {
 async def _fill(app: App) -> None:
     vectors = await app.embedder.embed(list(TEXTS.values()))
     items = [
-        PostVector(pid, channel_id=10 if pid < 3 else 20, vector=vectors[i], album_id=7 if pid in (1, 4) else None,
-                   tags=("футбол",) if pid in (1, 4) else ("экономика",), date=datetime(2024, 1, pid, tzinfo=UTC),
-                   text=TEXTS[pid])
+        PostVector(
+            pid,
+            channel_id=10 if pid < 3 else 20,
+            vector=vectors[i],
+            album_id=7 if pid in (1, 4) else None,
+            tags=("футбол",) if pid in (1, 4) else ("экономика",),
+            date=datetime(2024, 1, pid, tzinfo=UTC),
+            text=TEXTS[pid],
+        )
         for i, pid in enumerate(TEXTS)
     ]
     await app.vectors.upsert(items)
@@ -39,10 +51,16 @@ async def test_upsert_search_and_filters_read_back(app: App) -> None:
     assert {h.post_id for h in await app.vectors.search(query, channel_ids=[20])} == {3, 4}
     assert {h.post_id for h in await app.vectors.search(query, album_id=7)} == {1, 4}
     assert {h.post_id for h in await app.vectors.search(query, tags=["экономика"])} == {2, 3}
-    assert {h.post_id for h in await app.vectors.search(query, since=datetime(2024, 1, 3, tzinfo=UTC))} == {3, 4}
+    assert {
+        h.post_id for h in await app.vectors.search(query, since=datetime(2024, 1, 3, tzinfo=UTC))
+    } == {3, 4}
     payload = await app.vectors.get(2)
     assert payload is not None
-    assert payload["channel_id"] == 10 and payload["album_id"] is None and payload["tags"] == ["экономика"]
+    assert (
+        payload["channel_id"] == 10
+        and payload["album_id"] is None
+        and payload["tags"] == ["экономика"]
+    )
     assert payload["date"].startswith("2024-01-02")
 
 
@@ -86,6 +104,8 @@ async def test_model_change_means_a_new_collection(app: App) -> None:
         other.close()
     reopened = build_vector_index(app.settings, app.embedder)
     try:
-        assert await reopened.count() == 4  # the first model's collection is untouched and persisted
+        assert (
+            await reopened.count() == 4
+        )  # the first model's collection is untouched and persisted
     finally:
         reopened.close()

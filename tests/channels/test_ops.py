@@ -22,7 +22,14 @@ METRIC_RE = re.compile(r"\btgassist_[a-z0-9_]+")
 GROUPING_RE = re.compile(r"\b(?:by|on|without|ignoring)\s*\(([^)]*)\)")
 MATCHER_RE = re.compile(r"(tgassist_[a-z0-9_]+)\{([^}]*)\}")
 DURATION_RE = re.compile(r"^\d+[smhd]$")
-REQUIRED_ALERTS = {"lag", "backlog", "deadletter", "errorrate", "visionbudget", "albumassemblystuck"}
+REQUIRED_ALERTS = {
+    "lag",
+    "backlog",
+    "deadletter",
+    "errorrate",
+    "visionbudget",
+    "albumassemblystuck",
+}
 
 
 def _collectors() -> dict[str, object]:
@@ -72,8 +79,14 @@ def test_every_alert_rule_is_well_formed_and_uses_real_metrics() -> None:
         assert any(topic in n for n in flat), topic
 
 
-@pytest.mark.parametrize("bad", ["tgassist_no_such_metric > 1", "sum by (nolabel) (tgassist_stream_lag) > 1",
-                                 'tgassist_albums_pending{stream="x"} > 0'])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "tgassist_no_such_metric > 1",
+        "sum by (nolabel) (tgassist_stream_lag) > 1",
+        'tgassist_albums_pending{stream="x"} > 0',
+    ],
+)
 def test_the_checker_rejects_unknown_metrics_and_labels(bad: str) -> None:
     with pytest.raises(AssertionError):
         check_expr(bad)
@@ -97,10 +110,14 @@ def test_dashboard_has_a_panel_for_every_metric_and_a_sane_layout() -> None:
         assert p["targets"], p["title"]
         for t in p["targets"]:
             check_expr(t["expr"])
-            used |= {re.sub(r"_(bucket|sum|count|total)$", "", n) for n in METRIC_RE.findall(t["expr"])}
+            used |= {
+                re.sub(r"_(bucket|sum|count|total)$", "", n) for n in METRIC_RE.findall(t["expr"])
+            }
     modules = (tgassist.core.metrics, tgassist.channels.metrics, tgassist.ai.metrics)
     exported = {
-        obj._name for m in modules for obj in vars(m).values()
+        obj._name
+        for m in modules
+        for obj in vars(m).values()
         if hasattr(obj, "_name") and str(getattr(obj, "_name", "")).startswith("tgassist_")
     }
     missing = sorted(exported - used)

@@ -19,8 +19,12 @@ from tgassist.channels.stages import STAGES
 def _env(app: App) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TGASSIST_")}
     s = app.settings
-    env.update(TGASSIST_DATA_DIR=str(s.data_dir), TGASSIST_DATABASE_URL=str(s.database_url),
-               TGASSIST_REDIS_URL=str(s.redis_url), TGASSIST_LOG_LEVEL="WARNING")
+    env.update(
+        TGASSIST_DATA_DIR=str(s.data_dir),
+        TGASSIST_DATABASE_URL=str(s.database_url),
+        TGASSIST_REDIS_URL=str(s.redis_url),
+        TGASSIST_LOG_LEVEL="WARNING",
+    )
     return env
 
 
@@ -28,7 +32,12 @@ async def cli(app: App, *args: str) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).parent / "tgassist"
     cmd = [str(exe), *args] if exe.exists() else [sys.executable, "-m", "tgassist.cli", *args]
     return await asyncio.to_thread(
-        subprocess.run, cmd, env=_env(app), text=True, capture_output=True, timeout=120,
+        subprocess.run,
+        cmd,
+        env=_env(app),
+        text=True,
+        capture_output=True,
+        timeout=120,
     )
 
 
@@ -55,13 +64,17 @@ async def test_status_shows_every_stream_and_dead_letters(app: App) -> None:
 
 async def test_reprocess_runs_only_the_chosen_stage_again(app: App) -> None:
     cid = await channel(app)
-    ids = await save(app, cid, [message("Первый пост о футболе"), message("Второй пост об экономике")])
+    ids = await save(
+        app, cid, [message("Первый пост о футболе"), message("Второй пост об экономике")]
+    )
     await run_pipeline(app, STAGES)
     r = await cli(app, "pipeline", "reprocess", "--stage", "indexing", "--since", "2024-01-01")
     assert r.returncode == 0, r.stderr
     assert "2 event(s) published for stage indexing" in r.stdout
     worker = await run_pipeline(app, STAGES)
-    assert worker.stats.processed == 2 and worker.stats.skipped == 4  # tag_persistence, crawl_trigger skip
+    assert (
+        worker.stats.processed == 2 and worker.stats.skipped == 4
+    )  # tag_persistence, crawl_trigger skip
     reindexed = [e for e in await stream_events(app, POSTS_INDEXED) if e["source"] == "reprocess"]
     assert sorted(e["post_id"] for e in reindexed) == sorted(ids.values())
     assert await app.vectors.count() == 2

@@ -57,12 +57,31 @@ async def test_unrelated_text_gets_no_forced_topic(app: App) -> None:
     assert result.topics == []
 
 
-async def test_custom_taxonomy_file_is_used(settings_factory: Callable[..., Settings], tmp_path: Path) -> None:
+async def test_custom_taxonomy_file_is_used(
+    settings_factory: Callable[..., Settings], tmp_path: Path
+) -> None:
     path = tmp_path / "tax.json"
-    path.write_text(json.dumps({"topics": [
-        {"id": "football", "ru": "футбол", "en": "football", "examples": "матч, гол, сборная; match, goal, team"},
-        {"id": "cooking", "ru": "кулинария", "en": "cooking", "examples": "рецепт, суп; recipe, soup"},
-    ]}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "topics": [
+                    {
+                        "id": "football",
+                        "ru": "футбол",
+                        "en": "football",
+                        "examples": "матч, гол, сборная; match, goal, team",
+                    },
+                    {
+                        "id": "cooking",
+                        "ru": "кулинария",
+                        "en": "cooking",
+                        "examples": "рецепт, суп; recipe, soup",
+                    },
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     app = await App.start(settings_factory(tagging_taxonomy_path=path))
     try:
         await app.redis.flushdb()
@@ -77,12 +96,19 @@ async def test_custom_taxonomy_file_is_used(settings_factory: Callable[..., Sett
 
 
 @pytest.fixture
-async def llm_app(settings_factory: Callable[..., Settings]) -> AsyncIterator[tuple[App, FakeOpenAI]]:
+async def llm_app(
+    settings_factory: Callable[..., Settings],
+) -> AsyncIterator[tuple[App, FakeOpenAI]]:
     with FakeOpenAI() as fake:
-        app = await App.start(settings_factory(
-            llm_provider="openai", llm_base_url=fake.url, llm_api_key="k", llm_timeout_sec=0.5,
-            llm_max_retries=0,
-        ))
+        app = await App.start(
+            settings_factory(
+                llm_provider="openai",
+                llm_base_url=fake.url,
+                llm_api_key="k",
+                llm_timeout_sec=0.5,
+                llm_max_retries=0,
+            )
+        )
         await app.redis.flushdb()
         try:
             yield app, fake
@@ -91,13 +117,24 @@ async def llm_app(settings_factory: Callable[..., Settings]) -> AsyncIterator[tu
             await app.close()
 
 
-async def test_llm_tags_are_lemmatised_deduped_and_must_occur_in_the_text(llm_app: tuple[App, FakeOpenAI]) -> None:
+async def test_llm_tags_are_lemmatised_deduped_and_must_occur_in_the_text(
+    llm_app: tuple[App, FakeOpenAI],
+) -> None:
     app, fake = llm_app
-    fake.queue(json.dumps({"tags": ["Сборной Германии", "Подольски", "подольски", "#Футбол", "Месси", "в", "гол"]}))
+    fake.queue(
+        json.dumps(
+            {"tags": ["Сборной Германии", "Подольски", "подольски", "#Футбол", "Месси", "в", "гол"]}
+        )
+    )
     result = await Tagger.for_app(app).tag(FOOTBALL)
     assert result.provider.startswith("llm:openai")
     podolski = normalise_tag("Подольски")
-    assert result.keyphrases == ["сборная германия", podolski, "футбол", "гол"]  # Месси is not in the text
+    assert result.keyphrases == [
+        "сборная германия",
+        podolski,
+        "футбол",
+        "гол",
+    ]  # Месси is not in the text
     assert "topic:sports" in result.tags
     assert fake.count("/chat/completions") == 1
     assert (await Tagger.for_app(app).tag(FOOTBALL)).cached  # no second LLM call
@@ -106,14 +143,20 @@ async def test_llm_tags_are_lemmatised_deduped_and_must_occur_in_the_text(llm_ap
 
 async def test_invalid_llm_json_falls_back_to_offline_tags(llm_app: tuple[App, FakeOpenAI]) -> None:
     app, fake = llm_app
-    fake.queue("Sure! Tags: football, goal", "{\"tags\": \"football\"}", "no")  # prose, wrong shape, prose
+    fake.queue(
+        "Sure! Tags: football, goal", '{"tags": "football"}', "no"
+    )  # prose, wrong shape, prose
     result = await Tagger.for_app(app).tag(FOOTBALL)
-    assert fake.count("/chat/completions") == 3  # asked, re-asked twice with the error, then gave up
+    assert (
+        fake.count("/chat/completions") == 3
+    )  # asked, re-asked twice with the error, then gave up
     assert result.provider == "offline"
     assert result.llm_error and "JSON" in result.llm_error
     assert result.keyphrases == keyphrases(FOOTBALL, app.settings.tagging_max_tags)
     fake.queue(json.dumps({"tags": ["гол"]}))
-    retry = await Tagger.for_app(app).tag(FOOTBALL)  # a failure is not cached: the LLM is asked again
+    retry = await Tagger.for_app(app).tag(
+        FOOTBALL
+    )  # a failure is not cached: the LLM is asked again
     assert not retry.cached and retry.keyphrases == ["гол"]
     fake.queue(FakeResponse.invalid_json())  # a broken HTTP body from the API itself
     broken = await Tagger.for_app(app).tag(PYTHON)

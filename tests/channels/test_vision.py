@@ -45,7 +45,11 @@ async def started(settings: Settings) -> AsyncIterator[App]:
 
 async def test_photo_text_is_read_retagged_and_indexed(app: App) -> None:
     cid = await channel(app)
-    pid = next(iter((await save(app, cid, [message("", [photo(text_image("Python conference"))])])).values()))
+    pid = next(
+        iter(
+            (await save(app, cid, [message("", [photo(text_image("Python conference"))])])).values()
+        )
+    )
     await run_pipeline(app, STAGES)
     vision = await enrichment(app, pid, "vision")
     assert vision is not None and vision.status == "ok" and vision.provider == "tesseract"
@@ -55,7 +59,10 @@ async def test_photo_text_is_read_retagged_and_indexed(app: App) -> None:
     assert summary["media"][0]["status"] == "ok"
     tagged = [e for e in await stream_events(app, POSTS_TAGGED) if e["post_id"] == pid]
     assert sorted(e["trigger"] for e in tagged) == ["text", "vision_retag"]
-    assert next(e for e in tagged if e["trigger"] == "vision_retag")["tags"][:2] == ["python", "conference"]
+    assert next(e for e in tagged if e["trigger"] == "vision_retag")["tags"][:2] == [
+        "python",
+        "conference",
+    ]
     tags = await enrichment(app, pid, "tags")
     assert tags is not None and "python" in tags.data["tags"]
     payload = await app.vectors.get(pid)
@@ -67,7 +74,9 @@ async def test_the_same_image_is_analysed_once(app: App) -> None:
     cid = await channel(app)
     image = text_image("Один раз")
     before = ocr_runs()
-    ids = await save(app, cid, [message("первый", [photo(image)]), message("второй", [photo(image)])])
+    ids = await save(
+        app, cid, [message("первый", [photo(image)]), message("второй", [photo(image)])]
+    )
     await run_pipeline(app, STAGES)
     assert ocr_runs() - before == 1
     async with app.db.session() as session:
@@ -80,7 +89,15 @@ async def test_the_same_image_is_analysed_once(app: App) -> None:
 async def test_broken_image_gets_a_clear_failure_and_the_post_goes_on(app: App) -> None:
     cid = await channel(app)
     broken = b"\xff\xd8\xff\xe0" + b"this is not really a jpeg" * 20
-    pid = next(iter((await save(app, cid, [message("сломанная картинка", [photo(broken, mime="image/jpeg")])])).values()))
+    pid = next(
+        iter(
+            (
+                await save(
+                    app, cid, [message("сломанная картинка", [photo(broken, mime="image/jpeg")])]
+                )
+            ).values()
+        )
+    )
     await run_pipeline(app, STAGES)
     vision = await enrichment(app, pid, "vision")
     assert vision is not None and vision.status == "failed"
@@ -91,7 +108,9 @@ async def test_broken_image_gets_a_clear_failure_and_the_post_goes_on(app: App) 
     await assert_no_backlog(app)
 
 
-async def test_policy_skips_huge_files_stickers_tiny_and_non_images(settings_factory: Callable[..., Settings]) -> None:
+async def test_policy_skips_huge_files_stickers_tiny_and_non_images(
+    settings_factory: Callable[..., Settings],
+) -> None:
     async with started(settings_factory(parser_media_max_bytes=60_000_000)) as app:
         cid = await channel(app)
         huge = b"\x89PNG\r\n\x1a\n" + bytes(50 * 1024 * 1024)
@@ -118,22 +137,41 @@ async def test_policy_skips_huge_files_stickers_tiny_and_non_images(settings_fac
         await assert_no_backlog(app)
 
 
-async def test_daily_cap_skips_the_rest_and_health_says_exhausted(settings_factory: Callable[..., Settings]) -> None:
+async def test_daily_cap_skips_the_rest_and_health_says_exhausted(
+    settings_factory: Callable[..., Settings],
+) -> None:
     async with started(settings_factory(vision_daily_cap=1)) as app:
         cid = await channel(app)
-        ids = list((await save(app, cid, [message("", [photo(text_image("Первая"))]),
-                                          message("", [photo(text_image("Вторая"))])])).values())
+        ids = list(
+            (
+                await save(
+                    app,
+                    cid,
+                    [
+                        message("", [photo(text_image("Первая"))]),
+                        message("", [photo(text_image("Вторая"))]),
+                    ],
+                )
+            ).values()
+        )
         await run_pipeline(app, STAGES)
         rows = [await enrichment(app, pid, "vision") for pid in ids]
         statuses = sorted((r.status, r.data["media"][0].get("reason") or "") for r in rows if r)
-        assert statuses[0][0] == "ok" and statuses[1] == ("skipped", "daily vision cap reached (TGASSIST_VISION_DAILY_CAP)")
+        assert statuses[0][0] == "ok" and statuses[1] == (
+            "skipped",
+            "daily vision cap reached (TGASSIST_VISION_DAILY_CAP)",
+        )
         health = dict(HEALTH)
         assert (await health["vision"](app))["status"] == "exhausted"
-        async with app.db.session() as session:  # the skipped image is not remembered: tomorrow it is done
+        async with (
+            app.db.session() as session
+        ):  # the skipped image is not remembered: tomorrow it is done
             assert await session.scalar(select(func.count()).select_from(MediaVision)) == 1
 
 
-async def test_missing_tesseract_reports_unavailable_and_skips(settings_factory: Callable[..., Settings]) -> None:
+async def test_missing_tesseract_reports_unavailable_and_skips(
+    settings_factory: Callable[..., Settings],
+) -> None:
     import pytesseract
 
     default_cmd = pytesseract.pytesseract.tesseract_cmd
@@ -149,7 +187,9 @@ async def _missing_tesseract(settings_factory: Callable[..., Settings]) -> None:
         ocr = await health["ocr"](app)
         assert ocr["status"] == "unavailable" and "not found" in ocr["reason"]
         cid = await channel(app)
-        pid = next(iter((await save(app, cid, [message("фото", [photo(text_image("Текст"))])])).values()))
+        pid = next(
+            iter((await save(app, cid, [message("фото", [photo(text_image("Текст"))])])).values())
+        )
         await run_pipeline(app, STAGES)
         row = await enrichment(app, pid, "vision")
         assert row is not None and row.status == "unavailable"
@@ -157,20 +197,38 @@ async def _missing_tesseract(settings_factory: Callable[..., Settings]) -> None:
         await assert_no_backlog(app)
 
 
-async def test_llm_vision_adds_description_and_labels(settings_factory: Callable[..., Settings]) -> None:
+async def test_llm_vision_adds_description_and_labels(
+    settings_factory: Callable[..., Settings],
+) -> None:
     with FakeOpenAI() as fake:
-        settings = settings_factory(vision_llm_enabled=True, llm_provider="openai", llm_base_url=fake.url,
-                                    llm_api_key="k", llm_max_retries=0, tagging_max_topics=0)
+        settings = settings_factory(
+            vision_llm_enabled=True,
+            llm_provider="openai",
+            llm_base_url=fake.url,
+            llm_api_key="k",
+            llm_max_retries=0,
+            tagging_max_topics=0,
+        )
         fake.responder = lambda req: (
             json.dumps({"description": "Скриншот с надписью", "labels": ["Screenshot", "text"]})
-            if "image_url" in json.dumps(req.json or {}) else json.dumps({"tags": []})
+            if "image_url" in json.dumps(req.json or {})
+            else json.dumps({"tags": []})
         )
         async with started(settings) as app:
             cid = await channel(app)
-            pid = next(iter((await save(app, cid, [message("", [photo(text_image("Надпись"))])])).values()))
+            pid = next(
+                iter((await save(app, cid, [message("", [photo(text_image("Надпись"))])])).values())
+            )
             await run_pipeline(app, STAGES)
             row = await enrichment(app, pid, "vision")
-            assert row is not None and row.status == "ok" and row.provider.startswith("tesseract+llm:openai")
+            assert (
+                row is not None
+                and row.status == "ok"
+                and row.provider.startswith("tesseract+llm:openai")
+            )
             media = row.data["media"][0]
-            assert media["labels"] == ["screenshot", "text"] and media["description"] == "Скриншот с надписью"
+            assert (
+                media["labels"] == ["screenshot", "text"]
+                and media["description"] == "Скриншот с надписью"
+            )
             assert "Надпись" in media["ocr_text"]

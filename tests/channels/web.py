@@ -28,7 +28,9 @@ def _handler(pages: Path, hits: list[str]) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:
             pass
 
-        def _send(self, code: int, body: bytes, ctype: str = "text/html; charset=utf-8", **headers: str) -> None:
+        def _send(
+            self, code: int, body: bytes, ctype: str = "text/html; charset=utf-8", **headers: str
+        ) -> None:
             self.send_response(code)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
@@ -43,7 +45,7 @@ def _handler(pages: Path, hits: list[str]) -> type[BaseHTTPRequestHandler]:
             q = parse_qs(parts.query)
             try:
                 if parts.path.startswith("/page/"):
-                    self._send(200, (pages / parts.path[len("/page/"):]).read_bytes())
+                    self._send(200, (pages / parts.path[len("/page/") :]).read_bytes())
                 elif parts.path == "/redirect":
                     self._send(302, b"", Location=q["to"][0])
                 elif parts.path == "/loop":

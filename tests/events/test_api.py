@@ -47,6 +47,8 @@ async def test_ingest_sources_and_runs(make_app: MakeApp, tmp_path: Path) -> Non
         assert sources["ics"]["configured"] and not sources["jsonld"]["configured"]
         assert sources["ai"]["configured"] is False  # no LLM configured
         assert sources["kudago"]["config"]["cities"] == ["msk", "spb"]
+        health = (await c.get("/health/details")).json()["events"]
+        assert health == health | {"status": "ok", "events": 4, "without_en": 4, "last_run_status": "ok"}
 
 
 async def test_backfill_route(make_app: MakeApp, tmp_path: Path) -> None:

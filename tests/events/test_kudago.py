@@ -86,6 +86,7 @@ async def test_recorded_page_and_next_page_fill_the_db(make_app: MakeApp, fixtur
     assert jazz.location_name == 'Клуб "Дом"' and jazz.description == "Джаз & блюз"
     assert jazz.ends_at is None and (jazz.lat, jazz.lng) == (55.75, 37.62) and jazz.is_free is True
     assert "900002" not in rows and "900003" not in rows
+    assert await app.redis.exists("ratelimit:events:kudago")  # requests went through the token bucket
 
 
 async def test_500_then_200_is_retried(make_app: MakeApp, fixtures_dir: Path) -> None:

@@ -14,7 +14,13 @@ from tgassist.core.models import User
 from tgassist.events.exceptions import EventsError
 from tgassist.events.ingest import ingest
 from tgassist.events.models import EventNotification, EventReminder
-from tgassist.events.reminders import LoggingNotifier, Notification, check_reminders, deliver, produce_due
+from tgassist.events.reminders import (
+    LoggingNotifier,
+    Notification,
+    check_reminders,
+    deliver,
+    produce_due,
+)
 from tgassist.events.service import events_by_city, save_event, saved_events, unsave_event
 
 
@@ -52,7 +58,7 @@ async def test_save_schedules_future_reminders_and_they_fire_once(
     assert await produce_due(app, yoga.starts_at - timedelta(minutes=59)) == 1
     assert await produce_due(app, yoga.starts_at - timedelta(minutes=30)) == 0  # never twice
     assert await deliver(app, LoggingNotifier()) == (1, 0)
-    assert "[REMINDER] user=%d event=%d kind=1h" % (ru, yoga.id) in messages(caplog)
+    assert f"[REMINDER] user={ru} event={yoga.id} kind=1h" in messages(caplog)
     assert await deliver(app, LoggingNotifier()) == (0, 0)
 
     # A day later: the yoga "start" reminder was missed by more than an hour, so it expires.
@@ -86,3 +92,24 @@ async def test_failed_delivery_is_retried_and_unsave_drops_reminders(make_app: M
     assert await produce_due(app, party.starts_at) == 0
     with pytest.raises(EventsError, match="not found"):
         await save_event(app, ru, 999999, now=NOW)
+
+
+async def test_reminders_follow_a_moved_start(make_app: MakeApp, tmp_path: Path) -> None:
+    items = [dict(i) for i in BALIFORUM_ITEMS]
+    with baliforum_server(items) as server:
+        app = await make_app(**world_settings(server, tmp_path))
+        await ingest(app, ["baliforum"], now=NOW)
+        async with app.db.session() as s:
+            user = User(telegram_id=7)
+            s.add(user)
+        party = (await events_by_city(app, "bali", "weekend", now=NOW))[0]
+        await save_event(app, user.id, party.id, now=NOW)
+        items[2] = {**items[2], "eventDates": [{"startAt": "2030-01-12 23:00:00"}]}  # three hours later
+        report = await ingest(app, ["baliforum"], now=NOW + timedelta(hours=1))
+    assert report.sources["baliforum"].updated == 1
+    old_1h = party.starts_at - timedelta(hours=1)
+    assert await produce_due(app, old_1h + timedelta(minutes=1)) == 1  # the "tomorrow" one, not "in one hour"
+    assert await produce_due(app, old_1h + timedelta(hours=3, minutes=1)) == 1
+    async with app.db.session() as s:
+        notes = (await s.execute(select(EventNotification).order_by(EventNotification.id))).scalars().all()
+    assert [n.kind for n in notes] == ["24h", "1h"] and "23:00" in notes[1].text

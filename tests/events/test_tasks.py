@@ -54,3 +54,52 @@ async def test_scheduler_start_backfills_once_and_never_ingests(
     assert logs.count("[AUTO-BACKFILL] Found 2 events without EN") == 1
     async with app.db.session() as s:
         assert (await s.execute(select(func.count()).select_from(IngestRun))).scalar_one() == 1  # only ours
+
+
+def test_tgassist_run_on_a_fresh_data_dir_does_not_ingest(tmp_path: Path, fixtures_dir: Path) -> None:
+    """Acceptance: `tgassist run` starts everything; no source is asked for anything at start-up."""
+    import json
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.events.httpfake import FakeHttp
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with FakeHttp(lambda p, q: (200, {"results": [], "data": []})) as sources:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TGASSIST_")}
+        env.update({
+            "TGASSIST_DATA_DIR": str(tmp_path / "data"), "TGASSIST_API_PORT": str(port), "TGASSIST_LOG_LEVEL": "DEBUG",
+            "TGASSIST_LOG_JSON": "true", "TGASSIST_EVENTS_KUDAGO_BASE_URL": sources.url,
+            "TGASSIST_EVENTS_BALIFORUM_BASE_URL": sources.url,
+            "TGASSIST_EVENTS_ICS_FEEDS": json.dumps([{"url": sources.url + "/feed.ics"}]),
+        })
+        exe = Path(sys.executable).parent / "tgassist"
+        log_file = (tmp_path / "run.log").open("w")  # a file, not a pipe: debug logs would fill a pipe
+        proc = subprocess.Popen([str(exe), "run"] if exe.exists() else [sys.executable, "-m", "tgassist.cli", "run"],
+                                env=env, stdout=log_file, stderr=subprocess.STDOUT, text=True)
+        try:
+            body: dict = {}
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and body.get("scheduler", {}).get("status") != "ok":
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/details", timeout=5) as resp:
+                        body = json.loads(resp.read())
+                except OSError:
+                    time.sleep(0.5)
+            time.sleep(1.0)  # give start-up hooks time to do anything they would do
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            log_file.close()
+    out = (tmp_path / "run.log").read_text()
+    assert body.get("events", {}).get("events") == 0 and body["events"]["last_run_status"] is None
+    assert "events_ingest_ru" in body["scheduler"]["jobs"] and "events_ingest_bali" in body["scheduler"]["jobs"]
+    assert "[AUTO-BACKFILL] No events without EN, skip" in out
+    assert "[INGEST]" not in out and sources.requests == []

@@ -120,3 +120,18 @@ async def test_startup_backfill_logs(make_app: MakeApp, tmp_path: Path, debug_lo
     debug_logs.clear()
     assert await startup_backfill(online) is None
     assert "[AUTO-BACKFILL] No events without EN, skip" in messages(debug_logs)
+
+
+async def test_descriptions_and_places_when_enabled(make_app: MakeApp, tmp_path: Path) -> None:
+    feed = write_feed(tmp_path / "f.ics", RU_TITLES[:3], FIRST, description="Описание")
+    with FakeOpenAI(responder=translation_responder()) as fake:
+        app = await make_app(events_ics_feeds=[feed], events_translate_description=True,
+                             events_translate_location=True, **llm_settings(fake, translate_chunk_items=5))
+        report = await ingest(app, "ics", now=NOW)
+        # 3 titles + 3 descriptions + 3 identical place names (sent once): 7 texts, 2 calls of 5.
+        assert report.translation.requested == 9 and fake.count("/chat/completions") == 2
+        again = await ingest(app, "ics", now=NOW)
+        assert again.translation.requested == 0 and fake.count("/chat/completions") == 2
+    async with app.db.session() as s:
+        row = (await s.execute(select(Event).where(Event.external_id.like("ev-1@%")))).scalar_one()
+    assert (row.title_en, row.description_en, row.location_name_en) == ("Kontsert nomer 2", "Opisanie 1", "Klub")

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -44,6 +44,14 @@ class Brief:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Brief:
+        """Rebuild a validated brief saved with `to_dict` (no validation again)."""
+        names = {f.name for f in fields(cls)} - {"extra"}
+        kw: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
+        kw["sitelinks"] = tuple(dict(s) for s in data.get("sitelinks") or ())
+        return cls(**kw)
 
     @property
     def hash(self) -> str:

@@ -68,7 +68,8 @@ def lemma_key(phrase: str) -> str:
 def sanitise(phrase: str) -> tuple[str, list[str]]:
     """Clean a phrase for Direct: allowed characters only, valid operators; split off `-minus` words."""
     text = _ALLOWED.sub(" ", phrase.replace("ё", "е").replace("Ё", "Е")).lower()
-    words, minus = [], []
+    words: list[str] = []
+    minus: list[str] = []
     for tok in text.split():
         if tok.startswith("-") and len(tok) > 1 and words:
             minus.append(tok.lstrip("-!+"))

@@ -121,12 +121,11 @@ async def set_task(app: App, task_id: str, campaign_id: int, **values: Any) -> N
 
 async def finish(app: App, task_id: str, campaign_id: int, status: str, message: str,
                  result: dict[str, Any] | None = None, error: str | None = None) -> None:
-    values: dict[str, Any] = {"status": status, "finished_at": utcnow()}
-    if status == "completed":
-        values["finished_at"] = utcnow()
+    values: dict[str, Any] = {"status": status, "finished_at": utcnow(), "error": error}
+    if result:
+        values["report"] = result
     async with app.db.session() as s:
-        await s.execute(update(Campaign).where(Campaign.id == campaign_id).values(
-            error=error, **values, **({"report": result} if result else {})))
+        await s.execute(update(Campaign).where(Campaign.id == campaign_id).values(**values))
     await set_task(app, task_id, campaign_id, status=status, message=message, error=error,
                    finished_at=utcnow(), **({"percent": 100, "result": result} if status == "completed" else {}))
 
@@ -152,7 +151,8 @@ async def run_build(app: App, task_id: str, campaign_id: int, attempt: int = 1, 
             bc.results[st.name] = await st.run(bc)
             await bc.progress(1.0, "готово", force=True)
         report = {name: await bc.result(name) for name in ("filter", "cluster", "generate", "export")}
-        report["generate"].pop("violations", None) if not report["generate"].get("violations") else None
+        collected = await bc.result("wordstat")
+        report["wordstat"] = {"source": collected.get("source"), "candidates": len(collected.get("keywords", []))}
         await finish(app, task_id, campaign_id, "completed", "Кампания готова", result=report)
         return "completed"
     except BuildCancelled as err:

@@ -168,7 +168,7 @@ async def show_campaign(app: App, telegram_id: int, campaign_id: int) -> Campaig
 
 async def export_campaign(app: App, telegram_id: int, campaign_id: int, fmt: str = "xlsx") -> ExportResult:
     """Write the export again (xlsx, csv) or create a Google Sheet; without Sheets credentials: XLSX + why."""
-    from tgassist.campaigns.sheets import SheetsNotConfigured, export_to_sheets
+    from tgassist.campaigns.sheets import export_to_sheets
     from tgassist.campaigns.storage import load_export, write_exports
 
     if fmt not in ("xlsx", "csv", "sheets"):
@@ -183,7 +183,7 @@ async def export_campaign(app: App, telegram_id: int, campaign_id: int, fmt: str
         try:
             url = await export_to_sheets(app.settings.google_service_account_file, await load_export(app, campaign_id),
                                          user.google_email if user else None)
-        except SheetsNotConfigured as err:
+        except CampaignError as err:  # not configured, or Google refused: the user still gets a file
             paths = await write_exports(app, campaign_id, ("xlsx",))
             return ExportResult(paths["xlsx"], None, str(err), paths)
         async with app.db.session() as s:

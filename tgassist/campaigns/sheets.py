@@ -22,15 +22,20 @@ SETUP_HINT = (
 
 def _export_sync(credentials: Path, camp: ExportCampaign, share_with: str | None) -> str:
     import gspread
+    from gspread.utils import ValueInputOption
 
     try:
         client = gspread.service_account(filename=str(credentials))
+    except (OSError, ValueError, KeyError) as err:
+        raise SheetsNotConfigured(f"Ключ сервисного аккаунта Google не читается ({credentials}: {err}). "
+                                  f"{SETUP_HINT}") from err
+    try:
         book = client.create(camp.name[:100])
         ws = book.sheet1
         ws.update_title(SHEET)
         rows = [*metadata_rows(camp), list(COLUMNS), *build_rows(camp)]
         ws.resize(rows=len(rows), cols=len(COLUMNS))
-        ws.update(rows, "A1", value_input_option="RAW")
+        ws.update(rows, "A1", value_input_option=ValueInputOption.raw)
         if share_with:
             book.share(share_with, perm_type="user", role="writer", notify=True)
         return str(book.url)

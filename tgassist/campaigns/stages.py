@@ -28,9 +28,7 @@ if TYPE_CHECKING:
 
 
 def brief_of(camp: Campaign) -> Brief:
-    data = dict(camp.brief)
-    data.pop("extra", None)
-    return Brief(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+    return Brief.from_dict(camp.brief)
 
 
 def region_words(brief: Brief) -> list[str]:
@@ -46,13 +44,22 @@ async def save_result(bc: BuildContext, session: Any, stage: str, data: dict[str
     session.add(StageResult(campaign_id=bc.campaign_id, stage=stage, data=data))
 
 
+async def user_wordstat_token(bc: BuildContext, camp: Campaign) -> str | None:
+    """The user's own Wordstat OAuth token (stored encrypted in `users`), if they saved one."""
+    from tgassist.core.models import User
+
+    async with bc.app.db.session() as s:
+        enc = await s.scalar(select(User.wordstat_token_enc).where(User.id == camp.user_id))
+    return bc.app.secrets.decrypt(enc) if enc else None  # CryptoError says which setting is missing
+
+
 async def run_wordstat(bc: BuildContext) -> dict[str, Any]:
     """Collect candidates: base phrases + Wordstat (v2/v1) or an imported list or multiplication."""
     camp = await bc.campaign()
     brief = brief_of(camp)
     found: list[KeywordCandidate] = [KeywordCandidate(p, None, "brief") for p in brief.base_phrases]
     source = "multiplication"
-    client = build_wordstat(bc.app.settings, bc.app.redis, bc.app.http)
+    client = build_wordstat(bc.app.settings, bc.app.redis, bc.app.http, await user_wordstat_token(bc, camp))
     if camp.imported_keywords:
         source = "import"
         found += [KeywordCandidate(k["phrase"], k.get("frequency"), "import") for k in camp.imported_keywords]
@@ -112,14 +119,15 @@ async def run_cluster(bc: BuildContext) -> dict[str, Any]:
     async with bc.app.db.session() as session:
         await session.execute(update(Keyword).where(Keyword.campaign_id == bc.campaign_id).values(ad_group_id=None))
         await session.execute(delete(AdGroup).where(AdGroup.campaign_id == bc.campaign_id))
-        for gi, (members, name) in enumerate(zip(result.groups, result.names, strict=True)):
-            group = AdGroup(campaign_id=bc.campaign_id, number=gi + 1, name=name[:300], main_phrase=name[:300])
-            session.add(group)
-            await session.flush()
-            for pi, ki in enumerate(members):
-                extra = minus.get((gi, pi), [])
-                await session.execute(update(Keyword).where(Keyword.id == kws[ki].id).values(
-                    ad_group_id=group.id, minus_words=sorted({*kws[ki].minus_words, *extra})))
+        groups = [AdGroup(campaign_id=bc.campaign_id, number=gi + 1, name=name[:300], main_phrase=name[:300])
+                  for gi, name in enumerate(result.names)]
+        session.add_all(groups)
+        await session.flush()
+        rows = [{"id": kws[ki].id, "ad_group_id": groups[gi].id,
+                 "minus_words": sorted({*kws[ki].minus_words, *minus.get((gi, pi), [])})}
+                for gi, members in enumerate(result.groups) for pi, ki in enumerate(members)]
+        if rows:
+            await session.execute(update(Keyword), rows)  # one executemany, by primary key
         await session.execute(update(Campaign).where(Campaign.id == bc.campaign_id).values(
             groups_count=len(result.groups)))
         await save_result(bc, session, "cluster", result.report.as_dict())

@@ -119,14 +119,14 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
         lead = capitalise(f"{agree(ADJECTIVES[(n + 1) % len(ADJECTIVES)], noun_group)} {noun_group}{where}.")
         offer = f"Закажите {acc}{' ' + ctx.price if ctx.price else ''}!" if n % 2 == 0 else CTAS[n % len(CTAS)]
         text = _compose([lead, *benefits[:2], offer], text_lim)
-        extra_titles = []
+        extra_titles: list[str] = []
         for cand in (f"{capitalise(adj)} {noun_group}", f"{capitalise(noun_group)}{where}",
                      f"{capitalise(noun_group)} — {ctx.price}" if ctx.price else "", *[capitalise(a) for a in
                                                                                         ctx.advantages]):
             cand = capitalise(_short_words(cand))
             if cand and _fits(cand, LIMITS["extra_titles"]) and cand not in (title, title2, *extra_titles):
                 extra_titles.append(cand)
-        extra_texts = []
+        extra_texts: list[str] = []
         alt = _compose([capitalise(f"{noun_group}{where}."), *reversed(benefits[:2]), CTAS[(n + 1) % len(CTAS)]],
                        LIMITS["extra_texts"])
         if alt and alt != text:

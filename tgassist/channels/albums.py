@@ -76,7 +76,9 @@ class AlbumTracker:
         raw = (await pipe.execute())[-1]
         return _state(album_id, raw)
 
-    async def on_parsed(self, album_id: int, channel_id: int, post_ids: list[int], caption: str | None) -> AlbumState:
+    async def on_parsed(
+        self, album_id: int, channel_id: int, post_ids: list[int], caption: str | None
+    ) -> AlbumState:
         """Record the album's members (a later albums.parsed with more items replaces them)."""
         meta = {"channel_id": channel_id, "post_ids": sorted(set(post_ids)), "caption": caption}
         return await self._touch(album_id, {"meta": json.dumps(meta, ensure_ascii=False)})
@@ -90,7 +92,9 @@ class AlbumTracker:
 
     async def due(self, older_than_sec: float, limit: int = 500) -> list[int]:
         """Albums first seen more than `older_than_sec` ago and still pending."""
-        ids = await self.redis.zrangebyscore(PENDING_KEY, 0, time.time() - older_than_sec, start=0, num=limit)
+        ids = await self.redis.zrangebyscore(
+            PENDING_KEY, 0, time.time() - older_than_sec, start=0, num=limit
+        )
         return [int(i) for i in ids]
 
     async def first_seen(self, album_id: int) -> float | None:
@@ -200,8 +204,12 @@ def build_summary(
         "timed_out": timed_out,
         "status": "complete" if analysed == len(items) and not timed_out else "partial",
         "items": [
-            {"post_id": i.post_id, "position": i.position, "status": i.status,
-             "media": [m.get("sha256") for m in i.media]}
+            {
+                "post_id": i.post_id,
+                "position": i.position,
+                "status": i.status,
+                "media": [m.get("sha256") for m in i.media],
+            }
             for i in ordered
         ],
         "ocr_text": "\n".join(lines),
@@ -212,5 +220,11 @@ def build_summary(
 
 
 __all__ = [
-    "AlbumState", "AlbumTracker", "ItemVision", "build_summary", "normalise_label", "normalise_line", "summary_key",
+    "AlbumState",
+    "AlbumTracker",
+    "ItemVision",
+    "build_summary",
+    "normalise_label",
+    "normalise_line",
+    "summary_key",
 ]

@@ -183,7 +183,9 @@ def extract_page(html: bytes | str, url: str | None = None) -> Page | None:
     """Main text and metadata via trafilatura (CPU bound: call it in a thread). None if no text."""
     from trafilatura import bare_extraction
 
-    doc = bare_extraction(html, url=url, with_metadata=True, include_comments=False, include_tables=True)
+    doc = bare_extraction(
+        html, url=url, with_metadata=True, include_comments=False, include_tables=True
+    )
     if doc is None:
         return None
     data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
@@ -191,8 +193,12 @@ def extract_page(html: bytes | str, url: str | None = None) -> Page | None:
     if not text:
         return None
     return Page(
-        title=data.get("title"), author=data.get("author"), date=data.get("date"),
-        description=data.get("description"), sitename=data.get("sitename"), text=text,
+        title=data.get("title"),
+        author=data.get("author"),
+        date=data.get("date"),
+        description=data.get("description"),
+        sitename=data.get("sitename"),
+        text=text,
     )
 
 
@@ -225,18 +231,28 @@ class Fetcher:
         self.allow_loopback = allow_loopback  # tests of the fetch path only
         # No connection reuse: every request goes to the address checked for it.
         self.client = httpx.AsyncClient(
-            follow_redirects=False, verify=_ssl_context(), trust_env=False,
+            follow_redirects=False,
+            verify=_ssl_context(),
+            trust_env=False,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             limits=httpx.Limits(max_keepalive_connections=0),
         )
 
     @classmethod
     def from_settings(cls, settings: Settings, redis: Redis | None = None) -> Fetcher:
-        limiter = domain_limiter(redis, settings.crawl_domain_rate_per_sec, settings.crawl_timeout_sec) if redis else None
+        limiter = (
+            domain_limiter(redis, settings.crawl_domain_rate_per_sec, settings.crawl_timeout_sec)
+            if redis
+            else None
+        )
         return cls(
-            max_bytes=settings.crawl_max_bytes, timeout=settings.crawl_timeout_sec,
-            connect_timeout=settings.crawl_connect_timeout_sec, max_redirects=settings.crawl_max_redirects,
-            user_agent=settings.crawl_user_agent, limiter=limiter, allow_loopback=settings.crawl_allow_loopback,
+            max_bytes=settings.crawl_max_bytes,
+            timeout=settings.crawl_timeout_sec,
+            connect_timeout=settings.crawl_connect_timeout_sec,
+            max_redirects=settings.crawl_max_redirects,
+            user_agent=settings.crawl_user_agent,
+            limiter=limiter,
+            allow_loopback=settings.crawl_allow_loopback,
         )
 
     async def aclose(self) -> None:
@@ -251,7 +267,10 @@ class Fetcher:
             if extract:  # CPU work in a thread, outside the network time cap
                 result.page = await asyncio.to_thread(extract_page, body, result.final_url or url)
         except TimeoutError:
-            result.outcome, result.error = "timeout", f"gave up after {self.timeout:g}s (page too slow or never ends)"
+            result.outcome, result.error = (
+                "timeout",
+                f"gave up after {self.timeout:g}s (page too slow or never ends)",
+            )
         except CrawlError as err:
             result.outcome, result.error = err.outcome, str(err)
         except httpx.HTTPError as err:
@@ -264,7 +283,7 @@ class Fetcher:
 
     async def _download(self, url: str, result: FetchResult) -> bytes:
         current = url
-        for hop in range(self.max_redirects + 1):
+        for _ in range(self.max_redirects + 1):
             parts = urlsplit(current)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise BlockedURL(f"only http and https are fetched, not {current[:100]!r}")
@@ -298,7 +317,9 @@ class Fetcher:
             "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
         }
         extensions = {"sni_hostname": host} if target.scheme == "https" else {}
-        return self.client.build_request("GET", target.copy_with(host=ip), headers=headers, extensions=extensions)
+        return self.client.build_request(
+            "GET", target.copy_with(host=ip), headers=headers, extensions=extensions
+        )
 
     async def _read_body(self, response: httpx.Response, result: FetchResult) -> bytes:
         if response.status_code >= 400:
@@ -313,7 +334,9 @@ class Fetcher:
         chunks: list[bytes] = []
         async for chunk in response.aiter_bytes():
             result.size += len(chunk)
-            if result.size > self.max_bytes:  # stop reading: compressed bombs and endless bodies too
+            if (
+                result.size > self.max_bytes
+            ):  # stop reading: compressed bombs and endless bodies too
                 raise TooLarge(f"body over the {self.max_bytes}-byte cap")
             chunks.append(chunk)
         return b"".join(chunks)
@@ -334,6 +357,16 @@ def domain_limiter(redis: Redis, rate: float, max_wait: float) -> Limiter:
 
 
 __all__ = [
-    "BlockedURL", "CrawlError", "FetchResult", "Fetcher", "LinkPolicy", "Page",
-    "domain_limiter", "extract_page", "host_of", "is_public_address", "normalise_url", "resolve_public",
+    "BlockedURL",
+    "CrawlError",
+    "FetchResult",
+    "Fetcher",
+    "LinkPolicy",
+    "Page",
+    "domain_limiter",
+    "extract_page",
+    "host_of",
+    "is_public_address",
+    "normalise_url",
+    "resolve_public",
 ]

@@ -33,7 +33,9 @@ def _key(model: str, text: str) -> str:
     return f"emb:{model}:{text_hash(text)[:32]}"
 
 
-async def cached_embed(redis: Redis, embedder: Embedder, texts: list[str], ttl: int = CACHE_TTL_SEC) -> np.ndarray:
+async def cached_embed(
+    redis: Redis, embedder: Embedder, texts: list[str], ttl: int = CACHE_TTL_SEC
+) -> np.ndarray:
     """Vectors of `texts` (cache first, the rest embedded in one call). Raises the embedder's AIError."""
     out = np.empty((len(texts), embedder.dim), dtype=np.float32)
     if not texts:
@@ -52,6 +54,10 @@ async def cached_embed(redis: Redis, embedder: Embedder, texts: list[str], ttl: 
         pipe = redis.pipeline(transaction=False)
         for row, i in enumerate(missing):
             out[i] = fresh[row]
-            pipe.set(keys[i], base64.b64encode(fresh[row].astype(np.float32).tobytes()).decode("ascii"), ex=ttl)
+            pipe.set(
+                keys[i],
+                base64.b64encode(fresh[row].astype(np.float32).tobytes()).decode("ascii"),
+                ex=ttl,
+            )
         await pipe.execute()
     return out

@@ -40,9 +40,15 @@ class MediaVision(Base):
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "sha256": self.sha256, "status": self.status, "reason": self.reason, "provider": self.provider,
-            "ocr_text": self.ocr_text, "description": self.description, "labels": list(self.labels or []),
-            "width": self.width, "height": self.height,
+            "sha256": self.sha256,
+            "status": self.status,
+            "reason": self.reason,
+            "provider": self.provider,
+            "ocr_text": self.ocr_text,
+            "description": self.description,
+            "labels": list(self.labels or []),
+            "width": self.width,
+            "height": self.height,
         }
 
 

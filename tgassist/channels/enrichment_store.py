@@ -33,21 +33,34 @@ async def upsert_enrichment(
     """Insert or update post_enrichment(post_id, kind); an older event never overwrites a newer one."""
     t = PostEnrichment.__table__
     values = {
-        "post_id": post_id, "kind": kind, "provider": provider, "params_hash": params_hash, "status": status,
-        "data": data, "event_time": event_time, "updated_at": utcnow(),
+        "post_id": post_id,
+        "kind": kind,
+        "provider": provider,
+        "params_hash": params_hash,
+        "status": status,
+        "data": data,
+        "event_time": event_time,
+        "updated_at": utcnow(),
     }
     stmt = _insert(session, t).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["post_id", "kind"],
-        set_={k: stmt.excluded[k] for k in ("provider", "params_hash", "status", "data", "event_time", "updated_at")},
+        set_={
+            k: stmt.excluded[k]
+            for k in ("provider", "params_hash", "status", "data", "event_time", "updated_at")
+        },
         where=stmt.excluded.event_time >= t.c.event_time,
     )
     await session.execute(stmt)
 
 
-async def insert_ignore(session: AsyncSession, table: Any, values: dict[str, Any], keys: list[str]) -> None:
+async def insert_ignore(
+    session: AsyncSession, table: Any, values: dict[str, Any], keys: list[str]
+) -> None:
     """INSERT … ON CONFLICT (keys) DO NOTHING."""
-    await session.execute(_insert(session, table).values(**values).on_conflict_do_nothing(index_elements=keys))
+    await session.execute(
+        _insert(session, table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    )
 
 
 @dataclass
@@ -75,26 +88,48 @@ class PostView:
     @property
     def crawl_titles(self) -> str:
         pages = self.data("crawl").get("pages") or []
-        return "\n".join(p.get("title") or "" for p in pages if p.get("outcome") == "ok" and p.get("title"))
+        return "\n".join(
+            p.get("title") or "" for p in pages if p.get("outcome") == "ok" and p.get("title")
+        )
 
 
-async def load_post(session: AsyncSession, post_id: int, kinds: tuple[str, ...] = ()) -> PostView | None:
+async def load_post(
+    session: AsyncSession, post_id: int, kinds: tuple[str, ...] = ()
+) -> PostView | None:
     """The post (None if deleted) and its enrichments of `kinds`."""
     row = (
         await session.execute(
-            select(Post.id, Post.channel_id, Post.date, Post.text, Post.links, Post.album_id, Post.media_kind)
-            .where(Post.id == post_id)
+            select(
+                Post.id,
+                Post.channel_id,
+                Post.date,
+                Post.text,
+                Post.links,
+                Post.album_id,
+                Post.media_kind,
+            ).where(Post.id == post_id)
         )
     ).first()
     if row is None:
         return None
-    view = PostView(row.id, row.channel_id, row.date, row.text or "", list(row.links or []), row.album_id,
-                    row.media_kind)
+    view = PostView(
+        row.id,
+        row.channel_id,
+        row.date,
+        row.text or "",
+        list(row.links or []),
+        row.album_id,
+        row.media_kind,
+    )
     if row.album_id is not None:
-        view.album_caption = await session.scalar(select(MediaGroup.caption).where(MediaGroup.id == row.album_id))
+        view.album_caption = await session.scalar(
+            select(MediaGroup.caption).where(MediaGroup.id == row.album_id)
+        )
     if kinds:
         found = await session.scalars(
-            select(PostEnrichment).where(PostEnrichment.post_id == post_id, PostEnrichment.kind.in_(kinds))
+            select(PostEnrichment).where(
+                PostEnrichment.post_id == post_id, PostEnrichment.kind.in_(kinds)
+            )
         )
         view.enrichments = {e.kind: e for e in found}
     return view
@@ -103,7 +138,9 @@ async def load_post(session: AsyncSession, post_id: int, kinds: tuple[str, ...] 
 async def post_media(session: AsyncSession, post_id: int) -> list[MediaObject]:
     """The post's media objects in order."""
     rows = await session.scalars(
-        select(MediaObject).join(PostMedia, PostMedia.media_id == MediaObject.id)
-        .where(PostMedia.post_id == post_id).order_by(PostMedia.position)
+        select(MediaObject)
+        .join(PostMedia, PostMedia.media_id == MediaObject.id)
+        .where(PostMedia.post_id == post_id)
+        .order_by(PostMedia.position)
     )
     return list(rows)

@@ -58,6 +58,7 @@ class PostTagged(Event):
     tags: list[str]
     trigger: Literal["text", "vision_retag", "reprocess"] = "text"
     provider: str = "offline"
+    has_links: bool | None = None  # None: unknown (look at the post)
 
 
 class PostCrawl(Event):

@@ -91,8 +91,15 @@ class PostNode:
         if self.tags:
             out.append((QUERIES["add_tags"], {"post_id": self.post_id, "tags": list(self.tags)}))
         if self.album_id is not None:
-            out.append((QUERIES["upsert_album"], {"album_id": self.album_id, "channel_id": self.channel_id}))
-            out.append((QUERIES["link_album_post"], {"album_id": self.album_id, "post_id": self.post_id}))
+            out.append(
+                (
+                    QUERIES["upsert_album"],
+                    {"album_id": self.album_id, "channel_id": self.channel_id},
+                )
+            )
+            out.append(
+                (QUERIES["link_album_post"], {"album_id": self.album_id, "post_id": self.post_id})
+            )
         return out
 
 
@@ -118,13 +125,21 @@ class Graph(ABC):
         return [int(r["post_id"]) for r in rows]
 
     async def tags_of_post(self, post_id: int) -> list[str]:
-        return [str(r["tag"]) for r in await self.read(QUERIES["tags_of_post"], {"post_id": post_id})]
+        return [
+            str(r["tag"]) for r in await self.read(QUERIES["tags_of_post"], {"post_id": post_id})
+        ]
 
     async def posts_of_album(self, album_id: int) -> list[int]:
-        return [int(r["post_id"]) for r in await self.read(QUERIES["posts_of_album"], {"album_id": album_id})]
+        return [
+            int(r["post_id"])
+            for r in await self.read(QUERIES["posts_of_album"], {"album_id": album_id})
+        ]
 
     async def albums_of_channel(self, channel_id: int) -> list[int]:
-        return [int(r["album_id"]) for r in await self.read(QUERIES["albums_of_channel"], {"channel_id": channel_id})]
+        return [
+            int(r["album_id"])
+            for r in await self.read(QUERIES["albums_of_channel"], {"channel_id": channel_id})
+        ]
 
     async def post_count(self, channel_id: int) -> int:
         rows = await self.read(QUERIES["post_count"], {"channel_id": channel_id})
@@ -247,4 +262,12 @@ def build_graph(settings: Settings) -> Graph:
         ) from err
 
 
-__all__ = ["Graph", "GraphError", "LadybugGraph", "Neo4jGraph", "PostNode", "QUERIES", "build_graph"]
+__all__ = [
+    "Graph",
+    "GraphError",
+    "LadybugGraph",
+    "Neo4jGraph",
+    "PostNode",
+    "QUERIES",
+    "build_graph",
+]

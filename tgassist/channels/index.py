@@ -27,7 +27,12 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 POINT_NAMESPACE = uuid.UUID("6f1c2a7e-4b0d-5c55-9d0e-2a8f3e1b7c10")
-INDEXED_FIELDS = (("channel_id", "integer"), ("album_id", "integer"), ("post_id", "integer"), ("tags", "keyword"))
+INDEXED_FIELDS = (
+    ("channel_id", "integer"),
+    ("album_id", "integer"),
+    ("post_id", "integer"),
+    ("tags", "keyword"),
+)
 
 
 class VectorIndexError(TgassistError):
@@ -58,9 +63,13 @@ class PostVector:
 
     def payload(self) -> dict[str, Any]:
         return {
-            "post_id": self.post_id, "channel_id": self.channel_id, "album_id": self.album_id,
-            "tags": list(self.tags), "date": self.date.isoformat() if self.date else None,
-            "ts": int(self.date.timestamp()) if self.date else None, "text": self.text[:500],
+            "post_id": self.post_id,
+            "channel_id": self.channel_id,
+            "album_id": self.album_id,
+            "tags": list(self.tags),
+            "date": self.date.isoformat() if self.date else None,
+            "ts": int(self.date.timestamp()) if self.date else None,
+            "text": self.text[:500],
         }
 
 
@@ -92,7 +101,9 @@ class VectorIndex:
         except TgassistError:
             raise
         except Exception as err:
-            raise VectorIndexError(f"vector index ({self.collection}): {type(err).__name__}: {err}"[:500]) from err
+            raise VectorIndexError(
+                f"vector index ({self.collection}): {type(err).__name__}: {err}"[:500]
+            ) from err
 
     def _ensure_sync(self) -> None:
         from qdrant_client import models as m
@@ -101,12 +112,15 @@ class VectorIndex:
             return
         if not self.client.collection_exists(self.collection):
             self.client.create_collection(
-                self.collection, vectors_config=m.VectorParams(size=self.dim, distance=m.Distance.COSINE)
+                self.collection,
+                vectors_config=m.VectorParams(size=self.dim, distance=m.Distance.COSINE),
             )
             kinds = {"integer": m.PayloadSchemaType.INTEGER, "keyword": m.PayloadSchemaType.KEYWORD}
             import warnings
 
-            with warnings.catch_warnings():  # local mode warns that payload indexes are a no-op there
+            with (
+                warnings.catch_warnings()
+            ):  # local mode warns that payload indexes are a no-op there
                 warnings.simplefilter("ignore")
                 for name, kind in INDEXED_FIELDS:
                     self.client.create_payload_index(self.collection, name, kinds[kind])
@@ -123,9 +137,19 @@ class VectorIndex:
         points = []
         for item in items:
             vec = np.asarray(item.vector, dtype=np.float32)
-            if vec.shape != (self.dim,) or not np.isfinite(vec).all() or float(np.linalg.norm(vec)) < 1e-6:
-                raise VectorIndexError(f"refusing to index post {item.post_id}: not a valid {self.dim}-d vector")
-            points.append(m.PointStruct(id=point_id(item.post_id), vector=vec.tolist(), payload=item.payload()))
+            if (
+                vec.shape != (self.dim,)
+                or not np.isfinite(vec).all()
+                or float(np.linalg.norm(vec)) < 1e-6
+            ):
+                raise VectorIndexError(
+                    f"refusing to index post {item.post_id}: not a valid {self.dim}-d vector"
+                )
+            points.append(
+                m.PointStruct(
+                    id=point_id(item.post_id), vector=vec.tolist(), payload=item.payload()
+                )
+            )
 
         def run() -> None:
             self._ensure_sync()
@@ -160,10 +184,15 @@ class VectorIndex:
         def run() -> list[Hit]:
             self._ensure_sync()
             res = self.client.query_points(
-                self.collection, query=query, limit=limit, query_filter=m.Filter(must=must) if must else None,
+                self.collection,
+                query=query,
+                limit=limit,
+                query_filter=m.Filter(must=must) if must else None,
                 with_payload=True,
             )
-            return [Hit(int(p.payload["post_id"]), float(p.score), dict(p.payload)) for p in res.points]
+            return [
+                Hit(int(p.payload["post_id"]), float(p.score), dict(p.payload)) for p in res.points
+            ]
 
         return await self._call(run)
 
@@ -172,7 +201,9 @@ class VectorIndex:
 
         def run() -> dict[str, Any] | None:
             self._ensure_sync()
-            found = self.client.retrieve(self.collection, ids=[point_id(post_id)], with_payload=True)
+            found = self.client.retrieve(
+                self.collection, ids=[point_id(post_id)], with_payload=True
+            )
             return dict(found[0].payload) if found else None
 
         return await self._call(run)
@@ -181,8 +212,11 @@ class VectorIndex:
         from qdrant_client import models as m
 
         flt = (
-            m.Filter(must=[m.FieldCondition(key="channel_id", match=m.MatchValue(value=channel_id))])
-            if channel_id is not None else None
+            m.Filter(
+                must=[m.FieldCondition(key="channel_id", match=m.MatchValue(value=channel_id))]
+            )
+            if channel_id is not None
+            else None
         )
 
         def run() -> int:
@@ -196,7 +230,10 @@ class VectorIndex:
 
         def run() -> None:
             self._ensure_sync()
-            self.client.delete(self.collection, points_selector=m.PointIdsList(points=[point_id(p) for p in post_ids]))
+            self.client.delete(
+                self.collection,
+                points_selector=m.PointIdsList(points=[point_id(p) for p in post_ids]),
+            )
 
         await self._call(run)
 
@@ -219,10 +256,26 @@ def build_vector_index(settings: Settings, embedder: Embedder) -> VectorIndex:
             path.mkdir(parents=True, exist_ok=True)
             client = QdrantClient(path=str(path))
     except Exception as err:
-        where = f"TGASSIST_QDRANT_URL={settings.qdrant_url}" if settings.qdrant_url else f"{settings.data_dir}/qdrant"
-        hint = "" if settings.qdrant_url else " (local mode allows one process; set TGASSIST_QDRANT_URL to share)"
+        where = (
+            f"TGASSIST_QDRANT_URL={settings.qdrant_url}"
+            if settings.qdrant_url
+            else f"{settings.data_dir}/qdrant"
+        )
+        hint = (
+            ""
+            if settings.qdrant_url
+            else " (local mode allows one process; set TGASSIST_QDRANT_URL to share)"
+        )
         raise BackendUnavailable(f"cannot open the vector index at {where}: {err}{hint}") from err
     return VectorIndex(client, name, embedder.dim, embedder.name)
 
 
-__all__ = ["Hit", "VectorIndexError", "PostVector", "VectorIndex", "build_vector_index", "collection_name", "point_id"]
+__all__ = [
+    "Hit",
+    "VectorIndexError",
+    "PostVector",
+    "VectorIndex",
+    "build_vector_index",
+    "collection_name",
+    "point_id",
+]

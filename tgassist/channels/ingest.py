@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,9 +64,16 @@ async def import_export(app: App, path: Path | str, progress: Progress | None = 
                             skipped=stats.skipped, errors=[])
             session.add(run)
         done = 0
+        max_bytes = app.settings.parser_media_max_bytes
+        batches = list(export.batches(app.settings.import_batch_size))
+        # Media of the next batch are stored while this batch is saved (files and DB in parallel).
+        media = asyncio.ensure_future(store_media(app.blobs, batches[0], max_bytes)) if batches else None
         try:
-            for batch in export.batches(app.settings.import_batch_size):
-                await store_media(app.blobs, batch, app.settings.parser_media_max_bytes)
+            for i, batch in enumerate(batches):
+                assert media is not None
+                await media
+                media = asyncio.ensure_future(
+                    store_media(app.blobs, batches[i + 1], max_bytes) if i + 1 < len(batches) else _nothing())
                 saved = await save_batch(app, channel.id, batch)
                 result.posts_new += saved.new
                 result.posts_edited += saved.edited
@@ -80,10 +88,16 @@ async def import_export(app: App, path: Path | str, progress: Progress | None = 
                 if progress:
                     progress(done, len(messages))
         except BaseException as err:
+            if media is not None and not media.done():
+                media.cancel()
             await _finish(app, run.id, channel.id, result, "failed", str(err)[:500])
             raise
         await _finish(app, run.id, channel.id, result, "ok", None)
     return result
+
+
+async def _nothing() -> int:
+    return 0
 
 
 async def _finish(app: App, run_id: int, channel_id: int, result: ImportResult, status: str, error: str | None) -> None:

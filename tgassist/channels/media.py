@@ -21,41 +21,43 @@ def blob_key(sha256: str, mime: str | None, file_name: str | None = None) -> str
     return f"media/{sha256[:2]}/{sha256}{ext[:10]}"
 
 
-def _read(path: Path, max_bytes: int) -> bytes | None:
-    if path.stat().st_size > max_bytes:
-        return None
-    return path.read_bytes()
+def _load(media: RawMedia, max_bytes: int) -> tuple[bytes, str] | str:
+    """(bytes, sha256), or the MISSING_* reason. Runs in a worker thread."""
+    data = media.content
+    if data is None and media.path is not None:
+        try:
+            if media.path.stat().st_size > max_bytes:
+                return MISSING_TOO_LARGE
+            data = media.path.read_bytes()
+        except OSError:
+            return MISSING_FILE
+    if data is None:
+        return media.missing or MISSING_FILE
+    return data, hashlib.sha256(data).hexdigest()
 
 
-async def store_media(blobs: BlobStore, messages: Iterable[RawMessage], max_bytes: int) -> int:
-    """Hash and store every available media item (files are read in a thread); returns how many.
+async def store_media(blobs: BlobStore, messages: Iterable[RawMessage], max_bytes: int, concurrency: int = 8) -> int:
+    """Hash and store every available media item, `concurrency` at a time; returns how many.
 
     Blobs are content-addressed, so writing one before the DB commit is harmless: a retry writes
     the same key, and an unreferenced blob costs only space.
     """
     items = [m for msg in messages for m in msg.media if m.sha256 is None and not m.missing]
-    stored = 0
-    for media in items:
-        if await _store_one(blobs, media, max_bytes):
-            stored += 1
-    return stored
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(media: RawMedia) -> bool:
+        async with gate:
+            return await _store_one(blobs, media, max_bytes)
+
+    return sum(await asyncio.gather(*(one(m) for m in items)))
 
 
 async def _store_one(blobs: BlobStore, media: RawMedia, max_bytes: int) -> bool:
-    data = media.content
-    if data is None and media.path is not None:
-        try:
-            data = await asyncio.to_thread(_read, media.path, max_bytes)
-        except OSError:
-            media.missing = MISSING_FILE
-            return False
-        if data is None:
-            media.missing = MISSING_TOO_LARGE
-            return False
-    if data is None:
-        media.missing = media.missing or MISSING_FILE
+    loaded = await asyncio.to_thread(_load, media, max_bytes)
+    if isinstance(loaded, str):
+        media.missing = loaded
         return False
-    sha = hashlib.sha256(data).hexdigest()
+    data, sha = loaded
     key = blob_key(sha, media.mime, media.file_name or (media.path.name if media.path else None))
     if not await blobs.exists(key):
         await blobs.put(key, data, media.mime)

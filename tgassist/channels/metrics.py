@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-ALBUMS_PARSED = Counter("tgassist_albums_parsed_total", "Albums announced by the parser (albums.parsed seen)")
+ALBUMS_PARSED = Counter(
+    "tgassist_albums_parsed_total", "Albums announced by the parser (albums.parsed seen)"
+)
 ALBUMS_ASSEMBLED = Counter(
-    "tgassist_albums_assembled_total", "Albums assembled, by outcome (complete | timeout)", ["outcome"]
+    "tgassist_albums_assembled_total",
+    "Albums assembled, by outcome (complete | timeout)",
+    ["outcome"],
 )
 ALBUM_ASSEMBLY_SECONDS = Histogram(
     "tgassist_album_assembly_lag_seconds",
@@ -30,10 +34,17 @@ VISION_MEDIA = Counter(
     ["outcome"],
 )
 VISION_BUDGET_EXHAUSTED = Counter(
-    "tgassist_vision_budget_exhausted_total", "Media skipped because the daily vision cap was reached"
+    "tgassist_vision_budget_exhausted_total",
+    "Media skipped because the daily vision cap was reached",
 )
-TAGGING = Counter("tgassist_tagging_total", "Tagging runs, by provider and cache outcome", ["provider", "cache"])
-CRAWL_FETCHES = Counter("tgassist_crawl_fetches_total", "URLs fetched by the crawler, by outcome", ["outcome"])
+TAGGING = Counter(
+    "tgassist_tagging_total", "Tagging runs, by provider and cache outcome", ["provider", "cache"]
+)
+CRAWL_FETCHES = Counter(
+    "tgassist_crawl_fetches_total", "URLs fetched by the crawler, by outcome", ["outcome"]
+)
 CRAWL_BYTES = Counter("tgassist_crawl_bytes_total", "Response bytes read by the crawler")
 INDEXED_POINTS = Counter("tgassist_index_points_total", "Post vectors upserted to the vector index")
-GRAPH_WRITES = Counter("tgassist_graph_writes_total", "Posts and albums written to the graph", ["kind"])
+GRAPH_WRITES = Counter(
+    "tgassist_graph_writes_total", "Posts and albums written to the graph", ["kind"]
+)

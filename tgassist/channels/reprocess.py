@@ -23,7 +23,14 @@ from tgassist.channels.events import (
     PostTagged,
     PostVisionAnalyzed,
 )
-from tgassist.channels.models import MediaGroup, MediaGroupItem, MediaObject, Post, PostEnrichment, PostMedia
+from tgassist.channels.models import (
+    MediaGroup,
+    MediaGroupItem,
+    MediaObject,
+    Post,
+    PostEnrichment,
+    PostMedia,
+)
 from tgassist.channels.stages import STAGES
 from tgassist.core.errors import TgassistError
 from tgassist.core.events import Event
@@ -70,7 +77,9 @@ async def _posts(app: App, sel: Selection) -> AsyncIterator[list[Post]]:
 async def _kinds(app: App, post_ids: list[int], kind: str) -> dict[int, PostEnrichment]:
     async with app.db.session() as session:
         rows = await session.scalars(
-            select(PostEnrichment).where(PostEnrichment.post_id.in_(post_ids), PostEnrichment.kind == kind)
+            select(PostEnrichment).where(
+                PostEnrichment.post_id.in_(post_ids), PostEnrichment.kind == kind
+            )
         )
         return {r.post_id: r for r in rows}
 
@@ -79,8 +88,10 @@ async def _media(app: App, post_ids: list[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     async with app.db.session() as session:
         rows = await session.execute(
-            select(PostMedia.post_id, MediaObject.sha256).join(MediaObject, MediaObject.id == PostMedia.media_id)
-            .where(PostMedia.post_id.in_(post_ids)).order_by(PostMedia.post_id, PostMedia.position)
+            select(PostMedia.post_id, MediaObject.sha256)
+            .join(MediaObject, MediaObject.id == PostMedia.media_id)
+            .where(PostMedia.post_id.in_(post_ids))
+            .order_by(PostMedia.post_id, PostMedia.position)
         )
         for pid, sha in rows:
             out.setdefault(pid, []).append(sha)
@@ -91,20 +102,44 @@ async def _post_events(app: App, stage: str, posts: list[Post]) -> list[Event]:
     ids = [p.id for p in posts]
     if stage in ("vision", "tagging"):
         media = await _media(app, ids)
-        return [PostParsed(post_id=p.id, channel_id=p.channel_id, message_id=p.message_id, date=p.date,
-                           trigger="reprocess", media_sha256=media.get(p.id, []), album_id=p.album_id,
-                           grouped_id=p.grouped_id, has_links=bool(p.links)) for p in posts]
+        return [
+            PostParsed(
+                post_id=p.id,
+                channel_id=p.channel_id,
+                message_id=p.message_id,
+                date=p.date,
+                trigger="reprocess",
+                media_sha256=media.get(p.id, []),
+                album_id=p.album_id,
+                grouped_id=p.grouped_id,
+                has_links=bool(p.links),
+            )
+            for p in posts
+        ]
     if stage in ("retagging", "album_assembler_vision"):
         vision = await _kinds(app, ids, "vision")
-        return [PostVisionAnalyzed(post_id=p.id, channel_id=p.channel_id, album_id=p.album_id,
-                                   status=vision[p.id].status)  # type: ignore[arg-type]
-                for p in posts if p.id in vision]
+        return [
+            PostVisionAnalyzed(
+                post_id=p.id,
+                channel_id=p.channel_id,
+                album_id=p.album_id,
+                status=vision[p.id].status,
+            )  # type: ignore[arg-type]
+            for p in posts
+            if p.id in vision
+        ]
     if stage in ("tag_persistence", "crawl_trigger", "indexing"):
         tags = await _kinds(app, ids, "tags")
-        return [PostTagged(post_id=p.id, channel_id=p.channel_id, trigger="reprocess",
-                           tags=list((tags[p.id].data or {}).get("tags") or []) if p.id in tags else [],
-                           provider=(tags[p.id].provider or "offline") if p.id in tags else "offline")
-                for p in posts]
+        return [
+            PostTagged(
+                post_id=p.id,
+                channel_id=p.channel_id,
+                trigger="reprocess",
+                tags=list((tags[p.id].data or {}).get("tags") or []) if p.id in tags else [],
+                provider=(tags[p.id].provider or "offline") if p.id in tags else "offline",
+            )
+            for p in posts
+        ]
     if stage == "enrichment":
         policy = LinkPolicy.from_settings(app.settings)
         out: list[Event] = []
@@ -133,24 +168,38 @@ async def _album_events(app: App, sel: Selection) -> list[Event]:
         if groups:
             rows = await session.execute(
                 select(MediaGroupItem.group_id, MediaGroupItem.post_id)
-                .where(MediaGroupItem.group_id.in_([g.id for g in groups])).order_by(MediaGroupItem.position)
+                .where(MediaGroupItem.group_id.in_([g.id for g in groups]))
+                .order_by(MediaGroupItem.position)
             )
             for gid, pid in rows:
                 members.setdefault(gid, []).append(pid)
-    return [AlbumParsed(album_id=g.id, channel_id=g.channel_id, grouped_id=g.grouped_id,
-                        post_ids=members.get(g.id, []), items_count=len(members.get(g.id, [])), caption=g.caption)
-            for g in groups if members.get(g.id)]
+    return [
+        AlbumParsed(
+            album_id=g.id,
+            channel_id=g.channel_id,
+            grouped_id=g.grouped_id,
+            post_ids=members.get(g.id, []),
+            items_count=len(members.get(g.id, [])),
+            caption=g.caption,
+        )
+        for g in groups
+        if members.get(g.id)
+    ]
 
 
 async def _publish_only_to(app: App, stage_name: str, events: list[Event]) -> None:
     stage = next(s for s in STAGES if s.name == stage_name)
     from tgassist.products import all_stages
 
-    others = [s.group_name for s in all_stages() if s.stream == stage.stream and s.name != stage_name]
+    others = [
+        s.group_name for s in all_stages() if s.stream == stage.stream and s.name != stage_name
+    ]
     ttl = app.settings.idempotency_ttl_sec
     pipe = app.redis.pipeline(transaction=False)
     if events:
-        for group in others:  # the worker's own idempotency record: "this group processed these ids"
+        for (
+            group
+        ) in others:  # the worker's own idempotency record: "this group processed these ids"
             current, _ = done_keys(group, ttl)
             pipe.sadd(current, *[ev.event_id for ev in events])
             pipe.expire(current, ttl + ttl // 2 + 1)
@@ -159,7 +208,9 @@ async def _publish_only_to(app: App, stage_name: str, events: list[Event]) -> No
     await pipe.execute()
 
 
-async def reprocess(app: App, stage: str, selection: Selection | None = None, progress: Progress | None = None) -> int:
+async def reprocess(
+    app: App, stage: str, selection: Selection | None = None, progress: Progress | None = None
+) -> int:
     """Publish new events so `stage` runs again for the selected posts (or albums); returns how many."""
     names = [s.name for s in STAGES]
     if stage not in names:

@@ -17,7 +17,12 @@ import structlog
 from sqlalchemy import select
 
 from tgassist.channels.albums import AlbumTracker, ItemVision, build_summary, summary_key
-from tgassist.channels.events import ALBUM_ASSEMBLED, AlbumAssembled, AlbumParsed, PostVisionAnalyzed
+from tgassist.channels.events import (
+    ALBUM_ASSEMBLED,
+    AlbumAssembled,
+    AlbumParsed,
+    PostVisionAnalyzed,
+)
 from tgassist.channels.metrics import (
     ALBUM_ASSEMBLY_SECONDS,
     ALBUMS_ASSEMBLED,
@@ -50,8 +55,9 @@ async def handle_album_parsed(event: AlbumParsed, ctx: StageContext) -> None:
     if unknown:  # items analysed long ago (an album that grew later, an expired state)
         async with app.db.session() as session:
             rows = await session.execute(
-                select(PostEnrichment.post_id, PostEnrichment.status)
-                .where(PostEnrichment.post_id.in_(unknown), PostEnrichment.kind == "vision")
+                select(PostEnrichment.post_id, PostEnrichment.status).where(
+                    PostEnrichment.post_id.in_(unknown), PostEnrichment.kind == "vision"
+                )
             )
             for post_id, status in rows:
                 state = await t.on_analysed(event.album_id, post_id, status)
@@ -73,14 +79,24 @@ async def handle_album_vision(event: PostVisionAnalyzed, ctx: StageContext) -> N
 
 async def _complete_in_db(app: App, album_id: int) -> bool:
     async with app.db.session() as session:
-        members = set((await session.scalars(
-            select(MediaGroupItem.post_id).where(MediaGroupItem.group_id == album_id)
-        )).all())
+        members = set(
+            (
+                await session.scalars(
+                    select(MediaGroupItem.post_id).where(MediaGroupItem.group_id == album_id)
+                )
+            ).all()
+        )
         if not members:
             return False
-        analysed = set((await session.scalars(
-            select(PostEnrichment.post_id).where(PostEnrichment.post_id.in_(members), PostEnrichment.kind == "vision")
-        )).all())
+        analysed = set(
+            (
+                await session.scalars(
+                    select(PostEnrichment.post_id).where(
+                        PostEnrichment.post_id.in_(members), PostEnrichment.kind == "vision"
+                    )
+                )
+            ).all()
+        )
     return members <= analysed
 
 
@@ -94,41 +110,79 @@ async def assemble(app: App, album_id: int, timed_out: bool = False) -> AlbumAss
             if group is None:
                 await t.finish(album_id)
                 return None
-            members = list((await session.execute(
-                select(MediaGroupItem.post_id, MediaGroupItem.position)
-                .where(MediaGroupItem.group_id == album_id).order_by(MediaGroupItem.position)
-            )).all())
+            members = list(
+                (
+                    await session.execute(
+                        select(MediaGroupItem.post_id, MediaGroupItem.position)
+                        .where(MediaGroupItem.group_id == album_id)
+                        .order_by(MediaGroupItem.position)
+                    )
+                ).all()
+            )
             post_ids = [m.post_id for m in members]
             done = (group.meta or {}).get("enrichment") or {}
             if done.get("post_ids") == post_ids and (timed_out or not done.get("timed_out")):
                 await t.finish(album_id)
                 return None
-            vision = {
-                r.post_id: r for r in (await session.scalars(
-                    select(PostEnrichment).where(PostEnrichment.post_id.in_(post_ids), PostEnrichment.kind == "vision")
-                ))
-            } if post_ids else {}
+            vision = (
+                {
+                    r.post_id: r
+                    for r in (
+                        await session.scalars(
+                            select(PostEnrichment).where(
+                                PostEnrichment.post_id.in_(post_ids),
+                                PostEnrichment.kind == "vision",
+                            )
+                        )
+                    )
+                }
+                if post_ids
+                else {}
+            )
             items = [
-                ItemVision(m.post_id, m.position, vision[m.post_id].status if m.post_id in vision else "missing",
-                           list((vision[m.post_id].data or {}).get("media") or []) if m.post_id in vision else [])
+                ItemVision(
+                    m.post_id,
+                    m.position,
+                    vision[m.post_id].status if m.post_id in vision else "missing",
+                    list((vision[m.post_id].data or {}).get("media") or [])
+                    if m.post_id in vision
+                    else [],
+                )
                 for m in members
             ]
             summary = build_summary(
-                album_id=album_id, channel_id=group.channel_id, tenant=app.settings.tenant, caption=group.caption,
-                items=items, timed_out=timed_out,
+                album_id=album_id,
+                channel_id=group.channel_id,
+                tenant=app.settings.tenant,
+                caption=group.caption,
+                items=items,
+                timed_out=timed_out,
             )
             key = summary_key(app.settings.tenant, album_id)
             body = json.dumps(summary, ensure_ascii=False, indent=1).encode("utf-8")
             await app.blobs.put(key, body, "application/json")
-            group.meta = {**(group.meta or {}), "enrichment": {
-                "version": summary["version"], "summary_key": key, "status": summary["status"],
-                "items_count": summary["items_count"], "analysed": summary["analysed"], "timed_out": timed_out,
-                "post_ids": post_ids, "labels": [x["label"] for x in summary["labels"][:10]],
-                "ocr_chars": len(summary["ocr_text"]), "assembled_at": datetime.now(UTC).isoformat(),
-            }}
+            group.meta = {
+                **(group.meta or {}),
+                "enrichment": {
+                    "version": summary["version"],
+                    "summary_key": key,
+                    "status": summary["status"],
+                    "items_count": summary["items_count"],
+                    "analysed": summary["analysed"],
+                    "timed_out": timed_out,
+                    "post_ids": post_ids,
+                    "labels": [x["label"] for x in summary["labels"][:10]],
+                    "ocr_chars": len(summary["ocr_text"]),
+                    "assembled_at": datetime.now(UTC).isoformat(),
+                },
+            }
             assembled = AlbumAssembled(
-                album_id=album_id, channel_id=group.channel_id, items_count=len(items),
-                analysed=summary["analysed"], summary_key=key, timed_out=timed_out,
+                album_id=album_id,
+                channel_id=group.channel_id,
+                items_count=len(items),
+                analysed=summary["analysed"],
+                summary_key=key,
+                timed_out=timed_out,
             )
             add_event(session, ALBUM_ASSEMBLED, assembled)
             channel_id = group.channel_id
@@ -141,12 +195,20 @@ async def assemble(app: App, album_id: int, timed_out: bool = False) -> AlbumAss
     VISION_SUMMARY_BYTES.observe(len(body))
     if first_seen:
         ALBUM_ASSEMBLY_SECONDS.observe(max(0.0, time.time() - first_seen))
-    log.info("album assembled", album_id=album_id, items=len(items), analysed=summary["analysed"],
-             timed_out=timed_out, summary_key=key)
+    log.info(
+        "album assembled",
+        album_id=album_id,
+        items=len(items),
+        analysed=summary["analysed"],
+        timed_out=timed_out,
+        summary_key=key,
+    )
     return assembled
 
 
-def _album_statements(album_id: int, channel_id: int, post_ids: list[int]) -> list[tuple[str, dict[str, object]]]:
+def _album_statements(
+    album_id: int, channel_id: int, post_ids: list[int]
+) -> list[tuple[str, dict[str, object]]]:
     from tgassist.channels.graph import QUERIES
 
     out: list[tuple[str, dict[str, object]]] = [
@@ -162,12 +224,18 @@ async def assemble_overdue(app: App) -> int:
     count = 0
     for album_id in await t.due(app.settings.album_assembly_timeout_sec):
         state = await t.load(album_id)
-        log.warning("album assembly timed out; assembling with the items at hand", album_id=album_id,
-                    analysed=len(state.analysed) if state else 0, expected=len(state.post_ids) if state else None)
+        log.warning(
+            "album assembly timed out; assembling with the items at hand",
+            album_id=album_id,
+            analysed=len(state.analysed) if state else 0,
+            expected=len(state.post_ids) if state else None,
+        )
         try:
             if await assemble(app, album_id, timed_out=True):
                 count += 1
         except Exception as err:  # one bad album must not block the others; it stays pending
-            log.error("album assembly failed", album_id=album_id, error=f"{type(err).__name__}: {err}")
+            log.error(
+                "album assembly failed", album_id=album_id, error=f"{type(err).__name__}: {err}"
+            )
     ALBUMS_PENDING.set(await t.pending())
     return count

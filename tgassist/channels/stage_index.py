@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from tgassist.channels.batcher import Batcher, shared
 from tgassist.channels.embedcache import cached_embed, post_document
 from tgassist.channels.enrichment_store import PostView, load_post
 from tgassist.channels.events import POSTS_INDEXED, PostEnriched, PostIndexed, PostTagged
@@ -29,10 +30,14 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
-def current_tags(post: PostView, event_tags: list[str] | None, event_time: datetime | None) -> list[str]:
+def current_tags(
+    post: PostView, event_tags: list[str] | None, event_time: datetime | None
+) -> list[str]:
     """The newest tags known: the event's, unless the stored ones are newer."""
     stored = post.enrichments.get("tags")
-    if event_tags is not None and (stored is None or event_time is None or event_time >= stored.event_time):
+    if event_tags is not None and (
+        stored is None or event_time is None or event_time >= stored.event_time
+    ):
         return list(event_tags)
     return list((stored.data or {}).get("tags") or []) if stored is not None else []
 
@@ -44,8 +49,13 @@ def index_document(post: PostView, max_chars: int) -> str:
 
 
 async def index_post(
-    app: App, parent: Event, stage: str, post_id: int, source: str,
-    event_tags: list[str] | None = None, event_time: datetime | None = None,
+    app: App,
+    parent: Event,
+    stage: str,
+    post_id: int,
+    source: str,
+    event_tags: list[str] | None = None,
+    event_time: datetime | None = None,
 ) -> None:
     async with app.db.session() as session:
         post = await load_post(session, post_id, ("tags", "vision", "crawl"))
@@ -54,31 +64,65 @@ async def index_post(
         return
     tags = current_tags(post, event_tags, event_time)
     document = index_document(post, app.settings.index_text_max_chars)
-    vector_id = ""
+    item: PostVector | None = None
     if document:
         # Tagging embedded the same document a moment ago: the cache makes this a lookup.
         vector = (await cached_embed(app.redis, app.embedder, [document]))[0]
-        await app.vectors.upsert([PostVector(
-            post.id, post.channel_id, vector, album_id=post.album_id, tags=tuple(tags), date=post.date, text=document,
-        )])
-        INDEXED_POINTS.inc()
-        vector_id = point_id(post.id)
+        item = PostVector(
+            post.id,
+            post.channel_id,
+            vector,
+            album_id=post.album_id,
+            tags=tuple(tags),
+            date=post.date,
+            text=document,
+        )
     else:
         log.info("indexing: post has no text to embed; graph only", post_id=post.id)
-    await app.graph.upsert_post(PostNode(
-        post.id, post.channel_id, post.date.isoformat() if post.date else None, tuple(tags), post.album_id,
-    ))
-    GRAPH_WRITES.labels("post").inc()
-    await app.bus.publish(POSTS_INDEXED, derived(
-        parent, stage, PostIndexed, post_id=post.id, channel_id=post.channel_id, vector_id=vector_id,
-        source=source,
-    ))
+    node = PostNode(
+        post.id,
+        post.channel_id,
+        post.date.isoformat() if post.date else None,
+        tuple(tags),
+        post.album_id,
+    )
+    # Concurrent handlers share one Qdrant upsert and one graph transaction (group commit).
+    await shared(app, "index", lambda: Batcher(lambda batch: _write(app, batch))).submit(
+        (item, node)
+    )
+    vector_id = point_id(post.id) if item is not None else ""
+    await app.bus.publish(
+        POSTS_INDEXED,
+        derived(
+            parent,
+            stage,
+            PostIndexed,
+            post_id=post.id,
+            channel_id=post.channel_id,
+            vector_id=vector_id,
+            source=source,
+        ),
+    )
+
+
+async def _write(app: App, batch: list[tuple[PostVector | None, PostNode]]) -> None:
+    latest: dict[int, tuple[PostVector | None, PostNode]] = {}
+    for item, node in batch:  # the same post twice in one batch: the later state wins
+        latest[node.post_id] = (item, node)
+    vectors = [v for v, _ in latest.values() if v is not None]
+    if vectors:
+        await app.vectors.upsert(vectors)
+        INDEXED_POINTS.inc(len(vectors))
+    await app.graph.write([stmt for _, node in latest.values() for stmt in node.statements()])
+    GRAPH_WRITES.labels("post").inc(len(latest))
 
 
 async def handle_indexing_tagged(event: PostTagged, ctx: StageContext) -> None:
     """posts.tagged → index the post with these tags (unless newer ones are stored)."""
     source = "reprocess" if event.trigger == "reprocess" else "tagged"
-    await index_post(ctx.app, event, "indexing", event.post_id, source, event.tags, event.occurred_at)
+    await index_post(
+        ctx.app, event, "indexing", event.post_id, source, event.tags, event.occurred_at
+    )
 
 
 async def handle_indexing_enriched(event: PostEnriched, ctx: StageContext) -> None:

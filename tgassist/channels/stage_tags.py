@@ -6,7 +6,9 @@ import uuid
 from typing import TYPE_CHECKING
 
 import structlog
+from sqlalchemy import select
 
+from tgassist.channels.batcher import Batcher, shared
 from tgassist.channels.crawl import LinkPolicy
 from tgassist.channels.enrichment_store import load_post, upsert_enrichment
 from tgassist.channels.events import (
@@ -17,10 +19,12 @@ from tgassist.channels.events import (
     PostTagged,
     PostVisionAnalyzed,
 )
+from tgassist.channels.models import Post
 from tgassist.channels.tagging import Tagger
 from tgassist.core.events import Event
 
 if TYPE_CHECKING:
+    from tgassist.app import App
     from tgassist.core.worker import StageContext
 
 log = structlog.get_logger(__name__)
@@ -45,10 +49,20 @@ async def handle_tagging(event: PostParsed, ctx: StageContext) -> None:
         return
     result = await Tagger.for_app(app).tag(post.text)
     trigger = "reprocess" if event.trigger == "reprocess" else "text"
-    await app.bus.publish(POSTS_TAGGED, derived(
-        event, "tagging", PostTagged, post_id=post.id, channel_id=post.channel_id, tags=result.tags,
-        trigger=trigger, provider=result.provider,
-    ))
+    await app.bus.publish(
+        POSTS_TAGGED,
+        derived(
+            event,
+            "tagging",
+            PostTagged,
+            post_id=post.id,
+            channel_id=post.channel_id,
+            tags=result.tags,
+            trigger=trigger,
+            provider=result.provider,
+            has_links=bool(post.links),
+        ),
+    )
 
 
 async def handle_retagging(event: PostVisionAnalyzed, ctx: StageContext) -> None:
@@ -59,44 +73,83 @@ async def handle_retagging(event: PostVisionAnalyzed, ctx: StageContext) -> None
     if post is None:
         return
     vision = post.data("vision")
-    extra = "\n".join(filter(None, [vision.get("ocr_text") or "", *(vision.get("descriptions") or [])]))
+    extra = "\n".join(
+        filter(None, [vision.get("ocr_text") or "", *(vision.get("descriptions") or [])])
+    )
     if not extra.strip():
         return  # nothing new to tag with: the text tags stand
     result = await Tagger.for_app(app).tag(post.text, extra)
-    await app.bus.publish(POSTS_TAGGED, derived(
-        event, "retagging", PostTagged, post_id=post.id, channel_id=post.channel_id, tags=result.tags,
-        trigger="vision_retag", provider=result.provider,
-    ))
+    await app.bus.publish(
+        POSTS_TAGGED,
+        derived(
+            event,
+            "retagging",
+            PostTagged,
+            post_id=post.id,
+            channel_id=post.channel_id,
+            tags=result.tags,
+            trigger="vision_retag",
+            provider=result.provider,
+            has_links=bool(post.links),
+        ),
+    )
 
 
 async def handle_tag_persistence(event: PostTagged, ctx: StageContext) -> None:
     """posts.tagged → post_enrichment(kind='tags'); the newest event wins, whatever the arrival order."""
     app = ctx.app
+    # Concurrent handlers share one transaction (group commit): far fewer SQLite write locks.
+    await shared(app, "tags", lambda: Batcher(lambda events: _persist_tags(app, events))).submit(
+        event
+    )
+
+
+async def _persist_tags(app: App, events: list[PostTagged]) -> None:
     async with app.db.session() as session:
-        post = await load_post(session, event.post_id)
-        if post is None:
-            log.info("tag persistence: post is gone", post_id=event.post_id)
-            return
-        await upsert_enrichment(
-            session, event.post_id, "tags", status="ok", provider=event.provider[:50],
-            data={"tags": event.tags, "trigger": event.trigger, "event_id": event.event_id},
-            event_time=event.occurred_at,
-        )
+        ids = {e.post_id for e in events}
+        alive = set((await session.scalars(select(Post.id).where(Post.id.in_(ids)))).all())
+        for event in events:
+            if event.post_id not in alive:
+                log.info("tag persistence: post is gone", post_id=event.post_id)
+                continue
+            await upsert_enrichment(
+                session,
+                event.post_id,
+                "tags",
+                status="ok",
+                provider=event.provider[:50],
+                data={"tags": event.tags, "trigger": event.trigger, "event_id": event.event_id},
+                event_time=event.occurred_at,
+            )
 
 
 async def handle_crawl_trigger(event: PostTagged, ctx: StageContext) -> None:
     """posts.tagged (text/reprocess) → the post's links that pass the policy → posts.crawl."""
     app = ctx.app
-    if event.trigger == "vision_retag" or not app.settings.crawl_enabled:
-        return  # links come from the text; a retag does not change them
+    if (
+        event.trigger == "vision_retag"
+        or event.has_links is False
+        or not app.settings.crawl_enabled
+    ):
+        return  # links come from the text (a retag does not change them); no links, nothing to do
     async with app.db.session() as session:
         post = await load_post(session, event.post_id)
     if post is None or not post.links:
         return
     urls = LinkPolicy.from_settings(app.settings).select(post.links)
     if not urls:
-        log.debug("crawl trigger: no link passes the policy", post_id=post.id, links=len(post.links))
+        log.debug(
+            "crawl trigger: no link passes the policy", post_id=post.id, links=len(post.links)
+        )
         return
-    await app.bus.publish(POSTS_CRAWL, derived(
-        event, "crawl_trigger", PostCrawl, post_id=post.id, channel_id=post.channel_id, urls=urls,
-    ))
+    await app.bus.publish(
+        POSTS_CRAWL,
+        derived(
+            event,
+            "crawl_trigger",
+            PostCrawl,
+            post_id=post.id,
+            channel_id=post.channel_id,
+            urls=urls,
+        ),
+    )

@@ -19,7 +19,12 @@ import structlog
 from sqlalchemy import delete, select
 
 from tgassist.channels.enrichment_models import MediaVision
-from tgassist.channels.enrichment_store import insert_ignore, load_post, post_media, upsert_enrichment
+from tgassist.channels.enrichment_store import (
+    insert_ignore,
+    load_post,
+    post_media,
+    upsert_enrichment,
+)
 from tgassist.channels.events import POSTS_VISION_ANALYZED, PostParsed, PostVisionAnalyzed
 from tgassist.channels.metrics import VISION_BUDGET_EXHAUSTED, VISION_MEDIA
 from tgassist.core.outbox import add_event
@@ -43,7 +48,14 @@ class VisionPolicy:
     max_bytes: int
     min_side_px: int
 
-    def refusal(self, kind: str | None, mime: str | None, size: int | None, width: int | None, height: int | None) -> str | None:
+    def refusal(
+        self,
+        kind: str | None,
+        mime: str | None,
+        size: int | None,
+        width: int | None,
+        height: int | None,
+    ) -> str | None:
         if kind == "sticker" or (mime or "").endswith("x-tgsticker"):
             return "sticker"
         if not ((mime or "").startswith("image/") or kind in IMAGE_KINDS):
@@ -62,7 +74,12 @@ def params_hash(app: App) -> tuple[str, str]:
     s = app.settings
     llm = app.llm if s.vision_llm_enabled else None
     provider = "tesseract" + (f"+llm:{llm.provider}:{llm.model}" if llm is not None else "")
-    spec = {"v": VISION_VERSION, "ocr": s.ocr_languages, "llm": provider, "min_side": s.vision_min_side_px}
+    spec = {
+        "v": VISION_VERSION,
+        "ocr": s.ocr_languages,
+        "llm": provider,
+        "min_side": s.vision_min_side_px,
+    }
     return provider, hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -96,7 +113,11 @@ async def analyse_media(app: App, media: MediaObject, *, force: bool = False) ->
     base = {"sha256": media.sha256, "ocr_text": "", "labels": [], "description": None}
     policy = VisionPolicy(s.vision_max_bytes, s.vision_min_side_px)
     if not s.vision_enabled:
-        return {**base, "status": "skipped", "reason": "vision disabled (TGASSIST_VISION_ENABLED=false)"}
+        return {
+            **base,
+            "status": "skipped",
+            "reason": "vision disabled (TGASSIST_VISION_ENABLED=false)",
+        }
     reason = policy.refusal(media.kind, media.mime, media.size, media.width, media.height)
     if reason:
         VISION_MEDIA.labels("skipped").inc()
@@ -105,7 +126,9 @@ async def analyse_media(app: App, media: MediaObject, *, force: bool = False) ->
     async with app.redis.lock(f"vision:lock:{media.sha256}", timeout=300, blocking_timeout=300):
         async with app.db.session() as session:
             done = await session.scalar(
-                select(MediaVision).where(MediaVision.sha256 == media.sha256, MediaVision.params_hash == phash)
+                select(MediaVision).where(
+                    MediaVision.sha256 == media.sha256, MediaVision.params_hash == phash
+                )
             )
             if done is not None and force and done.status == "failed":
                 await session.execute(delete(MediaVision).where(MediaVision.id == done.id))
@@ -116,16 +139,30 @@ async def analyse_media(app: App, media: MediaObject, *, force: bool = False) ->
         result = await _run(app, media, provider, policy, base)
         if result.pop("store", False):
             async with app.db.session() as session:
-                await insert_ignore(session, MediaVision.__table__, {
-                    "sha256": media.sha256, "params_hash": phash, "provider": provider, "status": result["status"],
-                    "reason": (result.get("reason") or None), "ocr_text": result["ocr_text"],
-                    "description": result.get("description"), "labels": result["labels"],
-                    "width": result.get("width"), "height": result.get("height"), "created_at": datetime.now(UTC),
-                }, ["sha256", "params_hash"])
+                await insert_ignore(
+                    session,
+                    MediaVision.__table__,
+                    {
+                        "sha256": media.sha256,
+                        "params_hash": phash,
+                        "provider": provider,
+                        "status": result["status"],
+                        "reason": (result.get("reason") or None),
+                        "ocr_text": result["ocr_text"],
+                        "description": result.get("description"),
+                        "labels": result["labels"],
+                        "width": result.get("width"),
+                        "height": result.get("height"),
+                        "created_at": datetime.now(UTC),
+                    },
+                    ["sha256", "params_hash"],
+                )
         return result
 
 
-async def _run(app: App, media: MediaObject, provider: str, policy: VisionPolicy, base: dict[str, Any]) -> dict[str, Any]:
+async def _run(
+    app: App, media: MediaObject, provider: str, policy: VisionPolicy, base: dict[str, Any]
+) -> dict[str, Any]:
     from tgassist.ai.base import AIError, BudgetExceeded
     from tgassist.ai.vision import OCRUnavailable, describe_image
     from tgassist.core.blobs import BlobError
@@ -133,7 +170,11 @@ async def _run(app: App, media: MediaObject, provider: str, policy: VisionPolicy
     ocr = app.ocr
     if ocr is None or not ocr.available():
         VISION_MEDIA.labels("unavailable").inc()
-        why = "OCR disabled (TGASSIST_OCR_ENABLED=false)" if ocr is None else f"OCR unavailable: {ocr.reason}"
+        why = (
+            "OCR disabled (TGASSIST_OCR_ENABLED=false)"
+            if ocr is None
+            else f"OCR unavailable: {ocr.reason}"
+        )
         return {**base, "status": "unavailable", "reason": why}
     if not media.blob_key:
         VISION_MEDIA.labels("failed").inc()
@@ -145,7 +186,11 @@ async def _run(app: App, media: MediaObject, provider: str, policy: VisionPolicy
         return {**base, "status": "failed", "reason": str(err)}
     if len(data) > policy.max_bytes:
         VISION_MEDIA.labels("skipped").inc()
-        return {**base, "status": "skipped", "reason": f"file too large ({len(data)} bytes > {policy.max_bytes})"}
+        return {
+            **base,
+            "status": "skipped",
+            "reason": f"file too large ({len(data)} bytes > {policy.max_bytes})",
+        }
     try:
         width, height = _image_size(data)
     except ValueError as err:
@@ -155,11 +200,20 @@ async def _run(app: App, media: MediaObject, provider: str, policy: VisionPolicy
     base = {**base, "width": width, "height": height}
     if min(width, height) < policy.min_side_px:
         VISION_MEDIA.labels("skipped").inc()
-        return {**base, "status": "skipped", "reason": f"image too small ({width}x{height})", "store": True}
+        return {
+            **base,
+            "status": "skipped",
+            "reason": f"image too small ({width}x{height})",
+            "store": True,
+        }
     if not await _take_budget(app):
         VISION_BUDGET_EXHAUSTED.inc()
         VISION_MEDIA.labels("budget").inc()
-        return {**base, "status": "skipped", "reason": "daily vision cap reached (TGASSIST_VISION_DAILY_CAP)"}
+        return {
+            **base,
+            "status": "skipped",
+            "reason": "daily vision cap reached (TGASSIST_VISION_DAILY_CAP)",
+        }
     try:
         text = await ocr.read_text(data)
     except OCRUnavailable as err:
@@ -186,7 +240,11 @@ def aggregate_status(results: list[dict[str, Any]]) -> str:
     statuses = [r["status"] for r in results]
     analysed = [st for st in statuses if st in ("ok", "partial")]
     if analysed:
-        return "ok" if len(analysed) == len(statuses) and all(st == "ok" for st in analysed) else "partial"
+        return (
+            "ok"
+            if len(analysed) == len(statuses) and all(st == "ok" for st in analysed)
+            else "partial"
+        )
     if "unavailable" in statuses:
         return "unavailable"
     if "failed" in statuses:
@@ -215,23 +273,46 @@ async def handle_vision(event: PostParsed, ctx: StageContext) -> None:
     provider, phash = params_hash(app)
     ocr_text = "\n".join(r["ocr_text"] for r in results if r.get("ocr_text"))
     data = {
-        "version": VISION_VERSION, "media": results, "ocr_text": ocr_text,
+        "version": VISION_VERSION,
+        "media": results,
+        "ocr_text": ocr_text,
         "labels": sorted({label for r in results for label in r.get("labels") or []}),
         "descriptions": [r["description"] for r in results if r.get("description")],
     }
     key = f"vision/{app.settings.tenant}/{event.post_id}_vision_v1.json"
-    await app.blobs.put(key, json.dumps(data, ensure_ascii=False).encode("utf-8"), "application/json")
+    await app.blobs.put(
+        key, json.dumps(data, ensure_ascii=False).encode("utf-8"), "application/json"
+    )
     data["summary_key"] = key
     async with app.db.session() as session:
         await upsert_enrichment(
-            session, event.post_id, "vision", status=status, data=data, event_time=event.occurred_at,
-            provider=provider, params_hash=phash,
+            session,
+            event.post_id,
+            "vision",
+            status=status,
+            data=data,
+            event_time=event.occurred_at,
+            provider=provider,
+            params_hash=phash,
         )
-        add_event(session, POSTS_VISION_ANALYZED, event.child(
-            PostVisionAnalyzed, post_id=event.post_id, channel_id=event.channel_id, album_id=post.album_id,
-            media_sha256=[r["sha256"] for r in results], status=status,
-        ))
+        add_event(
+            session,
+            POSTS_VISION_ANALYZED,
+            event.child(
+                PostVisionAnalyzed,
+                post_id=event.post_id,
+                channel_id=event.channel_id,
+                album_id=post.album_id,
+                media_sha256=[r["sha256"] for r in results],
+                status=status,
+            ),
+        )
     app.outbox.kick()
     if status not in ("ok", "skipped"):
         reasons = sorted({r.get("reason") or "" for r in results if r["status"] != "ok"})
-        log.info("vision: post analysed with problems", post_id=event.post_id, status=status, reasons=reasons)
+        log.info(
+            "vision: post analysed with problems",
+            post_id=event.post_id,
+            status=status,
+            reasons=reasons,
+        )

@@ -48,15 +48,45 @@ def lazy(target: str) -> Handler:
 STAGES: tuple[Stage, ...] = (
     Stage("vision", POSTS_PARSED, PostParsed, lazy("stage_vision:handle_vision"), concurrency=2),
     Stage("tagging", POSTS_PARSED, PostParsed, lazy("stage_tags:handle_tagging"), concurrency=16),
-    Stage("retagging", POSTS_VISION_ANALYZED, PostVisionAnalyzed, lazy("stage_tags:handle_retagging")),
-    Stage("tag_persistence", POSTS_TAGGED, PostTagged, lazy("stage_tags:handle_tag_persistence"), concurrency=16),
-    Stage("crawl_trigger", POSTS_TAGGED, PostTagged, lazy("stage_tags:handle_crawl_trigger"), concurrency=16),
-    Stage("enrichment", POSTS_CRAWL, PostCrawl, lazy("stage_crawl:handle_enrichment"), concurrency=8),
-    Stage("indexing", POSTS_TAGGED, PostTagged, lazy("stage_index:handle_indexing_tagged"), concurrency=16),
-    Stage("indexing_enriched", POSTS_ENRICHED, PostEnriched, lazy("stage_index:handle_indexing_enriched")),
+    Stage(
+        "retagging", POSTS_VISION_ANALYZED, PostVisionAnalyzed, lazy("stage_tags:handle_retagging")
+    ),
+    Stage(
+        "tag_persistence",
+        POSTS_TAGGED,
+        PostTagged,
+        lazy("stage_tags:handle_tag_persistence"),
+        concurrency=16,
+    ),
+    Stage(
+        "crawl_trigger",
+        POSTS_TAGGED,
+        PostTagged,
+        lazy("stage_tags:handle_crawl_trigger"),
+        concurrency=16,
+    ),
+    Stage(
+        "enrichment", POSTS_CRAWL, PostCrawl, lazy("stage_crawl:handle_enrichment"), concurrency=8
+    ),
+    Stage(
+        "indexing",
+        POSTS_TAGGED,
+        PostTagged,
+        lazy("stage_index:handle_indexing_tagged"),
+        concurrency=16,
+    ),
+    Stage(
+        "indexing_enriched",
+        POSTS_ENRICHED,
+        PostEnriched,
+        lazy("stage_index:handle_indexing_enriched"),
+    ),
     Stage("album_assembler", ALBUMS_PARSED, AlbumParsed, lazy("stage_albums:handle_album_parsed")),
     Stage(
-        "album_assembler_vision", POSTS_VISION_ANALYZED, PostVisionAnalyzed, lazy("stage_albums:handle_album_vision")
+        "album_assembler_vision",
+        POSTS_VISION_ANALYZED,
+        PostVisionAnalyzed,
+        lazy("stage_albums:handle_album_vision"),
     ),
 )
 
@@ -79,7 +109,11 @@ async def check_ocr(app: App) -> dict[str, Any]:
     if ocr is None:
         return {"status": "disabled"}
     status = ocr.status()
-    return {"status": status, **({"reason": ocr.reason} if ocr.reason else {}), "languages": ocr.languages}
+    return {
+        "status": status,
+        **({"reason": ocr.reason} if ocr.reason else {}),
+        "languages": ocr.languages,
+    }
 
 
 async def check_vision(app: App) -> dict[str, Any]:
@@ -88,9 +122,19 @@ async def check_vision(app: App) -> dict[str, Any]:
 
     cap = app.settings.vision_daily_cap
     used = int(await app.redis.get(CAP_KEY + datetime.now(UTC).strftime("%Y-%m-%d")) or 0)
-    status = "disabled" if not app.settings.vision_enabled else "exhausted" if cap and used >= cap else "ok"
-    return {"status": status, "used_today": used, "daily_cap": cap or None,
-            "llm_vision": bool(app.settings.vision_llm_enabled and app.llm is not None)}
+    status = (
+        "disabled"
+        if not app.settings.vision_enabled
+        else "exhausted"
+        if cap and used >= cap
+        else "ok"
+    )
+    return {
+        "status": status,
+        "used_today": used,
+        "daily_cap": cap or None,
+        "llm_vision": bool(app.settings.vision_llm_enabled and app.llm is not None),
+    }
 
 
 async def check_albums(app: App) -> dict[str, Any]:

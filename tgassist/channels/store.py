@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgassist.channels.events import ALBUMS_PARSED, POSTS_PARSED, AlbumParsed, PostParsed
@@ -37,7 +37,9 @@ if TYPE_CHECKING:
 
 CHUNK = 900  # ids per IN (…) list
 # Core tables: bulk statements without the ORM's per-row bookkeeping (the import benchmark's hot path)
-POSTS, OUTBOX = Post.__table__, OutboxRow.__table__
+POSTS, OUTBOX = cast(Table, Post.__table__), cast(Table, OutboxRow.__table__)
+GROUPS, ITEMS = cast(Table, MediaGroup.__table__), cast(Table, MediaGroupItem.__table__)
+MEDIA, POST_MEDIA = cast(Table, MediaObject.__table__), cast(Table, PostMedia.__table__)
 SILENT = ("views", "forwards", "replies", "reactions", "reactions_count", "edit_date", "author")
 
 
@@ -151,11 +153,12 @@ async def save_batch(app: App, channel_id: int, messages: Sequence[RawMessage], 
 
 async def _existing_posts(session: AsyncSession, channel_id: int, message_ids: list[int]) -> dict[int, dict[str, Any]]:
     cols = (Post.id, Post.message_id, Post.content_hash, Post.album_id) + tuple(getattr(Post, k) for k in SILENT)
-    out: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(message_ids):
-        rows = await session.execute(select(*cols).where(Post.channel_id == channel_id, Post.message_id.in_(chunk)))
-        out.update({r.message_id: dict(r._mapping) for r in rows})
-    return out
+    # One range scan of the unique (channel_id, message_id) index: batches are runs of ascending ids,
+    # and a long IN (…) list gets a poor generic plan on PostgreSQL.
+    wanted = set(message_ids)
+    rows = await session.execute(select(*cols).where(
+        Post.channel_id == channel_id, Post.message_id.between(min(wanted), max(wanted))))
+    return {r.message_id: dict(r._mapping) for r in rows if r.message_id in wanted}
 
 
 async def _cached_albums(app: App, channel_id: int, messages: Sequence[RawMessage]) -> dict[int, int]:
@@ -194,7 +197,7 @@ async def _ensure_albums(
     missing = [g for g in unknown if g not in albums]
     if missing:
         rows = await session.execute(
-            insert(MediaGroup.__table__).returning(MediaGroup.__table__.c.id, MediaGroup.__table__.c.grouped_id),
+            insert(GROUPS).returning(GROUPS.c.id, GROUPS.c.grouped_id),
             [{"channel_id": channel_id, "grouped_id": g, "items_count": 0, "date": first[g].date, "meta": {}}
              for g in missing],
         )
@@ -212,7 +215,7 @@ async def _ensure_media(session: AsyncSession, messages: Sequence[RawMessage]) -
     new = [m for sha, m in stored.items() if sha not in ids]
     if new:
         rows = await session.execute(
-            insert(MediaObject.__table__).returning(MediaObject.__table__.c.id, MediaObject.__table__.c.sha256),
+            insert(MEDIA).returning(MEDIA.c.id, MEDIA.c.sha256),
             [{"sha256": m.sha256, "kind": m.kind, "mime": m.mime, "size": m.size or 0, "width": m.width,
               "height": m.height, "duration": m.duration, "blob_key": m.blob_key, "ref_count": 0} for m in new],
         )
@@ -242,12 +245,12 @@ async def _link_media(
                 links.append({"post_id": pid, "media_id": media_ids[media.sha256], "position": pos})
                 delta[media_ids[media.sha256]] += 1
     if links:
-        await session.execute(insert(PostMedia.__table__), links)
+        await session.execute(insert(POST_MEDIA), links)
     changes = [{"b_id": mid, "b_n": n} for mid, n in delta.items() if n]
     if changes:
-        t = MediaObject.__table__
         await session.execute(
-            update(t).where(t.c.id == bindparam("b_id")).values(ref_count=t.c.ref_count + bindparam("b_n")), changes
+            update(MEDIA).where(MEDIA.c.id == bindparam("b_id")).values(ref_count=MEDIA.c.ref_count + bindparam("b_n")),
+            changes,
         )
 
 
@@ -277,7 +280,7 @@ async def _link_albums(
         for chunk in _chunks(moved):  # a post re-grouped into another album leaves the old one
             await session.execute(delete(MediaGroupItem).where(MediaGroupItem.post_id.in_(chunk)))
         await session.execute(
-            insert(MediaGroupItem.__table__),
+            insert(ITEMS),
             [{"group_id": i["group_id"], "post_id": i["post_id"], "position": 0} for i in items],
         )
     members: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # album → (message id, post id, item id)
@@ -295,7 +298,7 @@ async def _link_albums(
         positions += [{"b_id": item_id, "b_pos": pos} for pos, (_, _, item_id) in enumerate(ordered)]
         counts.append({"b_id": album_id, "b_n": len(ordered)})
         events.append((album_id, [pid for _, pid, _ in ordered]))
-    ti, tg = MediaGroupItem.__table__, MediaGroup.__table__
+    ti, tg = ITEMS, GROUPS
     await session.execute(update(ti).where(ti.c.id == bindparam("b_id")).values(position=bindparam("b_pos")), positions)
     await session.execute(update(tg).where(tg.c.id == bindparam("b_id")).values(items_count=bindparam("b_n")), counts)
     if captions:

@@ -59,9 +59,13 @@ def load_taxonomy(path: str | None = None) -> tuple[Topic, ...]:
     source = Path(path) if path else TAXONOMY_PATH
     try:
         data = json.loads(source.read_text(encoding="utf-8"))
-        topics = tuple(Topic(t["id"], t["ru"], t["en"], t.get("examples", "")) for t in data["topics"])
+        topics = tuple(
+            Topic(t["id"], t["ru"], t["en"], t.get("examples", "")) for t in data["topics"]
+        )
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ConfigError(f"TGASSIST_TAGGING_TAXONOMY_PATH: cannot read a taxonomy from {source}: {err}") from err
+        raise ConfigError(
+            f"TGASSIST_TAGGING_TAXONOMY_PATH: cannot read a taxonomy from {source}: {err}"
+        ) from err
     if not topics:
         raise ConfigError(f"TGASSIST_TAGGING_TAXONOMY_PATH: {source} has no topics")
     return topics
@@ -114,7 +118,7 @@ class LLMTags(BaseModel):
 
 
 LLM_PROMPT = (
-    "You tag posts of Telegram channels. Reply with JSON {\"tags\": [...]}: up to %d short keywords or "
+    'You tag posts of Telegram channels. Reply with JSON {"tags": [...]}: up to %d short keywords or '
     "key phrases (1-3 words each) copied from the post, most important first, in the post's language. "
     "Only words that occur in the post; no # signs, no explanations."
 )
@@ -161,7 +165,9 @@ class Tagger:
         self.taxonomy = taxonomy or load_taxonomy(None)
         self.max_chars = max_chars
         self._topic_vectors: np.ndarray | None = None
-        self._topic_owner = np.array([i for i, t in enumerate(self.taxonomy) for _ in t.documents()])
+        self._topic_owner = np.array(
+            [i for i, t in enumerate(self.taxonomy) for _ in t.documents()]
+        )
 
     @classmethod
     def for_app(cls, app: App) -> Tagger:
@@ -169,9 +175,16 @@ class Tagger:
         if tagger is None:
             s = app.settings
             tagger = _TAGGERS[app] = cls(
-                app.redis, app.embedder, app.llm, max_tags=s.tagging_max_tags, max_topics=s.tagging_max_topics,
-                threshold=s.tagging_topic_threshold, cache_ttl=s.tagging_cache_ttl_sec,
-                taxonomy=load_taxonomy(str(s.tagging_taxonomy_path) if s.tagging_taxonomy_path else None),
+                app.redis,
+                app.embedder,
+                app.llm,
+                max_tags=s.tagging_max_tags,
+                max_topics=s.tagging_max_topics,
+                threshold=s.tagging_topic_threshold,
+                cache_ttl=s.tagging_cache_ttl_sec,
+                taxonomy=load_taxonomy(
+                    str(s.tagging_taxonomy_path) if s.tagging_taxonomy_path else None
+                ),
                 max_chars=s.index_text_max_chars,
             )
         return tagger
@@ -201,7 +214,9 @@ class Tagger:
         if self.llm is not None:
             try:
                 phrases = await self._llm_keyphrases(document)
-            except AIError as err:  # invalid JSON after re-asks, timeout, budget: offline tags instead
+            except (
+                AIError
+            ) as err:  # invalid JSON after re-asks, timeout, budget: offline tags instead
                 llm_error = str(err)[:500]
                 provider = "offline"
                 log.warning("llm tagging failed; offline keyphrases used", error=llm_error)
@@ -218,7 +233,10 @@ class Tagger:
     async def _llm_keyphrases(self, document: str) -> list[str]:
         assert self.llm is not None
         answer = await self.llm.complete_json(
-            [ChatMessage("system", LLM_PROMPT % self.max_tags), ChatMessage("user", document[:LLM_TEXT_CHARS])],
+            [
+                ChatMessage("system", LLM_PROMPT % self.max_tags),
+                ChatMessage("user", document[:LLM_TEXT_CHARS]),
+            ],
             LLMTags,
         )
         present = {lemma(t) for t in tokens(document)}
@@ -246,7 +264,8 @@ class Tagger:
         order = np.argsort(-scores)
         best = float(scores[order[0]])
         picked = [
-            f"topic:{self.taxonomy[i].id}" for i in order[: self.max_topics]
+            f"topic:{self.taxonomy[i].id}"
+            for i in order[: self.max_topics]
             if scores[i] >= self.threshold and scores[i] >= best - TOPIC_MARGIN
         ]
         return picked
@@ -262,4 +281,12 @@ def _merge(phrases: list[str], topics: list[str]) -> list[str]:
 
 _TAGGERS: WeakKeyDictionary[App, Tagger] = WeakKeyDictionary()
 
-__all__ = ["LLMTags", "TagResult", "Tagger", "Topic", "keyphrases", "load_taxonomy", "normalise_tag"]
+__all__ = [
+    "LLMTags",
+    "TagResult",
+    "Tagger",
+    "Topic",
+    "keyphrases",
+    "load_taxonomy",
+    "normalise_tag",
+]

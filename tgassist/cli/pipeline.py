@@ -11,7 +11,9 @@ from rich.table import Table
 
 from tgassist.cli.common import console, fail, load_settings, run, with_app
 
-pipeline_app = typer.Typer(help="The channels enrichment pipeline: stream status, reprocessing.", no_args_is_help=True)
+pipeline_app = typer.Typer(
+    help="The channels enrichment pipeline: stream status, reprocessing.", no_args_is_help=True
+)
 
 
 def register(root: typer.Typer) -> None:
@@ -35,7 +37,9 @@ async def pipeline_status(app: Any) -> dict[str, Any]:
 
 
 @pipeline_app.command("status")
-def status(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table")) -> None:
+def status(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
+) -> None:
     """Per stream: length, pending, lag, dead letters and consumers of every stage's group."""
     settings = load_settings()
     report = run(lambda: with_app(pipeline_status, settings))
@@ -48,13 +52,23 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON instea
     for r in report["streams"]:
         busy = r["pending"] or r["lag"] or r["dlq"]
         style = "red" if r["dlq"] else "yellow" if busy else None
-        table.add_row(r["stream"], r["group"], str(r["length"]), str(r["pending"]),
-                      "-" if r["lag"] is None else str(r["lag"]), str(r["dlq"]), str(r["consumers"]), style=style)
+        table.add_row(
+            r["stream"],
+            r["group"],
+            str(r["length"]),
+            str(r["pending"]),
+            "-" if r["lag"] is None else str(r["lag"]),
+            str(r["dlq"]),
+            str(r["consumers"]),
+            style=style,
+        )
     console.print(table)
     for name in ("ocr", "vision", "albums"):
         block = report.get(name) or {}
         extra = ", ".join(f"{k}={v}" for k, v in block.items() if k != "status")
-        console.print(f"{name}: [bold]{block.get('status', '?')}[/]" + (f" ({extra})" if extra else ""))
+        console.print(
+            f"{name}: [bold]{block.get('status', '?')}[/]" + (f" ({extra})" if extra else "")
+        )
     backlog = sum((r["lag"] or 0) + r["pending"] for r in report["streams"])
     dlq = sum(r["dlq"] for r in {r["stream"]: r for r in report["streams"]}.values())
     console.print(f"backlog: {backlog}, dead letters: {dlq}")
@@ -73,10 +87,16 @@ def _parse_since(value: str | None) -> datetime | None:
 
 @pipeline_app.command("reprocess")
 def reprocess_cmd(
-    stage: str = typer.Option(..., "--stage", help="Stage to run again (vision, tagging, retagging, "
-                              "tag_persistence, crawl_trigger, enrichment, indexing, indexing_enriched, "
-                              "album_assembler, album_assembler_vision)"),
-    since: str = typer.Option(None, "--since", help="Only posts dated on/after this (YYYY-MM-DD or ISO datetime)"),
+    stage: str = typer.Option(
+        ...,
+        "--stage",
+        help="Stage to run again (vision, tagging, retagging, "
+        "tag_persistence, crawl_trigger, enrichment, indexing, indexing_enriched, "
+        "album_assembler, album_assembler_vision)",
+    ),
+    since: str = typer.Option(
+        None, "--since", help="Only posts dated on/after this (YYYY-MM-DD or ISO datetime)"
+    ),
     channel: int = typer.Option(None, "--channel", help="Only this channel id"),
     limit: int = typer.Option(None, "--limit", help="At most this many posts"),
 ) -> None:
@@ -89,4 +109,6 @@ def reprocess_cmd(
     selection = Selection(since=_parse_since(since), channel_id=channel, limit=limit)
     settings = load_settings()
     count = run(lambda: with_app(lambda app: reprocess(app, stage, selection), settings))
-    console.print(f"{count} event(s) published for stage [bold]{stage}[/]; running workers pick them up")
+    console.print(
+        f"{count} event(s) published for stage [bold]{stage}[/]; running workers pick them up"
+    )

@@ -9,6 +9,7 @@ are moved to the archive. Stats land in `event_ingest_runs` and on each `event_s
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -74,13 +75,20 @@ async def ingest(
     translated = await _translate(app, plans, report)
     rows, touch = _rows(app, plans, translated, report, now)
 
-    async with app.db.session() as s:
-        await upsert_events(s, rows)
-        await touch_events(s, touch, now)
-        for name, st in report.sources.items():
-            if name in collected and st.status == "ok" and st.fetched and app.settings.events_cancel_vanished:
-                st.cancelled = await cancel_vanished(s, name, now)
-        report.archived = await archive_past(s, now)
+    try:
+        async with app.db.session() as s:
+            await upsert_events(s, rows)
+            await touch_events(s, touch, now)
+            for name, st in report.sources.items():
+                if name in collected and st.status == "ok" and st.fetched and app.settings.events_cancel_vanished:
+                    st.cancelled = await cancel_vanished(s, name, now)
+            report.archived = await archive_past(s, now)
+    except Exception as err:  # nothing was written (one transaction); the run row says why
+        report.status, report.seconds = "failed", round(time.perf_counter() - started, 3)
+        report.errors.append(f"store failed: {type(err).__name__}: {str(err)[:300]}")
+        await _finish(app, report, specs)
+        raise EventsError(f"ingest run {report.run_id} could not store events ({type(err).__name__}); "
+                          "check the database and run it again") from err
     report.status = _run_status(report)
     report.seconds = round(time.perf_counter() - started, 3)
     await _finish(app, report, specs)
@@ -142,6 +150,7 @@ async def _plan(app: App, collected: dict[str, list[RawEvent]], report: IngestRe
         result = await s.execute(select(*cols).where(Event.source.in_(list(collected))))
         existing = {(r.source, r.external_id): r for r in result}
     settings = app.settings
+    debug = logging.getLogger(__name__).isEnabledFor(logging.DEBUG)  # skip 1 line/event when off
     plans: list[_Planned] = []
     for name, events in collected.items():
         st = report.sources[name]
@@ -155,7 +164,8 @@ async def _plan(app: App, collected: dict[str, list[RawEvent]], report: IngestRe
             elif prev is not None and prev.title_en and prev.title == ev.title:
                 p.title_en, p.provider = prev.title_en, prev.translation_provider
                 st.en_existing += 1
-                log.debug(f"[TRANSLATION-SKIP] Using existing EN for external_id={ev.external_id}", source=name)
+                if debug:
+                    log.debug(f"[TRANSLATION-SKIP] Using existing EN for external_id={ev.external_id}", source=name)
             else:
                 p.keys["title"] = f"{n}.t"
                 st.missing_translations += 1

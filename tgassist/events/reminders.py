@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgassist.core.db import utcnow
@@ -77,22 +77,32 @@ async def schedule_reminders(s: AsyncSession, user_id: int, event: Event, now: d
 
 
 async def produce_due(app: App, now: datetime | None = None) -> int:
-    """Turn due reminders into notifications; reminders of cancelled/removed events are dropped."""
+    """Turn due reminders into notifications; reminders of cancelled/removed events are dropped.
+
+    Due times follow the event's current start (a source may move it), not the time it was saved.
+    """
     now = now or utcnow()
+    offsets = dict(REMINDERS)
     produced = 0
     async with app.db.session() as s:
-        due = (await s.execute(
+        rows = (await s.execute(
             select(EventReminder, Event, User.language)
             .outerjoin(Event, Event.id == EventReminder.event_id)
             .join(User, User.id == EventReminder.user_id)
-            .where(EventReminder.status == "pending", EventReminder.due_at <= now)
+            .where(EventReminder.status == "pending", or_(
+                Event.id.is_(None), Event.status != "active", Event.starts_at <= now + REMINDERS[0][1]))
             .order_by(EventReminder.due_at)
         )).all()
-        for reminder, event, language in due:
+        for reminder, event, language in rows:
             if event is None or event.status != "active":
                 reminder.status = "cancelled"
                 continue
-            if now >= reminder.due_at + STALE_AFTER[reminder.kind]:
+            due = event.starts_at - offsets[reminder.kind]
+            if due != reminder.due_at:
+                reminder.due_at = due
+            if due > now:
+                continue
+            if now >= due + STALE_AFTER[reminder.kind]:
                 reminder.status = "expired"  # a later reminder (or the event) has overtaken it
                 continue
             exists = (await s.execute(select(EventNotification.id).where(

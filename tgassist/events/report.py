@@ -49,6 +49,7 @@ class IngestReport:
     translation: TranslationStats = field(default_factory=TranslationStats)
     archived: int = 0
     seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)  # faults of the run itself (not of one source)
 
     @property
     def totals(self) -> dict[str, int]:

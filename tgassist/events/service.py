@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from tgassist.core.db import utcnow
 from tgassist.events.card import EventCard, to_card
@@ -58,7 +59,7 @@ def date_range(when: str | date, tz: ZoneInfo, now: datetime | None = None) -> t
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def _overlaps(start: datetime, end: datetime) -> object:
+def _overlaps(start: datetime, end: datetime) -> ColumnElement[bool]:
     return (Event.starts_at < end) & (func.coalesce(Event.ends_at, Event.starts_at) >= start)
 
 
@@ -190,7 +191,7 @@ async def unsave_event(app: App, user_id: int, event_id: int) -> bool:
         result = await s.execute(delete(SavedEvent).where(SavedEvent.user_id == user_id, SavedEvent.event_id == event_id))
         await s.execute(delete(EventReminder).where(
             EventReminder.user_id == user_id, EventReminder.event_id == event_id, EventReminder.status == "pending"))
-    return bool(result.rowcount)
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def saved_events(app: App, user_id: int, lang: str = "ru") -> list[EventCard]:
@@ -199,5 +200,6 @@ async def saved_events(app: App, user_id: int, lang: str = "ru") -> list[EventCa
         ids = list((await s.execute(select(SavedEvent.event_id).where(SavedEvent.user_id == user_id))).scalars())
         live = (await s.execute(select(Event).where(Event.id.in_(ids)))).scalars().all() if ids else []
         archived = (await s.execute(select(EventArchive).where(EventArchive.id.in_(ids)))).scalars().all() if ids else []
-    cards = [to_card(r, lang) for r in [*live, *archived]]
+    rows: list[Event | EventArchive] = [*live, *archived]
+    cards = [to_card(r, lang) for r in rows]
     return sorted(cards, key=lambda c: c.starts_at)

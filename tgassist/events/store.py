@@ -39,7 +39,7 @@ async def upsert_events(session: AsyncSession, rows: list[dict[str, Any]]) -> No
     """Insert or update rows (every row has the same keys) in a few multi-row statements."""
     if not rows:
         return
-    stmt = _insert(session.bind.dialect.name)
+    stmt = _insert(session.get_bind().dialect.name)
     stmt = stmt.on_conflict_do_update(
         index_elements=["source", "external_id"], set_={c: stmt.excluded[c] for c in UPDATE_COLUMNS if c in rows[0]}
     )
@@ -60,7 +60,7 @@ async def cancel_vanished(session: AsyncSession, source: str, now: datetime) -> 
         .where(Event.source == source, Event.status == "active", Event.starts_at > now, Event.last_seen_at < now)
         .values(status="cancelled")
     )
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def archive_past(session: AsyncSession, now: datetime) -> int:

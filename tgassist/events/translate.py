@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import func, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from tgassist.events.dedupe import search_text
 from tgassist.events.exceptions import EventsError
@@ -25,7 +26,7 @@ class NoTranslator(EventsError):
     """Backfill asked for, but no LLM/translator is configured."""
 
 
-def _needs_en() -> object:
+def _needs_en() -> ColumnElement[bool]:
     return Event.title_en.is_(None) & (Event.status != "archived")
 
 

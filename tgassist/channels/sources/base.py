@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -68,6 +67,7 @@ class RawMessage:
     reply_to_message_id: int | None = None
     grouped_id: int | None = None
     media: list[RawMedia] = field(default_factory=list)
+    _links: list[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def reactions_count(self) -> int:
@@ -75,7 +75,9 @@ class RawMessage:
 
     @property
     def links(self) -> list[str]:
-        return extract_links(self.text, self.entities)
+        if self._links is None:
+            self._links = extract_links(self.text, self.entities)
+        return self._links
 
     @property
     def media_kind(self) -> str | None:
@@ -84,9 +86,10 @@ class RawMessage:
     def content_hash(self) -> str:
         """What an edit can change: text, entities, media. Counters (views…) are not content."""
         media = [(m.kind, m.sha256, m.missing) for m in self.media]
-        blob = json.dumps([self.text, self.entities, media, self.forward_from, self.reply_to_message_id],
-                          ensure_ascii=False, sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()
+        # repr is deterministic here (entities are built by our own code, keys in a fixed order)
+        # and several times faster than json.dumps on the import hot path.
+        blob = repr((self.text, self.entities, media, self.forward_from, self.reply_to_message_id))
+        return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)

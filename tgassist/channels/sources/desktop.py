@@ -9,6 +9,7 @@ Telegram's own positive grouped ids).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -78,7 +79,7 @@ class DesktopExport:
         if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
             hint = " It is a whole-account export; export a single channel instead." if isinstance(data, dict) and "chats" in data else ""
             raise SourceError(f"{file} has no `messages` list: not a Telegram Desktop chat export.{hint} {_EXPORT_HELP}")
-        return cls(file.parent, data, file)
+        return cls(file.parent.resolve(), data, file)
 
     async def info(self) -> ChannelInfo:
         raw_id = self.data.get("id")
@@ -191,8 +192,9 @@ class DesktopExport:
         if not isinstance(rel, str) or not rel or rel.startswith("("):
             media.missing = MISSING_NOT_EXPORTED
             return media
-        path = (self.root / rel).resolve()
-        if not path.is_relative_to(self.root.resolve()) or not path.is_file():
+        clean = os.path.normpath(rel)  # no `..` escape from the export folder
+        path = self.root / clean
+        if os.path.isabs(clean) or clean.startswith("..") or not path.is_file():
             media.missing = MISSING_FILE
             media.file_name = media.file_name or Path(rel).name
             return media

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tgassist.events.exceptions import UnknownSourceError
@@ -73,14 +74,15 @@ def select_specs(names: list[str] | str | None) -> list[SourceSpec]:
 def source_config(app: App, spec: SourceSpec) -> dict[str, Any]:
     """The non-secret configuration shown in `tgassist events sources` and the admin API."""
     s = app.settings
-    return {
+    configs: dict[str, Callable[[], dict[str, Any]]] = {
         "kudago": lambda: {"base_url": s.events_kudago_base_url, "cities": s.events_kudago_cities,
                            "lang_en": s.events_kudago_lang_en},
         "baliforum": lambda: {"base_url": s.events_baliforum_base_url},
         "jsonld": lambda: {"pages": [p.url for p in s.events_jsonld_pages]},
         "ics": lambda: {"feeds": [f.url for f in s.events_ics_feeds]},
         "ai": lambda: {"locations": s.events_ai_locations},
-    }.get(spec.name, dict)()
+    }
+    return configs[spec.name]() if spec.name in configs else {}
 
 
 __all__ = ["SOURCES", "FetchResult", "RawEvent", "Source", "SourceSpec", "select_specs", "source_config", "source_names"]

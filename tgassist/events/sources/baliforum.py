@@ -18,9 +18,11 @@ from tgassist.events.exceptions import SourceError, SourceShapeError
 from tgassist.events.sources.base import (
     FetchResult,
     RawEvent,
+    as_dict,
     clean_text,
     in_window,
     parse_datetime,
+    to_float,
     zone,
 )
 from tgassist.events.sources.http import SourceHttp
@@ -61,7 +63,7 @@ class BaliForumSource:
                 if not data:
                     break
                 items.extend(data)
-                meta = page.get("meta") if isinstance(page.get("meta"), dict) else {}
+                meta = as_dict(as_dict(page).get("meta"))
                 last = meta.get("last_page") or meta.get("lastPage")
                 if isinstance(last, int) and page_no >= last:
                     break
@@ -89,24 +91,24 @@ class BaliForumSource:
         dates = item.get("eventDates") if isinstance(item.get("eventDates"), list) else []
         if not title or not slug or not dates:
             return None
-        place = item.get("place") if isinstance(item.get("place"), dict) else {}
-        lat = _float(place.get("lat") or place.get("latitude"))
-        lng = _float(place.get("lng") or place.get("lon") or place.get("longitude"))
-        out, valid = [], False
+        place = as_dict(item.get("place"))
+        lat = to_float(place.get("lat") or place.get("latitude"))
+        lng = to_float(place.get("lng") or place.get("lon") or place.get("longitude"))
+        parsed = []
         for d in dates:
-            if not isinstance(d, dict):
-                continue
-            start = parse_datetime(d.get("startAt") or d.get("start"), self.tz)
-            end = parse_datetime(d.get("endAt") or d.get("end"), self.tz)
-            if start is None:
-                continue
-            valid = True
+            start = parse_datetime(as_dict(d).get("startAt") or as_dict(d).get("start"), self.tz)
+            if start is not None:
+                parsed.append((start, parse_datetime(as_dict(d).get("endAt") or as_dict(d).get("end"), self.tz)))
+        out = []
+        for start, end in parsed:
             if end is not None and end < start:
                 end = None
             if not in_window(start, end, since, until):
                 continue
             out.append(RawEvent(
-                source=self.name, external_id=f"{slug}@{int(start.timestamp())}", title=title,
+                # A moved single date keeps the slug as its id; several dates get slug@start each.
+                source=self.name, external_id=f"{slug}@{int(start.timestamp())}" if len(parsed) > 1 else str(slug),
+                title=title,
                 description=clean_text(item.get("description") or item.get("excerpt")),
                 starts_at=start, ends_at=end, timezone=BALI_TZ, city="bali", region="bali",
                 location_name=clean_text(place.get("title") or place.get("name")),
@@ -116,7 +118,7 @@ class BaliForumSource:
                 is_free=item.get("isFree") if isinstance(item.get("isFree"), bool) else None,
                 image_url=_image(item.get("images")),
             ))
-        return out if valid else None
+        return out if parsed else None
 
 
 def _list_of(page: object) -> list[dict[str, Any]]:
@@ -167,9 +169,3 @@ def _image(images: object) -> str | None:
                     return str(img[key])
     return None
 
-
-def _float(value: object) -> float | None:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None

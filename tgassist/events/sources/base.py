@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tgassist.events.exceptions import SourceError
@@ -76,7 +76,7 @@ class SourceSpec:
     kind: str
     region: str
     build: Callable[[App], Source | None]  # None: not configured (no feeds, no LLM…)
-    enabled: Callable[[object], bool]
+    enabled: Callable[[Any], bool]
 
 
 _TAGS = re.compile(r"<[^>]+>")
@@ -92,6 +92,18 @@ def clean_text(value: object) -> str | None:
     text = _SPACES.sub(" ", text)
     text = re.sub(r"\s*\n\s*", "\n", text).strip()
     return text or None
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    """`value` if it is a dict, else {} (tolerant parsing of optional objects)."""
+    return value if isinstance(value, dict) else {}
+
+
+def to_float(value: object) -> float | None:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
 
 
 def zone(name: str | None, fallback: str = "UTC") -> ZoneInfo:

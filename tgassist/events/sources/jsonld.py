@@ -14,9 +14,11 @@ from tgassist.events.exceptions import SourceError
 from tgassist.events.sources.base import (
     FetchResult,
     RawEvent,
+    as_dict,
     clean_text,
     in_window,
     parse_datetime,
+    to_float,
     zone,
 )
 from tgassist.events.sources.http import SourceHttp, read_resource
@@ -70,7 +72,7 @@ def to_raw(node: dict[str, Any], source: str, city: str | None, tz: ZoneInfo) ->
     place = node.get("location")
     place = place[0] if isinstance(place, list) and place else place
     place = place if isinstance(place, dict) else {"name": place} if isinstance(place, str) else {}
-    geo = place.get("geo") if isinstance(place.get("geo"), dict) else {}
+    geo = as_dict(place.get("geo"))
     address = place.get("address")
     if isinstance(address, dict):
         address = ", ".join(str(address[k]) for k in ("streetAddress", "addressLocality", "addressCountry") if address.get(k))
@@ -87,7 +89,7 @@ def to_raw(node: dict[str, Any], source: str, city: str | None, tz: ZoneInfo) ->
         source=source, external_id=ident[:300], title=title, description=clean_text(node.get("description")),
         starts_at=start, ends_at=end if end and end >= start else None, timezone=tz.key, city=city,
         location_name=clean_text(place.get("name")), address=clean_text(address),
-        lat=_float(geo.get("latitude")), lng=_float(geo.get("longitude")), url=url,
+        lat=to_float(geo.get("latitude")), lng=to_float(geo.get("longitude")), url=url,
         price=str(price) if price not in (None, "") else None,
         is_free=(str(price) in ("0", "0.0", "0.00")) if price not in (None, "") else None,
         image_url=image if isinstance(image, str) else None,
@@ -126,9 +128,3 @@ class JsonLdSource:
             result.requests = http.requests
         return result
 
-
-def _float(value: object) -> float | None:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None

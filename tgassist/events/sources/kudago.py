@@ -10,7 +10,14 @@ import httpx
 
 from tgassist.core.ratelimit import TokenBucket
 from tgassist.events.exceptions import SourceError, SourceShapeError
-from tgassist.events.sources.base import FetchResult, RawEvent, clean_text, in_window
+from tgassist.events.sources.base import (
+    FetchResult,
+    RawEvent,
+    as_dict,
+    clean_text,
+    in_window,
+    to_float,
+)
 from tgassist.events.sources.http import SourceHttp
 
 if TYPE_CHECKING:
@@ -100,28 +107,34 @@ class KudaGoSource:
         ident = item.get("id")
         if not title or ident is None:
             return []
-        place = item.get("place") if isinstance(item.get("place"), dict) else {}
-        coords = place.get("coords") if isinstance(place.get("coords"), dict) else {}
+        place = as_dict(item.get("place"))
+        coords = as_dict(place.get("coords"))
         images = item.get("images") if isinstance(item.get("images"), list) else []
         image = images[0].get("image") if images and isinstance(images[0], dict) else None
         age = item.get("age_restriction")
         tz = self.settings.events_city_timezones.get(city, "Europe/Moscow")
-        location = item.get("location") if isinstance(item.get("location"), dict) else {}
+        location = as_dict(item.get("location"))
         events = []
-        for start, end in _dates(item.get("dates")):
+        dates = _dates(item.get("dates"))
+        for start, end in dates:
             if not in_window(start, end, since, until):
                 continue
             events.append(RawEvent(
-                source=self.name, external_id=f"{ident}@{int(start.timestamp())}", title=_capitalise(title),
+                source=self.name, external_id=_occurrence_id(ident, start, len(dates)), title=_capitalise(title),
                 description=clean_text(item.get("description")) or clean_text(item.get("body_text")),
                 starts_at=start, ends_at=end, timezone=tz, city=location.get("slug") or city, region="ru",
                 location_name=clean_text(place.get("title")), address=clean_text(place.get("address")),
-                lat=_float(coords.get("lat")), lng=_float(coords.get("lon")), url=item.get("site_url"),
+                lat=to_float(coords.get("lat")), lng=to_float(coords.get("lon")), url=item.get("site_url"),
                 categories=[str(c) for c in item.get("categories") or [] if c],
                 price=clean_text(item.get("price")), is_free=item.get("is_free"),
                 age_restriction=str(age) if age not in (None, "", 0, "0") else None, image_url=image,
             ))
         return events
+
+
+def _occurrence_id(ident: object, start: datetime, dates: int) -> str:
+    """The item id; with several dates, id@start per date (a moved single date keeps its id)."""
+    return f"{ident}@{int(start.timestamp())}" if dates > 1 else str(ident)
 
 
 def _dates(raw: object) -> list[tuple[datetime, datetime | None]]:
@@ -145,12 +158,6 @@ def _ts(value: object) -> datetime | None:
         return None
     return datetime.fromtimestamp(ts, UTC)
 
-
-def _float(value: object) -> float | None:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
 
 
 def _capitalise(text: str) -> str:
