@@ -72,11 +72,11 @@ def make_export(root: Path) -> int:
 async def measure(settings: Settings, export: Path, label: str) -> dict[str, Any]:
     app = await App.start(settings, migrate=True)
     try:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = await import_export(app, export)
         t1 = time.perf_counter()
         events = await app.outbox.drain()
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         again = await import_export(app, export)
         t3 = time.perf_counter()
     finally:
@@ -84,10 +84,12 @@ async def measure(settings: Settings, export: Path, label: str) -> dict[str, Any
     posts = result.posts_new
     row = {"backend": label, "posts": posts, "albums": result.albums_in_export, "media": result.media,
            "events": events, "commit_s": t1 - t0, "publish_s": t2 - t1, "total_s": t2 - t0,
-           "posts_per_s": posts / (t2 - t0), "reimport_s": t3 - t2, "reimport_new": again.posts_new}
+           "posts_per_s": posts / (t2 - t0), "cpu_s": c2 - c0, "reimport_s": t3 - t2, "reimport_new": again.posts_new,
+           "load": os.getloadavg()[0]}
     print(f"{label:<26} {posts:>7,} posts {row['albums']:>5,} albums {events:>7,} events  "
           f"commit {row['commit_s']:6.1f}s  publish {row['publish_s']:5.1f}s  "
-          f"=> {row['posts_per_s']:7,.0f} posts/s   re-import {row['reimport_s']:5.1f}s ({again.posts_new} new)",
+          f"=> {row['posts_per_s']:7,.0f} posts/s  (this process: {row['cpu_s']:.1f} CPU s; load avg {row['load']:.1f})  "
+          f"re-import {row['reimport_s']:5.1f}s ({again.posts_new} new)",
           flush=True)
     return row
 

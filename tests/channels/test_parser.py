@@ -284,3 +284,23 @@ async def test_tick_without_telegram_config_is_a_noop_with_a_note(app: App) -> N
     await parser_tick(app)
     health = await parser_health(app)
     assert "API id/hash not set" in health["note"]
+
+
+async def test_live_channel_that_was_imported_is_merged(app: App, fixtures_dir: object) -> None:
+    from pathlib import Path
+
+    from tgassist.channels.ingest import import_export
+    from tgassist.channels.service import list_channels
+
+    imported = await import_export(app, Path(str(fixtures_dir)) / "telegram-desktop" / "trantor")
+    tg = FakeTelegram()
+    ch = tg.channel("trantor", 1878264527)
+    ch.add(*[message(i, f"live {i}") for i in range(77, 80)])
+    live = await add_channel(app, "trantor")
+    parser = ChannelParser(app, tg, sleep=Sleeps())
+    report = await parser.parse_channel(live)
+    assert report.status == "merged" and f"#{imported.channel_id}" in (report.error or "")
+    [only] = await list_channels(app)
+    assert (only.id, only.username, only.source, only.posts) == (imported.channel_id, "trantor", "telegram", 53)
+    reports = await parser.parse_all()
+    assert [(r.status, r.new) for r in reports] == [("ok", 3)]

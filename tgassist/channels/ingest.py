@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import update
 
 from tgassist.channels.media import store_media
-from tgassist.channels.models import Channel, ParserRun
+from tgassist.channels.models import STATUS_OK, Channel, ParserRun
 from tgassist.channels.parser_metrics import ALBUMS_PARSED, POSTS_PARSED
 from tgassist.channels.service import channel_lock, ensure_channel
 from tgassist.channels.sources.desktop import DesktopExport
@@ -108,4 +108,5 @@ async def _finish(app: App, run_id: int, channel_id: int, result: ImportResult, 
             missing_media=result.missing_media, errors=[error] if error else [],
         ))
         if status == "ok":
-            await session.execute(update(Channel).where(Channel.id == channel_id).values(last_parsed_at=utcnow()))
+            await session.execute(update(Channel).where(Channel.id == channel_id).values(
+                last_parsed_at=utcnow(), status=STATUS_OK, last_error=None))

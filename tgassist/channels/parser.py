@@ -32,7 +32,7 @@ from tgassist.channels.parser_metrics import (
     PARSE_SECONDS,
     POSTS_PARSED,
 )
-from tgassist.channels.service import ChannelBusy, channel_lock, get_channel
+from tgassist.channels.service import ChannelBusy, adopt_duplicate, channel_lock, get_channel
 from tgassist.channels.sources.base import RawMessage
 from tgassist.channels.sources.telethon import MessageFetchError, TelethonSource
 from tgassist.channels.store import save_batch
@@ -56,7 +56,7 @@ class ParseReport:
 
     channel: str
     mode: str
-    status: str = "ok"  # ok | flood_wait | error | locked
+    status: str = "ok"  # ok | flood_wait | error | locked | merged
     new: int = 0
     edited: int = 0
     albums: int = 0
@@ -66,6 +66,12 @@ class ParseReport:
     flood_waits: int = 0
     hwm: int = 0
     error: str | None = None
+
+
+class _Merged(Exception):
+    def __init__(self, into: int) -> None:
+        super().__init__(into)
+        self.into = into
 
 
 @dataclass
@@ -163,6 +169,10 @@ class ChannelParser:
                     report.status, report.error = "flood_wait", f"FloodWait {err.seconds}s; retries exhausted"
                     break
                 await self.sleep(settings.parser_backoff_base_sec * 2 ** (attempt - 1))
+            except _Merged as merged:
+                report.status = "merged"
+                report.error = f"same channel as #{merged.into} (imported earlier): merged; parsed from the next tick"
+                return
             except MessageFetchError as err:
                 await self._count_failure(channel.id, err.message_id)
                 report.status, report.error = "error", str(err)
@@ -177,10 +187,15 @@ class ChannelParser:
     async def _start(self, source: TelethonSource, channel: m.Channel, mode: str, hwm: int) -> int:
         """The id after which this run reads: the HWM, or (historical) the latest id − depth."""
         info = await source.info()
+        merged = await adopt_duplicate(self.app, channel.id, info)
+        if merged is not None:
+            raise _Merged(merged)
         async with self.app.db.session() as session:
             row = await session.get(m.Channel, channel.id)
+            taken = info.telegram_id is not None and await session.scalar(
+                select(m.Channel.id).where(m.Channel.telegram_id == info.telegram_id, m.Channel.id != channel.id))
             if row is not None:
-                row.telegram_id = row.telegram_id or info.telegram_id
+                row.telegram_id = row.telegram_id or (None if taken else info.telegram_id)
                 row.title = info.title or row.title
         if mode == "incremental":
             return hwm

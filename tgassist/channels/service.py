@@ -132,6 +132,36 @@ async def remove_channel(app: App, ref: str | int) -> Channel:
     return channel
 
 
+async def adopt_duplicate(app: App, channel_id: int, info: ChannelInfo) -> int | None:
+    """A channel added by @name that turns out to be one already imported from an export.
+
+    When the @name row is still empty it is folded into the existing one (which takes the username
+    and becomes a live channel, posts kept); returns the surviving id. Otherwise None.
+    """
+    if info.telegram_id is None:
+        return None
+    async with app.db.session() as session:
+        other = (await session.execute(
+            select(Channel).where(Channel.telegram_id == info.telegram_id, Channel.id != channel_id)
+        )).scalar_one_or_none()
+        if other is None:
+            return None
+        posts = await session.scalar(select(func.count()).select_from(Post).where(Post.channel_id == channel_id))
+        live = await session.get(Channel, channel_id)
+        if posts or live is None:
+            return None
+        username = live.username
+        await session.execute(Subscription.__table__.update().where(  # type: ignore[attr-defined]
+            Subscription.channel_id == channel_id,
+            Subscription.user_id.not_in(select(Subscription.user_id).where(Subscription.channel_id == other.id)),
+        ).values(channel_id=other.id))
+        await session.delete(live)
+        await session.flush()
+        other.username, other.source, other.is_active = username or other.username, "telegram", True
+        other.title = info.title or other.title
+        return other.id
+
+
 async def subscribe(app: App, user_id: int, channel_id: int) -> None:
     """Subscribe a user (our users.id) to a channel; idempotent."""
     async with app.db.session() as session:
