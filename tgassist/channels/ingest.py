@@ -64,16 +64,15 @@ async def import_export(app: App, path: Path | str, progress: Progress | None = 
                             skipped=stats.skipped, errors=[])
             session.add(run)
         done = 0
-        max_bytes = app.settings.parser_media_max_bytes
         batches = list(export.batches(app.settings.import_batch_size))
         # Media of the next batch are stored while this batch is saved (files and DB in parallel).
-        media = asyncio.ensure_future(store_media(app.blobs, batches[0], max_bytes)) if batches else None
+        media = asyncio.ensure_future(store_media(app, batches[0])) if batches else None
         try:
             for i, batch in enumerate(batches):
                 assert media is not None
                 await media
                 media = asyncio.ensure_future(
-                    store_media(app.blobs, batches[i + 1], max_bytes) if i + 1 < len(batches) else _nothing())
+                    store_media(app, batches[i + 1]) if i + 1 < len(batches) else _nothing())
                 saved = await save_batch(app, channel.id, batch)
                 result.posts_new += saved.new
                 result.posts_edited += saved.edited

@@ -7,9 +7,15 @@ import hashlib
 import mimetypes
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
+from tgassist.channels.models import MediaObject
 from tgassist.channels.sources.base import MISSING_FILE, MISSING_TOO_LARGE, RawMedia, RawMessage
-from tgassist.core.blobs import BlobStore
+
+if TYPE_CHECKING:
+    from tgassist.app import App
 
 _EXT = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "video/mp4": ".mp4", "image/gif": ".gif"}
 
@@ -36,31 +42,42 @@ def _load(media: RawMedia, max_bytes: int) -> tuple[bytes, str] | str:
     return data, hashlib.sha256(data).hexdigest()
 
 
-async def store_media(blobs: BlobStore, messages: Iterable[RawMessage], max_bytes: int, concurrency: int = 8) -> int:
-    """Hash and store every available media item, `concurrency` at a time; returns how many.
+async def store_media(app: App, messages: Iterable[RawMessage], concurrency: int = 8) -> int:
+    """Hash every available media item and store the ones the DB does not know yet; returns how many.
 
-    Blobs are content-addressed, so writing one before the DB commit is harmless: a retry writes
-    the same key, and an unreferenced blob costs only space.
+    Files are read and hashed in threads, `concurrency` at a time; one query finds the sha256s
+    already stored, so a re-import writes no blob. Blobs are content-addressed, so writing one
+    before the DB commit is harmless: a retry writes the same key, an orphan costs only space.
     """
     items = [m for msg in messages for m in msg.media if m.sha256 is None and not m.missing]
+    if not items:
+        return 0
+    max_bytes = app.settings.parser_media_max_bytes
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(media: RawMedia) -> bool:
+    async def load(media: RawMedia) -> tuple[RawMedia, bytes] | None:
         async with gate:
-            return await _store_one(blobs, media, max_bytes)
+            loaded = await asyncio.to_thread(_load, media, max_bytes)
+        if isinstance(loaded, str):
+            media.missing = loaded
+            return None
+        data, sha = loaded
+        media.sha256, media.size = sha, len(data)
+        media.blob_key = blob_key(sha, media.mime, media.file_name or (media.path.name if media.path else None))
+        media.content = None  # the bytes go to the blob store; do not keep them on the message
+        return media, data
 
-    return sum(await asyncio.gather(*(one(m) for m in items)))
+    fresh = [x for x in await asyncio.gather(*(load(m) for m in items)) if x is not None]
+    async with app.db.session() as session:
+        known = set((await session.execute(
+            select(MediaObject.sha256).where(MediaObject.sha256.in_({m.sha256 for m, _ in fresh}))
+        )).scalars())
 
+    async def put(media: RawMedia, data: bytes) -> None:
+        async with gate:
+            assert media.blob_key is not None
+            await app.blobs.put(media.blob_key, data, media.mime)
 
-async def _store_one(blobs: BlobStore, media: RawMedia, max_bytes: int) -> bool:
-    loaded = await asyncio.to_thread(_load, media, max_bytes)
-    if isinstance(loaded, str):
-        media.missing = loaded
-        return False
-    data, sha = loaded
-    key = blob_key(sha, media.mime, media.file_name or (media.path.name if media.path else None))
-    if not await blobs.exists(key):
-        await blobs.put(key, data, media.mime)
-    media.sha256, media.blob_key, media.size = sha, key, len(data)
-    media.content = None  # the bytes are in the blob store now; do not keep them in memory
-    return True
+    todo = {m.sha256: (m, d) for m, d in fresh if m.sha256 not in known}
+    await asyncio.gather(*(put(m, d) for m, d in todo.values()))
+    return len(todo)

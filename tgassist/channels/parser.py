@@ -224,7 +224,7 @@ class ChannelParser:
                 cursor.after = await self._save(channel.id, pending, report)
 
     async def _save(self, channel_id: int, batch: list[RawMessage], report: ParseReport) -> int:
-        await store_media(self.app.blobs, batch, self.settings.parser_media_max_bytes)
+        await store_media(self.app, batch)
         top = max(msg.message_id for msg in batch)
         saved = await save_batch(self.app, channel_id, batch, hwm=top)
         report.hwm = max(report.hwm, await raise_hwm(self.app, channel_id, top))

@@ -56,7 +56,7 @@ STAGES: tuple[Stage, ...] = (
         POSTS_TAGGED,
         PostTagged,
         lazy("stage_tags:handle_tag_persistence"),
-        concurrency=16,
+        concurrency=64,
     ),
     Stage(
         "crawl_trigger",
@@ -73,7 +73,7 @@ STAGES: tuple[Stage, ...] = (
         POSTS_TAGGED,
         PostTagged,
         lazy("stage_index:handle_indexing_tagged"),
-        concurrency=16,
+        concurrency=64,
     ),
     Stage(
         "indexing_enriched",

@@ -23,7 +23,6 @@ from tgassist.channels.sources.base import (
     RawMedia,
     RawMessage,
     SourceError,
-    utf16_len,
 )
 
 ALBUM_MAX_ITEMS = 10
@@ -225,6 +224,9 @@ def _date(item: dict[str, Any], name: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+_EXTRA_KEYS = (("user_id", "user_id"), ("document_id", "document_id"), ("language", "language"))
+
+
 def _text(raw: Any) -> tuple[str, list[dict[str, Any]]]:
     """Plain text and entities (UTF-16 offsets) from a string or a mixed string/object array."""
     if isinstance(raw, str):
@@ -232,27 +234,30 @@ def _text(raw: Any) -> tuple[str, list[dict[str, Any]]]:
     parts: list[str] = []
     entities: list[dict[str, Any]] = []
     offset = 0
-    for part in raw or []:
-        if isinstance(part, str):
-            chunk, ent = part, None
+    for part in raw or ():
+        if part.__class__ is str:
+            chunk, kind = part, None
         elif isinstance(part, dict):
-            chunk = str(part.get("text", ""))
-            ent = None if part.get("type") in (None, "plain") else part
+            chunk = part.get("text", "")
+            if chunk.__class__ is not str:
+                chunk = str(chunk)
+            kind = part.get("type")
+            if kind == "plain":
+                kind = None
         else:
             raise TypeError("text part is neither a string nor an object")
-        length = utf16_len(chunk)
-        if ent is not None:
-            entity: dict[str, Any] = {"type": ent["type"], "offset": offset, "length": length, "text": chunk}
-            if ent.get("href"):
-                entity["url"] = ent["href"]
-            elif ent["type"] == "link":
+        # UTF-16 length (Telegram's unit): astral characters such as most emoji count twice
+        length = len(chunk) if chunk.isascii() else len(chunk.encode("utf-16-le")) >> 1
+        if kind is not None:
+            entity: dict[str, Any] = {"type": kind, "offset": offset, "length": length, "text": chunk}
+            href = part.get("href")
+            if href:
+                entity["url"] = href
+            elif kind == "link":
                 entity["url"] = chunk
-            if ent.get("user_id"):
-                entity["user_id"] = ent["user_id"]
-            if ent.get("document_id"):
-                entity["document_id"] = ent["document_id"]
-            if ent.get("language"):
-                entity["language"] = ent["language"]
+            for src, dst in _EXTRA_KEYS:
+                if src in part and part[src]:
+                    entity[dst] = part[src]
             entities.append(entity)
         parts.append(chunk)
         offset += length
