@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import tgassist.models  # noqa: F401  (registers every table on Base.metadata)
@@ -31,6 +32,9 @@ def _do_run(connection) -> None:  # type: ignore[no-untyped-def]
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Processes starting together migrate one after another; the lock ends with the transaction.
+            connection.execute(text("SELECT pg_advisory_xact_lock(7262001)"))
         context.run_migrations()
 
 

@@ -13,7 +13,7 @@ from tgassist.core.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from tgassist.core.bus import Bus
 from tgassist.core.crypto import SecretBox
 from tgassist.core.db import Database, upgrade
-from tgassist.core.errors import BackendUnavailable
+from tgassist.core.errors import BackendUnavailable, ConfigError
 from tgassist.core.outbox import OutboxRelay
 from tgassist.core.redis import EmbeddedRedis, Redis, connect
 from tgassist.settings import Settings
@@ -51,7 +51,10 @@ class App:
     @classmethod
     async def start(cls, settings: Settings, migrate: bool = False) -> App:
         """Connect every backend (and run migrations when asked); errors name the setting."""
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ConfigError(f"TGASSIST_DATA_DIR={settings.data_dir} cannot be used as a directory: {err.strerror}") from err
         db = Database(settings.db_url)
         try:
             if migrate:

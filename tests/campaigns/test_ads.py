@@ -8,7 +8,7 @@ from tgassist.ai.llm import build_llm
 from tgassist.campaigns.ads import ads_report, generate_group_ads, keyword_in_title
 from tgassist.campaigns.limits import check_ad
 from tgassist.campaigns.morph import agree, inflect_phrase
-from tgassist.campaigns.templates import AdContext, template_ads
+from tgassist.campaigns.templates import AdContext, display_link, template_ads
 
 CTX = AdContext(product="ремонт техники", url="https://a.ru/", where="в Москве", price="от 990 ₽",
                 advantages=("Выезд за 1 час", "Гарантия 1 год"), callouts=("Без выходных",),
@@ -78,3 +78,26 @@ def test_report() -> None:
     assert rep["ads"] == 3 and rep["compliance"] == round(2 / 3, 4)
     assert rep["keyword_in_title"] == round(2 / 3, 4) and rep["violations"]
     assert ads_report([("g", ads + [ads[0]])])["duplicates"] == 0.3333
+
+
+def test_search_modifiers_read_as_russian_in_titles() -> None:
+    # Titles used to glue the phrase and the region: «Модульный диван цена в Москве», «Диван купить в Москве».
+    cases = {
+        "модульный диван цена": "Модульный диван в Москве — цена",
+        "угловой диван каталог": "Угловой диван в Москве — каталог",
+        "диван купить": "Купить диван в Москве",
+        "кожаный диван москва": "Кожаный диван в Москве",
+        "пластиковые окна цена москва": "Пластиковые окна в Москве — цена",
+        "угловой диван недорого": "Угловой диван недорого в Москве",
+        "окна пвх": "Окна ПВХ в Москве",
+    }
+    for phrase, title in cases.items():
+        ads = template_ads(phrase, CTX, 2)
+        assert [a.title for a in ads] == [title, title], phrase
+        assert all(check_ad(a) == [] and keyword_in_title(phrase, a) for a in ads), phrase
+    assert "ПВХ" in template_ads("окна пвх", CTX, 1)[0].text
+
+
+def test_display_link_never_ends_on_a_preposition() -> None:
+    assert display_link("диван кровать для ежедневного сна") == "Диван-кровать"
+    assert display_link("ремонт на дому") == "Ремонт-на-дому"

@@ -72,3 +72,21 @@ def test_example_brief_is_valid() -> None:
     data = load_brief_file(Path(__file__).resolve().parents[2] / "examples" / "brief.yaml")
     brief = validate_brief(data)
     assert brief.keywords_file and Path(brief.keywords_file).is_file()
+
+
+@pytest.mark.parametrize(("phrase", "why"), [
+    ("!!!", "нет ни одного слова"),
+    ("окна пвх купить недорого москва установка под ключ производитель", "больше 7"),
+    ("электрокардиографаавтоматическогодлябольниц", "длиннее 35"),
+])
+def test_base_phrase_direct_would_refuse_names_the_field(brief_data: dict[str, Any], phrase: str, why: str) -> None:
+    # Such a phrase used to pass and be dropped later (or multiplied into junk such as «москва», «цена»).
+    with pytest.raises(BriefError) as err:
+        validate_brief({**brief_data, "base_phrases": [phrase, "ремонт холодильников"]})
+    assert [e.field for e in err.value.errors] == ["base_phrases"]
+    assert phrase in str(err.value) and why in str(err.value) and "например" in str(err.value)
+
+
+def test_base_phrase_operators_and_minus_words_are_fine(brief_data: dict[str, Any]) -> None:
+    ok = ["!ремонт холодильников", '"мастер по холодильникам"', "ремонт +на дому -бесплатно"]
+    assert validate_brief({**brief_data, "base_phrases": ok}).base_phrases == tuple(ok)

@@ -110,3 +110,46 @@ def stage_times_before_resume(settings: Settings) -> set[str]:
             await app.close()
 
     return asyncio.run(go())
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "файл брифа не найден"),
+    ("name: [unclosed\n  - x: y", "YAML"),
+    ("- a\n- b\n", "словарём полей"),
+])
+def test_missing_or_broken_brief_file_is_one_line_not_a_traceback(env: Settings, tmp_path: Path,
+                                                                  content: str | None, message: str) -> None:
+    path = tmp_path / "brief.yaml"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    res = CliRunner().invoke(cli, ["campaign", "new", "--brief", str(path)])
+    assert res.exit_code == 1
+    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+    assert "brief" in res.output and message in res.output and "Traceback" not in res.output
+    assert not (env.data_dir / "exports").exists()
+
+
+def test_broken_keywords_file_names_the_field(env: Settings, tmp_path: Path) -> None:
+    bad = tmp_path / "kw.xlsx"
+    bad.write_text("not a zip", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["campaign", "new", "--name", "Тест", "--product", "пластиковые окна", "--phrase",
+                                   "окна пвх", "--region", "Москва", "--url", "okna.ru", "--keywords-file", str(bad)])
+    assert res.exit_code == 1 and "keywords_file" in res.output and "XLSX" in res.output
+    assert "кампаний пока нет" in CliRunner().invoke(cli, ["campaign", "list"]).output  # nothing half-saved
+
+
+def test_summary_prints_whole_file_paths_on_a_narrow_terminal(env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tgassist.cli import common
+
+    monkeypatch.setattr(common.console, "width", 80)  # the table used to cut the paths to «…/campaign_1_Угл…»
+    res = CliRunner().invoke(cli, ["campaign", "new", "--brief", str(EXAMPLE)])
+    assert res.exit_code == 0, res.output
+    paths = {line.split(": ", 1)[0]: Path(line.split(": ", 1)[1]) for line in res.output.splitlines()
+             if line.startswith(("XLSX: ", "CSV: "))}
+    assert set(paths) == {"XLSX", "CSV"} and all(p.is_file() for p in paths.values()), res.output
+
+
+def test_show_lists_limit_violations_of_an_imported_campaign(env: Settings, fixtures_dir: Path) -> None:
+    res = CliRunner().invoke(cli, ["campaign", "import", str(fixtures_dir / "yandex-direct" / "direct_import_filled.xlsx")])
+    assert res.exit_code == 0, res.output
+    assert "нарушение лимитов Директа:" in res.output and "Текст: пусто" in res.output  # not just «18 %»

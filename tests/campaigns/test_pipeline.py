@@ -171,3 +171,20 @@ async def test_users_own_wordstat_token(make_app: Any, wordstat: WordstatServer,
     await build(app)
     assert (await campaign_of(app, started.campaign_id)).source == "wordstat_v1"
     assert {r["headers"]["Authorization"] for r in wordstat.requests} == {"Bearer users-oauth"}
+
+
+async def test_build_without_any_valid_keyword_fails_instead_of_an_empty_file(app: App,
+                                                                                brief_data: dict[str, Any]) -> None:
+    # A brief saved before base phrases were checked (or built by code): it used to "complete" with 0 groups.
+    from dataclasses import replace
+
+    from tgassist.campaigns.brief import validate_brief
+
+    brief = replace(validate_brief(brief_data), base_phrases=("окна пвх купить недорого москва установка под ключ "
+                                                              "от производителя",))
+    started = await service.create_campaign(app, 1, brief)
+    await build(app)
+    task = await task_of(app, started.task_id)
+    camp = await campaign_of(app, started.campaign_id)
+    assert task.status == camp.status == "failed" and camp.file_path is None
+    assert "ни одной ключевой фразы" in (task.error or "") and "base_phrases" in (task.error or "")

@@ -122,3 +122,19 @@ async def test_sheets_with_a_broken_key_still_gives_the_xlsx(make_app: Any, brie
     res = await service.export_campaign(app, 1, started.campaign_id, "sheets")
     assert res.url is None and res.path and res.path.suffix == ".xlsx"
     assert "не читается" in (res.message or "")
+
+
+async def test_import_keeps_every_phrase_of_the_direct_file(app: App, fixtures_dir: Path) -> None:
+    # «где заказать лендинг пейдж» and «заказать лендинг пейдж» share lemmas; both are the user's phrases
+    # in their own groups and used to be dropped silently (142 of 145 phrases came back).
+    from tgassist.campaigns.sources.direct_import import load_direct_file
+
+    path = fixtures_dir / "yandex-direct" / "direct_import_filled.xlsx"
+    cid = await service.import_direct(app, 4, path)
+    camp = await campaign_of(app, cid)
+    source = load_direct_file(path)
+    assert camp.keywords_count == sum(len(g.keywords) for g in source.groups) == 145
+    res = await service.export_campaign(app, 4, cid, "xlsx")
+    again = load_direct_file(res.path)
+    assert [sorted(p for p, _, _ in g.keywords) for g in again.groups] == \
+        [sorted(p for p, _, _ in g.keywords) for g in source.groups]

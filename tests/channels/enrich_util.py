@@ -62,7 +62,7 @@ async def channel(app: App, name: str = "enrichtest") -> int:
 
 async def save(app: App, channel_id: int, messages: list[RawMessage]) -> dict[int, int]:
     """Store media + save (outbox events included); message id → post id."""
-    await store_media(app.blobs, messages, app.settings.parser_media_max_bytes)
+    await store_media(app, messages)
     result = await save_batch(app, channel_id, messages)
     return dict(result.post_ids)
 

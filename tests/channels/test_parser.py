@@ -304,3 +304,17 @@ async def test_live_channel_that_was_imported_is_merged(app: App, fixtures_dir: 
     assert (only.id, only.username, only.source, only.posts) == (imported.channel_id, "trantor", "telegram", 53)
     reports = await parser.parse_all()
     assert [(r.status, r.new) for r in reports] == [("ok", 3)]
+
+
+async def test_historical_run_of_only_old_messages_moves_the_hwm(app: App) -> None:
+    tg = FakeTelegram()
+    ch = tg.channel("news", 1001)
+    ch.add(*[message(i, f"old {i}", date=BASE_DATE - timedelta(days=60, minutes=-i)) for i in range(1, 6)])
+    channel = await add_channel(app)
+    parser = ChannelParser(app, tg, sleep=Sleeps())
+    report = await parser.parse_channel(channel)
+    assert (report.mode, report.new, report.skipped, report.hwm) == ("historical", 0, 5, 5)
+    ch.add(message(6, "fresh"))
+    report = await parser.parse_channel(await get(app, channel.id))
+    assert (report.mode, report.new, report.hwm) == ("incremental", 1, 6)
+    assert await message_ids(app, channel.id) == [6] and tg.calls[-1]["min_id"] == 5

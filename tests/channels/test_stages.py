@@ -355,7 +355,7 @@ async def test_group_commit_batches_concurrent_writes_and_isolates_a_bad_item() 
         if 13 in items:
             raise ValueError("bad item 13")
 
-    batcher: Batcher[int] = Batcher(flush, max_items=8, max_wait=0.005)
+    batcher: Batcher[int, None] = Batcher(flush, max_items=8, max_wait=0.005)
     results = await asyncio.gather(*(batcher.submit(i) for i in range(20)), return_exceptions=True)
     failed = [i for i, r in enumerate(results) if isinstance(r, Exception)]
     assert failed == [13] and "bad item 13" in str(results[13])

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+from redis.exceptions import ResponseError
+
 from tgassist.app import App
 from tgassist.core.bus import backoff_delay
 from tgassist.core.events import Event
@@ -70,3 +75,47 @@ def test_backoff_grows_exponentially_with_jitter_and_cap() -> None:
     assert 4.0 <= delays[3] <= 8.0
     assert all(d <= 30.0 for d in delays)
     assert len({backoff_delay(3, 1.0, 30.0) for _ in range(20)}) > 1  # jitter
+
+
+async def test_stale_entries_behind_fresh_ones_are_reclaimed(app: App) -> None:
+    # One XAUTOCLAIM call scans only COUNT (6.2) or 10×COUNT (7) pending entries from its cursor;
+    # a crashed consumer's entries behind a live consumer's must still be found.
+    bus = app.bus
+    await bus.ensure_group("s5", "g")
+    for i in range(35):
+        await bus.publish("s5", Note(text=str(i)))
+    batch = await bus.read("s5", "g", "dead-consumer", count=100, block_ms=None)
+    await asyncio.sleep(0.3)
+    await app.redis.xclaim("s5", "g", "busy-consumer", 0, [d.id for d in batch[:30]])  # fresh again
+    taken = await bus.claim_stale("s5", "g", "alive", min_idle_ms=200, count=2)
+    assert [d.id for d in taken] == [d.id for d in batch[30:32]]
+    assert all(d.deliveries == 2 for d in taken)
+
+
+async def test_trimmed_pending_entries_do_not_block_reclaim(app: App) -> None:
+    # A pending entry trimmed away (MAXLEN) comes back nil from XAUTOCLAIM on Redis 6.2.
+    bus = app.bus
+    await bus.ensure_group("s6", "g")
+    for i in range(3):
+        await bus.publish("s6", Note(text=str(i)))
+    batch = await bus.read("s6", "g", "dead-consumer", count=10, block_ms=None)
+    await app.redis.xdel("s6", batch[0].id)
+    taken = await bus.claim_stale("s6", "g", "alive", min_idle_ms=0, count=10)
+    assert [Note.decode(d.fields).text for d in taken] == ["1", "2"]
+    assert (await bus.stats("s6", "g")).pending == 2  # the trimmed one left the PEL
+    await app.redis.xdel("s6", batch[1].id)
+    assert [d.id for d in await bus.claim("s6", "g", "alive", [batch[1].id, batch[2].id], 0)] == [batch[2].id]
+    assert (await bus.stats("s6", "g")).pending == 1
+
+
+async def test_dlq_replay_keeps_the_letter_when_the_stream_refuses_it(app: App) -> None:
+    bus = app.bus
+    await bus.ensure_group("s7", "g")
+    await bus.publish("s7", Note(text="x"))
+    d = (await bus.read("s7", "g", "c", count=1, block_ms=None))[0]
+    await bus.dead_letter("g", d, "ValueError: nope")
+    await app.redis.delete("s7")
+    await app.redis.set("s7", "not a stream")
+    with pytest.raises(ResponseError):
+        await bus.dlq_replay("s7")
+    assert len(await bus.dlq_list("s7")) == 1  # not deleted from the DLQ

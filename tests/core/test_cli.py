@@ -55,6 +55,19 @@ def test_bad_setting_value_is_named(tmp_path: Path) -> None:
     assert r.returncode == 1 and "TGASSIST_API_PORT" in r.stderr
 
 
+def test_unusable_data_dir_is_one_line_naming_the_setting(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    r = tgassist("status", env=base_env(tmp_path, TGASSIST_DATA_DIR=str(tmp_path / "a-file" / "data")))
+    assert r.returncode == 1
+    assert "TGASSIST_DATA_DIR" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_block_time_zero_is_refused(tmp_path: Path) -> None:
+    # XREADGROUP BLOCK 0 waits forever: a worker on an idle stream could never stop.
+    r = tgassist("status", env=base_env(tmp_path, TGASSIST_BUS_BLOCK_MS="0"))
+    assert r.returncode == 1 and "TGASSIST_BUS_BLOCK_MS" in r.stderr
+
+
 def test_status_and_dlq_list_on_embedded_defaults(tmp_path: Path) -> None:
     env = base_env(tmp_path)
     r = tgassist("status", env=env)

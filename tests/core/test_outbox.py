@@ -69,3 +69,24 @@ async def test_only_one_relay_runs_at_a_time(app: App) -> None:
     finally:
         await lock.release()
     assert await app.outbox.relay_once() == 1
+
+
+async def test_a_row_redis_refuses_does_not_republish_the_batch(app: App) -> None:
+    await app.redis.set("test.broken", "not a stream")  # XADD to it fails with WRONGTYPE
+    await create_user(app, 1)
+    async with app.db.session() as s:
+        add_event(s, "test.broken", UserCreated(telegram_id=2))
+    await create_user(app, 3)
+    for _ in range(3):  # the relay polls again and again
+        try:
+            await app.outbox.relay_once()
+        except Exception:
+            pass
+    assert await app.redis.xlen("test.users") == 2  # each good row published once
+    async with app.db.session() as s:
+        stuck = (await s.execute(select(OutboxRow).where(OutboxRow.published_at.is_(None)))).scalars().all()
+    assert [r.stream for r in stuck] == ["test.broken"]
+    assert stuck[0].attempts >= 1 and "WRONGTYPE" in (stuck[0].last_error or "")
+    await app.redis.delete("test.broken")
+    assert await app.outbox.drain() == 1  # goes out once Redis accepts it
+    assert await app.outbox.pending() == 0

@@ -140,3 +140,64 @@ async def test_graceful_stop_finishes_in_flight_batch(app: App) -> None:
     stats = await app.bus.stats(stage.stream, stage.group_name)
     assert stats.pending == 0
     assert not await app.redis.exists("worker:" + worker.name)
+
+
+async def test_graceful_stop_finishes_a_retry_in_flight(app: App) -> None:
+    second_try = asyncio.Event()
+    finished: list[int] = []
+
+    async def handle(ev: Ping, ctx: StageContext) -> None:
+        if ctx.attempt == 1:
+            raise RuntimeError("first try fails")
+        second_try.set()
+        await asyncio.sleep(0.3)
+        finished.append(ev.n)
+
+    stage = stage_with(handle)
+    await app.bus.publish(stage.stream, Ping(n=1))
+    worker = Worker(app, [stage])
+    task = asyncio.create_task(worker.run())
+    await asyncio.wait_for(second_try.wait(), 5)
+    worker.stop()
+    await asyncio.wait_for(task, 10)
+    assert finished == [1]
+    assert (await app.bus.stats(stage.stream, stage.group_name)).pending == 0
+
+
+async def test_a_failing_batch_does_not_stop_the_stage(settings_factory) -> None:  # type: ignore[no-untyped-def]
+    # Redis refuses the dead-letter write (the DLQ key holds a string): that batch stays pending,
+    # but the stage keeps consuming and the entry is dead-lettered once Redis accepts it.
+    application = await App.start(settings_factory(bus_visibility_timeout_sec=0.5))
+    await application.redis.flushdb()
+    seen: list[int] = []
+
+    async def handle(ev: Ping, ctx: StageContext) -> None:
+        seen.append(ev.n)
+
+    stage = stage_with(handle)
+    worker = Worker(application, [stage])
+    try:
+        await application.redis.set(stage.stream + ":dlq", "not a stream")
+        await application.redis.xadd(stage.stream, {"garbage": "1"})
+        task = asyncio.create_task(worker.run())
+        await asyncio.sleep(0.5)
+        await application.bus.publish(stage.stream, Ping(n=2))
+        for _ in range(100):
+            if seen:
+                break
+            await asyncio.sleep(0.05)
+        assert seen == [2], "the stage stopped consuming after one failed batch"
+        pending = await application.redis.xpending(stage.stream, stage.group_name)
+        assert pending["pending"] == 1, "an entry that could not be dead-lettered must stay pending"
+        await application.redis.delete(stage.stream + ":dlq")
+        for _ in range(100):
+            if await application.redis.exists(stage.stream + ":dlq"):
+                break
+            await asyncio.sleep(0.05)
+        assert len(await application.bus.dlq_list(stage.stream)) == 1
+        worker.stop()
+        await asyncio.wait_for(task, 10)
+    finally:
+        worker.stop()
+        await application.redis.flushdb()
+        await application.close()

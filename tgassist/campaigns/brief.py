@@ -134,6 +134,16 @@ def _regions(value: Any, errors: list[FieldError]) -> tuple[list[int], list[str]
     return ids, names
 
 
+def _phrase_problem(phrase: str) -> str | None:
+    """Why Direct would refuse a base phrase (no words, > 7 significant words, a word > 35 letters)."""
+    from tgassist.campaigns.keywords import check_phrase, sanitise
+
+    clean, _ = sanitise(phrase)
+    if not clean.strip('"[]!+ '):
+        return "в ней нет ни одного слова"
+    return check_phrase(clean)
+
+
 def validate_brief(data: Mapping[str, Any]) -> Brief:
     """Check every field; raise BriefError naming each bad field and what to type."""
     errors: list[FieldError] = []
@@ -155,6 +165,9 @@ def validate_brief(data: Mapping[str, Any]) -> Brief:
     for p in phrases:
         if len(p) > 200:
             errors.append(FieldError("base_phrases", f"фраза длиннее 200 символов: {p[:40]!r}…"))
+        elif problem := _phrase_problem(p):
+            errors.append(FieldError("base_phrases", f"фраза «{p}» не подойдёт Директу: {problem}; напишите "
+                                                     "от 1 до 7 слов, например «купить угловой диван»"))
     region_ids, region_names = _regions(data.get("region", data.get("regions")), errors)
     url, url_error = normalise_url(data.get("url"))
     if url_error:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update  # noqa: F401  (select is used by ca
 
 from tgassist.campaigns.brief import Brief, validate_brief
 from tgassist.campaigns.events import BUILD_STREAM, BuildRequested
-from tgassist.campaigns.exceptions import CampaignError, CampaignLimitError, CampaignNotFound
+from tgassist.campaigns.exceptions import CampaignError, CampaignLimitError, CampaignNotFound, ImportFileError
 from tgassist.campaigns.models import Ad, Campaign, StageResult
 from tgassist.core.db import utcnow
 from tgassist.core.models import Task, User
@@ -99,7 +99,11 @@ async def create_campaign(app: App, telegram_id: int, data: Mapping[str, Any] | 
     if brief.keywords_file:
         from tgassist.campaigns.sources.imports import load_keywords
 
-        imported = [{"phrase": k.phrase, "frequency": k.frequency} for k in load_keywords(brief.keywords_file)]
+        try:
+            imported = [{"phrase": k.phrase, "frequency": k.frequency} for k in load_keywords(brief.keywords_file)]
+        except ImportFileError as err:  # name the brief field, as every other brief error does
+            raise ImportFileError(f"keywords_file: {err}. Укажите выгрузку Wordstat или Key Collector (CSV или "
+                                  "XLSX) или уберите поле keywords_file") from err
     prev: Campaign | None = None
     async with app.db.session() as s:
         user = await ensure_user(s, telegram_id)
@@ -305,8 +309,10 @@ async def import_direct(app: App, telegram_id: int, path: str | Path) -> int:
             await s.flush()
             for phrase, minus, ext in g.keywords:
                 key = lemma_key(phrase)
-                if key in seen:
-                    continue
+                if key in seen:  # an implicit duplicate is still the user's phrase: keep it, keys stay unique
+                    key = f"{key} #{number} {phrase}"
+                    if key in seen:
+                        continue  # the very same phrase twice in one group
                 seen.add(key)
                 s.add(Keyword(campaign_id=camp.id, phrase=phrase[:500], lemma_key=key[:500], frequency=None,
                               source="direct_import", ad_group_id=group.id, minus_words=minus, external_id=ext))

@@ -11,6 +11,7 @@ from tgassist.ai.text import lemma
 from tgassist.campaigns.ads import ads_report, generate_group_ads
 from tgassist.campaigns.brief import Brief
 from tgassist.campaigns.clustering import cluster_keywords, cross_minus
+from tgassist.campaigns.exceptions import CampaignError
 from tgassist.campaigns.keywords import (
     DEFAULT_MINUS_WORDS,
     KeywordCandidate,
@@ -88,6 +89,10 @@ async def run_filter(bc: BuildContext) -> dict[str, Any]:
     s = bc.app.settings
     kept, report = filter_keywords(cands, base=brief.base_phrases, minus_words=brief.minus_words,
                                    min_frequency=s.campaigns_min_frequency, max_count=s.campaigns_max_keywords)
+    if not kept:  # an empty campaign must fail loudly, not export an empty file as "completed"
+        why = "; ".join(report.invalid[:3]) or f"минус-слова: {report.minus}, ниже порога частоты: {report.low_frequency}"
+        raise CampaignError(f"Не осталось ни одной ключевой фразы ({why}). Исправьте base_phrases в брифе: "
+                            "1–7 слов, например «купить угловой диван»")
     minus_sets = minus_lemma_sets([*DEFAULT_MINUS_WORDS, *brief.minus_words], brief.base_phrases)
     campaign_minus = [w for w in dict.fromkeys([*DEFAULT_MINUS_WORDS, *brief.minus_words])
                       if len(w.split()) == 1 and frozenset({lemma(w)}) in minus_sets]

@@ -20,6 +20,25 @@ AD_NOISE = frozenset(lemma(w) for w in (
     "скидка", "распродажа", "прайс", "круглосуточно", "вызвать", "найти", "нужный",
 ))
 
+# How search modifiers read in a headline: verbs lead («Купить диван в Москве»), nouns follow a dash
+# («Диван в Москве — цена»); «Диван купить в Москве» or «Диван цена в Москве» is not Russian.
+LEAD_VERBS = frozenset(lemma(w) for w in ("купить", "заказать", "вызвать", "подобрать", "выбрать", "найти"))
+TAIL_NOUNS = frozenset(lemma(w) for w in (
+    "цена", "стоимость", "каталог", "прайс", "отзыв", "отзывы", "акция", "скидка", "распродажа", "фото",
+))
+# Abbreviations as they are written; keywords arrive lower-cased («окна пвх» → «Окна ПВХ»).
+ABBREVIATIONS = {
+    "пвх": "ПВХ", "мфу": "МФУ", "спб": "СПб", "мкад": "МКАД", "рф": "РФ", "жк": "ЖК", "ооо": "ООО", "ип": "ИП",
+    "тв": "ТВ", "дтп": "ДТП", "осаго": "ОСАГО", "каско": "КАСКО", "егэ": "ЕГЭ", "огэ": "ОГЭ", "led": "LED",
+    "usb": "USB", "ssd": "SSD", "gps": "GPS", "мск": "Мск", "пк": "ПК",
+}
+_WORD_TOKEN = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+")
+
+
+def fix_abbreviations(text: str) -> str:
+    """«Окна пвх в спб» → «Окна ПВХ в СПб»."""
+    return _WORD_TOKEN.sub(lambda m: ABBREVIATIONS.get(m.group(0).lower(), m.group(0)), text)
+
 
 @dataclass(frozen=True)
 class AdContext:
@@ -82,17 +101,44 @@ def title_case_regions(text: str, region_words: frozenset[str]) -> str:
 
 
 def display_link(phrase: str, fallback: str = "") -> str:
-    """A display link from the group's core words: letters/digits joined by '-', ≤ 20 characters."""
+    """A display link from the group's core words: letters/digits joined by '-', ≤ 20 characters, never
+    ending on a preposition («Диван-кровать», not «Диван-кровать-для»)."""
     words = [re.sub(r"[^0-9A-Za-zА-Яа-яЁё]", "", w) for w in phrase.split()]
-    out = ""
+    kept: list[str] = []
     for w in (w for w in words if w):
-        cand = f"{out}-{w}" if out else w
-        if len(cand) > 20:
+        if len("-".join([*kept, w])) > 20:
             break
-        out = cand
+        kept.append(w)
+    while kept and kept[-1].lower() in PREPOSITIONS:
+        kept.pop()
+    out = "-".join(kept)
     if not out and fallback:
         return display_link(fallback)
     return capitalise(out[:20])
+
+
+def headlines(phrase: str, ctx: AdContext) -> list[str]:
+    """Title candidates from the group's phrase, longest first, with every word of the phrase kept:
+    a lead verb goes first, price/catalogue nouns after a dash, a region word becomes «в Москве»."""
+    words = phrase.split()
+    lems = [lemma(w.lower()) for w in words]
+    drop_region = bool(ctx.where) and any(lem in ctx.region_words for lem in lems)
+    lead, body, tail = [], [], []
+    for i, (w, lem) in enumerate(zip(words, lems, strict=True)):
+        if drop_region and (lem in ctx.region_words or (
+                w.lower() in PREPOSITIONS and i + 1 < len(words) and lems[i + 1] in ctx.region_words)):
+            continue  # «диван москва», «диван в москве» → «Диван в Москве» below
+        (lead if lem in LEAD_VERBS else tail if lem in TAIL_NOUNS else body).append(w)
+    while body and body[-1].lower() in PREPOSITIONS:
+        body.pop()
+    if not body:
+        return []
+    has_region = any(lem in ctx.region_words for lem in lems)
+    where = f" {ctx.where}" if ctx.where and (drop_region or not has_region) else ""
+    head = capitalise(" ".join([*lead, *body]))
+    dash = f" — {', '.join(tail)}" if tail else ""
+    out = [f"{head}{where}{dash}", f"{head}{dash}"]
+    return [t for t in out if t]
 
 
 def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDraft]:
@@ -106,7 +152,8 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
     ads: list[AdDraft] = []
     for n in range(count):
         adj = agree(ADJECTIVES[n % len(ADJECTIVES)], noun_group)
-        titles = [capitalise(phrase) + where, capitalise(phrase), capitalise(f"{adj} {noun_group}")]
+        titles = [*headlines(phrase, ctx), capitalise(phrase) + where, capitalise(phrase),
+                  capitalise(f"{adj} {noun_group}")]
         titles = [capitalise(_short_words(t)) for t in titles]
         title = next((t for t in titles if t and _fits(t, title_lim)), fit(capitalise(core), title_lim))
         t2_options = ([f"Цены {ctx.price}" if not ctx.price.lower().startswith(("цен", "от")) else
@@ -132,8 +179,10 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
         if alt and alt != text:
             extra_texts.append(alt)
         ads.append(AdDraft(
-            title=title, title2=title2, text=text, extra_titles=extra_titles[:5], extra_texts=extra_texts[:2],
-            display_link=display_link(noun_group, ctx.product), sitelinks=[dict(s) for s in ctx.sitelinks[:8]],
-            callouts=list(ctx.callouts[:50]),
+            title=fix_abbreviations(title), title2=title2, text=fix_abbreviations(text),
+            extra_titles=[fix_abbreviations(t) for t in extra_titles[:5]],
+            extra_texts=[fix_abbreviations(t) for t in extra_texts[:2]],
+            display_link=fix_abbreviations(display_link(noun_group, ctx.product)),
+            sitelinks=[dict(s) for s in ctx.sitelinks[:8]], callouts=list(ctx.callouts[:50]),
         ))
     return ads

@@ -93,46 +93,57 @@ class PostView:
         )
 
 
+async def load_posts(
+    session: AsyncSession, post_ids: list[int], kinds: tuple[str, ...] = ()
+) -> dict[int, PostView]:
+    """Posts by id (deleted ones are absent) with their enrichments of `kinds`: three queries at most."""
+    if not post_ids:
+        return {}
+    rows = await session.execute(
+        select(
+            Post.id,
+            Post.channel_id,
+            Post.date,
+            Post.text,
+            Post.links,
+            Post.album_id,
+            Post.media_kind,
+        ).where(Post.id.in_(set(post_ids)))
+    )
+    views = {
+        r.id: PostView(
+            r.id, r.channel_id, r.date, r.text or "", list(r.links or []), r.album_id, r.media_kind
+        )
+        for r in rows
+    }
+    albums = {v.album_id for v in views.values() if v.album_id is not None}
+    if albums:
+        captions = dict(
+            (
+                await session.execute(
+                    select(MediaGroup.id, MediaGroup.caption).where(MediaGroup.id.in_(albums))
+                )
+            ).all()
+        )
+        for v in views.values():
+            if v.album_id is not None:
+                v.album_caption = captions.get(v.album_id)
+    if kinds and views:
+        found = await session.scalars(
+            select(PostEnrichment).where(
+                PostEnrichment.post_id.in_(list(views)), PostEnrichment.kind.in_(kinds)
+            )
+        )
+        for e in found:
+            views[e.post_id].enrichments[e.kind] = e
+    return views
+
+
 async def load_post(
     session: AsyncSession, post_id: int, kinds: tuple[str, ...] = ()
 ) -> PostView | None:
     """The post (None if deleted) and its enrichments of `kinds`."""
-    row = (
-        await session.execute(
-            select(
-                Post.id,
-                Post.channel_id,
-                Post.date,
-                Post.text,
-                Post.links,
-                Post.album_id,
-                Post.media_kind,
-            ).where(Post.id == post_id)
-        )
-    ).first()
-    if row is None:
-        return None
-    view = PostView(
-        row.id,
-        row.channel_id,
-        row.date,
-        row.text or "",
-        list(row.links or []),
-        row.album_id,
-        row.media_kind,
-    )
-    if row.album_id is not None:
-        view.album_caption = await session.scalar(
-            select(MediaGroup.caption).where(MediaGroup.id == row.album_id)
-        )
-    if kinds:
-        found = await session.scalars(
-            select(PostEnrichment).where(
-                PostEnrichment.post_id == post_id, PostEnrichment.kind.in_(kinds)
-            )
-        )
-        view.enrichments = {e.kind: e for e in found}
-    return view
+    return (await load_posts(session, [post_id], kinds)).get(post_id)
 
 
 async def post_media(session: AsyncSession, post_id: int) -> list[MediaObject]:

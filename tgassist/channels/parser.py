@@ -208,10 +208,12 @@ class ChannelParser:
         cutoff = utcnow() - timedelta(days=settings.parser_historical_max_age_days)
         limit = settings.parser_incremental_limit if mode == "incremental" else None
         batch: list[RawMessage] = []
+        passed = 0  # the newest message skipped for its age: the HWM may move past it
         try:
             async for msg in source.messages(min_id=cursor.after or 0, limit=limit):
                 if mode == "historical" and msg.date < cutoff:
                     report.skipped += 1
+                    passed = msg.message_id
                     continue
                 batch.append(msg)
                 if len(batch) >= settings.parser_batch_size:
@@ -222,6 +224,15 @@ class ChannelParser:
             if batch:
                 pending, batch = batch, []
                 cursor.after = await self._save(channel.id, pending, report)
+        if passed > (cursor.after or 0):  # only too-old messages since the last batch
+            cursor.after = await self._advance(channel.id, passed, report)
+
+    async def _advance(self, channel_id: int, hwm: int, report: ParseReport) -> int:
+        """Move the HWM past messages that were read but not kept (too old), in the DB then Redis."""
+        async with self.app.db.session() as session:
+            await session.execute(update(m.Channel).where(m.Channel.id == channel_id, m.Channel.hwm < hwm).values(hwm=hwm))
+        report.hwm = max(report.hwm, await raise_hwm(self.app, channel_id, hwm))
+        return hwm
 
     async def _save(self, channel_id: int, batch: list[RawMessage], report: ParseReport) -> int:
         await store_media(self.app, batch)

@@ -8,6 +8,7 @@ never written.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ import structlog
 
 from tgassist.channels.batcher import Batcher, shared
 from tgassist.channels.embedcache import cached_embed, post_document
-from tgassist.channels.enrichment_store import PostView, load_post
+from tgassist.channels.enrichment_store import PostView, load_posts
 from tgassist.channels.events import POSTS_INDEXED, PostEnriched, PostIndexed, PostTagged
 from tgassist.channels.graph import PostNode
 from tgassist.channels.index import PostVector, point_id
@@ -48,6 +49,16 @@ def index_document(post: PostView, max_chars: int) -> str:
     return post_document(text, post.ocr_text, post.crawl_titles, max_chars=max_chars)
 
 
+@dataclass(frozen=True)
+class IndexRequest:
+    parent: Event
+    stage: str
+    source: str
+    post_id: int
+    event_tags: list[str] | None
+    event_time: datetime | None
+
+
 async def index_post(
     app: App,
     parent: Event,
@@ -57,64 +68,71 @@ async def index_post(
     event_tags: list[str] | None = None,
     event_time: datetime | None = None,
 ) -> None:
+    # Handlers running at once share one read, one embedding call (mostly cache hits: tagging
+    # embedded the same documents), one Qdrant upsert, one graph transaction, one XADD pipeline.
+    await shared(app, "index", lambda: Batcher(lambda reqs: _index(app, reqs))).submit(
+        IndexRequest(parent, stage, source, post_id, event_tags, event_time)
+    )
+
+
+async def _index(app: App, requests: list[IndexRequest]) -> None:
+    kinds = ("tags", "vision", "crawl")
     async with app.db.session() as session:
-        post = await load_post(session, post_id, ("tags", "vision", "crawl"))
-    if post is None:
-        log.info("indexing: post is gone", post_id=post_id)
-        return
-    tags = current_tags(post, event_tags, event_time)
-    document = index_document(post, app.settings.index_text_max_chars)
-    item: PostVector | None = None
-    if document:
-        # Tagging embedded the same document a moment ago: the cache makes this a lookup.
-        vector = (await cached_embed(app.redis, app.embedder, [document]))[0]
-        item = PostVector(
-            post.id,
-            post.channel_id,
-            vector,
-            album_id=post.album_id,
-            tags=tuple(tags),
-            date=post.date,
-            text=document,
+        posts = await load_posts(session, [r.post_id for r in requests], kinds)
+    latest: dict[int, IndexRequest] = {}
+    for r in requests:  # the same post twice in one batch: the later event wins
+        if r.post_id in posts:
+            latest[r.post_id] = r
+    max_chars = app.settings.index_text_max_chars
+    docs = {pid: index_document(posts[pid], max_chars) for pid in latest}
+    nodes = {
+        pid: PostNode(
+            pid,
+            posts[pid].channel_id,
+            posts[pid].date.isoformat() if posts[pid].date else None,
+            tuple(current_tags(posts[pid], r.event_tags, r.event_time)),
+            posts[pid].album_id,
         )
-    else:
-        log.info("indexing: post has no text to embed; graph only", post_id=post.id)
-    node = PostNode(
-        post.id,
-        post.channel_id,
-        post.date.isoformat() if post.date else None,
-        tuple(tags),
-        post.album_id,
-    )
-    # Concurrent handlers share one Qdrant upsert and one graph transaction (group commit).
-    await shared(app, "index", lambda: Batcher(lambda batch: _write(app, batch))).submit(
-        (item, node)
-    )
-    vector_id = point_id(post.id) if item is not None else ""
-    await app.bus.publish(
-        POSTS_INDEXED,
-        derived(
-            parent,
-            stage,
+        for pid, r in latest.items()
+    }
+    with_text = [pid for pid in latest if docs[pid]]
+    vectors = await cached_embed(app.redis, app.embedder, [docs[pid] for pid in with_text])
+    points = [
+        PostVector(
+            pid,
+            posts[pid].channel_id,
+            vec,
+            album_id=posts[pid].album_id,
+            tags=nodes[pid].tags,
+            date=posts[pid].date,
+            text=docs[pid],
+        )
+        for pid, vec in zip(with_text, vectors, strict=True)
+    ]
+    if points:
+        await app.vectors.upsert(points)
+        INDEXED_POINTS.inc(len(points))
+    await app.graph.write([stmt for node in nodes.values() for stmt in node.statements()])
+    GRAPH_WRITES.labels("post").inc(len(nodes))
+    for pid in latest:
+        if not docs[pid]:
+            log.info("indexing: post has no text to embed; graph only", post_id=pid)
+    out = []
+    for r in requests:
+        if r.post_id not in posts:
+            log.info("indexing: post is gone", post_id=r.post_id)
+            continue
+        indexed = derived(
+            r.parent,
+            r.stage,
             PostIndexed,
-            post_id=post.id,
-            channel_id=post.channel_id,
-            vector_id=vector_id,
-            source=source,
-        ),
-    )
-
-
-async def _write(app: App, batch: list[tuple[PostVector | None, PostNode]]) -> None:
-    latest: dict[int, tuple[PostVector | None, PostNode]] = {}
-    for item, node in batch:  # the same post twice in one batch: the later state wins
-        latest[node.post_id] = (item, node)
-    vectors = [v for v, _ in latest.values() if v is not None]
-    if vectors:
-        await app.vectors.upsert(vectors)
-        INDEXED_POINTS.inc(len(vectors))
-    await app.graph.write([stmt for _, node in latest.values() for stmt in node.statements()])
-    GRAPH_WRITES.labels("post").inc(len(latest))
+            post_id=r.post_id,
+            channel_id=posts[r.post_id].channel_id,
+            vector_id=point_id(r.post_id) if docs.get(r.post_id) else "",
+            source=r.source,
+        )
+        out.append((POSTS_INDEXED, indexed.encode()))
+    await app.bus.publish_many(out)
 
 
 async def handle_indexing_tagged(event: PostTagged, ctx: StageContext) -> None:

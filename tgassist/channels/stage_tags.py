@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tgassist.channels.batcher import Batcher, shared
 from tgassist.channels.crawl import LinkPolicy
-from tgassist.channels.enrichment_store import load_post, upsert_enrichment
+from tgassist.channels.enrichment_store import load_post, load_posts, upsert_enrichment
 from tgassist.channels.events import (
     POSTS_CRAWL,
     POSTS_TAGGED,
@@ -42,27 +42,34 @@ def derived(parent: Event, stage: str, cls: type[Event], **data: object) -> Even
 async def handle_tagging(event: PostParsed, ctx: StageContext) -> None:
     """posts.parsed → tags of the post text → posts.tagged."""
     app = ctx.app
+    # Handlers running at once share one query, one embedding call and one XADD pipeline.
+    await shared(app, "tagging", lambda: Batcher(lambda evs: _tag_posts(app, evs))).submit(event)
+
+
+async def _tag_posts(app: App, events: list[PostParsed]) -> None:
     async with app.db.session() as session:
-        post = await load_post(session, event.post_id)
-    if post is None:
-        log.info("tagging: post is gone; nothing to do", post_id=event.post_id)
-        return
-    result = await Tagger.for_app(app).tag(post.text)
-    trigger = "reprocess" if event.trigger == "reprocess" else "text"
-    await app.bus.publish(
-        POSTS_TAGGED,
-        derived(
+        posts = await load_posts(session, [e.post_id for e in events])
+    alive = [e for e in events if e.post_id in posts]
+    for e in events:
+        if e.post_id not in posts:
+            log.info("tagging: post is gone; nothing to do", post_id=e.post_id)
+    results = await Tagger.for_app(app).tag_many([(posts[e.post_id].text, "") for e in alive])
+    out = []
+    for event, result in zip(alive, results, strict=True):
+        post = posts[event.post_id]
+        tagged = derived(
             event,
             "tagging",
             PostTagged,
             post_id=post.id,
             channel_id=post.channel_id,
             tags=result.tags,
-            trigger=trigger,
+            trigger="reprocess" if event.trigger == "reprocess" else "text",
             provider=result.provider,
             has_links=bool(post.links),
-        ),
-    )
+        )
+        out.append((POSTS_TAGGED, tagged.encode()))
+    await app.bus.publish_many(out)
 
 
 async def handle_retagging(event: PostVisionAnalyzed, ctx: StageContext) -> None:

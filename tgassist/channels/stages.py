@@ -47,7 +47,7 @@ def lazy(target: str) -> Handler:
 
 STAGES: tuple[Stage, ...] = (
     Stage("vision", POSTS_PARSED, PostParsed, lazy("stage_vision:handle_vision"), concurrency=2),
-    Stage("tagging", POSTS_PARSED, PostParsed, lazy("stage_tags:handle_tagging"), concurrency=16),
+    Stage("tagging", POSTS_PARSED, PostParsed, lazy("stage_tags:handle_tagging"), concurrency=64),
     Stage(
         "retagging", POSTS_VISION_ANALYZED, PostVisionAnalyzed, lazy("stage_tags:handle_retagging")
     ),

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgassist.channels.events import ALBUMS_PARSED, POSTS_PARSED, AlbumParsed, PostParsed
@@ -98,6 +99,19 @@ async def save_batch(app: App, channel_id: int, messages: Sequence[RawMessage], 
     by_id = {m.message_id: m for m in messages}  # a repeated id in one batch: the last one wins
     messages = sorted(by_id.values(), key=lambda m: m.message_id)
     albums_cached = await _cached_albums(app, channel_id, messages)
+    try:
+        return await _save(app, channel_id, messages, hwm, result, albums_cached)
+    except IntegrityError:
+        if not albums_cached:
+            raise
+        # A cached album id the DB no longer has (restored DB, reused ids): forget the cache, retry once.
+        await app.redis.delete(*[album_key(channel_id, g) for g in albums_cached])
+        return await _save(app, channel_id, messages, hwm, result, {})
+
+
+async def _save(app: App, channel_id: int, messages: list[RawMessage], hwm: int | None, result: BatchResult,
+                albums_cached: dict[int, int]) -> BatchResult:
+    by_id = {m.message_id: m for m in messages}
     async with app.db.session() as session:
         existing = await _existing_posts(session, channel_id, list(by_id))
         albums = await _ensure_albums(session, channel_id, messages, albums_cached)

@@ -8,6 +8,7 @@ occurs in the post (compared as lemmas). Results are cached in Redis by text has
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections import Counter
@@ -200,35 +201,47 @@ class Tagger:
 
     async def tag(self, text: str, ocr: str = "") -> TagResult:
         """Tags of a post's text (+ OCR text). An LLM failure falls back to offline keyphrases."""
-        document = post_document(text, ocr, max_chars=self.max_chars)
-        if not document:
-            return TagResult([], "none")
-        key = self._cache_key(self.provider, document)
-        hit = await self.redis.get(key)
-        if hit:
-            TAGGING.labels(self.provider, "hit").inc()
-            return TagResult(**{**json.loads(hit), "cached": True})
-        llm_error = None
-        provider = self.provider
-        phrases: list[str] | None = None
+        return (await self.tag_many([(text, ocr)]))[0]
+
+    async def tag_many(self, items: list[tuple[str, str]]) -> list[TagResult]:
+        """Tags of many (text, OCR text) pairs: one cache lookup, one embedding call for the misses."""
+        docs = [post_document(text, ocr, max_chars=self.max_chars) for text, ocr in items]
+        results: list[TagResult | None] = [None if d else TagResult([], "none") for d in docs]
+        todo = [i for i, d in enumerate(docs) if d]
+        if not todo:
+            return [r for r in results if r is not None]
+        keys = {i: self._cache_key(self.provider, docs[i]) for i in todo}
+        for i, hit in zip(todo, await self.redis.mget([keys[i] for i in todo]), strict=True):
+            if hit:
+                TAGGING.labels(self.provider, "hit").inc()
+                results[i] = TagResult(**{**json.loads(hit), "cached": True})
+        misses = [i for i in todo if results[i] is None]
+        if misses:
+            phrases = await asyncio.gather(*(self._phrases(docs[i]) for i in misses))
+            topics = await self.topics_many([docs[i] for i in misses])
+            pipe = self.redis.pipeline(transaction=False)
+            for i, (words, provider, llm_error), found in zip(misses, phrases, topics, strict=True):
+                result = TagResult(
+                    _merge(words, found), provider, words, found, llm_error=llm_error
+                )
+                results[i] = result
+                TAGGING.labels(provider, "miss").inc()
+                if llm_error is None:  # a failure is not cached: the LLM is asked again next time
+                    payload = {k: v for k, v in result.as_dict().items() if k != "cached"}
+                    pipe.set(keys[i], json.dumps(payload, ensure_ascii=False), ex=self.cache_ttl)
+            await pipe.execute()
+        return [r for r in results if r is not None]
+
+    async def _phrases(self, document: str) -> tuple[list[str], str, str | None]:
+        """(keyphrases, provider, LLM error): the LLM's, or offline ones when it fails."""
         if self.llm is not None:
             try:
-                phrases = await self._llm_keyphrases(document)
-            except (
-                AIError
-            ) as err:  # invalid JSON after re-asks, timeout, budget: offline tags instead
-                llm_error = str(err)[:500]
-                provider = "offline"
-                log.warning("llm tagging failed; offline keyphrases used", error=llm_error)
-        if phrases is None:
-            phrases = keyphrases(document, self.max_tags)
-        topics = await self.topics(document)
-        result = TagResult(_merge(phrases, topics), provider, phrases, topics, llm_error=llm_error)
-        TAGGING.labels(provider, "miss").inc()
-        if llm_error is None:
-            payload = {k: v for k, v in result.as_dict().items() if k != "cached"}
-            await self.redis.set(key, json.dumps(payload, ensure_ascii=False), ex=self.cache_ttl)
-        return result
+                return await self._llm_keyphrases(document), self.provider, None
+            except AIError as err:  # invalid JSON after re-asks, timeout, budget
+                error = str(err)[:500]
+                log.warning("llm tagging failed; offline keyphrases used", error=error)
+                return keyphrases(document, self.max_tags), "offline", error
+        return keyphrases(document, self.max_tags), "offline", None
 
     async def _llm_keyphrases(self, document: str) -> list[str]:
         assert self.llm is not None
@@ -252,23 +265,31 @@ class Tagger:
 
     async def topics(self, document: str) -> list[str]:
         """`topic:<id>` tags whose taxonomy entry is similar enough to the document."""
-        if self.embedder is None or self.max_topics == 0 or not document.strip():
-            return []
+        return (await self.topics_many([document]))[0]
+
+    async def topics_many(self, documents: list[str]) -> list[list[str]]:
+        if self.embedder is None or self.max_topics == 0:
+            return [[] for _ in documents]
         if self._topic_vectors is None:
             docs = [d for t in self.taxonomy for d in t.documents()]
             self._topic_vectors = await self.embedder.embed(docs)
-        vec = (await cached_embed(self.redis, self.embedder, [document]))[0]
-        sims = self._topic_vectors @ vec
-        scores = np.full(len(self.taxonomy), -1.0, dtype=np.float32)
-        np.maximum.at(scores, self._topic_owner, sims)
-        order = np.argsort(-scores)
-        best = float(scores[order[0]])
-        picked = [
-            f"topic:{self.taxonomy[i].id}"
-            for i in order[: self.max_topics]
-            if scores[i] >= self.threshold and scores[i] >= best - TOPIC_MARGIN
-        ]
-        return picked
+        todo = [i for i, d in enumerate(documents) if d.strip()]
+        out: list[list[str]] = [[] for _ in documents]
+        if not todo:
+            return out
+        vectors = await cached_embed(self.redis, self.embedder, [documents[i] for i in todo])
+        for i, vec in zip(todo, vectors, strict=True):
+            sims = self._topic_vectors @ vec
+            scores = np.full(len(self.taxonomy), -1.0, dtype=np.float32)
+            np.maximum.at(scores, self._topic_owner, sims)
+            order = np.argsort(-scores)
+            best = float(scores[order[0]])
+            out[i] = [
+                f"topic:{self.taxonomy[k].id}"
+                for k in order[: self.max_topics]
+                if scores[k] >= self.threshold and scores[k] >= best - TOPIC_MARGIN
+            ]
+        return out
 
 
 def _merge(phrases: list[str], topics: list[str]) -> list[str]:

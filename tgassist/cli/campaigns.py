@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from tgassist.cli.common import console, err_console, load_settings, run, with_app
+from tgassist.cli.common import console, err_console, fail, load_settings, run, with_app
+from tgassist.core.errors import TgassistError
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -72,14 +73,16 @@ def _summary(view: Any, task: Any) -> None:
         t.add_row("соответствие лимитам", f"{gen.get('compliance', 0) * 100:.0f} %")
         t.add_row("фраза в заголовке", f"{gen.get('keyword_in_title', 0) * 100:.0f} %")
         t.add_row("дубли", f"{gen.get('duplicates', 0) * 100:.0f} %")
-    exp = report.get("export", {})
-    if camp.file_path:
-        t.add_row("XLSX", camp.file_path)
-    if exp.get("csv"):
-        t.add_row("CSV", exp["csv"])
     if task is not None and task.status != "completed":
         t.add_row("сообщение", task.error or task.message or "")
     console.print(t)
+    for violation in gen.get("violations", [])[:5] if gen.get("compliance", 1) < 1 else []:
+        console.print(f"[yellow]нарушение лимитов Директа:[/] {violation}", soft_wrap=True, highlight=False)
+    # Paths go outside the table: a narrow terminal would cut them to «…» and the user could not copy them.
+    files = [("XLSX", camp.file_path), ("CSV", report.get("export", {}).get("csv"))]
+    for label, path in files:
+        if path:
+            console.print(f"{label}: {path}", soft_wrap=True, highlight=False)
 
 
 @campaign_app.command("new")
@@ -100,7 +103,10 @@ def new(
     from tgassist.campaigns.brief import load_brief_file
 
     settings = load_settings()
-    data: dict[str, Any] = load_brief_file(brief) if brief else {}
+    try:
+        data: dict[str, Any] = load_brief_file(brief) if brief else {}
+    except TgassistError as err:  # a missing or broken brief file: one red line, no traceback
+        fail(str(err))
     for key, value in (("name", name), ("product", product), ("base_phrases", phrase), ("region", region),
                        ("url", url), ("budget", budget), ("keywords_file", str(keywords_file) if keywords_file
                                                               else None)):

@@ -104,7 +104,8 @@ def list_cmd() -> None:
     for c in rows:
         status = f"{c.status}, {c.source}" + ("" if c.is_active else ", paused")
         t.add_row(str(c.id), f"@{c.username}" if c.username else str(c.telegram_id or "-"), c.title or "",
-                  status, str(c.posts), str(c.albums), str(c.hwm), c.last_parsed_at or "-")
+                  status, str(c.posts), str(c.albums), str(c.hwm),
+                  c.last_parsed_at[:16].replace("T", " ") if c.last_parsed_at else "-")
     console.print(t)
 
 

@@ -62,6 +62,7 @@ def api() -> None:
 def db_upgrade(revision: str = typer.Argument("heads")) -> None:
     """Apply Alembic migrations."""
     from tgassist.core.db import upgrade
+    from tgassist.core.errors import TgassistError
 
     settings = load_settings()
 
@@ -71,6 +72,9 @@ def db_upgrade(revision: str = typer.Argument("heads")) -> None:
         app = await App.start(settings, migrate=False)  # proves the URLs answer first
         try:
             await upgrade(settings.db_url, revision)
+        except Exception as err:
+            lines = str(err).strip().splitlines()
+            raise TgassistError(f"database upgrade to {revision!r} failed: {lines[0] if lines else type(err).__name__}") from err
         finally:
             await app.close()
 

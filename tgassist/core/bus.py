@@ -79,6 +79,15 @@ class Bus:
             pipe.xadd(stream, fields, maxlen=self.maxlen, approximate=True)  # type: ignore[arg-type]
         return [str(x) for x in await pipe.execute()]
 
+    async def publish_each(self, items: Sequence[tuple[str, dict[str, str]]]) -> list[str | Exception]:
+        """Like `publish_many`, but one failed XADD does not hide which others succeeded."""
+        if not items:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for stream, fields in items:
+            pipe.xadd(stream, fields, maxlen=self.maxlen, approximate=True)  # type: ignore[arg-type]
+        return [x if isinstance(x, Exception) else str(x) for x in await pipe.execute(raise_on_error=False)]
+
     async def ensure_group(self, stream: str, group: str, start: str = "0") -> None:
         """Create the group (and the stream) unless it exists."""
         try:
@@ -97,12 +106,24 @@ class Bus:
     async def claim_stale(
         self, stream: str, group: str, consumer: str, min_idle_ms: int, count: int
     ) -> list[Delivery]:
-        """Take over entries other consumers left pending longer than `min_idle_ms`."""
-        resp = await self.redis.xautoclaim(stream, group, consumer, min_idle_ms, "0-0", count=count)
-        entries = [(mid, f) for mid, f in resp[1] if f is not None]
-        deleted = [mid for mid, f in resp[1] if f is None]
-        if deleted:  # trimmed away while pending: nothing to process
-            await self.redis.xack(stream, group, *deleted)
+        """Take over entries other consumers left pending longer than `min_idle_ms`.
+
+        Follows the XAUTOCLAIM cursor: one call scans only COUNT (Redis 6.2) or 10×COUNT (7) PEL
+        entries, so stale entries behind fresh ones would otherwise never be reached.
+        """
+        entries: list[tuple[str, dict[str, str]]] = []
+        start = "0-0"
+        while len(entries) < count:
+            resp = await self.redis.xautoclaim(stream, group, consumer, min_idle_ms, start, count=count - len(entries))
+            found = [(mid, f) for mid, f in resp[1] if mid is not None and f is not None]
+            entries += found
+            # Entries trimmed away while pending: Redis 7 drops them itself; 6.2 claims them and
+            # replies nil without their id. Nothing can process them: ack them out of the PEL.
+            if any(f is None for _mid, f in resp[1]):
+                await self._ack_deleted(stream, group, consumer, {mid for mid, _ in entries})
+            start = str(resp[0])
+            if start == "0-0":
+                break
         return await self._with_counts(stream, group, entries)
 
     async def claim(self, stream: str, group: str, consumer: str, ids: Sequence[str], min_idle_ms: int) -> list[Delivery]:
@@ -110,8 +131,24 @@ class Bus:
         if not ids:
             return []
         resp = await self.redis.xclaim(stream, group, consumer, min_idle_ms, list(ids))
-        entries = [(mid, f) for mid, f in resp if f]
+        entries = [(mid, f) for mid, f in resp if mid is not None and f]
+        if len(entries) < len(resp):  # Redis 6.2: trimmed entries come back nil and stay pending
+            await self._ack_deleted(stream, group, consumer, {mid for mid, _ in entries})
         return await self._with_counts(stream, group, entries)
+
+    async def _ack_deleted(self, stream: str, group: str, consumer: str, keep: set[str]) -> None:
+        """Ack entries pending for `consumer` that no longer exist in the stream (never `keep`)."""
+        pending = await self.redis.xpending_range(stream, group, min="-", max="+", count=10_000, consumername=consumer)
+        ids = [str(p["message_id"]) for p in pending if str(p["message_id"]) not in keep]
+        if not ids:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for mid in ids:
+            pipe.xrange(stream, min=mid, max=mid, count=1)
+        exists = await pipe.execute()
+        gone = [mid for mid, found in zip(ids, exists, strict=True) if not found]
+        if gone:
+            await self.redis.xack(stream, group, *gone)
 
     async def _with_counts(self, stream: str, group: str, entries: list[tuple[str, dict[str, str]]]) -> list[Delivery]:
         if not entries:
@@ -131,7 +168,11 @@ class Bus:
             await self.redis.xack(stream, group, *ids)
 
     async def dead_letter(self, group: str, delivery: Delivery, error: str) -> None:
-        """Move an entry to `<stream>:dlq` with the error, then ack it (one transaction)."""
+        """Move an entry to `<stream>:dlq` with the error, then ack it.
+
+        Two steps, not MULTI: Redis does not roll a transaction back, so a failed XADD would still
+        ack (and lose) the entry. A crash in between leaves it pending: dead-lettered once more.
+        """
         record = {
             "stream": delivery.stream,
             "original_id": delivery.id,
@@ -141,10 +182,8 @@ class Bus:
             "failed_at": datetime.now(UTC).isoformat(),
             **{f"f:{k}": v for k, v in delivery.fields.items()},
         }
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.xadd(dlq_name(delivery.stream), record, maxlen=self.maxlen, approximate=True)  # type: ignore[arg-type]
-        pipe.xack(delivery.stream, group, delivery.id)
-        await pipe.execute()
+        await self.redis.xadd(dlq_name(delivery.stream), record, maxlen=self.maxlen, approximate=True)
+        await self.redis.xack(delivery.stream, group, delivery.id)
 
     async def dlq_list(self, stream: str, count: int = 100) -> list[DeadLetter]:
         entries = await self.redis.xrange(dlq_name(stream), count=count)
@@ -160,10 +199,9 @@ class Bus:
         for letter in await self.dlq_list(stream, count=limit):
             if group and letter.group != group:
                 continue
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.xadd(stream, letter.fields, maxlen=self.maxlen, approximate=True)  # type: ignore[arg-type]
-            pipe.xdel(dlq_name(stream), letter.id)
-            await pipe.execute()
+            # XADD first, XDEL only once it succeeded (a MULTI would delete even if XADD failed).
+            await self.redis.xadd(stream, letter.fields, maxlen=self.maxlen, approximate=True)
+            await self.redis.xdel(dlq_name(stream), letter.id)
             replayed += 1
         return replayed
 

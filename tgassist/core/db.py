@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -145,10 +146,23 @@ def _alembic_config(url: str) -> Any:
 
 
 def upgrade_sync(url: str, revision: str = "heads") -> None:
-    """Run Alembic migrations up to `revision` (every product branch by default)."""
+    """Run Alembic migrations up to `revision` (every product branch by default).
+
+    Processes starting together must not migrate together (the losers fail on "table exists"):
+    SQLite migrations hold a file lock beside the database; PostgreSQL ones an advisory lock
+    (taken in migrations/env.py).
+    """
     from alembic import command
 
-    command.upgrade(_alembic_config(url), revision)
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        command.upgrade(_alembic_config(url), revision)
+        return
+    lock_path = Path(parsed.database + ".migrate.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        command.upgrade(_alembic_config(url), revision)
 
 
 async def upgrade(url: str, revision: str = "heads") -> None:

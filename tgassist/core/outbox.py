@@ -76,12 +76,22 @@ class OutboxRelay:
                 ).all()
                 if not rows:
                     return 0
-                await self.bus.publish_many([(r.stream, {"type": r.event_type, "data": r.payload}) for r in rows])
-                await session.execute(
-                    update(OutboxRow).where(OutboxRow.id.in_([r.id for r in rows])).values(published_at=utcnow())
-                )
-            OUTBOX_PUBLISHED.inc(len(rows))
-            return len(rows)
+                results = await self.bus.publish_each([(r.stream, {"type": r.event_type, "data": r.payload}) for r in rows])
+                # Mark exactly what went out: a row Redis refused must not make the whole batch
+                # go out again on every poll; it stays unpublished with its error.
+                sent = [r.id for r, res in zip(rows, results, strict=True) if not isinstance(res, Exception)]
+                if sent:
+                    await session.execute(update(OutboxRow).where(OutboxRow.id.in_(sent)).values(published_at=utcnow()))
+                for r, res in zip(rows, results, strict=True):
+                    if isinstance(res, Exception):
+                        log.warning("outbox row not published", row=r.id, stream=r.stream, error=str(res))
+                        await session.execute(
+                            update(OutboxRow)
+                            .where(OutboxRow.id == r.id)
+                            .values(attempts=OutboxRow.attempts + 1, last_error=str(res)[:2000])
+                        )
+            OUTBOX_PUBLISHED.inc(len(sent))
+            return len(sent)
         finally:
             try:
                 await lock.release()

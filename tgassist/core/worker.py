@@ -112,8 +112,9 @@ class Worker:
         finally:
             self._stopping.set()
             await asyncio.gather(*tasks, return_exceptions=True)
-            for t in self._retry_tasks:
-                t.cancel()  # still pending in Redis; another consumer reclaims them
+            # Retries still backing off return at once (their entries stay pending and are
+            # reclaimed); a retry whose handler already runs is in flight: let it finish and ack.
+            await asyncio.gather(*list(self._retry_tasks), return_exceptions=True)
             await self.app.redis.delete(HEARTBEAT_PREFIX + self.name)
             log.info("worker stopped", worker=self.name, **self.stats.__dict__)
 
@@ -143,7 +144,12 @@ class Worker:
                 await _sleep_or_stop(self._stopping, 1.0)
                 continue
             while batch:  # a full batch likely has a successor: fetch it with the acks
-                batch = await self.process(stage, batch, prefetch=not self._stopping.is_set())
+                try:
+                    batch = await self.process(stage, batch, prefetch=not self._stopping.is_set())
+                except Exception as err:  # entries stay pending; the reclaim loop retries them
+                    log.error("batch failed; left pending", stage=stage.name, error=f"{type(err).__name__}: {err}")
+                    await _sleep_or_stop(self._stopping, 1.0)
+                    batch = []
 
     async def _reclaim_loop(self) -> None:
         period = max(0.5, self.visibility_ms / 2000)
@@ -158,7 +164,10 @@ class Worker:
                     continue
                 if batch:
                     log.info("reclaimed stale entries", stage=stage.name, count=len(batch))
-                    await self.process(stage, batch)
+                    try:
+                        await self.process(stage, batch)
+                    except Exception as err:
+                        log.error("reclaimed batch failed; left pending", stage=stage.name, error=str(err))
 
     async def reclaim_now(self, min_idle_ms: int | None = None) -> int:
         """One reclaim pass over every stage (used after a crash in tests and by the CLI)."""
@@ -312,11 +321,15 @@ class Worker:
         task.add_done_callback(self._retry_tasks.discard)
 
     async def _retry(self, stage: Stage, d: Delivery, delay: float) -> None:
-        await asyncio.sleep(delay)
-        # min-idle: if another consumer reclaimed it meanwhile, its idle time was reset: leave it.
-        claimed = await self.bus.claim(stage.stream, stage.group_name, self.name, [d.id], int(delay * 900))
-        if claimed:
-            await self.process(stage, claimed)
+        if await _sleep_or_stop(self._stopping, delay):
+            return  # shutting down: the entry stays pending and is reclaimed later
+        try:
+            # min-idle: if another consumer reclaimed it meanwhile, its idle time was reset: leave it.
+            claimed = await self.bus.claim(stage.stream, stage.group_name, self.name, [d.id], int(delay * 900))
+            if claimed:
+                await self.process(stage, claimed)
+        except Exception as err:  # still pending: the reclaim loop takes it after the visibility timeout
+            log.error("retry failed; left pending", stage=stage.name, entry=d.id, error=str(err))
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:

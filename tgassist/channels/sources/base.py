@@ -119,7 +119,8 @@ def extract_links(text: str, entities: list[dict[str, Any]]) -> list[str]:
         url = ent.get("url")
         if url and ent.get("type") == "text_link":
             found.append(str(url))
-    found.extend(m.group(0).rstrip(".,;:!?") for m in _URL.finditer(text or ""))
+    if text and "://" in text:  # cheap test first: the regex scan is the costly part on long texts
+        found.extend(m.group(0).rstrip(".,;:!?") for m in _URL.finditer(text))
     return list(dict.fromkeys(found))
 
 
