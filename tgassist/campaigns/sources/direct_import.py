@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,26 +52,31 @@ def _as_id(v: str) -> int | None:
 
 def read_rows(data: bytes, filename: str) -> list[list[str]]:
     ext = Path(filename).suffix.lower()
+    if not data:
+        raise ImportFileError(f"файл {filename} пустой: выгрузите кампанию из Директа заново (XLS или XLSX)")
     if ext == ".xls" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         import xlrd
 
         try:
             book = xlrd.open_workbook(file_contents=data)
-        except xlrd.XLRDError as err:
-            raise ImportFileError(f"файл XLS не читается: {err}") from err
-        sheet = book.sheet_by_name("Тексты") if "Тексты" in book.sheet_names() else book.sheet_by_index(0)
-        return [[_cell(v) for v in sheet.row_values(i)] for i in range(sheet.nrows)]
+            sheet = book.sheet_by_name("Тексты") if "Тексты" in book.sheet_names() else book.sheet_by_index(0)
+            return [[_cell(v) for v in sheet.row_values(i)] for i in range(sheet.nrows)]
+        except Exception as err:  # xlrd raises many kinds (CompDocError, struct.error …) on a broken file
+            raise ImportFileError(f"файл XLS не читается ({type(err).__name__}: {err}); выгрузите кампанию из "
+                                  "Директа заново или сохраните её как XLSX") from err
     if ext == ".xlsx" or data[:2] == b"PK":
         import openpyxl
 
         try:
             wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
-            raise ImportFileError(f"файл XLSX повреждён или это не XLSX: {err}") from err
-        ws = wb["Тексты"] if "Тексты" in wb.sheetnames else wb.worksheets[0]
-        rows = [[_cell(v) for v in r] for r in ws.iter_rows(values_only=True)]
-        wb.close()
-        return rows
+            try:
+                ws = wb["Тексты"] if "Тексты" in wb.sheetnames else wb.worksheets[0]
+                return [[_cell(v) for v in r] for r in ws.iter_rows(values_only=True)]
+            finally:
+                wb.close()
+        except Exception as err:  # zip, XML and openpyxl errors: the file is broken, not our state
+            raise ImportFileError(f"файл XLSX повреждён или это не XLSX ({type(err).__name__}: {err}); "
+                                  "выгрузите кампанию из Директа заново") from err
     raise ImportFileError(f"для импорта из Директа нужен файл .xls или .xlsx (получен {ext or 'файл без расширения'})")
 
 

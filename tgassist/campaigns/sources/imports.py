@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -124,13 +123,14 @@ def read_xlsx_rows(data: bytes) -> list[list[Any]]:
 
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
-        raise ImportFileError(f"файл XLSX повреждён или это не XLSX: {err}") from err
-    try:
-        ws = wb.worksheets[0]
-        return [list(r) for r in ws.iter_rows(values_only=True)]
-    finally:
-        wb.close()
+        try:
+            ws = wb.worksheets[0]
+            return [list(r) for r in ws.iter_rows(values_only=True)]
+        finally:
+            wb.close()
+    except Exception as err:  # zip, XML and openpyxl errors alike: the file is broken
+        raise ImportFileError(f"файл XLSX повреждён или это не XLSX ({type(err).__name__}: {err}); "
+                              "сохраните его заново как XLSX или CSV") from err
 
 
 def load_keywords(path: str | Path, source: str = "import") -> list[KeywordCandidate]:
