@@ -4,6 +4,7 @@ import csv
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from tgassist.campaigns.export import (
     COLUMNS,
@@ -109,3 +110,26 @@ def test_not_a_direct_file(tmp_path: Path, fixtures_dir: Path) -> None:
         load_direct_file(fixtures_dir / "yandex-direct" / "wordstat_phrases_small.xlsx")
     with pytest.raises(ImportFileError):
         parse_direct(b"garbage", "x.csv")
+
+
+@pytest.mark.parametrize(("data", "name", "message"), [
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "broken.xls", "XLS не читается"),  # was CompDocError
+    (b"", "empty.xls", "пустой"),  # was a TypeError deep in xlrd
+    (b"PK\x05\x06" + b"\x00" * 18, "empty_zip.xlsx", "XLSX"),
+])
+def test_broken_direct_files_get_a_clear_message(data: bytes, name: str, message: str) -> None:
+    from tgassist.campaigns import ImportFileError
+
+    with pytest.raises(ImportFileError, match=message):
+        parse_direct(data, name)
+
+
+def test_broken_xml_inside_a_direct_xlsx(tmp_path: Path) -> None:
+    import zipfile
+
+    from tgassist.campaigns import ImportFileError
+
+    with zipfile.ZipFile(tmp_path / "d.xlsx", "w") as z:
+        z.writestr("[Content_Types].xml", "<bad")
+    with pytest.raises(ImportFileError, match="XLSX"):
+        load_direct_file(tmp_path / "d.xlsx")

@@ -58,3 +58,21 @@ def test_numbers() -> None:
     assert parse_number("0,300%") is None
     assert parse_number("=SUM(B1:B11)") is None
     assert parse_number(41.0) == 41
+
+
+def _zip(members: dict[str, str]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, text in members.items():
+            z.writestr(name, text)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("data", [_zip({"[Content_Types].xml": "<bad"}), _zip({"note.txt": "not a workbook"})])
+def test_broken_xlsx_internals_are_an_import_error_not_a_crash(data: bytes) -> None:
+    # A zip whose XML is broken used to escape as lxml's XMLSyntaxError (a traceback in the CLI).
+    with pytest.raises(ImportFileError, match="XLSX"):
+        parse_keywords(data, "kw.xlsx")

@@ -46,3 +46,18 @@ async def test_embedded_redis_is_shared_and_persists(tmp_path: Path) -> None:
 async def test_unreachable_redis_url_names_the_setting(tmp_path: Path) -> None:
     with pytest.raises(BackendUnavailable, match="TGASSIST_REDIS_URL"):
         await connect("redis://127.0.0.1:1/0", tmp_path)
+
+
+async def test_a_client_connecting_while_the_last_one_leaves_keeps_a_server(tmp_path: Path) -> None:
+    # Two Apps (processes) on one data dir: one connects just as the other shuts the server down.
+    for _ in range(5):
+        first, first_server = await connect(None, tmp_path)
+        assert first_server is not None
+        _, (second, second_server) = await asyncio.gather(first_server.stop_if_unused(first), connect(None, tmp_path))
+        await first.aclose()
+        await asyncio.sleep(0.2)  # a server being shut down is gone by now
+        assert await second.ping()
+        assert second_server is not None
+        await second_server.stop_if_unused(second)
+        await second.aclose()
+        assert not second_server.socket_path.exists()

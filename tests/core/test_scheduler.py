@@ -77,3 +77,22 @@ def test_job_needs_exactly_one_trigger() -> None:
         Job("bad", f)
     with pytest.raises(ValueError):
         Job("bad", f, cron="* * * * *", every_sec=5)
+
+
+async def test_schedules_can_come_from_settings(app: App) -> None:
+    runs: list[int] = []
+
+    async def tick(a: App) -> None:
+        runs.append(1)
+
+    job = Job("configured", tick, every_sec=lambda s: s.worker_heartbeat_sec * 100)  # 500 s by default
+    assert job.schedule(app.settings) == (None, 500.0, "UTC")
+    assert await run_job_once(app, job, 1000.0)
+    assert not await run_job_once(app, job, 1400.0)  # same 500 s slot
+    assert await run_job_once(app, job, 1500.0)
+    sched = Scheduler(app, [job])
+    await sched.start()
+    try:
+        assert sched.aps.get_job("configured").trigger.interval.total_seconds() == 500
+    finally:
+        sched.shutdown()

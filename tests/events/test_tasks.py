@@ -16,18 +16,23 @@ from tgassist.core.scheduler import build_trigger
 from tgassist.events.ingest import ingest
 from tgassist.events.models import IngestRun
 from tgassist.events.tasks import PRODUCT, startup_backfill
+from tgassist.settings import Settings
 
 
 def test_jobs_table() -> None:
     jobs = {j.name: j for j in PRODUCT.jobs}
     assert jobs["events_reminders"].every_sec == 300 and jobs["events_archive"].every_sec == 6 * 3600
     ru, bali = jobs["events_ingest_ru"], jobs["events_ingest_bali"]
-    assert (ru.timezone, bali.timezone) == ("Europe/Moscow", "Asia/Makassar")
+    assert (ru.timezone, bali.timezone) == ("Europe/Moscow", "Asia/Makassar")  # fixed per region
     after = datetime(2030, 1, 1, 13, 0, tzinfo=UTC)
-    nxt_ru = build_trigger(ru).get_next_fire_time(None, after)
-    nxt_bali = build_trigger(bali).get_next_fire_time(None, after)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    nxt_ru = build_trigger(ru, settings).get_next_fire_time(None, after)
+    nxt_bali = build_trigger(bali, settings).get_next_fire_time(None, after)
     assert nxt_ru.astimezone(UTC) == datetime(2030, 1, 2, 0, 0, tzinfo=UTC)  # 03:00 Moscow
     assert nxt_bali.astimezone(UTC) == datetime(2030, 1, 1, 19, 0, tzinfo=UTC)  # 03:00 Bali
+    custom = Settings(_env_file=None, events_ingest_cron="30 6 * * *", events_ics_timezone="Europe/Berlin")  # type: ignore[call-arg]
+    nxt_ics = build_trigger(jobs["events_ingest_ics"], custom).get_next_fire_time(None, after)
+    assert nxt_ics.astimezone(UTC) == datetime(2030, 1, 2, 5, 30, tzinfo=UTC)  # 06:30 Berlin, from settings
     assert PRODUCT.on_start == (startup_backfill,)
 
 

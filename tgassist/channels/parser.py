@@ -302,7 +302,7 @@ async def parse_now(app: App, ref: str | None = None, mode: str | None = None, c
 
 
 async def parser_tick(app: App, client: Any = None) -> list[ParseReport]:
-    """The scheduled job: once per PARSER_SCHEDULER_INTERVAL_SEC (the job fires often, the slot decides)."""
+    """The scheduled job: once per PARSER_SCHEDULER_INTERVAL_SEC, also when called directly."""
     from tgassist.channels.login import telegram_configured
 
     interval = max(1, int(app.settings.parser_scheduler_interval_sec))
@@ -341,7 +341,9 @@ async def parser_health(app: App) -> dict[str, Any]:
     }
 
 
-JOBS: tuple[Job, ...] = (Job("channels_parser", parser_tick, every_sec=15, lock_ttl_sec=3600),)
+JOBS: tuple[Job, ...] = (
+    Job("channels_parser", parser_tick, every_sec=lambda s: s.parser_scheduler_interval_sec, lock_ttl_sec=3600),
+)
 HEALTH: tuple[tuple[str, HealthCheck], ...] = (("parser", parser_health),)
 
 __all__ = ["HEALTH", "JOBS", "ChannelParser", "ParseReport", "parse_now", "parser_tick", "resolve_mode"]

@@ -50,14 +50,14 @@ def status(
     for col in ("stream", "group", "length", "pending", "lag", "dlq", "consumers"):
         table.add_column(col, justify="left" if col in ("stream", "group") else "right")
     for r in report["streams"]:
-        busy = r["pending"] or r["lag"] or r["dlq"]
+        busy = r["pending"] or r["dlq"] or (r["length"] if r["lag"] is None else r["lag"])
         style = "red" if r["dlq"] else "yellow" if busy else None
         table.add_row(
             r["stream"],
             r["group"],
             str(r["length"]),
             str(r["pending"]),
-            "-" if r["lag"] is None else str(r["lag"]),
+            "no group" if r["lag"] is None else str(r["lag"]),
             str(r["dlq"]),
             str(r["consumers"]),
             style=style,
@@ -69,7 +69,8 @@ def status(
         console.print(
             f"{name}: [bold]{block.get('status', '?')}[/]" + (f" ({extra})" if extra else "")
         )
-    backlog = sum((r["lag"] or 0) + r["pending"] for r in report["streams"])
+    # No group yet (no worker ever ran the stage): everything in the stream is still to do.
+    backlog = sum((r["length"] if r["lag"] is None else r["lag"]) + r["pending"] for r in report["streams"])
     dlq = sum(r["dlq"] for r in {r["stream"]: r for r in report["streams"]}.values())
     console.print(f"backlog: {backlog}, dead letters: {dlq}")
 

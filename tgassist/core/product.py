@@ -45,19 +45,30 @@ class Stage:
 
 @dataclass(frozen=True)
 class Job:
-    """A scheduled job: `cron` (crontab string, `timezone`) or `every_sec` (interval)."""
+    """A scheduled job: `cron` (crontab string, `timezone`) or `every_sec` (interval).
+
+    Each of `cron`, `every_sec` and `timezone` may also be a function of the settings, so a
+    schedule can come from configuration (the table is declared before settings exist).
+    """
 
     name: str
     func: JobFunc
-    cron: str | None = None
-    every_sec: float | None = None
-    timezone: str = "UTC"
+    cron: str | Callable[[Any], str] | None = None
+    every_sec: float | Callable[[Any], float] | None = None
+    timezone: str | Callable[[Any], str] = "UTC"
     lock_ttl_sec: int = 3600
     enabled: Callable[[Any], bool] | None = None  # settings -> bool
 
     def __post_init__(self) -> None:
         if (self.cron is None) == (self.every_sec is None):
             raise ValueError(f"job {self.name}: give exactly one of cron / every_sec")
+
+    def schedule(self, settings: Any) -> tuple[str | None, float | None, str]:
+        """(cron, every_sec, timezone) with settings-dependent values resolved."""
+        cron = self.cron(settings) if callable(self.cron) else self.cron
+        every = self.every_sec(settings) if callable(self.every_sec) else self.every_sec
+        tz = self.timezone(settings) if callable(self.timezone) else self.timezone
+        return cron, (float(every) if every is not None else None), tz
 
 
 @dataclass(frozen=True)

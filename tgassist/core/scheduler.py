@@ -31,17 +31,18 @@ JOBS_KEY = "scheduler:jobs"
 HEARTBEAT_KEY = "scheduler:heartbeat"
 
 
-def job_slot(job: Job, now: float) -> int:
-    width = job.every_sec if job.every_sec else 60.0
-    return int(now // width)
+def slot_width(job: Job, settings: Any) -> float:
+    """Seconds one firing claims: the interval, or a minute for cron jobs."""
+    _cron, every, _tz = job.schedule(settings)
+    return every if every else 60.0
 
 
 async def run_job_once(app: App, job: Job, now: float | None = None) -> bool:
     """Run `job` unless another scheduler already took this slot or is still running it."""
     now = time.time() if now is None else now
     redis = app.redis
-    width = job.every_sec or 60.0
-    slot_key = f"sched:slot:{job.name}:{job_slot(job, now)}"
+    width = slot_width(job, app.settings)
+    slot_key = f"sched:slot:{job.name}:{int(now // width)}"
     if not await redis.set(slot_key, "1", nx=True, ex=max(2, int(width * 2))):
         JOB_RUNS.labels(job.name, "skipped").inc()
         return False
@@ -67,10 +68,11 @@ async def run_job_once(app: App, job: Job, now: float | None = None) -> bool:
             pass
 
 
-def build_trigger(job: Job) -> Any:
-    if job.cron:
-        return CronTrigger.from_crontab(job.cron, timezone=job.timezone)
-    return IntervalTrigger(seconds=float(job.every_sec or 0), timezone=UTC)
+def build_trigger(job: Job, settings: Any) -> Any:
+    cron, every, tz = job.schedule(settings)
+    if cron:
+        return CronTrigger.from_crontab(cron, timezone=tz)
+    return IntervalTrigger(seconds=float(every or 0), timezone=UTC)
 
 
 class Scheduler:
@@ -99,7 +101,7 @@ class Scheduler:
 
     async def start(self) -> None:
         for job in self.jobs:
-            self.aps.add_job(self._fire, build_trigger(job), args=[job], id=job.name, name=job.name, replace_existing=True)
+            self.aps.add_job(self._fire, build_trigger(job, self.app.settings), args=[job], id=job.name, name=job.name, replace_existing=True)
         self.aps.start()
         await self.publish_state()
         log.info("scheduler started", jobs=[j.name for j in self.jobs])

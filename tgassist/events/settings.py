@@ -66,3 +66,7 @@ class EventsSettings(BaseModel):
     events_backfill_batch: int = Field(500, ge=1, description="Events per backfill batch")
     events_cancel_vanished: bool = Field(True, description="Mark upcoming events that vanished from a source as cancelled")
     events_dedupe_radius_km: float = Field(1.0, ge=0, description="Two sources' copies closer than this are one event")
+    events_ingest_cron: str = Field(
+        "0 3,12 * * *", description="Crontab of each region's ingest, in the region's local time (night and noon)"
+    )
+    events_ics_timezone: str = Field("UTC", description="Time zone the iCalendar feeds' ingest cron runs in")

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-INGEST_CRON = "0 3,12 * * *"  # local night and noon of each region
 
 
 @dataclass(frozen=True)
@@ -36,8 +35,13 @@ REGIONS: tuple[Region, ...] = (
     Region("ru", "Europe/Moscow", ("kudago",), lambda s: s.events_kudago_enabled),
     Region("bali", "Asia/Makassar", ("baliforum", "jsonld", "ai"),
            lambda s: s.events_baliforum_enabled or bool(s.events_jsonld_pages) or s.events_ai_enabled),
-    Region("ics", "UTC", ("ics",), lambda s: bool(s.events_ics_feeds)),
+    Region("ics", "settings", ("ics",), lambda s: bool(s.events_ics_feeds)),
 )
+
+
+def _zone(region: Region) -> str | Callable[[Any], str]:
+    """The region's zone; the iCalendar "region" takes its zone from the settings."""
+    return (lambda s: s.events_ics_timezone) if region.timezone == "settings" else region.timezone
 
 
 def ingest_job(region: Region) -> Callable[[App], Coroutine[Any, Any, None]]:
@@ -93,8 +97,8 @@ async def health(app: App) -> dict[str, Any]:
 PRODUCT = Product(
     name="events",
     jobs=(
-        *(Job(f"events_ingest_{r.name}", ingest_job(r), cron=INGEST_CRON, timezone=r.timezone,
-              enabled=r.enabled) for r in REGIONS),
+        *(Job(f"events_ingest_{r.name}", ingest_job(r), cron=lambda s: s.events_ingest_cron,
+              timezone=_zone(r), enabled=r.enabled) for r in REGIONS),
         Job("events_reminders", reminders_job, every_sec=300, lock_ttl_sec=600),
         Job("events_archive", archive_job, every_sec=6 * 3600),
     ),
