@@ -12,6 +12,7 @@ import structlog
 import uvicorn
 
 from tgassist.app import App
+from tgassist.core.errors import ConfigError, TgassistError
 from tgassist.core.scheduler import Scheduler
 from tgassist.core.worker import Worker
 from tgassist.products import PRODUCTS, all_jobs, select_stages
@@ -39,6 +40,8 @@ class Roles:
 
 async def serve(settings: Settings, roles: Roles) -> None:
     """Start the chosen roles on one App; return after SIGINT/SIGTERM once everything stopped."""
+    if settings.metrics_port and not roles.api:
+        serve_metrics(settings)
     app = await App.start(settings, migrate=roles.api or roles.worker or roles.scheduler)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -48,6 +51,7 @@ async def serve(settings: Settings, roles: Roles) -> None:
     worker: Worker | None = None
     scheduler: Scheduler | None = None
     server: _Server | None = None
+    failed: str | None = None
     try:
         if roles.worker:
             worker = Worker(app, select_stages(roles.stages or settings.worker_stages))
@@ -76,7 +80,7 @@ async def serve(settings: Settings, roles: Roles) -> None:
             tasks.append(asyncio.create_task(run_bot(app, stop), name="bot"))
         elif roles.bot:
             log.info("bot not started: TGASSIST_BOT_TOKEN is not set")
-        await stop.wait()
+        failed = await _watch(stop, tasks)
         log.info("stopping: finishing in-flight work")
     finally:
         stop.set()
@@ -85,10 +89,45 @@ async def serve(settings: Settings, roles: Roles) -> None:
         if server:
             server.should_exit = True
         if scheduler:
-            scheduler.shutdown()
+            tasks.append(asyncio.create_task(scheduler.stop(), name="scheduler-stop"))
         await asyncio.gather(*tasks, return_exceptions=True)
         await app.close()
         log.info("stopped")
+    if failed:
+        raise TgassistError(f"{failed} failed; see the log above (the process stopped so that it can be restarted)")
+
+
+async def _watch(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> str | None:
+    """Wait for a stop signal; a part that dies on its own (a worker, the API…) stops the process
+    too, rather than leaving it running and reporting healthy without it. Returns its name."""
+    stopped = asyncio.ensure_future(stop.wait())
+    watched = set(tasks)
+    try:
+        while watched:
+            done, watched = await asyncio.wait({stopped, *watched}, return_when=asyncio.FIRST_COMPLETED)
+            watched.discard(stopped)
+            if stopped in done:
+                return None
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    err = task.exception()
+                    log.error("process part failed", part=task.get_name(), error=f"{type(err).__name__}: {err}")
+                    return task.get_name()
+        await stopped  # nothing long-running left: wait for the signal
+        return None
+    finally:
+        stopped.cancel()
+
+
+def serve_metrics(settings: Settings) -> None:
+    """Expose this process's counters (worker/scheduler alone have no API to scrape)."""
+    from prometheus_client import start_http_server
+
+    try:
+        start_http_server(settings.metrics_port or 0, addr=settings.api_host)
+    except OSError as err:
+        raise ConfigError(f"TGASSIST_METRICS_PORT={settings.metrics_port}: cannot listen: {err.strerror}") from err
+    log.info("metrics listening", url=f"http://{settings.api_host}:{settings.metrics_port}/metrics")
 
 
 async def _guard(coro: object, name: str) -> None:

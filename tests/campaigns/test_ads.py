@@ -101,3 +101,40 @@ def test_search_modifiers_read_as_russian_in_titles() -> None:
 def test_display_link_never_ends_on_a_preposition() -> None:
     assert display_link("диван кровать для ежедневного сна") == "Диван-кровать"
     assert display_link("ремонт на дому") == "Ремонт-на-дому"
+
+
+def test_lead_verb_takes_the_accusative_and_prepositions_survive() -> None:
+    from tgassist.campaigns.brief import validate_brief
+    from tgassist.campaigns.stages import ad_context
+
+    ctx = ad_context(validate_brief({"name": "Т", "product": "услуги", "base_phrases": ["ремонт"], "region": "Москва",
+                                     "url": "a.ru"}))
+    assert "в" not in ctx.region_words  # «в москве» used to make «в» a region word: «Аренда авто аэропорту»
+    cases = {
+        "репетитор по высшей математике купить": "Купить репетитора по высшей математике в Москве",
+        "подготовка к огэ купить": "Купить подготовку к ОГЭ в Москве",
+        "аренда авто в аэропорту отзывы": "Аренда авто в аэропорту в Москве — отзывы",
+    }
+    for phrase, title in cases.items():
+        ad = template_ads(phrase, ctx, 1)[0]
+        assert ad.title == title and keyword_in_title(phrase, ad) and check_ad(ad) == [], phrase
+    assert template_ads("аренда авто в аэропорту", ctx, 1)[0].text.startswith("Надёжная аренда авто в аэропорту")
+
+
+async def test_llm_ads_display_link_leaves_search_modifiers_out(settings_factory: Any) -> None:
+    with FakeOpenAI() as fake:
+        fake.queue(ads_json("Окна ПВХ", "Быстро."))
+        llm = build_llm(settings_factory(llm_provider="openai", llm_base_url=fake.url, llm_api_key="k",
+                                         llm_max_retries=0), None)
+        result = await generate_group_ads(llm, "окна пвх цена москва", ["окна пвх цена москва"], CTX)
+        assert result.generator == "llm"
+        assert {a.display_link for a in result.ads} == {"Окна-ПВХ"}  # was «Окна-пвх-цена-москва»
+        await llm.aclose()
+
+
+def test_no_headline_repeats_within_an_ad_after_abbreviations() -> None:
+    ctx = AdContext(product="окна", url="https://a.ru/", where="в Москве", advantages=("Окна ПВХ в Москве", "Гарантия"),
+                    region_words=frozenset({"москва"}))
+    for ad in template_ads("окна пвх", ctx, 3):
+        heads = [h.lower() for h in ad.headlines()]
+        assert len(heads) == len(set(heads)), ad.headlines()

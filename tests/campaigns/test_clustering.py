@@ -66,3 +66,12 @@ def test_cross_minus_words() -> None:
     out = cross_minus([["купить диван", "диван"], ["купить угловой диван"]])
     assert out[(0, 0)] == ["угловой"]
     assert (1, 0) not in out
+
+
+def test_cross_minus_never_blocks_a_query_no_other_group_catches() -> None:
+    # «модульный угловой диван с оттоманкой» used to give «модульный диван» «-угловой -оттоманкой», so the
+    # query «модульный диван с оттоманкой» matched no keyword at all.
+    out = cross_minus([["модульный диван"], ["модульный угловой диван с оттоманкой", "угловой диван"],
+                       ["диван"]])
+    assert (0, 0) not in out
+    assert sorted(out[(2, 0)]) == ["модульный", "угловой"]  # one word more: those groups catch the queries

@@ -188,3 +188,23 @@ async def test_build_without_any_valid_keyword_fails_instead_of_an_empty_file(ap
     camp = await campaign_of(app, started.campaign_id)
     assert task.status == camp.status == "failed" and camp.file_path is None
     assert "ни одной ключевой фразы" in (task.error or "") and "base_phrases" in (task.error or "")
+
+
+async def test_unnamed_geo_id_is_not_exported_as_a_fake_region_name(app: App, brief_data: dict[str, Any]) -> None:
+    # «Регион 10650» in the «Регион» column made Commander refuse the file; now the name is left out and
+    # the user is told what to do.
+    started = await service.create_campaign(app, 1, {**brief_data, "region": [213, 10650]})
+    await build(app)
+    camp = await campaign_of(app, started.campaign_id)
+    assert camp.status == "completed"
+    rows = list(openpyxl.load_workbook(camp.file_path)["Тексты"].iter_rows(min_row=HEADER_ROW + 1, values_only=True))
+    assert {r[COLUMNS.index("Регион")] for r in rows} == {"Москва"}
+    assert any("10650" in w for w in camp.report["export"]["warnings"])
+    res = await service.export_campaign(app, 1, started.campaign_id, "csv")
+    assert res.message and "10650" in res.message
+    tatarstan = await service.create_campaign(app, 1, {**brief_data, "region": 11119})
+    await build(app)
+    camp = await campaign_of(app, tatarstan.campaign_id)
+    assert "warnings" not in camp.report["export"]
+    ws = openpyxl.load_workbook(camp.file_path)["Тексты"]
+    assert ws.cell(HEADER_ROW + 1, COLUMNS.index("Регион") + 1).value == "Республика Татарстан"

@@ -138,3 +138,40 @@ async def test_import_keeps_every_phrase_of_the_direct_file(app: App, fixtures_d
     again = load_direct_file(res.path)
     assert [sorted(p for p, _, _ in g.keywords) for g in again.groups] == \
         [sorted(p for p, _, _ in g.keywords) for g in source.groups]
+
+
+def _service_account_key(path: Path) -> Path:
+    """A well-formed service account key (a fresh RSA key): it loads without any network call."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    path.write_text(json.dumps({
+        "type": "service_account", "project_id": "p", "private_key_id": "k", "private_key": pem,
+        "client_email": "sa@p.iam.gserviceaccount.com", "client_id": "1",
+        "token_uri": "http://127.0.0.1:9/token"}), encoding="utf-8")
+    return path
+
+
+async def test_sheets_without_a_google_email_gives_the_xlsx_and_says_why(make_app: Any, brief_data: dict[str, Any],
+                                                                         tmp_path: Path) -> None:
+    # A sheet created by the service account and shared with nobody used to come back as a URL the user
+    # cannot open; the unreachable token_uri proves no Google call is made.
+    app = await make_app(google_service_account_file=str(_service_account_key(tmp_path / "sa.json")))
+    started = await service.create_campaign(app, 1, brief_data)
+    await build(app)
+    res = await service.export_campaign(app, 1, started.campaign_id, "sheets")
+    assert res.url is None and res.path and res.path.suffix == ".xlsx"
+    assert "e-mail" in (res.message or "") and "--share" in (res.message or "")
+
+
+async def test_sheets_when_google_cannot_be_reached_gives_the_xlsx(make_app: Any, brief_data: dict[str, Any],
+                                                                   tmp_path: Path) -> None:
+    # The token endpoint refuses the connection: google-auth's RefreshError used to escape as a traceback.
+    app = await make_app(google_service_account_file=str(_service_account_key(tmp_path / "sa.json")))
+    started = await service.create_campaign(app, 1, brief_data)
+    await build(app)
+    res = await service.export_campaign(app, 1, started.campaign_id, "sheets", share_with="me@example.com")
+    assert res.url is None and res.path and res.path.suffix == ".xlsx"
+    assert "не удалось создать таблицу" in (res.message or "")

@@ -232,3 +232,37 @@ async def test_llm_vision_adds_description_and_labels(
                 and media["description"] == "Скриншот с надписью"
             )
             assert "Надпись" in media["ocr_text"]
+
+
+async def test_llm_vision_failure_keeps_the_ocr_text(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    from tests.fakes.openai_server import FakeResponse
+
+    with FakeOpenAI() as fake:
+        settings = settings_factory(
+            vision_llm_enabled=True,
+            llm_provider="openai",
+            llm_base_url=fake.url,
+            llm_api_key="k",
+            llm_max_retries=0,
+            llm_timeout_sec=0.3,
+            tagging_max_topics=0,
+        )
+        fake.responder = lambda req: (
+            FakeResponse.slow(2.0)
+            if "image_url" in json.dumps(req.json or {})
+            else json.dumps({"tags": []})
+        )
+        async with started(settings) as app:
+            cid = await channel(app)
+            pid = next(
+                iter((await save(app, cid, [message("", [photo(text_image("Надпись"))])])).values())
+            )
+            await run_pipeline(app, STAGES)
+            row = await enrichment(app, pid, "vision")
+            assert row is not None and row.status == "partial"
+            media = row.data["media"][0]
+            assert "Надпись" in media["ocr_text"] and media["description"] is None
+            assert media["reason"].startswith("LLM vision failed")
+            await assert_no_backlog(app)

@@ -33,3 +33,26 @@ async def test_health_details_reports_backends_streams_scheduler(app: App) -> No
             assert "tgassist_bus_messages_total" in metrics.text
     finally:
         sched.shutdown()
+
+
+async def test_health_reports_a_redis_that_never_answers_as_down(app: App) -> None:
+    import asyncio
+    import socket
+
+    import redis.asyncio as aioredis
+
+    from tgassist.core import health
+
+    silent = socket.socket()  # accepts connections (backlog) but never replies
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    real = app.redis
+    app.redis = aioredis.Redis(host="127.0.0.1", port=silent.getsockname()[1])
+    try:
+        report = await asyncio.wait_for(health.details(app), 15)
+        assert report["status"] == "down" and report["redis"]["status"] == "down"
+        assert report["redis"]["error"]
+    finally:
+        await app.redis.aclose()
+        app.redis = real
+        silent.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -125,3 +126,56 @@ def test_settings_table_in_readme_lists_every_setting() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     missing = [f"TGASSIST_{n.upper()}" for n in Settings.model_fields if f"`TGASSIST_{n.upper()}`" not in readme]
     assert not missing, f"README configuration table lacks: {missing} (regenerate: python -m tgassist.settings)"
+
+
+@pytest.mark.slow
+def test_a_worker_alone_exposes_its_metrics(tmp_path: Path) -> None:
+    port = _free_port()
+    env = base_env(tmp_path, TGASSIST_METRICS_PORT=str(port))
+    proc = subprocess.Popen(["tgassist", "worker"] if _has_script() else [*BIN, "worker"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        text = ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "tgassist_bus_messages_total" not in text:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+                    text = resp.read().decode()
+            except OSError:
+                time.sleep(0.3)
+        for name in ("tgassist_bus_messages_total", "tgassist_handler_seconds", "tgassist_job_runs_total"):
+            assert name in text
+        proc.send_signal(signal.SIGINT)  # maybe still starting up: 130 "interrupted" is fine too
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode in (0, 130) and "Traceback" not in out, out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+async def test_a_worker_that_dies_stops_the_process(tmp_path: Path) -> None:
+    # The stage's stream key holds a string: the worker cannot create its group. The process
+    # must exit with an error (a supervisor restarts it), not run on without a worker.
+    from tgassist.core.redis import connect
+    from tgassist.products import all_stages
+
+    stage = all_stages()[0]
+    client, server = await connect(None, tmp_path / "data")
+    try:
+        await client.set(stage.stream, "not a stream")
+        proc = await asyncio.create_subprocess_exec(
+            *(["tgassist"] if _has_script() else BIN), "worker", "--stages", stage.name,
+            env=base_env(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            _out, err = await asyncio.wait_for(proc.communicate(), 60)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        assert proc.returncode == 1
+        assert "worker failed" in err.decode() and "Traceback" not in err.decode()
+    finally:
+        assert server is not None
+        await server.stop_if_unused(client)
+        await client.aclose()

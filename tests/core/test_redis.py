@@ -50,7 +50,7 @@ async def test_unreachable_redis_url_names_the_setting(tmp_path: Path) -> None:
 
 async def test_a_client_connecting_while_the_last_one_leaves_keeps_a_server(tmp_path: Path) -> None:
     # Two Apps (processes) on one data dir: one connects just as the other shuts the server down.
-    for _ in range(5):
+    for _ in range(3):
         first, first_server = await connect(None, tmp_path)
         assert first_server is not None
         _, (second, second_server) = await asyncio.gather(first_server.stop_if_unused(first), connect(None, tmp_path))

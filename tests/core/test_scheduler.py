@@ -96,3 +96,20 @@ async def test_schedules_can_come_from_settings(app: App) -> None:
         assert sched.aps.get_job("configured").trigger.interval.total_seconds() == 500
     finally:
         sched.shutdown()
+
+
+async def test_graceful_stop_lets_a_running_job_finish(app: App) -> None:
+    started = asyncio.Event()
+    finished: list[int] = []
+
+    async def slow(a: App) -> None:
+        started.set()
+        await asyncio.sleep(0.5)
+        finished.append(1)
+
+    sched = Scheduler(app, [Job("slow_tick", slow, every_sec=1)])
+    await sched.start()
+    await asyncio.wait_for(started.wait(), 5)
+    await sched.stop()  # Ctrl-C while the job runs
+    assert finished == [1]
+    assert not await app.redis.exists("sched:running:slow_tick")  # lock released

@@ -25,7 +25,14 @@ from tgassist.campaigns.limits import (
     check_text,
     fit,
 )
-from tgassist.campaigns.templates import AdContext, clean_phrase, display_link, template_ads
+from tgassist.campaigns.templates import (
+    AdContext,
+    ad_core,
+    clean_phrase,
+    display_link,
+    fix_abbreviations,
+    template_ads,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -89,7 +96,8 @@ def _draft(ad: LLMAd, ctx: AdContext, group_name: str) -> AdDraft:
         title=" ".join(ad.title.split()), title2=" ".join(ad.title2.split()), text=" ".join(ad.text.split()),
         extra_titles=[" ".join(t.split()) for t in ad.extra_titles if t.strip()],
         extra_texts=[" ".join(t.split()) for t in ad.extra_texts if t.strip()],
-        display_link=display_link(clean_phrase(group_name), ctx.product),
+        display_link=fix_abbreviations(display_link(ad_core(clean_phrase(group_name), ctx.region_words),
+                                                    ctx.product)),  # «Ремонт-холодильников», not «…-цена»
         sitelinks=[dict(s) for s in ctx.sitelinks[:8]], callouts=list(ctx.callouts[:50]),
     )
 

@@ -175,8 +175,10 @@ def quality(groups: Sequence[Sequence[int]], vectors: Sequence[np.ndarray]) -> C
 
 
 def cross_minus(group_phrases: Sequence[Sequence[str]], max_words: int = 10) -> dict[tuple[int, int], list[str]]:
-    """Cross-minus words: for phrase P in group A and a longer phrase Q ⊃ P in group B, Q's extra words
-    become minus words of P, so the query Q goes to group B. Keys are (group, phrase index)."""
+    """Cross-minus words: for phrase P in group A and a phrase Q = P + one word in group B, that word becomes
+    a minus word of P, so queries with it go to group B. Only one extra word: with Q = P + a + b, «-a -b»
+    on P would also block queries with a alone, which Q (needing both) does not catch either — lost
+    traffic. Keys are (group, phrase index)."""
     lemma_sets: list[tuple[int, int, frozenset[str], list[str]]] = []
     postings: dict[str, list[int]] = defaultdict(list)
     for gi, phrases in enumerate(group_phrases):
@@ -194,7 +196,7 @@ def cross_minus(group_phrases: Sequence[Sequence[str]], max_words: int = 10) -> 
         extra: Counter[str] = Counter()
         for j in common:
             gj, _, lems_j, words_j = lemma_sets[j]
-            if gj == gi or len(lems_j) - len(lems) not in (1, 2):
+            if gj == gi or len(lems_j) - len(lems) != 1:
                 continue
             for w in words_j:
                 if lemma(w) not in lems:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tgassist.ai.text import STOP_WORDS
 from tgassist.campaigns.exceptions import ExportError
 from tgassist.campaigns.limits import AdDraft
 
@@ -57,10 +58,18 @@ class ExportCampaign:
     groups: list[ExportGroup]
     minus_words: list[str] = field(default_factory=list)
     currency: str = "RUB"
+    warnings: list[str] = field(default_factory=list)  # what the user must still do in Commander
 
 
 def minus_text(words: Sequence[str]) -> str:
-    return " ".join(f"-{w.lstrip('-')}" for w in words if w.strip("- "))
+    """«-бесплатно -своими руками -!как»: a stop word works as a minus word only with «!» (Direct ignores or
+    refuses a bare «-как»), as Direct's own export writes it."""
+    out = []
+    for w in words:
+        w = w.strip().lstrip("-")
+        if w:
+            out.append(f"-!{w}" if w.lower() in STOP_WORDS else f"-{w}")
+    return " ".join(out)
 
 
 def _row(group: ExportGroup, camp: ExportCampaign, extra_ad: bool, phrase: str, ad: AdDraft | None,

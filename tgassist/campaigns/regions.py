@@ -31,6 +31,14 @@ REGIONS: tuple[Region, ...] = (
     Region(51, "Самара", "в Самаре", ("самара",)),
     Region(56, "Челябинск", "в Челябинске", ("челябинск",)),
     Region(172, "Уфа", "в Уфе", ("уфа",)),
+    Region(193, "Воронеж", "в Воронеже", ("воронеж",)),
+    Region(38, "Волгоград", "в Волгограде", ("волгоград",)),
+    Region(66, "Омск", "в Омске", ("омск",)),
+    Region(62, "Красноярск", "в Красноярске", ("красноярск",)),
+    Region(50, "Пермь", "в Перми", ("пермь",)),
+    Region(239, "Сочи", "в Сочи", ("сочи",)),
+    Region(11119, "Республика Татарстан", "в Татарстане", ("татарстан",), ("татарстан",)),
+    Region(11111, "Республика Башкортостан", "в Башкортостане", ("башкортостан",), ("башкирия",)),
 )
 
 _BY_ID = {r.id: r for r in REGIONS}
@@ -48,6 +56,11 @@ def find_region(value: str | int) -> Region | None:
             return None
         return _BY_ID.get(geo) or Region(geo, f"Регион {geo}")
     return _BY_NAME.get(str(value).strip().lower().replace("ё", "е"))
+
+
+def has_direct_name(geo: int) -> bool:
+    """Whether the table knows the name Direct Commander expects in «Регион» for this geo id."""
+    return geo in _BY_ID
 
 
 def known_region_names() -> str:

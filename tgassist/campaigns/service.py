@@ -175,10 +175,12 @@ async def show_campaign(app: App, telegram_id: int, campaign_id: int) -> Campaig
     return CampaignView(camp, await latest_task(app, campaign_id), stages)
 
 
-async def export_campaign(app: App, telegram_id: int, campaign_id: int, fmt: str = "xlsx") -> ExportResult:
-    """Write the export again (xlsx, csv) or create a Google Sheet; without Sheets credentials: XLSX + why."""
+async def export_campaign(app: App, telegram_id: int, campaign_id: int, fmt: str = "xlsx",
+                         share_with: str | None = None) -> ExportResult:
+    """Write the export again (xlsx, csv) or create a Google Sheet shared with `share_with` (default: the
+    user's Google e-mail); without Sheets credentials or an e-mail: XLSX + why."""
     from tgassist.campaigns.sheets import export_to_sheets
-    from tgassist.campaigns.storage import load_export, write_exports
+    from tgassist.campaigns.storage import export_regions, load_export, write_exports
 
     if fmt not in ("xlsx", "csv", "sheets"):
         raise CampaignError(f"неизвестный формат {fmt!r}: выберите xlsx, csv или sheets")
@@ -191,7 +193,7 @@ async def export_campaign(app: App, telegram_id: int, campaign_id: int, fmt: str
     if fmt == "sheets":
         try:
             url = await export_to_sheets(app.settings.google_service_account_file, await load_export(app, campaign_id),
-                                         user.google_email if user else None)
+                                         share_with or (user.google_email if user else None))
         except CampaignError as err:  # not configured, or Google refused: the user still gets a file
             paths = await write_exports(app, campaign_id, ("xlsx",))
             return ExportResult(paths["xlsx"], None, str(err), paths)
@@ -199,7 +201,7 @@ async def export_campaign(app: App, telegram_id: int, campaign_id: int, fmt: str
             await s.execute(update(Campaign).where(Campaign.id == campaign_id).values(spreadsheet_url=url))
         return ExportResult(None, url, None)
     paths = await write_exports(app, campaign_id, (fmt,))
-    return ExportResult(paths[fmt], None, None, paths)
+    return ExportResult(paths[fmt], None, export_regions(camp)[1], paths)
 
 
 async def repeat_campaign(app: App, telegram_id: int, campaign_id: int) -> Started:

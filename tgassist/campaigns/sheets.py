@@ -22,6 +22,7 @@ SETUP_HINT = (
 
 def _export_sync(credentials: Path, camp: ExportCampaign, share_with: str | None) -> str:
     import gspread
+    from google.auth.exceptions import GoogleAuthError
     from gspread.utils import ValueInputOption
 
     try:
@@ -29,6 +30,9 @@ def _export_sync(credentials: Path, camp: ExportCampaign, share_with: str | None
     except (OSError, ValueError, KeyError) as err:
         raise SheetsNotConfigured(f"Ключ сервисного аккаунта Google не читается ({credentials}: {err}). "
                                   f"{SETUP_HINT}") from err
+    if not share_with:  # a sheet owned by the service account alone would be a link nobody can open
+        raise CampaignError("Google Таблицу некому открыть: не указан Google e-mail, с которым её пошарить "
+                            "(в CLI: --share you@gmail.com). Пока что — файл XLSX для Директ Коммандера.")
     try:
         book = client.create(camp.name[:100])
         ws = book.sheet1
@@ -36,10 +40,9 @@ def _export_sync(credentials: Path, camp: ExportCampaign, share_with: str | None
         rows = [*metadata_rows(camp), list(COLUMNS), *build_rows(camp)]
         ws.resize(rows=len(rows), cols=len(COLUMNS))
         ws.update(rows, "A1", value_input_option=ValueInputOption.raw)
-        if share_with:
-            book.share(share_with, perm_type="user", role="writer", notify=True)
+        book.share(share_with, perm_type="user", role="writer", notify=True)
         return str(book.url)
-    except (OSError, ValueError, gspread.exceptions.GSpreadException) as err:
+    except (OSError, ValueError, gspread.exceptions.GSpreadException, GoogleAuthError) as err:
         raise CampaignError(f"Google Таблицы: не удалось создать таблицу: {err}. Скачайте XLSX вместо неё.") from err
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
 
-from tgassist.ai.text import lemma
+from tgassist.ai.text import STOP_WORDS, lemma
 from tgassist.campaigns.ads import ads_report, generate_group_ads
 from tgassist.campaigns.brief import Brief
 from tgassist.campaigns.clustering import cluster_keywords, cross_minus
@@ -144,8 +144,10 @@ def ad_context(brief: Brief) -> AdContext:
     if len(brief.region_ids) == 1:
         r = find_region(brief.region_ids[0])
         where = r.where if r else ""
+    # Prepositions of «в москве», «ростов на дону» are not region words (they would vanish from every ad).
     words = frozenset(lemma(w) for rid in brief.region_ids if (r := find_region(rid))
-                      for p in (*r.words, *r.aliases, r.name) for w in p.replace("-", " ").lower().split())
+                      for p in (*r.words, *r.aliases, r.name) for w in p.replace("-", " ").lower().split()
+                      if w not in STOP_WORDS)
     return AdContext(product=brief.product, url=brief.url, where=where, price=brief.price,
                      advantages=brief.advantages, callouts=brief.callouts, sitelinks=brief.sitelinks,
                      region_words=words)
@@ -196,11 +198,15 @@ async def campaign_ads_report(app: Any, campaign_id: int) -> dict[str, Any]:
 
 
 async def run_export(bc: BuildContext) -> dict[str, Any]:
-    from tgassist.campaigns.storage import write_exports
+    from tgassist.campaigns.storage import export_regions, write_exports
 
     paths = await write_exports(bc.app, bc.campaign_id)
+    _, warning = export_regions(await bc.campaign())
+    data: dict[str, Any] = {k: str(v) for k, v in paths.items()}
+    if warning:
+        data["warnings"] = [warning]
     async with bc.app.db.session() as session:
         await session.execute(update(Campaign).where(Campaign.id == bc.campaign_id).values(
             file_path=str(paths["xlsx"])))
-        await save_result(bc, session, "export", {k: str(v) for k, v in paths.items()})
-    return {k: str(v) for k, v in paths.items()}
+        await save_result(bc, session, "export", data)
+    return data

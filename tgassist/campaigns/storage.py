@@ -10,6 +10,7 @@ from sqlalchemy import select
 from tgassist.campaigns.export import ExportCampaign, ExportGroup, safe_name, write_csv, write_xlsx
 from tgassist.campaigns.limits import AdDraft
 from tgassist.campaigns.models import Ad, AdGroup, Campaign, Keyword
+from tgassist.campaigns.regions import has_direct_name
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -42,8 +43,9 @@ async def load_export(app: App, campaign_id: int) -> ExportCampaign:
         kws = (await s.scalars(select(Keyword).where(Keyword.campaign_id == campaign_id)
                                .order_by(Keyword.frequency.desc().nulls_last(), Keyword.id))).all()
         ads = (await s.scalars(select(Ad).where(Ad.campaign_id == campaign_id).order_by(Ad.position, Ad.id))).all()
-    out = ExportCampaign(name=camp.name, regions=list(camp.region_names), groups=[],
-                         minus_words=list(camp.minus_words))
+    regions, warning = export_regions(camp)
+    out = ExportCampaign(name=camp.name, regions=regions, groups=[], minus_words=list(camp.minus_words),
+                         warnings=[warning] if warning else [])
     by_id = {g.id: ExportGroup(g.number, g.name, [], [], list(g.minus_phrases)) for g in groups}
     for k in kws:
         if k.ad_group_id in by_id:
@@ -53,6 +55,20 @@ async def load_export(app: App, campaign_id: int) -> ExportCampaign:
             by_id[ad.ad_group_id].ads.append((draft_of(ad), ad.url))
     out.groups = list(by_id.values())
     return out
+
+
+def export_regions(camp: Campaign) -> tuple[list[str], str | None]:
+    """Region names for the «Регион» column, and a warning for geo ids Commander could not match by name
+    (a placeholder such as «Регион 11119» would make the whole import fail)."""
+    if camp.source == "direct_import":
+        return list(camp.region_names), None  # Direct's own names, as its file had them
+    named = [n for geo, n in zip(camp.region_ids, camp.region_names, strict=False) if has_direct_name(geo)]
+    unnamed = [str(geo) for geo in camp.region_ids if not has_direct_name(geo)]
+    if not unnamed:
+        return named, None
+    return named, (f"Регион: для geo id {', '.join(unnamed)} нет названия в таблице tgassist, столбец «Регион» "
+                   f"{'заполнен не полностью' if named else 'пуст'} — выберите регион в Директ Коммандере после "
+                   "импорта или укажите в брифе регион по названию")
 
 
 def export_dir(settings: Settings) -> Path:

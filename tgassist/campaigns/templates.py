@@ -133,12 +133,20 @@ def headlines(phrase: str, ctx: AdContext) -> list[str]:
         body.pop()
     if not body:
         return []
-    has_region = any(lem in ctx.region_words for lem in lems)
-    where = f" {ctx.where}" if ctx.where and (drop_region or not has_region) else ""
-    head = capitalise(" ".join([*lead, *body]))
+    where = f" {ctx.where}" if ctx.where else ""
+    noun_group = " ".join(body)
+    if lead:  # the object of «купить/заказать» is accusative: «Купить подготовку к ОГЭ», «Купить репетитора»
+        noun_group = inflect_phrase(noun_group, "accs")
+    head = capitalise(" ".join([*lead, noun_group]))
     dash = f" — {', '.join(tail)}" if tail else ""
     out = [f"{head}{where}{dash}", f"{head}{dash}"]
     return [t for t in out if t]
+
+
+def _distinct(texts: list[str], taken: list[str]) -> list[str]:
+    """Drop repeats (case-insensitive): Direct shows one combination per headline, a repeat is wasted."""
+    seen = {t.lower() for t in taken}
+    return [t for t in texts if not (t.lower() in seen or seen.add(t.lower()))]  # type: ignore[func-returns-value]
 
 
 def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDraft]:
@@ -159,7 +167,8 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
         t2_options = ([f"Цены {ctx.price}" if not ctx.price.lower().startswith(("цен", "от")) else
                        capitalise(ctx.price)] if ctx.price else []) + list(ctx.advantages) + list(TITLE2_FALLBACK)
         t2_options = t2_options[n % max(1, len(t2_options)):] + t2_options
-        title2 = next((capitalise(t) for t in t2_options if _fits(t, t2_lim) and capitalise(t) != title), "")
+        title2 = next((capitalise(t) for t in t2_options if _fits(t, t2_lim)
+                       and capitalise(t).lower() != fix_abbreviations(title).lower()), "")
         benefits = [capitalise(a.rstrip(".!")) + "." for a in ctx.advantages]
         benefits = benefits[n % max(1, len(benefits)):] + benefits[: n % max(1, len(benefits))]
         acc = inflect_phrase(noun_group, "accs")
@@ -180,7 +189,7 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
             extra_texts.append(alt)
         ads.append(AdDraft(
             title=fix_abbreviations(title), title2=title2, text=fix_abbreviations(text),
-            extra_titles=[fix_abbreviations(t) for t in extra_titles[:5]],
+            extra_titles=_distinct([fix_abbreviations(t) for t in extra_titles], [title, title2])[:5],
             extra_texts=[fix_abbreviations(t) for t in extra_texts[:2]],
             display_link=fix_abbreviations(display_link(noun_group, ctx.product)),
             sitelinks=[dict(s) for s in ctx.sitelinks[:8]], callouts=list(ctx.callouts[:50]),

@@ -68,7 +68,7 @@ class AlbumTracker:
         key = self._key(album_id)
         now = time.time()
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(key, mapping=fields)
+        pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
         pipe.hsetnx(key, "first_seen", str(now))
         pipe.expire(key, self.ttl)
         pipe.zadd(PENDING_KEY, {str(album_id): now}, nx=True)
@@ -88,14 +88,14 @@ class AlbumTracker:
 
     async def load(self, album_id: int) -> AlbumState | None:
         raw = await self.redis.hgetall(self._key(album_id))
-        return _state(album_id, raw) if raw else None
+        return _state(album_id, raw) if raw else None  # type: ignore[arg-type]
 
     async def due(self, older_than_sec: float, limit: int = 500) -> list[int]:
         """Albums first seen more than `older_than_sec` ago and still pending."""
         ids = await self.redis.zrangebyscore(
             PENDING_KEY, 0, time.time() - older_than_sec, start=0, num=limit
         )
-        return [int(i) for i in ids]
+        return [int(str(i)) for i in ids]
 
     async def first_seen(self, album_id: int) -> float | None:
         score = await self.redis.zscore(PENDING_KEY, str(album_id))
@@ -167,7 +167,7 @@ def build_summary(
     used = 0
     for item in sorted(ordered, key=_priority):
         for media in item.media:
-            sha = media.get("sha256")
+            sha = str(media.get("sha256") or "")
             if sha in seen_media:  # the same picture twice in one album counts once
                 continue
             seen_media.add(sha)

@@ -19,6 +19,57 @@ def _insert(session: AsyncSession, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+@dataclass(frozen=True)
+class EnrichmentRow:
+    """One post_enrichment value to upsert."""
+
+    post_id: int
+    kind: str
+    status: str
+    data: dict[str, Any]
+    event_time: datetime
+    provider: str | None = None
+    params_hash: str | None = None
+
+
+async def upsert_enrichments(session: AsyncSession, rows: list[EnrichmentRow]) -> None:
+    """Insert or update post_enrichment(post_id, kind) rows in one statement; an older event never
+    overwrites a newer one (within the batch and against the table)."""
+    newest: dict[tuple[int, str], EnrichmentRow] = {}
+    for row in rows:  # one statement may touch a row once (PostgreSQL): keep each key's newest
+        key = (row.post_id, row.kind)
+        if key not in newest or row.event_time >= newest[key].event_time:
+            newest[key] = row
+    if not newest:
+        return
+    t = PostEnrichment.__table__
+    now = utcnow()
+    stmt = _insert(session, t).values(
+        [
+            {
+                "post_id": r.post_id,
+                "kind": r.kind,
+                "provider": r.provider,
+                "params_hash": r.params_hash,
+                "status": r.status,
+                "data": r.data,
+                "event_time": r.event_time,
+                "updated_at": now,
+            }
+            for r in newest.values()
+        ]
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["post_id", "kind"],
+        set_={
+            k: stmt.excluded[k]
+            for k in ("provider", "params_hash", "status", "data", "event_time", "updated_at")
+        },
+        where=stmt.excluded.event_time >= t.c.event_time,
+    )
+    await session.execute(stmt)
+
+
 async def upsert_enrichment(
     session: AsyncSession,
     post_id: int,
@@ -31,27 +82,9 @@ async def upsert_enrichment(
     params_hash: str | None = None,
 ) -> None:
     """Insert or update post_enrichment(post_id, kind); an older event never overwrites a newer one."""
-    t = PostEnrichment.__table__
-    values = {
-        "post_id": post_id,
-        "kind": kind,
-        "provider": provider,
-        "params_hash": params_hash,
-        "status": status,
-        "data": data,
-        "event_time": event_time,
-        "updated_at": utcnow(),
-    }
-    stmt = _insert(session, t).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["post_id", "kind"],
-        set_={
-            k: stmt.excluded[k]
-            for k in ("provider", "params_hash", "status", "data", "event_time", "updated_at")
-        },
-        where=stmt.excluded.event_time >= t.c.event_time,
+    await upsert_enrichments(
+        session, [EnrichmentRow(post_id, kind, status, data, event_time, provider, params_hash)]
     )
-    await session.execute(stmt)
 
 
 async def insert_ignore(

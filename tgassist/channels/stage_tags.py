@@ -10,7 +10,12 @@ from sqlalchemy import select
 
 from tgassist.channels.batcher import Batcher, shared
 from tgassist.channels.crawl import LinkPolicy
-from tgassist.channels.enrichment_store import load_post, load_posts, upsert_enrichment
+from tgassist.channels.enrichment_store import (
+    EnrichmentRow,
+    load_post,
+    load_posts,
+    upsert_enrichments,
+)
 from tgassist.channels.events import (
     POSTS_CRAWL,
     POSTS_TAGGED,
@@ -118,16 +123,19 @@ async def _persist_tags(app: App, events: list[PostTagged]) -> None:
         for event in events:
             if event.post_id not in alive:
                 log.info("tag persistence: post is gone", post_id=event.post_id)
-                continue
-            await upsert_enrichment(
-                session,
-                event.post_id,
+        data = [
+            EnrichmentRow(
+                e.post_id,
                 "tags",
-                status="ok",
-                provider=event.provider[:50],
-                data={"tags": event.tags, "trigger": event.trigger, "event_id": event.event_id},
-                event_time=event.occurred_at,
+                "ok",
+                {"tags": e.tags, "trigger": e.trigger, "event_id": e.event_id},
+                e.occurred_at,
+                provider=e.provider[:50],
             )
+            for e in events
+            if e.post_id in alive
+        ]
+        await upsert_enrichments(session, data)
 
 
 async def handle_crawl_trigger(event: PostTagged, ctx: StageContext) -> None:

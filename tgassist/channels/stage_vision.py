@@ -110,7 +110,12 @@ def _image_size(data: bytes) -> tuple[int, int]:
 async def analyse_media(app: App, media: MediaObject, *, force: bool = False) -> dict[str, Any]:
     """The vision result of one media object (reused when this image was analysed before)."""
     s = app.settings
-    base = {"sha256": media.sha256, "ocr_text": "", "labels": [], "description": None}
+    base: dict[str, Any] = {
+        "sha256": media.sha256,
+        "ocr_text": "",
+        "labels": [],
+        "description": None,
+    }
     policy = VisionPolicy(s.vision_max_bytes, s.vision_min_side_px)
     if not s.vision_enabled:
         return {
@@ -130,7 +135,7 @@ async def analyse_media(app: App, media: MediaObject, *, force: bool = False) ->
                     MediaVision.sha256 == media.sha256, MediaVision.params_hash == phash
                 )
             )
-            if done is not None and force and done.status == "failed":
+            if done is not None and force and done.status in ("failed", "partial"):
                 await session.execute(delete(MediaVision).where(MediaVision.id == done.id))
                 done = None
         if done is not None:

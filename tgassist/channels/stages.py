@@ -100,6 +100,7 @@ async def _assemble_overdue(app: App) -> int:
     return await assemble_overdue(app)
 
 
+# Every minute; what counts as overdue is TGASSIST_ALBUM_ASSEMBLY_TIMEOUT_SEC.
 JOBS: tuple[Job, ...] = (Job("album_timeouts", _assemble_overdue, every_sec=60),)
 
 

@@ -76,6 +76,8 @@ def _summary(view: Any, task: Any) -> None:
     if task is not None and task.status != "completed":
         t.add_row("сообщение", task.error or task.message or "")
     console.print(t)
+    for warning in report.get("export", {}).get("warnings", []):
+        console.print(f"[yellow]внимание:[/] {warning}", soft_wrap=True, highlight=False)
     for violation in gen.get("violations", [])[:5] if gen.get("compliance", 1) < 1 else []:
         console.print(f"[yellow]нарушение лимитов Директа:[/] {violation}", soft_wrap=True, highlight=False)
     # Paths go outside the table: a narrow terminal would cut them to «…» and the user could not copy them.
@@ -157,12 +159,13 @@ def show(campaign_id: int, user: int = USER_OPT) -> None:
 
 @campaign_app.command("export")
 def export(campaign_id: int, fmt: str = typer.Option("xlsx", "--format", help="xlsx, csv or sheets"),
+           share: str = typer.Option(None, "--share", help="Google e-mail to share the sheet with (sheets)"),
            user: int = USER_OPT) -> None:
     """Write the campaign file again (XLSX/CSV) or create a Google Sheet."""
     from tgassist.campaigns import service
 
     settings = load_settings()
-    res = run(lambda: with_app(lambda app: service.export_campaign(app, user, campaign_id, fmt), settings))
+    res = run(lambda: with_app(lambda app: service.export_campaign(app, user, campaign_id, fmt, share), settings))
     if res.message:
         err_console.print(f"[yellow]{res.message}[/]")
     console.print(res.url or str(res.path))

@@ -70,7 +70,9 @@ def status(
             f"{name}: [bold]{block.get('status', '?')}[/]" + (f" ({extra})" if extra else "")
         )
     # No group yet (no worker ever ran the stage): everything in the stream is still to do.
-    backlog = sum((r["length"] if r["lag"] is None else r["lag"]) + r["pending"] for r in report["streams"])
+    backlog = sum(
+        (r["length"] if r["lag"] is None else r["lag"]) + r["pending"] for r in report["streams"]
+    )
     dlq = sum(r["dlq"] for r in {r["stream"]: r for r in report["streams"]}.values())
     console.print(f"backlog: {backlog}, dead letters: {dlq}")
 

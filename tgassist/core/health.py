@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -14,25 +15,34 @@ if TYPE_CHECKING:
     from tgassist.app import App
 
 
+CHECK_TIMEOUT_SEC = 5.0  # a backend that accepts connections but never answers is down, not "pending"
+
+
+def _error(err: BaseException) -> str:
+    if isinstance(err, TimeoutError):
+        return f"no answer within {CHECK_TIMEOUT_SEC:g}s"
+    return str(err)[:300] or type(err).__name__
+
+
 async def check_db(app: App) -> dict[str, Any]:
     try:
-        await app.db.ping()
+        await asyncio.wait_for(app.db.ping(), CHECK_TIMEOUT_SEC)
         return {"status": "ok", "dialect": app.db.dialect}
     except Exception as err:
-        return {"status": "down", "error": str(err)[:300]}
+        return {"status": "down", "error": _error(err)}
 
 
 async def check_redis(app: App) -> dict[str, Any]:
     try:
-        await app.redis.ping()
-        info = await app.redis.info("server")
+        await asyncio.wait_for(app.redis.ping(), CHECK_TIMEOUT_SEC)
+        info = await asyncio.wait_for(app.redis.info("server"), CHECK_TIMEOUT_SEC)
         return {
             "status": "ok",
             "embedded": app.embedded_redis is not None,
             "version": info.get("redis_version"),
         }
     except Exception as err:
-        return {"status": "down", "error": str(err)[:300]}
+        return {"status": "down", "error": _error(err)}
 
 
 async def stream_report(app: App) -> list[dict[str, Any]]:
@@ -88,9 +98,9 @@ async def details(app: App) -> dict[str, Any]:
     for product in PRODUCTS:
         for name, check in product.health:
             try:
-                report[name] = await check(app)
+                report[name] = await asyncio.wait_for(check(app), CHECK_TIMEOUT_SEC)
             except Exception as err:
-                report[name] = {"status": "down", "error": str(err)[:300]}
+                report[name] = {"status": "down", "error": _error(err)}
     core_ok = db["status"] == "ok" and redis["status"] == "ok"
     report["status"] = "ok" if core_ok else "down"
     report["checked_at"] = datetime.now(UTC).isoformat()

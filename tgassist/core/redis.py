@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import IO
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from tgassist.core.errors import BackendUnavailable, ConfigError
@@ -108,7 +110,13 @@ class EmbeddedRedis:
                 others = [c for c in await client.client_list() if c.get("name") != mine]
                 if others:
                     return
-                await client.shutdown(nosave=False)
+                # A connection without retries: the server hangs up on SHUTDOWN, and the shared
+                # client would spend seconds reconnecting to a server that is gone.
+                once = aioredis.Redis(unix_socket_path=str(self.socket_path), retry=Retry(NoBackoff(), 0))
+                try:
+                    await once.shutdown(nosave=False)
+                finally:
+                    await once.aclose()
             except (RedisError, OSError):
                 pass
             # Still under the lock: the next starter must not begin before this server is gone

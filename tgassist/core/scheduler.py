@@ -81,11 +81,19 @@ class Scheduler:
     def __init__(self, app: App, jobs: Sequence[Job]) -> None:
         self.app = app
         self.jobs = [j for j in jobs if j.enabled is None or j.enabled(app.settings)]
+        self._running: set[asyncio.Task[Any]] = set()
         self.aps = AsyncIOScheduler(timezone=UTC, job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60})
 
     async def _fire(self, job: Job) -> None:
-        await run_job_once(self.app, job)
-        await self.publish_state()
+        task = asyncio.current_task()
+        if task:
+            self._running.add(task)
+        try:
+            await run_job_once(self.app, job)
+            await self.publish_state()
+        finally:
+            if task:
+                self._running.discard(task)
 
     async def publish_state(self) -> None:
         state = {}
@@ -118,5 +126,15 @@ class Scheduler:
                 pass
 
     def shutdown(self) -> None:
+        """Stop at once; APScheduler cancels jobs still running (use `stop` to let them finish)."""
         if self.aps.running:
             self.aps.shutdown(wait=False)
+
+    async def stop(self) -> None:
+        """Graceful stop: fire nothing new, let running jobs finish, then shut down."""
+        if self.aps.running:
+            self.aps.pause()
+        if self._running:
+            log.info("waiting for running jobs", jobs=len(self._running))
+            await asyncio.gather(*list(self._running), return_exceptions=True)
+        self.shutdown()

@@ -46,6 +46,9 @@ class CoreSettings(BaseModel):
 
     api_host: str = Field("127.0.0.1", description="API bind address")
     api_port: int = Field(8080, description="API port")
+    metrics_port: int | None = Field(
+        None, description="Serve Prometheus /metrics on this port in `worker`/`scheduler` processes (the API serves its own)"
+    )
     admin_token: SecretStr | None = Field(None, description="Bearer token for /admin routes (unset = admin routes refuse)")
 
     secret_keys: SecretStr | None = Field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,11 @@ def _cell(v: Any) -> str:
         return str(int(v))
     s = str(v).strip()
     return "" if s.startswith("=") else s  # formulas (length counters) are not data
+
+
+def minus_list(text: str) -> list[str]:
+    """«-бесплатно -своими руками -!как» → ["бесплатно", "своими руками", "!как"]: a phrase runs to the next «-»."""
+    return [" ".join(p.split()) for p in re.split(r"(?:^|\s)-", text) if p.strip()]
 
 
 def _as_id(v: str) -> int | None:
@@ -91,7 +97,7 @@ def parse_direct(data: bytes, filename: str) -> DirectFile:
         for j, v in enumerate(r):
             nxt = next((x for x in r[j + 1:] if x), "")
             if v == "Минус-фразы на кампанию:":
-                out.minus_words = [w.lstrip("-") for w in nxt.split() if w.strip("-")]
+                out.minus_words = minus_list(nxt)
             elif v == "Тип кампании:":
                 out.campaign_type = nxt
     header = rows[header_at]
@@ -114,7 +120,7 @@ def parse_direct(data: bytes, filename: str) -> DirectFile:
         g = groups.get(key)
         if g is None:
             g = groups[key] = DirectGroup(key=key, name=gname, external_id=_as_id(gid))
-            g.minus_phrases = [w.lstrip("-") for w in get(r, "Минус-фразы на группу").split() if w.strip("-")]
+            g.minus_phrases = minus_list(get(r, "Минус-фразы на группу"))
         if not out.regions and get(r, "Регион"):
             out.regions = [x.strip() for x in get(r, "Регион").split(",") if x.strip()]
         if phrase:
