@@ -153,3 +153,9 @@ def test_show_lists_limit_violations_of_an_imported_campaign(env: Settings, fixt
     res = CliRunner().invoke(cli, ["campaign", "import", str(fixtures_dir / "yandex-direct" / "direct_import_filled.xlsx")])
     assert res.exit_code == 0, res.output
     assert "нарушение лимитов Директа:" in res.output and "Текст: пусто" in res.output  # not just «18 %»
+
+
+def test_zero_budget_flag_is_refused_not_ignored(env: Settings) -> None:
+    res = CliRunner().invoke(cli, ["campaign", "new", "--name", "Тест", "--product", "пластиковые окна", "--phrase",
+                                   "окна пвх", "--region", "Москва", "--url", "okna.ru", "--budget", "0", "--no-wait"])
+    assert res.exit_code == 1 and "budget" in res.output and "больше нуля" in res.output

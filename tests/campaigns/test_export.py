@@ -145,3 +145,20 @@ def test_minus_phrases_round_trip_as_phrases(tmp_path: Path) -> None:
     camp.minus_words = again.minus_words
     rows = list(openpyxl.load_workbook(write_xlsx(camp, tmp_path / "d.xlsx"))[SHEET].iter_rows(values_only=True))
     assert rows[8][4] == "-своими руками -!как"  # stable on the second trip
+
+
+def test_every_shipped_region_name_is_one_commander_knows(fixtures_dir: Path) -> None:
+    # Commander matches «Регион» by name; «Москва и Московская область» (Direct: «Москва и область») made the
+    # import fail. The real export carries Direct's region list on its «Регионы» sheet.
+    import xlrd
+
+    from tgassist.campaigns.brief import validate_brief
+    from tgassist.campaigns.regions import REGIONS
+
+    sheet = xlrd.open_workbook(fixtures_dir / "yandex-direct" / "direct_campaign_export_37817530.xls") \
+        .sheet_by_name("Регионы")
+    direct_names = {str(v).strip() for i in range(sheet.nrows) for v in sheet.row_values(i) if str(v).strip()}
+    assert [r.name for r in REGIONS if r.name not in direct_names] == []
+    brief = validate_brief({"name": "Т", "product": "окна", "base_phrases": ["окна"], "url": "a.ru",
+                            "region": "Москва и Московская область"})  # the long name is still understood
+    assert brief.region_ids == (1,) and brief.region_names == ("Москва и область",)

@@ -35,7 +35,7 @@ async def test_health_details_reports_backends_streams_scheduler(app: App) -> No
         sched.shutdown()
 
 
-async def test_health_reports_a_redis_that_never_answers_as_down(app: App) -> None:
+async def test_health_reports_a_redis_that_never_answers_as_down(app: App, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import asyncio
     import socket
 
@@ -43,13 +43,14 @@ async def test_health_reports_a_redis_that_never_answers_as_down(app: App) -> No
 
     from tgassist.core import health
 
+    monkeypatch.setattr(health, "CHECK_TIMEOUT_SEC", 1.0)
     silent = socket.socket()  # accepts connections (backlog) but never replies
     silent.bind(("127.0.0.1", 0))
     silent.listen(8)
     real = app.redis
     app.redis = aioredis.Redis(host="127.0.0.1", port=silent.getsockname()[1])
     try:
-        report = await asyncio.wait_for(health.details(app), 15)
+        report = await asyncio.wait_for(health.details(app), 10)
         assert report["status"] == "down" and report["redis"]["status"] == "down"
         assert report["redis"]["error"]
     finally:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Region:
-    """A Yandex geo region: id, name as Direct shows it, a locative phrase for ads, words for keywords."""
+    """A Yandex geo region: id, name exactly as Direct Commander writes it in «Регион» (it matches by name),
+    a locative phrase for ads, words for keywords."""
 
     id: int
     name: str
@@ -19,7 +20,8 @@ class Region:
 REGIONS: tuple[Region, ...] = (
     Region(225, "Россия", "по России", (), ("рф", "russia", "вся россия")),
     Region(213, "Москва", "в Москве", ("москва", "в москве"), ("мск", "moscow")),
-    Region(1, "Москва и Московская область", "в Москве и области", ("москва", "подмосковье"), ("мо",)),
+    Region(1, "Москва и область", "в Москве и области", ("москва", "подмосковье"),
+           ("мо", "москва и московская область", "московская область")),
     Region(2, "Санкт-Петербург", "в Санкт-Петербурге", ("спб", "санкт петербург"), ("спб", "питер", "петербург")),
     Region(10174, "Санкт-Петербург и Ленинградская область", "в СПб и области", ("спб",), ("ленобласть",)),
     Region(54, "Екатеринбург", "в Екатеринбурге", ("екатеринбург", "екб"), ("екб",)),

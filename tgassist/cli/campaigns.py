@@ -112,7 +112,7 @@ def new(
     for key, value in (("name", name), ("product", product), ("base_phrases", phrase), ("region", region),
                        ("url", url), ("budget", budget), ("keywords_file", str(keywords_file) if keywords_file
                                                               else None)):
-        if value:
+        if value is not None and value != [] and value != ():  # «--budget 0» must reach the validator
             data[key] = value
 
     async def go(app: App) -> tuple[Any, Any, Any]:

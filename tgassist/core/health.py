@@ -84,6 +84,13 @@ async def scheduler_report(app: App) -> dict[str, Any]:
     }
 
 
+async def _product_check(app: App, check: Any) -> dict[str, Any]:
+    try:
+        return dict(await asyncio.wait_for(check(app), CHECK_TIMEOUT_SEC))
+    except Exception as err:
+        return {"status": "down", "error": _error(err)}
+
+
 async def details(app: App) -> dict[str, Any]:
     from tgassist.products import PRODUCTS
 
@@ -95,12 +102,9 @@ async def details(app: App) -> dict[str, Any]:
         report["streams"] = {"status": "ok" if all(r["dlq"] == 0 for r in streams) else "degraded", "items": streams}
         report["workers"] = {"status": "ok", "items": await worker_report(app)}
         report["scheduler"] = await scheduler_report(app)
-    for product in PRODUCTS:
-        for name, check in product.health:
-            try:
-                report[name] = await asyncio.wait_for(check(app), CHECK_TIMEOUT_SEC)
-            except Exception as err:
-                report[name] = {"status": "down", "error": _error(err)}
+    checks = [(name, check) for product in PRODUCTS for name, check in product.health]
+    results = await asyncio.gather(*(_product_check(app, check) for _name, check in checks))
+    report.update({name: result for (name, _check), result in zip(checks, results, strict=True)})
     core_ok = db["status"] == "ok" and redis["status"] == "ok"
     report["status"] = "ok" if core_ok else "down"
     report["checked_at"] = datetime.now(UTC).isoformat()
