@@ -7,6 +7,7 @@ import contextlib
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 import uvicorn
@@ -101,7 +102,7 @@ async def _watch(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> str | 
     """Wait for a stop signal; a part that dies on its own (a worker, the API…) stops the process
     too, rather than leaving it running and reporting healthy without it. Returns its name."""
     stopped = asyncio.ensure_future(stop.wait())
-    watched = set(tasks)
+    watched: set[asyncio.Future[Any]] = set(tasks)
     try:
         while watched:
             done, watched = await asyncio.wait({stopped, *watched}, return_when=asyncio.FIRST_COMPLETED)
@@ -111,8 +112,9 @@ async def _watch(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> str | 
             for task in done:
                 if not task.cancelled() and task.exception() is not None:
                     err = task.exception()
-                    log.error("process part failed", part=task.get_name(), error=f"{type(err).__name__}: {err}")
-                    return task.get_name()
+                    name = task.get_name() if isinstance(task, asyncio.Task) else "a part"
+                    log.error("process part failed", part=name, error=f"{type(err).__name__}: {err}")
+                    return name
         await stopped  # nothing long-running left: wait for the signal
         return None
     finally:

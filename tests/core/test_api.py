@@ -57,3 +57,11 @@ async def test_health_reports_a_redis_that_never_answers_as_down(app: App, monke
         await app.redis.aclose()
         app.redis = real
         silent.close()
+
+
+async def test_health_is_not_ok_without_a_scheduler(app: App) -> None:
+    from tgassist.core import health
+
+    report = await health.details(app)  # no scheduler process anywhere
+    assert report["scheduler"]["status"] == "not running"
+    assert report["status"] == "degraded" and "scheduler" in report["problems"]

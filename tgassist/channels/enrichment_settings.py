@@ -98,3 +98,6 @@ class EnrichmentSettings(BaseModel):
         gt=0,
         description="An album not complete after this is assembled with the items it has",
     )
+    album_check_every_sec: float = Field(
+        60.0, gt=0, description="How often overdue albums are looked for and assembled"
+    )

@@ -100,8 +100,10 @@ async def _assemble_overdue(app: App) -> int:
     return await assemble_overdue(app)
 
 
-# Every minute; what counts as overdue is TGASSIST_ALBUM_ASSEMBLY_TIMEOUT_SEC.
-JOBS: tuple[Job, ...] = (Job("album_timeouts", _assemble_overdue, every_sec=60),)
+# What counts as overdue is TGASSIST_ALBUM_ASSEMBLY_TIMEOUT_SEC.
+JOBS: tuple[Job, ...] = (
+    Job("album_timeouts", _assemble_overdue, every_sec=lambda s: s.album_check_every_sec),
+)
 
 
 async def check_ocr(app: App) -> dict[str, Any]:

@@ -106,6 +106,11 @@ async def details(app: App) -> dict[str, Any]:
     results = await asyncio.gather(*(_product_check(app, check) for _name, check in checks))
     report.update({name: result for (name, _check), result in zip(checks, results, strict=True)})
     core_ok = db["status"] == "ok" and redis["status"] == "ok"
-    report["status"] = "ok" if core_ok else "down"
+    # Core backends down: 503. Something else down (no scheduler anywhere, a product check):
+    # still serving, but not "ok".
+    problems = [k for k, v in report.items() if isinstance(v, dict) and v.get("status") in ("down", "not running")]
+    report["status"] = "down" if not core_ok else "degraded" if problems else "ok"
+    if problems:
+        report["problems"] = problems
     report["checked_at"] = datetime.now(UTC).isoformat()
     return report
