@@ -67,7 +67,7 @@ class App:
             where = "TGASSIST_DATABASE_URL" if settings.database_url else f"SQLite file {settings.sqlite_path}"
             raise BackendUnavailable(f"cannot use the database ({where}): {_short(err)}") from err
         try:
-            redis, embedded = await connect(settings.redis_url, settings.data_dir)
+            redis, embedded = await connect(settings.redis_url, settings.data_dir, settings.redis_max_connections)
         except BaseException:
             await db.close()
             raise

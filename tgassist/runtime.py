@@ -14,6 +14,7 @@ import uvicorn
 
 from tgassist.app import App
 from tgassist.core.errors import ConfigError, TgassistError
+from tgassist.core.product import StartupHook
 from tgassist.core.scheduler import Scheduler
 from tgassist.core.worker import Worker
 from tgassist.products import PRODUCTS, all_jobs, select_stages
@@ -64,7 +65,7 @@ async def serve(settings: Settings, roles: Roles) -> None:
             tasks.append(asyncio.create_task(scheduler.heartbeat(stop), name="scheduler-heartbeat"))
             for product in PRODUCTS:
                 for hook in product.on_start:
-                    tasks.append(asyncio.create_task(_guard(hook(app), hook.__name__), name=hook.__name__))
+                    tasks.append(asyncio.create_task(run_startup_hook(app, hook), name=hook.__name__))
         if roles.api:
             from tgassist.api.app import create_api
 
@@ -132,8 +133,24 @@ def serve_metrics(settings: Settings) -> None:
     log.info("metrics listening", url=f"http://{settings.api_host}:{settings.metrics_port}/metrics")
 
 
-async def _guard(coro: object, name: str) -> None:
+async def run_startup_hook(app: App, hook: StartupHook) -> bool:
+    """Run a product's start-up hook unless another scheduler process is running it right now.
+
+    Schedulers started together (scaled out) run each hook once between them; a later restart
+    runs it again. Failures are logged, never fatal.
+    """
+    name = hook.__name__
+    lock = app.redis.lock(f"startup:{hook.__module__}.{name}", timeout=3600, blocking=False)
+    if not await lock.acquire():
+        log.info("start-up hook already running in another scheduler; skipped", hook=name)
+        return False
     try:
-        await coro  # type: ignore[misc]
+        await hook(app)
     except Exception as err:
         log.exception("start-up hook failed", hook=name, error=str(err))
+    finally:
+        try:
+            await lock.release()
+        except Exception:  # expired after an hour: nothing to release
+            pass
+    return True

@@ -190,3 +190,18 @@ async def test_a_worker_that_dies_stops_the_process(tmp_path: Path) -> None:
         assert server is not None
         await server.stop_if_unused(client)
         await client.aclose()
+
+
+def test_an_unexpected_error_is_one_line_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    import typer
+
+    from tgassist.cli.common import run
+
+    async def broken() -> None:
+        raise KeyError("boom")
+
+    with pytest.raises(typer.Exit) as exit_info:
+        run(broken)
+    assert exit_info.value.exit_code == 1
+    err = capsys.readouterr().err
+    assert "unexpected KeyError" in err and "TGASSIST_LOG_LEVEL=DEBUG" in err and "Traceback" not in err

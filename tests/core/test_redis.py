@@ -61,3 +61,15 @@ async def test_a_client_connecting_while_the_last_one_leaves_keeps_a_server(tmp_
         await second_server.stop_if_unused(second)
         await second.aclose()
         assert not second_server.socket_path.exists()
+
+
+async def test_a_burst_beyond_the_pool_waits_instead_of_failing(tmp_path: Path) -> None:
+    client, server = await connect(None, tmp_path, max_connections=4)
+    try:
+        # 20 concurrent blocking reads on 4 connections: each waits for a free one
+        results = await asyncio.gather(*(client.blpop([f"nothing-{i}"], timeout=0.2) for i in range(20)))
+        assert results == [None] * 20
+    finally:
+        assert server is not None
+        await server.stop_if_unused(client)
+        await client.aclose()

@@ -113,3 +113,24 @@ async def test_graceful_stop_lets_a_running_job_finish(app: App) -> None:
     await sched.stop()  # Ctrl-C while the job runs
     assert finished == [1]
     assert not await app.redis.exists("sched:running:slow_tick")  # lock released
+
+
+async def test_startup_hook_runs_once_across_schedulers_starting_together(app: App) -> None:
+    from tgassist.runtime import run_startup_hook
+
+    runs = 0
+    gate = asyncio.Event()
+
+    async def backfill(a: App) -> None:
+        nonlocal runs
+        runs += 1
+        await gate.wait()
+
+    first = asyncio.create_task(run_startup_hook(app, backfill))
+    await asyncio.sleep(0.05)
+    assert await run_startup_hook(app, backfill) is False  # a second scheduler starting meanwhile
+    gate.set()
+    assert await first is True
+    assert runs == 1
+    assert await run_startup_hook(app, backfill) is True  # a later restart runs it again
+    assert runs == 2

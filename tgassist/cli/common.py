@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -46,6 +47,14 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+    except (typer.Exit, typer.Abort, SystemExit):
+        raise
+    except Exception as err:  # a bug or an unforeseen fault: one line for the user, the trace in the log
+        logging.getLogger("tgassist.cli").debug("unexpected error", exc_info=True)
+        fail(
+            f"unexpected {type(err).__name__}: {err} "
+            "(set TGASSIST_LOG_LEVEL=DEBUG to see the traceback; please report it)"
+        )
     raise AssertionError("unreachable")
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import UnixDomainSocketConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -129,12 +130,21 @@ class EmbeddedRedis:
             lock.close()
 
 
-async def connect(url: str | None, data_dir: Path) -> tuple[Redis, EmbeddedRedis | None]:
-    """Connect to Redis; raise BackendUnavailable naming the setting when it does not answer."""
+async def connect(
+    url: str | None, data_dir: Path, max_connections: int = 200
+) -> tuple[Redis, EmbeddedRedis | None]:
+    """Connect to Redis; raise BackendUnavailable naming the setting when it does not answer.
+
+    The pool blocks (up to 30 s) when all `max_connections` are busy instead of failing, so a
+    burst of concurrent handlers waits for a connection rather than erroring.
+    """
     embedded: EmbeddedRedis | None = None
     if url:
         try:
-            client = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
+            pool = aioredis.BlockingConnectionPool.from_url(
+                url, max_connections=max_connections, timeout=30, decode_responses=True, socket_connect_timeout=5
+            )
+            client = aioredis.Redis.from_pool(pool)  # from_pool: closing the client closes the pool
         except ValueError as err:
             raise ConfigError(f"TGASSIST_REDIS_URL is not a valid Redis URL: {url!r}") from err
         where = f"TGASSIST_REDIS_URL={url}"
@@ -144,9 +154,12 @@ async def connect(url: str | None, data_dir: Path) -> tuple[Redis, EmbeddedRedis
         try:
             await asyncio.to_thread(embedded._ensure_running_locked)
             # Named connections let the last one out tell its own pool from other clients.
-            client = aioredis.Redis(
-                unix_socket_path=str(embedded.socket_path), decode_responses=True,
-                client_name=f"tgassist-{process_tag()}-{uuid.uuid4().hex[:8]}",
+            client = aioredis.Redis.from_pool(
+                aioredis.BlockingConnectionPool(
+                    connection_class=UnixDomainSocketConnection, path=str(embedded.socket_path),
+                    max_connections=max_connections, timeout=30, decode_responses=True,
+                    client_name=f"tgassist-{process_tag()}-{uuid.uuid4().hex[:8]}",
+                )
             )
             where = f"embedded Redis at {embedded.socket_path}"
             try:

