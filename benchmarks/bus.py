@@ -58,7 +58,9 @@ async def runtime_loop(app: App, stream: str) -> tuple[float, float]:
     await app.bus.ensure_group(stream, stage.group_name)
     t0 = time.perf_counter()
     for start in range(0, N, BATCH):
-        await app.bus.publish_many([(stream, Tick(n=i).encode()) for i in range(start, min(N, start + BATCH))])
+        await app.bus.publish_many(
+            [(stream, Tick(n=i).encode()) for i in range(start, min(N, start + BATCH))]
+        )
     t1 = time.perf_counter()
     task = asyncio.create_task(worker.run())  # the production consume loop
     while worker.stats.processed < N:  # noqa: ASYNC110 (polling a counter is the point)
@@ -72,8 +74,12 @@ async def runtime_loop(app: App, stream: str) -> tuple[float, float]:
 
 async def run() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(_env_file=None, data_dir=Path(tmp), redis_url=os.environ.get("BENCH_REDIS_URL"),  # type: ignore[call-arg]
-                            bus_batch_size=BATCH)
+        settings = Settings(
+            _env_file=None,
+            data_dir=Path(tmp),
+            redis_url=os.environ.get("BENCH_REDIS_URL"),  # type: ignore[call-arg]
+            bus_batch_size=BATCH,
+        )
         app = await App.start(settings, migrate=False)
         try:
             await app.redis.delete("bench.bare", "bench.runtime")
@@ -85,10 +91,19 @@ async def run() -> None:
                     stream = f"bench.{name}.{rnd}"
                     pub, con = await fn(app, stream)
                     await app.redis.delete(stream)
-                    for key, val in ((f"{name}.pub", pub), (f"{name}.con", con), (f"{name}.all", pub + con)):
+                    for key, val in (
+                        (f"{name}.pub", pub),
+                        (f"{name}.con", con),
+                        (f"{name}.all", pub + con),
+                    ):
                         best[key] = min(best.get(key, val), val)
             await app.redis.delete(*[k async for k in app.redis.scan_iter("done:bench:*")] or ["-"])
-            bp, bc, rp, rc = best["bare.pub"], best["bare.con"], best["runtime.pub"], best["runtime.con"]
+            bp, bc, rp, rc = (
+                best["bare.pub"],
+                best["bare.con"],
+                best["runtime.pub"],
+                best["runtime.con"],
+            )
             ball, rall = best["bare.all"], best["runtime.all"]
         finally:
             await app.close()
@@ -100,7 +115,9 @@ async def run() -> None:
     print(f"{'phase':<12}{'bare ev/s':>14}{'runtime ev/s':>16}{'ratio':>8}")
     for name, bare, rt in rows:
         print(f"{name:<12}{bare:>14,.0f}{rt:>16,.0f}{rt / bare:>8.2f}")
-    print("runtime = typed events + dedupe check/mark + handler dispatch + XACK; target ratio >= 0.5")
+    print(
+        "runtime = typed events + dedupe check/mark + handler dispatch + XACK; target ratio >= 0.5"
+    )
 
 
 def main() -> None:

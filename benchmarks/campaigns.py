@@ -27,8 +27,26 @@ from tgassist.core.worker import Worker
 from tgassist.settings import Settings
 
 DATA = Path(__file__).resolve().parent / "data" / "keywords_labelled.csv"
-MODIFIERS = ("", "цена", "недорого", "москва", "купить", "отзывы", "рядом", "круглосуточно", "срочно", "спб",
-             "на дому", "для дома", "под ключ", "с гарантией", "официальный сайт", "2026", "акция", "каталог")
+MODIFIERS = (
+    "",
+    "цена",
+    "недорого",
+    "москва",
+    "купить",
+    "отзывы",
+    "рядом",
+    "круглосуточно",
+    "срочно",
+    "спб",
+    "на дому",
+    "для дома",
+    "под ключ",
+    "с гарантией",
+    "официальный сайт",
+    "2026",
+    "акция",
+    "каталог",
+)
 TARGET_KEYWORDS = 2000
 
 
@@ -65,11 +83,19 @@ async def build_benchmark(tmp: Path) -> dict[str, object]:
     settings = Settings(_env_file=None, data_dir=tmp / "data", bus_block_ms=50)  # type: ignore[call-arg]
     app = await App.start(settings, migrate=True)
     try:
-        await app.embedder.embed(["прогрев"])  # the model loads once per process; reported separately
-        brief = {"name": "Бенчмарк", "product": "услуги для дома и бизнеса", "base_phrases": ["ремонт холодильников"],
-                 "region": "Москва", "url": "https://example.ru", "price": "от 990 ₽",
-                 "advantages": ["Гарантия 1 год", "Работаем без выходных"],
-                 "keywords_file": str(keyword_file(tmp / "keywords.csv"))}
+        await app.embedder.embed(
+            ["прогрев"]
+        )  # the model loads once per process; reported separately
+        brief = {
+            "name": "Бенчмарк",
+            "product": "услуги для дома и бизнеса",
+            "base_phrases": ["ремонт холодильников"],
+            "region": "Москва",
+            "url": "https://example.ru",
+            "price": "от 990 ₽",
+            "advantages": ["Гарантия 1 год", "Работаем без выходных"],
+            "keywords_file": str(keyword_file(tmp / "keywords.csv")),
+        }
         t0 = time.perf_counter()
         started = await service.create_campaign(app, 1, brief)
         worker = Worker(app, [BUILD_STAGE], name="bench")
@@ -78,10 +104,16 @@ async def build_benchmark(tmp: Path) -> dict[str, object]:
         wall = time.perf_counter() - t0
         async with app.db.session() as s:
             camp = await s.get(Campaign, started.campaign_id)
-            stages = (await s.execute(select(StageResult.stage, StageResult.finished_at)
-                                      .where(StageResult.campaign_id == started.campaign_id)
-                                      .order_by(StageResult.id))).all()
-        assert camp is not None and camp.status == "completed", camp.error if camp else "no campaign"
+            stages = (
+                await s.execute(
+                    select(StageResult.stage, StageResult.finished_at)
+                    .where(StageResult.campaign_id == started.campaign_id)
+                    .order_by(StageResult.id)
+                )
+            ).all()
+        assert camp is not None and camp.status == "completed", (
+            camp.error if camp else "no campaign"
+        )
         return {"wall": wall, "campaign": camp, "stages": stages}
     finally:
         await app.close()
@@ -112,20 +144,26 @@ async def amain() -> None:
         r = await build_benchmark(Path(d))
     camp = r["campaign"]
     print(f"embedding model load (once per process): {load:.2f} s")
-    print(f"build: {TARGET_KEYWORDS} imported keywords → {camp.keywords_count} keywords, {camp.groups_count} groups, "
-          f"{camp.ads_count} ads, XLSX+CSV in {r['wall']:.2f} s wall (target ≤ 10 s)")
+    print(
+        f"build: {TARGET_KEYWORDS} imported keywords → {camp.keywords_count} keywords, {camp.groups_count} groups, "
+        f"{camp.ads_count} ads, XLSX+CSV in {r['wall']:.2f} s wall (target ≤ 10 s)"
+    )
     prev = camp.created_at
     for stage, at in r["stages"]:
         print(f"  {stage:<9} {(at - prev).total_seconds():6.2f} s")
         prev = at
     gen, cl = camp.report["generate"], camp.report["cluster"]
-    print(f"compliance {gen['compliance'] * 100:.1f} % (target 100 %), keyword in title {gen['keyword_in_title'] * 100:.1f} %,"
-          f" duplicates {gen['duplicates'] * 100:.1f} %; silhouette {cl['silhouette']}, group sizes "
-          f"{cl['size_min']}–{cl['size_max']} (median {cl['size_median']})")
+    print(
+        f"compliance {gen['compliance'] * 100:.1f} % (target 100 %), keyword in title {gen['keyword_in_title'] * 100:.1f} %,"
+        f" duplicates {gen['duplicates'] * 100:.1f} %; silhouette {cl['silhouette']}, group sizes "
+        f"{cl['size_min']}–{cl['size_max']} (median {cl['size_median']})"
+    )
     default = settings.campaigns_cluster_threshold
     for threshold, ari, groups in await quality(embedder):
         mark = "  ← default" if abs(threshold - default) < 1e-9 else ""
-        print(f"ARI on 324 labelled keywords / 18 intents, threshold {threshold:.2f}: {ari:.3f} ({groups} groups){mark}")
+        print(
+            f"ARI on 324 labelled keywords / 18 intents, threshold {threshold:.2f}: {ari:.3f} ({groups} groups){mark}"
+        )
 
 
 def main() -> None:

@@ -23,7 +23,10 @@ from tgassist.core.redis import EmbeddedRedis
 from tgassist.settings import Settings
 
 # The repository's sibling `shared/fixtures` (CI clones main with shared/ beside it).
-FIXTURES = Path(os.environ.get("TGASSIST_FIXTURES_DIR") or Path(__file__).resolve().parents[2] / "shared" / "fixtures")
+FIXTURES = Path(
+    os.environ.get("TGASSIST_FIXTURES_DIR")
+    or Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+)
 
 PG_URL = os.environ.get("TGASSIST_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TGASSIST_TEST_REDIS_URL")
@@ -85,7 +88,9 @@ def postgres_url() -> Iterator[str]:
 def _truncate(url: str) -> None:
     """Empty every table the migrations created (children first)."""
     is_pg = url.startswith("postgresql")
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg2://", 1) if is_pg else url)
+    engine = create_engine(
+        url.replace("postgresql://", "postgresql+psycopg2://", 1) if is_pg else url
+    )
     with engine.begin() as conn:
         existing = set(inspect(conn).get_table_names()) - {"alembic_version"}
         tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in existing]

@@ -14,9 +14,19 @@ async def run_pipeline(app: App, stages: Sequence[Stage], max_rounds: int = 50) 
     worker = Worker(app, stages, name="test-worker")
     for _ in range(max_rounds):
         published = await app.outbox.drain()
-        before = worker.stats.processed + worker.stats.failed + worker.stats.dead_lettered + worker.stats.skipped
+        before = (
+            worker.stats.processed
+            + worker.stats.failed
+            + worker.stats.dead_lettered
+            + worker.stats.skipped
+        )
         await worker.run_until_idle()
-        after = worker.stats.processed + worker.stats.failed + worker.stats.dead_lettered + worker.stats.skipped
+        after = (
+            worker.stats.processed
+            + worker.stats.failed
+            + worker.stats.dead_lettered
+            + worker.stats.skipped
+        )
         if not published and after == before and not await app.outbox.pending():
             return worker
     raise AssertionError("pipeline did not settle")

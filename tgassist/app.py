@@ -54,7 +54,9 @@ class App:
         try:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise ConfigError(f"TGASSIST_DATA_DIR={settings.data_dir} cannot be used as a directory: {err.strerror}") from err
+            raise ConfigError(
+                f"TGASSIST_DATA_DIR={settings.data_dir} cannot be used as a directory: {err.strerror}"
+            ) from err
         db = Database(settings.db_url)
         try:
             if migrate:
@@ -64,17 +66,28 @@ class App:
             raise
         except Exception as err:
             await db.close()
-            where = "TGASSIST_DATABASE_URL" if settings.database_url else f"SQLite file {settings.sqlite_path}"
+            where = (
+                "TGASSIST_DATABASE_URL"
+                if settings.database_url
+                else f"SQLite file {settings.sqlite_path}"
+            )
             raise BackendUnavailable(f"cannot use the database ({where}): {_short(err)}") from err
         try:
-            redis, embedded = await connect(settings.redis_url, settings.data_dir, settings.redis_max_connections)
+            redis, embedded = await connect(
+                settings.redis_url, settings.data_dir, settings.redis_max_connections
+            )
         except BaseException:
             await db.close()
             raise
         bus = Bus(redis, maxlen=settings.bus_maxlen)
         return cls(
-            settings=settings, db=db, redis=redis, bus=bus, blobs=build_blobs(settings),
-            outbox=OutboxRelay(db, redis, bus), embedded_redis=embedded,
+            settings=settings,
+            db=db,
+            redis=redis,
+            bus=bus,
+            blobs=build_blobs(settings),
+            outbox=OutboxRelay(db, redis, bus),
+            embedded_redis=embedded,
         )
 
     async def close(self) -> None:
@@ -110,7 +123,9 @@ class App:
     def http(self) -> httpx.AsyncClient:
         import httpx
 
-        return httpx.AsyncClient(timeout=30, follow_redirects=False, headers={"User-Agent": "tgassist/0.1"})
+        return httpx.AsyncClient(
+            timeout=30, follow_redirects=False, headers={"User-Agent": "tgassist/0.1"}
+        )
 
     @cached_property
     def embedder(self) -> Any:

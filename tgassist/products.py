@@ -28,5 +28,7 @@ def select_stages(names: str | None) -> list[Stage]:
     known = {s.name for s in stages}
     unknown = wanted - known
     if unknown:
-        raise ValueError(f"unknown stage(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+        raise ValueError(
+            f"unknown stage(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
+        )
     return [s for s in stages if s.name in wanted]

@@ -49,7 +49,7 @@ async def serve(settings: Settings, roles: Roles) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    tasks: list[asyncio.Task[None]] = []
+    tasks: list[asyncio.Task[Any]] = []
     worker: Worker | None = None
     scheduler: Scheduler | None = None
     server: _Server | None = None
@@ -58,20 +58,28 @@ async def serve(settings: Settings, roles: Roles) -> None:
         if roles.worker:
             worker = Worker(app, select_stages(roles.stages or settings.worker_stages))
             tasks.append(asyncio.create_task(worker.run(), name="worker"))
-            tasks.append(asyncio.create_task(app.outbox.run(stop, settings.outbox_poll_sec), name="outbox"))
+            tasks.append(
+                asyncio.create_task(app.outbox.run(stop, settings.outbox_poll_sec), name="outbox")
+            )
         if roles.scheduler and settings.scheduler_enabled:
             scheduler = Scheduler(app, all_jobs())
             await scheduler.start()
             tasks.append(asyncio.create_task(scheduler.heartbeat(stop), name="scheduler-heartbeat"))
             for product in PRODUCTS:
                 for hook in product.on_start:
-                    tasks.append(asyncio.create_task(run_startup_hook(app, hook), name=hook.__name__))
+                    tasks.append(
+                        asyncio.create_task(run_startup_hook(app, hook), name=hook.__name__)
+                    )
         if roles.api:
             from tgassist.api.app import create_api
 
             config = uvicorn.Config(
-                create_api(app), host=settings.api_host, port=settings.api_port,
-                log_config=None, access_log=False, lifespan="off",
+                create_api(app),
+                host=settings.api_host,
+                port=settings.api_port,
+                log_config=None,
+                access_log=False,
+                lifespan="off",
             )
             server = _Server(config)
             tasks.append(asyncio.create_task(server.serve(), name="api"))
@@ -96,17 +104,21 @@ async def serve(settings: Settings, roles: Roles) -> None:
         await app.close()
         log.info("stopped")
     if failed:
-        raise TgassistError(f"{failed} failed; see the log above (the process stopped so that it can be restarted)")
+        raise TgassistError(
+            f"{failed} failed; see the log above (the process stopped so that it can be restarted)"
+        )
 
 
-async def _watch(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> str | None:
+async def _watch(stop: asyncio.Event, tasks: list[asyncio.Task[Any]]) -> str | None:
     """Wait for a stop signal; a part that dies on its own (a worker, the API…) stops the process
     too, rather than leaving it running and reporting healthy without it. Returns its name."""
     stopped = asyncio.ensure_future(stop.wait())
     watched: set[asyncio.Future[Any]] = set(tasks)
     try:
         while watched:
-            done, watched = await asyncio.wait({stopped, *watched}, return_when=asyncio.FIRST_COMPLETED)
+            done, watched = await asyncio.wait(
+                {stopped, *watched}, return_when=asyncio.FIRST_COMPLETED
+            )
             watched.discard(stopped)
             if stopped in done:
                 return None
@@ -114,7 +126,9 @@ async def _watch(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> str | 
                 if not task.cancelled() and task.exception() is not None:
                     err = task.exception()
                     name = task.get_name() if isinstance(task, asyncio.Task) else "a part"
-                    log.error("process part failed", part=name, error=f"{type(err).__name__}: {err}")
+                    log.error(
+                        "process part failed", part=name, error=f"{type(err).__name__}: {err}"
+                    )
                     return name
         await stopped  # nothing long-running left: wait for the signal
         return None
@@ -129,7 +143,9 @@ def serve_metrics(settings: Settings) -> None:
     try:
         start_http_server(settings.metrics_port or 0, addr=settings.api_host)
     except OSError as err:
-        raise ConfigError(f"TGASSIST_METRICS_PORT={settings.metrics_port}: cannot listen: {err.strerror}") from err
+        raise ConfigError(
+            f"TGASSIST_METRICS_PORT={settings.metrics_port}: cannot listen: {err.strerror}"
+        ) from err
     log.info("metrics listening", url=f"http://{settings.api_host}:{settings.metrics_port}/metrics")
 
 

@@ -17,7 +17,13 @@ __all__ = ["Settings", "settings_table"]
 
 
 class Settings(
-    CampaignsSettings, EventsSettings, EnrichmentSettings, ChannelsSettings, AISettings, CoreSettings, BaseSettings
+    CampaignsSettings,
+    EventsSettings,
+    EnrichmentSettings,
+    ChannelsSettings,
+    AISettings,
+    CoreSettings,
+    BaseSettings,
 ):
     """All settings; environment variables carry the `TGASSIST_` prefix; `.env` is read."""
 

@@ -24,13 +24,23 @@ def brief_data() -> dict[str, Any]:
     return {
         "name": "Ремонт холодильников",
         "product": "ремонт холодильников на дому",
-        "base_phrases": ["ремонт холодильников", "мастер по холодильникам", "заправка холодильника фреоном"],
+        "base_phrases": [
+            "ремонт холодильников",
+            "мастер по холодильникам",
+            "заправка холодильника фреоном",
+        ],
         "region": "Москва",
         "url": "https://fridge-fix.example.ru",
         "price": "от 990 ₽",
         "advantages": ["Выезд за 1 час", "Гарантия 1 год"],
         "callouts": ["Без выходных", "Гарантия 1 год"],
-        "sitelinks": [{"title": "Цены", "description": "Прайс на ремонт", "url": "https://fridge-fix.example.ru/price"}],
+        "sitelinks": [
+            {
+                "title": "Цены",
+                "description": "Прайс на ремонт",
+                "url": "https://fridge-fix.example.ru/price",
+            }
+        ],
     }
 
 

@@ -51,15 +51,27 @@ async def campaign_of(app: App, campaign_id: int) -> Campaign:
 
 async def stages_of(app: App, campaign_id: int) -> dict[str, int]:
     async with app.db.session() as s:
-        rows = (await s.execute(select(StageResult.stage, StageResult.id)
-                                .where(StageResult.campaign_id == campaign_id).order_by(StageResult.id))).all()
+        rows = (
+            await s.execute(
+                select(StageResult.stage, StageResult.id)
+                .where(StageResult.campaign_id == campaign_id)
+                .order_by(StageResult.id)
+            )
+        ).all()
     return {r.stage: r.id for r in rows}
 
 
 async def keyword_ids(app: App, campaign_id: int) -> list[int]:
     async with app.db.session() as s:
-        return list((await s.scalars(select(Keyword.id).where(Keyword.campaign_id == campaign_id)
-                                     .order_by(Keyword.id))).all())
+        return list(
+            (
+                await s.scalars(
+                    select(Keyword.id)
+                    .where(Keyword.campaign_id == campaign_id)
+                    .order_by(Keyword.id)
+                )
+            ).all()
+        )
 
 
 async def wait_for(flag: asyncio.Event, seconds: float = 30) -> None:

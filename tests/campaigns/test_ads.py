@@ -10,10 +10,16 @@ from tgassist.campaigns.limits import check_ad
 from tgassist.campaigns.morph import agree, inflect_phrase
 from tgassist.campaigns.templates import AdContext, display_link, template_ads
 
-CTX = AdContext(product="ремонт техники", url="https://a.ru/", where="в Москве", price="от 990 ₽",
-                advantages=("Выезд за 1 час", "Гарантия 1 год"), callouts=("Без выходных",),
-                sitelinks=({"title": "Цены", "description": "Прайс", "url": "https://a.ru/p"},),
-                region_words=frozenset({"москва"}))
+CTX = AdContext(
+    product="ремонт техники",
+    url="https://a.ru/",
+    where="в Москве",
+    price="от 990 ₽",
+    advantages=("Выезд за 1 час", "Гарантия 1 год"),
+    callouts=("Без выходных",),
+    sitelinks=({"title": "Цены", "description": "Прайс", "url": "https://a.ru/p"},),
+    region_words=frozenset({"москва"}),
+)
 
 
 def test_agreement() -> None:
@@ -24,9 +30,14 @@ def test_agreement() -> None:
 
 
 def test_templates_are_within_limits_and_agree() -> None:
-    phrases = ["ремонт холодильников", "доставка пиццы москва", "купить угловой диван недорого",
-               "пластиковые окна rehau цена", "электрокардиостимуляторовый ремонт на дому срочно",
-               "курсы английского языка для взрослых онлайн с носителем"]
+    phrases = [
+        "ремонт холодильников",
+        "доставка пиццы москва",
+        "купить угловой диван недорого",
+        "пластиковые окна rehau цена",
+        "электрокардиостимуляторовый ремонт на дому срочно",
+        "курсы английского языка для взрослых онлайн с носителем",
+    ]
     for p in phrases:
         ads = template_ads(p, CTX, 3)
         assert len(ads) == 3
@@ -39,17 +50,38 @@ def test_templates_are_within_limits_and_agree() -> None:
 
 
 def ads_json(title: str, text: str, n: int = 2) -> str:
-    return json.dumps({"ads": [{"title": f"{title} {i}", "title2": "От 990 ₽", "text": text,
-                                "extra_titles": ["Ремонт за 1 день"], "extra_texts": []} for i in range(n)]},
-                      ensure_ascii=False)
+    return json.dumps(
+        {
+            "ads": [
+                {
+                    "title": f"{title} {i}",
+                    "title2": "От 990 ₽",
+                    "text": text,
+                    "extra_titles": ["Ремонт за 1 день"],
+                    "extra_texts": [],
+                }
+                for i in range(n)
+            ]
+        },
+        ensure_ascii=False,
+    )
 
 
 async def test_llm_too_long_texts_are_repaired(settings_factory: Any) -> None:
     with FakeOpenAI() as fake:
-        fake.queue(ads_json("Ремонт холодильников " * 5, "Очень " * 30), ads_json("Ремонт холодильников", "Быстро."))
-        llm = build_llm(settings_factory(llm_provider="openai", llm_base_url=fake.url, llm_api_key="k",
-                                         llm_max_retries=0), None)
-        result = await generate_group_ads(llm, "ремонт холодильников", ["ремонт холодильников"], CTX, 2, 3)
+        fake.queue(
+            ads_json("Ремонт холодильников " * 5, "Очень " * 30),
+            ads_json("Ремонт холодильников", "Быстро."),
+        )
+        llm = build_llm(
+            settings_factory(
+                llm_provider="openai", llm_base_url=fake.url, llm_api_key="k", llm_max_retries=0
+            ),
+            None,
+        )
+        result = await generate_group_ads(
+            llm, "ремонт холодильников", ["ремонт холодильников"], CTX, 2, 3
+        )
         assert result.generator == "llm" and result.llm_calls == 2
         assert fake.count("/chat/completions") == 2
         repair = fake.chat_requests[1]["messages"][-1]["content"]
@@ -62,9 +94,15 @@ async def test_llm_too_long_texts_are_repaired(settings_factory: Any) -> None:
 async def test_llm_broken_json_falls_back_to_templates(settings_factory: Any) -> None:
     with FakeOpenAI() as fake:
         fake.responder = lambda req: "Конечно! Вот объявления: {ads: [title: ..."
-        llm = build_llm(settings_factory(llm_provider="openai", llm_base_url=fake.url, llm_api_key="k",
-                                         llm_max_retries=0), None)
-        result = await generate_group_ads(llm, "ремонт холодильников", ["ремонт холодильников"], CTX, 2, 3)
+        llm = build_llm(
+            settings_factory(
+                llm_provider="openai", llm_base_url=fake.url, llm_api_key="k", llm_max_retries=0
+            ),
+            None,
+        )
+        result = await generate_group_ads(
+            llm, "ремонт холодильников", ["ремонт холодильников"], CTX, 2, 3
+        )
         assert result.generator == "template_after_llm" and fake.count("/chat/completions") == 3
         assert len(result.ads) == 2 and all(check_ad(a) == [] for a in result.ads)
         await llm.aclose()
@@ -107,9 +145,20 @@ def test_lead_verb_takes_the_accusative_and_prepositions_survive() -> None:
     from tgassist.campaigns.brief import validate_brief
     from tgassist.campaigns.stages import ad_context
 
-    ctx = ad_context(validate_brief({"name": "Т", "product": "услуги", "base_phrases": ["ремонт"], "region": "Москва",
-                                     "url": "a.ru"}))
-    assert "в" not in ctx.region_words  # «в москве» used to make «в» a region word: «Аренда авто аэропорту»
+    ctx = ad_context(
+        validate_brief(
+            {
+                "name": "Т",
+                "product": "услуги",
+                "base_phrases": ["ремонт"],
+                "region": "Москва",
+                "url": "a.ru",
+            }
+        )
+    )
+    assert (
+        "в" not in ctx.region_words
+    )  # «в москве» used to make «в» a region word: «Аренда авто аэропорту»
     cases = {
         "репетитор по высшей математике купить": "Купить репетитора по высшей математике в Москве",
         "подготовка к огэ купить": "Купить подготовку к ОГЭ в Москве",
@@ -118,23 +167,36 @@ def test_lead_verb_takes_the_accusative_and_prepositions_survive() -> None:
     for phrase, title in cases.items():
         ad = template_ads(phrase, ctx, 1)[0]
         assert ad.title == title and keyword_in_title(phrase, ad) and check_ad(ad) == [], phrase
-    assert template_ads("аренда авто в аэропорту", ctx, 1)[0].text.startswith("Надёжная аренда авто в аэропорту")
+    assert template_ads("аренда авто в аэропорту", ctx, 1)[0].text.startswith(
+        "Надёжная аренда авто в аэропорту"
+    )
 
 
 async def test_llm_ads_display_link_leaves_search_modifiers_out(settings_factory: Any) -> None:
     with FakeOpenAI() as fake:
         fake.queue(ads_json("Окна ПВХ", "Быстро."))
-        llm = build_llm(settings_factory(llm_provider="openai", llm_base_url=fake.url, llm_api_key="k",
-                                         llm_max_retries=0), None)
-        result = await generate_group_ads(llm, "окна пвх цена москва", ["окна пвх цена москва"], CTX)
+        llm = build_llm(
+            settings_factory(
+                llm_provider="openai", llm_base_url=fake.url, llm_api_key="k", llm_max_retries=0
+            ),
+            None,
+        )
+        result = await generate_group_ads(
+            llm, "окна пвх цена москва", ["окна пвх цена москва"], CTX
+        )
         assert result.generator == "llm"
         assert {a.display_link for a in result.ads} == {"Окна-ПВХ"}  # was «Окна-пвх-цена-москва»
         await llm.aclose()
 
 
 def test_no_headline_repeats_within_an_ad_after_abbreviations() -> None:
-    ctx = AdContext(product="окна", url="https://a.ru/", where="в Москве", advantages=("Окна ПВХ в Москве", "Гарантия"),
-                    region_words=frozenset({"москва"}))
+    ctx = AdContext(
+        product="окна",
+        url="https://a.ru/",
+        where="в Москве",
+        advantages=("Окна ПВХ в Москве", "Гарантия"),
+        region_words=frozenset({"москва"}),
+    )
     for ad in template_ads("окна пвх", ctx, 3):
         heads = [h.lower() for h in ad.headlines()]
         assert len(heads) == len(set(heads)), ad.headlines()

@@ -10,16 +10,33 @@ from tgassist.campaigns.brief import normalise_url
 
 
 def test_valid_brief_is_normalised(brief_data: dict[str, Any]) -> None:
-    brief = validate_brief({**brief_data, "url": "Fridge-Fix.Example.RU:443/Ремонт?x=1#top", "budget": "30 000",
-                            "region": ["Москва", "спб", 11119]})
+    brief = validate_brief(
+        {
+            **brief_data,
+            "url": "Fridge-Fix.Example.RU:443/Ремонт?x=1#top",
+            "budget": "30 000",
+            "region": ["Москва", "спб", 11119],
+        }
+    )
     assert brief.url == "https://fridge-fix.example.ru/Ремонт?x=1"
     assert brief.budget == 30000
     assert brief.region_ids == (213, 2, 11119)
     assert brief.region_names[:2] == ("Москва", "Санкт-Петербург")
 
 
-@pytest.mark.parametrize("url", ["", "htp://example.ru", "ftp://example.ru", "https://exa mple.ru", "http://localhost",
-                                 "https://-bad-.ru", "http://1.2.3", "https://example.ru:99999"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "htp://example.ru",
+        "ftp://example.ru",
+        "https://exa mple.ru",
+        "http://localhost",
+        "https://-bad-.ru",
+        "http://1.2.3",
+        "https://example.ru:99999",
+    ],
+)
 def test_invalid_url_names_the_field(brief_data: dict[str, Any], url: str) -> None:
     with pytest.raises(BriefError) as err:
         validate_brief({**brief_data, "url": url})
@@ -32,7 +49,9 @@ def test_scheme_is_added_and_idn_hosts_accepted() -> None:
     assert normalise_url("HTTP://Example.ru:80")[0] == "http://example.ru/"
 
 
-@pytest.mark.parametrize("phrases", [[], ["  "], [f"фраза {i}" for i in range(500)], [f"фраза {i}" for i in range(51)]])
+@pytest.mark.parametrize(
+    "phrases", [[], ["  "], [f"фраза {i}" for i in range(500)], [f"фраза {i}" for i in range(51)]]
+)
 def test_base_phrases_count(brief_data: dict[str, Any], phrases: list[str]) -> None:
     with pytest.raises(BriefError) as err:
         validate_brief({**brief_data, "base_phrases": phrases})
@@ -41,23 +60,50 @@ def test_base_phrases_count(brief_data: dict[str, Any], phrases: list[str]) -> N
 
 
 def test_fifty_phrases_are_fine(brief_data: dict[str, Any]) -> None:
-    assert len(validate_brief({**brief_data, "base_phrases": [f"фраза {i}" for i in range(50)]}).base_phrases) == 50
+    assert (
+        len(
+            validate_brief(
+                {**brief_data, "base_phrases": [f"фраза {i}" for i in range(50)]}
+            ).base_phrases
+        )
+        == 50
+    )
 
 
 def test_unknown_region_lists_what_to_type(brief_data: dict[str, Any]) -> None:
     with pytest.raises(BriefError) as err:
         validate_brief({**brief_data, "region": "Тмутаракань"})
     text = str(err.value)
-    assert "region" in text and "Тмутаракань" in text and "Москва (213)" in text and "geo id" in text
+    assert (
+        "region" in text and "Тмутаракань" in text and "Москва (213)" in text and "geo id" in text
+    )
 
 
 def test_every_bad_field_is_reported_at_once() -> None:
     with pytest.raises(BriefError) as err:
-        validate_brief({"name": "", "product": "", "base_phrases": [], "region": None, "url": "x", "budget": -1,
-                        "callouts": ["уточнение длиннее двадцати пяти знаков"],
-                        "sitelinks": [{"title": "Очень длинный заголовок быстрой ссылки"}]})
+        validate_brief(
+            {
+                "name": "",
+                "product": "",
+                "base_phrases": [],
+                "region": None,
+                "url": "x",
+                "budget": -1,
+                "callouts": ["уточнение длиннее двадцати пяти знаков"],
+                "sitelinks": [{"title": "Очень длинный заголовок быстрой ссылки"}],
+            }
+        )
     fields = {e.field for e in err.value.errors}
-    assert fields == {"name", "product", "base_phrases", "region", "url", "budget", "callouts", "sitelinks"}
+    assert fields == {
+        "name",
+        "product",
+        "base_phrases",
+        "region",
+        "url",
+        "budget",
+        "callouts",
+        "sitelinks",
+    }
 
 
 def test_brief_file_resolves_keyword_file(tmp_path: Path) -> None:
@@ -74,12 +120,17 @@ def test_example_brief_is_valid() -> None:
     assert brief.keywords_file and Path(brief.keywords_file).is_file()
 
 
-@pytest.mark.parametrize(("phrase", "why"), [
-    ("!!!", "нет ни одного слова"),
-    ("окна пвх купить недорого москва установка под ключ производитель", "больше 7"),
-    ("электрокардиографаавтоматическогодлябольниц", "длиннее 35"),
-])
-def test_base_phrase_direct_would_refuse_names_the_field(brief_data: dict[str, Any], phrase: str, why: str) -> None:
+@pytest.mark.parametrize(
+    ("phrase", "why"),
+    [
+        ("!!!", "нет ни одного слова"),
+        ("окна пвх купить недорого москва установка под ключ производитель", "больше 7"),
+        ("электрокардиографаавтоматическогодлябольниц", "длиннее 35"),
+    ],
+)
+def test_base_phrase_direct_would_refuse_names_the_field(
+    brief_data: dict[str, Any], phrase: str, why: str
+) -> None:
     # Such a phrase used to pass and be dropped later (or multiplied into junk such as «москва», «цена»).
     with pytest.raises(BriefError) as err:
         validate_brief({**brief_data, "base_phrases": [phrase, "ремонт холодильников"]})

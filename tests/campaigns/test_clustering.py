@@ -36,7 +36,13 @@ async def test_sub_intents_of_one_product_get_their_own_groups(embedder: Any) ->
 
 
 async def test_lemma_pregroups_never_split(embedder: Any) -> None:
-    phrases = ["купить диван недорого", "диваны цена", "диван москва", "ремонт холодильника", "холодильник ремонт"]
+    phrases = [
+        "купить диван недорого",
+        "диваны цена",
+        "диван москва",
+        "ремонт холодильника",
+        "холодильник ремонт",
+    ]
     assert core_key(phrases[0]) == core_key(phrases[1]) == core_key(phrases[2])
     result = await cluster_keywords(phrases, [10, 500, 20, 5, 7], embedder)
     groups = sorted(sorted(g) for g in result.groups)
@@ -71,7 +77,11 @@ def test_cross_minus_words() -> None:
 def test_cross_minus_never_blocks_a_query_no_other_group_catches() -> None:
     # «модульный угловой диван с оттоманкой» used to give «модульный диван» «-угловой -оттоманкой», so the
     # query «модульный диван с оттоманкой» matched no keyword at all.
-    out = cross_minus([["модульный диван"], ["модульный угловой диван с оттоманкой", "угловой диван"],
-                       ["диван"]])
+    out = cross_minus(
+        [["модульный диван"], ["модульный угловой диван с оттоманкой", "угловой диван"], ["диван"]]
+    )
     assert (0, 0) not in out
-    assert sorted(out[(2, 0)]) == ["модульный", "угловой"]  # one word more: those groups catch the queries
+    assert sorted(out[(2, 0)]) == [
+        "модульный",
+        "угловой",
+    ]  # one word more: those groups catch the queries

@@ -14,7 +14,9 @@ def test_messy_monthly_sheet(fixtures_dir: Path) -> None:
     assert len(kws) == 13
     assert by["Дебетовые карты (оверолл)"] == 598808  # the latest month, "598 808"
     assert by["кредитная карта Т-Банк"] is not None
-    assert not any(p.startswith(("Доля", "http")) for p in by)  # share rows and the URL row are skipped
+    assert not any(
+        p.startswith(("Доля", "http")) for p in by
+    )  # share rows and the URL row are skipped
 
 
 def test_small_xlsx_without_header(fixtures_dir: Path) -> None:
@@ -25,7 +27,7 @@ def test_small_xlsx_without_header(fixtures_dir: Path) -> None:
 
 
 def test_key_collector_tab_export_in_cp1251() -> None:
-    text = "№\tФраза\tЧастота [WS]\t\"!Частота\" [WS]\n1\tкупить диван\t12\u00a0345\t1 200\n2\tдиван цена\t900\t80\n"
+    text = '№\tФраза\tЧастота [WS]\t"!Частота" [WS]\n1\tкупить диван\t12\u00a0345\t1 200\n2\tдиван цена\t900\t80\n'
     kws = parse_keywords(text.encode("cp1251", errors="replace"), "kc.tsv")
     assert [(k.phrase, k.frequency) for k in kws] == [("купить диван", 12345), ("диван цена", 900)]
 
@@ -40,14 +42,17 @@ def test_example_keyword_file() -> None:
     assert len(kws) > 50 and all(k.frequency for k in kws)
 
 
-@pytest.mark.parametrize("data, name, message", [
-    (b"", "empty.csv", "пустой"),
-    (b"\x00\x01\x02binary", "bin.csv", "двоичные"),
-    (b"PK\x03\x04broken", "broken.xlsx", "XLSX"),
-    (b"whatever", "old.xls", ".xls"),
-    (b"123;456\n789;10\n", "numbers.csv", "фраз"),
-    (b"x", "file.pdf", "формат"),
-])
+@pytest.mark.parametrize(
+    "data, name, message",
+    [
+        (b"", "empty.csv", "пустой"),
+        (b"\x00\x01\x02binary", "bin.csv", "двоичные"),
+        (b"PK\x03\x04broken", "broken.xlsx", "XLSX"),
+        (b"whatever", "old.xls", ".xls"),
+        (b"123;456\n789;10\n", "numbers.csv", "фраз"),
+        (b"x", "file.pdf", "формат"),
+    ],
+)
 def test_malformed_files_get_a_clear_message(data: bytes, name: str, message: str) -> None:
     with pytest.raises(ImportFileError, match=message):
         parse_keywords(data, name)
@@ -71,7 +76,9 @@ def _zip(members: dict[str, str]) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("data", [_zip({"[Content_Types].xml": "<bad"}), _zip({"note.txt": "not a workbook"})])
+@pytest.mark.parametrize(
+    "data", [_zip({"[Content_Types].xml": "<bad"}), _zip({"note.txt": "not a workbook"})]
+)
 def test_broken_xlsx_internals_are_an_import_error_not_a_crash(data: bytes) -> None:
     # A zip whose XML is broken used to escape as lxml's XMLSyntaxError (a traceback in the CLI).
     with pytest.raises(ImportFileError, match="XLSX"):

@@ -13,19 +13,22 @@ from tgassist.campaigns.keywords import (
 )
 
 
-@pytest.mark.parametrize("raw, clean, minus", [
-    ("Купить диван!", "купить диван", []),
-    ('"купить диван"', '"купить диван"', []),
-    ('"купить диван', "купить диван", []),
-    ("[москва петербург] билеты", "[москва петербург] билеты", []),
-    ("[[москва] билеты", "москва билеты", []),
-    ("ремонт +в москве -бесплатно -своими", "ремонт +в москве", ["бесплатно", "своими"]),
-    ("! купить", "купить", []),
-    ("окна пвх, цена?", "окна пвх цена", []),
-    ("санкт-петербург отели", "санкт-петербург отели", []),
-    ("диван купить диван купить", "диван купить", []),
-    ("+!купить кг 1.5", "!купить кг 1.5", []),
-])
+@pytest.mark.parametrize(
+    "raw, clean, minus",
+    [
+        ("Купить диван!", "купить диван", []),
+        ('"купить диван"', '"купить диван"', []),
+        ('"купить диван', "купить диван", []),
+        ("[москва петербург] билеты", "[москва петербург] билеты", []),
+        ("[[москва] билеты", "москва билеты", []),
+        ("ремонт +в москве -бесплатно -своими", "ремонт +в москве", ["бесплатно", "своими"]),
+        ("! купить", "купить", []),
+        ("окна пвх, цена?", "окна пвх цена", []),
+        ("санкт-петербург отели", "санкт-петербург отели", []),
+        ("диван купить диван купить", "диван купить", []),
+        ("+!купить кг 1.5", "!купить кг 1.5", []),
+    ],
+)
 def test_sanitise_keeps_operators_valid(raw: str, clean: str, minus: list[str]) -> None:
     assert sanitise(raw) == (clean, minus)
     assert check_phrase(clean) is None
@@ -33,7 +36,9 @@ def test_sanitise_keeps_operators_valid(raw: str, clean: str, minus: list[str]) 
 
 def test_direct_rules() -> None:
     assert "7" in (check_phrase("раз два три четыре пять шесть семь восемь") or "")
-    assert check_phrase("купить диван в москве недорого с доставкой и сборкой") is None  # stop words do not count
+    assert (
+        check_phrase("купить диван в москве недорого с доставкой и сборкой") is None
+    )  # stop words do not count
     assert "35" in (check_phrase("а" * 36) or "")
 
 
@@ -51,15 +56,25 @@ def test_multiplication_leaves_frequency_empty() -> None:
 
 def test_filtering() -> None:
     cands = [
-        KeywordCandidate("купить диван", 500), KeywordCandidate("диван купить", 900),
-        KeywordCandidate("диван своими руками", 800), KeywordCandidate("диваны бесплатно", 700),
-        KeywordCandidate("диван редкий", 3), KeywordCandidate("диван из ротанга", 100),
-        KeywordCandidate("диван для дачи", None), KeywordCandidate("раз два три четыре пять шесть семь восемь", 5),
+        KeywordCandidate("купить диван", 500),
+        KeywordCandidate("диван купить", 900),
+        KeywordCandidate("диван своими руками", 800),
+        KeywordCandidate("диваны бесплатно", 700),
+        KeywordCandidate("диван редкий", 3),
+        KeywordCandidate("диван из ротанга", 100),
+        KeywordCandidate("диван для дачи", None),
+        KeywordCandidate("раз два три четыре пять шесть семь восемь", 5),
     ]
-    kept, report = filter_keywords(cands, base=["купить диван"], minus_words=["ротанг"], min_frequency=10,
-                                   max_count=10)
+    kept, report = filter_keywords(
+        cands, base=["купить диван"], minus_words=["ротанг"], min_frequency=10, max_count=10
+    )
     assert [k.phrase for k in kept] == ["диван купить", "диван для дачи"]
-    assert (report.duplicates, report.minus, report.low_frequency, len(report.invalid)) == (1, 3, 1, 1)
+    assert (report.duplicates, report.minus, report.low_frequency, len(report.invalid)) == (
+        1,
+        3,
+        1,
+        1,
+    )
     kept, report = filter_keywords(cands[:2] + cands[6:7], base=["диван"], max_count=1)
     assert len(kept) == 1 and report.over_limit == 1
 

@@ -39,12 +39,21 @@ async def test_offline_build_completes_with_progress(app: App, brief_data: dict[
     assert (task.status, task.percent, task.stage) == ("completed", 100, "export")
     camp = await campaign_of(app, started.campaign_id)
     assert camp.status == "completed" and camp.source == "multiplication"
-    assert camp.keywords_count > 10 and camp.groups_count >= 2 and camp.ads_count == 2 * camp.groups_count
+    assert (
+        camp.keywords_count > 10
+        and camp.groups_count >= 2
+        and camp.ads_count == 2 * camp.groups_count
+    )
     assert list(await stages_of(app, camp.id)) == ALL
-    assert camp.report["generate"]["compliance"] == 1.0 and task.result["generate"]["ads"] == camp.ads_count
+    assert (
+        camp.report["generate"]["compliance"] == 1.0
+        and task.result["generate"]["ads"] == camp.ads_count
+    )
     ws = openpyxl.load_workbook(camp.file_path)["Тексты"]
     assert [c.value for c in ws[HEADER_ROW]] == list(COLUMNS)
-    exported = await asyncio.to_thread(load_direct_file, camp.file_path)  # read back as Direct would
+    exported = await asyncio.to_thread(
+        load_direct_file, camp.file_path
+    )  # read back as Direct would
     ads = [ad for g in exported.groups for ad, _, _ in g.ads]
     assert len(ads) == camp.ads_count and all(check_ad(ad) == [] for ad in ads)
     assert sum(len(g.keywords) for g in exported.groups) == camp.keywords_count
@@ -55,8 +64,12 @@ async def test_offline_build_completes_with_progress(app: App, brief_data: dict[
     assert events[-1]["status"] == "completed" and events[-1]["percent"] == 100
 
 
-async def test_wordstat_v2_build_and_401(make_app: Any, wordstat: WordstatServer, brief_data: dict[str, Any]) -> None:
-    app = await make_app(wordstat_api_key="key", wordstat_folder_id="f", wordstat_v2_url=wordstat.url)
+async def test_wordstat_v2_build_and_401(
+    make_app: Any, wordstat: WordstatServer, brief_data: dict[str, Any]
+) -> None:
+    app = await make_app(
+        wordstat_api_key="key", wordstat_folder_id="f", wordstat_v2_url=wordstat.url
+    )
     wordstat.always = Reply(401, {"message": "unauthorized"})
     started = await service.create_campaign(app, 1, brief_data)
     await build(app)
@@ -73,12 +86,21 @@ async def test_wordstat_v2_build_and_401(make_app: Any, wordstat: WordstatServer
     assert (await task_of(app, started.task_id)).status == "failed"
 
 
-async def test_429_storm_fails_then_resumes_from_cache(make_app: Any, wordstat: WordstatServer,
-                                                       brief_data: dict[str, Any]) -> None:
-    app = await make_app(wordstat_oauth_token="t", wordstat_v1_url=wordstat.url, wordstat_retries=2,
-                         wordstat_backoff_sec=0.01)
-    wordstat.queue(Reply(200, {"totalCount": 1, "topRequests": [{"phrase": "ремонт холодильников", "count": 9}]}),
-                   *[Reply(429, {}) for _ in range(3)])
+async def test_429_storm_fails_then_resumes_from_cache(
+    make_app: Any, wordstat: WordstatServer, brief_data: dict[str, Any]
+) -> None:
+    app = await make_app(
+        wordstat_oauth_token="t",
+        wordstat_v1_url=wordstat.url,
+        wordstat_retries=2,
+        wordstat_backoff_sec=0.01,
+    )
+    wordstat.queue(
+        Reply(
+            200, {"totalCount": 1, "topRequests": [{"phrase": "ремонт холодильников", "count": 9}]}
+        ),
+        *[Reply(429, {}) for _ in range(3)],
+    )
     started = await service.create_campaign(app, 1, brief_data)
     await build(app)
     task = await task_of(app, started.task_id)
@@ -90,7 +112,9 @@ async def test_429_storm_fails_then_resumes_from_cache(make_app: Any, wordstat: 
     assert len(wordstat.requests) == before + 2  # the first phrase came from the cache
 
 
-async def test_crash_between_stages_resumes(app: App, brief_data: dict[str, Any], embedder: Any) -> None:
+async def test_crash_between_stages_resumes(
+    app: App, brief_data: dict[str, Any], embedder: Any
+) -> None:
     seen: dict[str, Any] = {}
 
     async def crash() -> None:
@@ -104,12 +128,16 @@ async def test_crash_between_stages_resumes(app: App, brief_data: dict[str, Any]
     task = await task_of(app, started.task_id)
     assert task.status == "completed"
     assert list(seen["stages"]) == ["wordstat", "filter"]
-    assert await keyword_ids(app, started.campaign_id) == seen["keywords"]  # filter did not run again
+    assert (
+        await keyword_ids(app, started.campaign_id) == seen["keywords"]
+    )  # filter did not run again
     stages = await stages_of(app, started.campaign_id)
     assert {k: stages[k] for k in seen["stages"]} == seen["stages"]
 
 
-async def test_killed_worker_resumes_on_another(app: App, brief_data: dict[str, Any], embedder: Any) -> None:
+async def test_killed_worker_resumes_on_another(
+    app: App, brief_data: dict[str, Any], embedder: Any
+) -> None:
     blocked, never = asyncio.Event(), asyncio.Event()
 
     async def hang() -> None:
@@ -129,10 +157,14 @@ async def test_killed_worker_resumes_on_another(app: App, brief_data: dict[str, 
     assert list(await stages_of(app, started.campaign_id)) == ALL
 
 
-async def test_same_brief_again_resumes_the_interrupted_build(app: App, brief_data: dict[str, Any]) -> None:
+async def test_same_brief_again_resumes_the_interrupted_build(
+    app: App, brief_data: dict[str, Any]
+) -> None:
     first = await service.create_campaign(app, 1, brief_data)  # enqueued, never run: "killed"
     again = await service.create_campaign(app, 1, brief_data)
-    assert again.resumed and again.campaign_id == first.campaign_id and again.task_id != first.task_id
+    assert (
+        again.resumed and again.campaign_id == first.campaign_id and again.task_id != first.task_id
+    )
     await build(app)
     assert (await task_of(app, again.task_id)).status == "completed"
     old = await task_of(app, first.task_id)
@@ -140,7 +172,9 @@ async def test_same_brief_again_resumes_the_interrupted_build(app: App, brief_da
     assert len(await service.list_campaigns(app, 1)) == 1
 
 
-async def test_cancel_during_clustering_then_repeat(app: App, brief_data: dict[str, Any], embedder: Any) -> None:
+async def test_cancel_during_clustering_then_repeat(
+    app: App, brief_data: dict[str, Any], embedder: Any
+) -> None:
     async def cancel() -> None:
         await service.cancel_campaign(app, 1, started.campaign_id)
 
@@ -148,7 +182,11 @@ async def test_cancel_during_clustering_then_repeat(app: App, brief_data: dict[s
     started = await service.create_campaign(app, 1, brief_data)
     await build(app)
     task = await task_of(app, started.task_id)
-    assert task.status == "cancelled" and task.stage == "cluster" and "отменена" in (task.message or "")
+    assert (
+        task.status == "cancelled"
+        and task.stage == "cluster"
+        and "отменена" in (task.message or "")
+    )
     assert list(await stages_of(app, started.campaign_id)) == ["wordstat", "filter"]
     assert (await campaign_of(app, started.campaign_id)).status == "cancelled"
     with pytest.raises(service.CampaignError, match="нечего"):
@@ -159,7 +197,9 @@ async def test_cancel_during_clustering_then_repeat(app: App, brief_data: dict[s
     assert list(await stages_of(app, started.campaign_id)) == ALL
 
 
-async def test_users_own_wordstat_token(make_app: Any, wordstat: WordstatServer, brief_data: dict[str, Any]) -> None:
+async def test_users_own_wordstat_token(
+    make_app: Any, wordstat: WordstatServer, brief_data: dict[str, Any]
+) -> None:
     from tgassist.core.crypto import SecretBox
     from tgassist.core.models import User
 
@@ -173,15 +213,18 @@ async def test_users_own_wordstat_token(make_app: Any, wordstat: WordstatServer,
     assert {r["headers"]["Authorization"] for r in wordstat.requests} == {"Bearer users-oauth"}
 
 
-async def test_build_without_any_valid_keyword_fails_instead_of_an_empty_file(app: App,
-                                                                                brief_data: dict[str, Any]) -> None:
+async def test_build_without_any_valid_keyword_fails_instead_of_an_empty_file(
+    app: App, brief_data: dict[str, Any]
+) -> None:
     # A brief saved before base phrases were checked (or built by code): it used to "complete" with 0 groups.
     from dataclasses import replace
 
     from tgassist.campaigns.brief import validate_brief
 
-    brief = replace(validate_brief(brief_data), base_phrases=("окна пвх купить недорого москва установка под ключ "
-                                                              "от производителя",))
+    brief = replace(
+        validate_brief(brief_data),
+        base_phrases=("окна пвх купить недорого москва установка под ключ от производителя",),
+    )
     started = await service.create_campaign(app, 1, brief)
     await build(app)
     task = await task_of(app, started.task_id)
@@ -190,14 +233,20 @@ async def test_build_without_any_valid_keyword_fails_instead_of_an_empty_file(ap
     assert "ни одной ключевой фразы" in (task.error or "") and "base_phrases" in (task.error or "")
 
 
-async def test_unnamed_geo_id_is_not_exported_as_a_fake_region_name(app: App, brief_data: dict[str, Any]) -> None:
+async def test_unnamed_geo_id_is_not_exported_as_a_fake_region_name(
+    app: App, brief_data: dict[str, Any]
+) -> None:
     # «Регион 10650» in the «Регион» column made Commander refuse the file; now the name is left out and
     # the user is told what to do.
     started = await service.create_campaign(app, 1, {**brief_data, "region": [213, 10650]})
     await build(app)
     camp = await campaign_of(app, started.campaign_id)
     assert camp.status == "completed"
-    rows = list(openpyxl.load_workbook(camp.file_path)["Тексты"].iter_rows(min_row=HEADER_ROW + 1, values_only=True))
+    rows = list(
+        openpyxl.load_workbook(camp.file_path)["Тексты"].iter_rows(
+            min_row=HEADER_ROW + 1, values_only=True
+        )
+    )
     assert {r[COLUMNS.index("Регион")] for r in rows} == {"Москва"}
     assert any("10650" in w for w in camp.report["export"]["warnings"])
     res = await service.export_campaign(app, 1, started.campaign_id, "csv")

@@ -26,10 +26,17 @@ async def test_v2_request_shape_counts_and_cache(app: App, wordstat: WordstatSer
     req = wordstat.requests[0]
     assert req["path"] == "/v2/wordstat/topRequests"
     assert req["headers"]["Authorization"] == "Api-Key secret-key"
-    assert req["json"] == {"phrase": "ремонт холодильников", "numPhrases": "200", "regions": ["213"],
-                           "devices": ["DEVICE_ALL"], "folderId": "folder-1"}
+    assert req["json"] == {
+        "phrase": "ремонт холодильников",
+        "numPhrases": "200",
+        "regions": ["213"],
+        "devices": ["DEVICE_ALL"],
+        "folderId": "folder-1",
+    }
     assert answer.total == 5000 and answer.top[1].frequency == 900  # strings became ints
-    assert answer.top[0].source == "wordstat_v2" and answer.associations[0].phrase.endswith("аналог")
+    assert answer.top[0].source == "wordstat_v2" and answer.associations[0].phrase.endswith(
+        "аналог"
+    )
     again = await client.top_requests("ремонт холодильников", [213])
     assert again == answer and len(wordstat.requests) == 1  # cached in Redis
     await client.top_requests("ремонт холодильников", [2])  # other regions: another key
@@ -42,7 +49,9 @@ async def test_v1_legacy_api(app: App, wordstat: WordstatServer) -> None:
     client = LegacyWordstat(WordstatConfig(wordstat.url, "oauth-token"), app.redis, app.http)
     answer = await client.top_requests("диван", [225])
     req = wordstat.requests[0]
-    assert req["path"] == "/v1/topRequests" and req["headers"]["Authorization"] == "Bearer oauth-token"
+    assert (
+        req["path"] == "/v1/topRequests" and req["headers"]["Authorization"] == "Bearer oauth-token"
+    )
     assert req["json"]["regions"] == [225]
     assert [k.phrase for k in answer.top] == ["диван", "диван цена", "купить диван"]
     assert answer.total == 4000
@@ -54,7 +63,9 @@ async def test_retries_429_and_5xx_then_succeeds(app: App, wordstat: WordstatSer
     assert answer.total == 5000 and len(wordstat.requests) == 4
 
 
-async def test_429_storm_fails_clearly_and_caches_nothing(app: App, wordstat: WordstatServer) -> None:
+async def test_429_storm_fails_clearly_and_caches_nothing(
+    app: App, wordstat: WordstatServer
+) -> None:
     wordstat.always = Reply(429, {"message": "rate"}, {"Retry-After": "0"})
     client = v2(app, wordstat, retries=3)
     with pytest.raises(WordstatError, match="429") as err:

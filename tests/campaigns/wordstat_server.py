@@ -22,17 +22,25 @@ def v2_answer(phrase: str, n: int = 5) -> dict[str, Any]:
     return {
         "totalCount": str(1000 * n),
         "results": [{"phrase": phrase, "count": str(1000 * n)}]
-        + [{"phrase": f"{phrase} {w}", "count": str(900 - i * 100)}
-           for i, w in enumerate(["цена", "недорого", "москва", "отзывы", "своими руками"][: n - 1])],
+        + [
+            {"phrase": f"{phrase} {w}", "count": str(900 - i * 100)}
+            for i, w in enumerate(
+                ["цена", "недорого", "москва", "отзывы", "своими руками"][: n - 1]
+            )
+        ],
         "associations": [{"phrase": f"{phrase} аналог", "count": "50"}],
     }
 
 
 def v1_answer(phrase: str) -> dict[str, Any]:
     return {
-        "requestPhrase": phrase, "totalCount": 4000,
-        "topRequests": [{"phrase": phrase, "count": 4000}, {"phrase": f"{phrase} цена", "count": 700},
-                        {"phrase": f"купить {phrase}", "count": 600}],
+        "requestPhrase": phrase,
+        "totalCount": 4000,
+        "topRequests": [
+            {"phrase": phrase, "count": 4000},
+            {"phrase": f"{phrase} цена", "count": 700},
+            {"phrase": f"купить {phrase}", "count": 600},
+        ],
         "associations": [{"phrase": f"{phrase} аналог", "count": 30}],
     }
 
@@ -51,14 +59,25 @@ class WordstatServer:
                 pass
 
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-                server.requests.append({"path": self.path, "headers": dict(self.headers), "json": body})
+                body = json.loads(
+                    self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}"
+                )
+                server.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "json": body}
+                )
                 reply = server.replies.popleft() if server.replies else server.always
                 if reply is None:
-                    answer = v2_answer(body["phrase"]) if self.path.startswith("/v2/") else v1_answer(body["phrase"])
+                    answer = (
+                        v2_answer(body["phrase"])
+                        if self.path.startswith("/v2/")
+                        else v1_answer(body["phrase"])
+                    )
                     reply = Reply(200, answer)
-                data = json.dumps(reply.body, ensure_ascii=False).encode() if not isinstance(reply.body, bytes) \
+                data = (
+                    json.dumps(reply.body, ensure_ascii=False).encode()
+                    if not isinstance(reply.body, bytes)
                     else reply.body
+                )
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -68,7 +87,9 @@ class WordstatServer:
                 self.wfile.write(data)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:

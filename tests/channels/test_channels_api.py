@@ -19,8 +19,14 @@ async def test_channels_and_runs(app: App, fixtures_dir: Path) -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         assert (await client.get("/admin/channels")).status_code == 401
         channels = (await client.get("/admin/channels", headers=AUTH)).json()
-        assert [(c["telegram_id"], c["posts"], c["albums"], c["source"]) for c in channels] == [(1878264527, 53, 5, "export")]
+        assert [(c["telegram_id"], c["posts"], c["albums"], c["source"]) for c in channels] == [
+            (1878264527, 53, 5, "export")
+        ]
         runs = (await client.get("/admin/channels/1878264527/runs", headers=AUTH)).json()
-        assert runs[0]["mode"] == "import" and runs[0]["posts_new"] == 53 and runs[0]["missing_media"] == 12
+        assert (
+            runs[0]["mode"] == "import"
+            and runs[0]["posts_new"] == 53
+            and runs[0]["missing_media"] == 12
+        )
         missing = await client.get("/admin/channels/@nobody/runs", headers=AUTH)
         assert missing.status_code == 404 and "tgassist channels list" in missing.json()["detail"]

@@ -46,7 +46,11 @@ def test_import_twice_then_list_and_remove(env: Settings, fixtures_dir: Path) ->
     assert "events:        58 published" in out
 
     code, out = invoke("channels", "import", export)
-    assert code == 0 and "(new 0, edited 0, unchanged 53)" in out and "events:        0 published" in out
+    assert (
+        code == 0
+        and "(new 0, edited 0, unchanged 53)" in out
+        and "events:        0 published" in out
+    )
 
     code, out = invoke("channels", "add", "@Some_Channel")
     assert code == 0 and "added @some_channel" in out
@@ -61,7 +65,9 @@ def test_import_twice_then_list_and_remove(env: Settings, fixtures_dir: Path) ->
 
 def test_bad_export_is_one_red_line(env: Settings, tmp_path: Path) -> None:
     (tmp_path / "broken").mkdir()
-    (tmp_path / "broken" / "result.json").write_text('{"name": "x", "messages": [{"id": 1,', encoding="utf-8")
+    (tmp_path / "broken" / "result.json").write_text(
+        '{"name": "x", "messages": [{"id": 1,', encoding="utf-8"
+    )
     code, out = invoke("channels", "import", str(tmp_path / "broken"))
     assert code == 1
     assert out.strip().startswith("error:") and "result.json is not valid JSON" in out

@@ -42,7 +42,12 @@ async def test_acceptance_real_exports_imported_once(app: App, fixtures_dir: Pat
     published = await app.outbox.drain()
 
     assert (pachum.posts_new, pachum.albums, pachum.missing_media, pachum.skipped) == (6, 1, 6, 0)
-    assert (trantor.posts_new, trantor.albums, trantor.missing_media, trantor.skipped) == (53, 5, 12, 4)
+    assert (trantor.posts_new, trantor.albums, trantor.missing_media, trantor.skipped) == (
+        53,
+        5,
+        12,
+        4,
+    )
     assert trantor.media == 8  # the 9 photos present, less the service message's channel photo
     assert await count(app, Post) == 59
     assert await count(app, MediaGroup) == 6
@@ -66,14 +71,22 @@ async def test_acceptance_real_exports_imported_once(app: App, fixtures_dir: Pat
     assert len(with_media["media_sha256"]) == 1 and with_media["grouped_id"] == -33
 
     again = await import_export(app, exports / "trantor")
-    assert (again.posts_new, again.posts_edited, again.posts_unchanged, again.albums, again.media) == (0, 0, 53, 0, 0)
+    assert (
+        again.posts_new,
+        again.posts_edited,
+        again.posts_unchanged,
+        again.albums,
+        again.media,
+    ) == (0, 0, 53, 0, 0)
     assert await app.outbox.drain() == 0
     assert await count(app, Post) == 59 and await count(app, MediaGroupItem) == 18
     assert await count(app, PostMedia) == 8
     assert await count(app, ParserRun, ParserRun.status == "ok") == 3
 
 
-async def test_edit_updates_post_and_publishes_edit(app: App, fixtures_dir: Path, tmp_path: Path) -> None:
+async def test_edit_updates_post_and_publishes_edit(
+    app: App, fixtures_dir: Path, tmp_path: Path
+) -> None:
     root = tmp_path / "trantor"
     shutil.copytree(fixtures_dir / "telegram-desktop" / "trantor", root)
     await import_export(app, root)
@@ -95,15 +108,23 @@ async def test_edit_updates_post_and_publishes_edit(app: App, fixtures_dir: Path
         assert await s.scalar(select(Post.text).where(Post.message_id == 53)) == "new caption"
 
 
-async def test_truncated_export_writes_nothing(app: App, fixtures_dir: Path, tmp_path: Path) -> None:
+async def test_truncated_export_writes_nothing(
+    app: App, fixtures_dir: Path, tmp_path: Path
+) -> None:
     raw = (fixtures_dir / "telegram-desktop" / "trantor" / "result.json").read_bytes()
     (tmp_path / "result.json").write_bytes(raw[: len(raw) // 3])
     with pytest.raises(SourceError, match="result.json is not valid JSON"):
         await import_export(app, tmp_path)
-    assert await count(app, Channel) == 0 and await count(app, Post) == 0 and await count(app, OutboxRow) == 0
+    assert (
+        await count(app, Channel) == 0
+        and await count(app, Post) == 0
+        and await count(app, OutboxRow) == 0
+    )
 
 
-async def test_deleted_photo_is_missing_media_and_post_kept(app: App, fixtures_dir: Path, tmp_path: Path) -> None:
+async def test_deleted_photo_is_missing_media_and_post_kept(
+    app: App, fixtures_dir: Path, tmp_path: Path
+) -> None:
     """A photo deleted from the export folder: counted as missing media, its post imported."""
     root = tmp_path / "trantor"
     shutil.copytree(fixtures_dir / "telegram-desktop" / "trantor", root)

@@ -60,8 +60,13 @@ async def test_login_stores_session_encrypted_and_client_opens(app: App) -> None
         clients.append(FakeLoginClient(session))
         return clients[-1]
 
-    who = await interactive_login(app, None, factory, ask=lambda q: "+79990000000" if "Phone" in q else "12345",
-                                  ask_secret=lambda q: "2fa-pass")
+    who = await interactive_login(
+        app,
+        None,
+        factory,
+        ask=lambda q: "+79990000000" if "Phone" in q else "12345",
+        ask_secret=lambda q: "2fa-pass",
+    )
     assert who == "reader"
     assert clients[0].answers == ["+79990000000", "12345", "2fa-pass"]
     async with app.db.session() as s:

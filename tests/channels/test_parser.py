@@ -33,7 +33,9 @@ class Sleeps:
 
 
 async def add_channel(app: App, username: str = "news") -> Channel:
-    return await ensure_channel(app, ChannelInfo(telegram_id=None, username=username, title=None), source="telegram")
+    return await ensure_channel(
+        app, ChannelInfo(telegram_id=None, username=username, title=None), source="telegram"
+    )
 
 
 async def get(app: App, channel_id: int) -> Channel:
@@ -45,8 +47,15 @@ async def get(app: App, channel_id: int) -> Channel:
 
 async def message_ids(app: App, channel_id: int) -> list[int]:
     async with app.db.session() as s:
-        return list((await s.execute(select(Post.message_id).where(Post.channel_id == channel_id)
-                                      .order_by(Post.message_id))).scalars())
+        return list(
+            (
+                await s.execute(
+                    select(Post.message_id)
+                    .where(Post.channel_id == channel_id)
+                    .order_by(Post.message_id)
+                )
+            ).scalars()
+        )
 
 
 def fill(tg: FakeTelegram, n: int, username: str = "news", telegram_id: int = 1001) -> None:
@@ -86,16 +95,22 @@ async def test_mode_override_and_feature_flag(app: App) -> None:
     channel = await add_channel(app)
     parser = ChannelParser(app, tg, sleep=Sleeps())
     await parser.parse_channel(channel)
-    tg.channels["news"].messages[2] = message(2, "edited text", edit_date=BASE_DATE + timedelta(hours=1))
+    tg.channels["news"].messages[2] = message(
+        2, "edited text", edit_date=BASE_DATE + timedelta(hours=1)
+    )
 
-    app.settings.feature_incremental_parsing_enabled = False  # every run re-scans: the edit is found
+    app.settings.feature_incremental_parsing_enabled = (
+        False  # every run re-scans: the edit is found
+    )
     report = await parser.parse_channel(await get(app, channel.id))
     assert (report.mode, report.new, report.edited) == ("historical", 0, 1)
     app.settings.feature_incremental_parsing_enabled = True
     app.settings.parser_mode_override = "incremental"
     report = await parser.parse_channel(await get(app, channel.id), mode="auto")
     assert report.mode == "incremental"
-    assert (await parser.parse_channel(await get(app, channel.id), mode="historical")).mode == "historical"
+    assert (
+        await parser.parse_channel(await get(app, channel.id), mode="historical")
+    ).mode == "historical"
     await app.outbox.drain()
     edits = [json.loads(f["data"]) for _, f in await app.redis.xrange(POSTS_PARSED)]
     assert [e["message_id"] for e in edits if e["trigger"] == "edit"] == [2]
@@ -110,7 +125,10 @@ async def test_short_flood_wait_is_slept_through(app: App) -> None:
     report = await ChannelParser(app, tg, sleep=sleeps).parse_channel(channel)
     assert (report.status, report.new, report.flood_waits, report.hwm) == ("ok", 10, 1, 10)
     assert sleeps.calls == [5]
-    assert [c["min_id"] for c in tg.calls if c["limit"] != 1] == [0, 5]  # resumed after the committed part
+    assert [c["min_id"] for c in tg.calls if c["limit"] != 1] == [
+        0,
+        5,
+    ]  # resumed after the committed part
     assert await message_ids(app, channel.id) == list(range(1, 11))
 
 
@@ -137,7 +155,9 @@ async def test_long_flood_wait_exhausts_retries_and_marks_channel(app: App) -> N
     sleeps = Sleeps()
     parser = ChannelParser(app, tg, sleep=sleeps)
     report = await parser.parse_channel(channel)
-    assert report.status == "flood_wait" and report.flood_waits == 4  # first try + PARSER_RETRY_MAX (3)
+    assert (
+        report.status == "flood_wait" and report.flood_waits == 4
+    )  # first try + PARSER_RETRY_MAX (3)
     assert sleeps.calls == [0.01, 0.02, 0.04]
     row = await get(app, channel.id)
     assert row.status == "flood_wait" and row.hwm == 3
@@ -173,7 +193,11 @@ async def test_hwm_never_passes_a_failed_message(app: App) -> None:
     app.settings.parser_mode_override = "incremental"
     tg = FakeTelegram()
     ch = tg.channel("news", 1001)
-    ch.add(*[message(i, f"p{i}") for i in range(1, 6)], message(6, media=photo(60)), message(7, "after"))
+    ch.add(
+        *[message(i, f"p{i}") for i in range(1, 6)],
+        message(6, media=photo(60)),
+        message(7, "after"),
+    )
     tg.fail_download[6] = 10
     channel = await add_channel(app)
     parser = ChannelParser(app, tg, sleep=Sleeps())
@@ -243,17 +267,29 @@ async def test_album_split_across_batches_is_one_album(app: App) -> None:
     app.settings.parser_batch_size = 3
     tg = FakeTelegram()
     ch = tg.channel("news", 1001)
-    ch.add(message(1, "intro"), message(2, "album caption", grouped_id=777, media=photo(20)),
-           message(3, grouped_id=777, media=photo(30)), message(4, grouped_id=777, media=photo(40)),
-           message(5, grouped_id=777, media=photo(20)), message(6, "after"))
+    ch.add(
+        message(1, "intro"),
+        message(2, "album caption", grouped_id=777, media=photo(20)),
+        message(3, grouped_id=777, media=photo(30)),
+        message(4, grouped_id=777, media=photo(40)),
+        message(5, grouped_id=777, media=photo(20)),
+        message(6, "after"),
+    )
     channel = await add_channel(app)
     report = await ChannelParser(app, tg, sleep=Sleeps()).parse_channel(channel)
     assert report.new == 6
     async with app.db.session() as s:
         albums = (await s.execute(select(MediaGroup))).scalars().all()
-        items = (await s.execute(select(MediaGroupItem.position, Post.message_id).join(Post)
-                                 .order_by(MediaGroupItem.position))).all()
-        same_photo = await s.scalar(select(func.count()).select_from(Post).where(Post.media_kind == "photo"))
+        items = (
+            await s.execute(
+                select(MediaGroupItem.position, Post.message_id)
+                .join(Post)
+                .order_by(MediaGroupItem.position)
+            )
+        ).all()
+        same_photo = await s.scalar(
+            select(func.count()).select_from(Post).where(Post.media_kind == "photo")
+        )
     assert len(albums) == 1 and albums[0].items_count == 4 and albums[0].caption == "album caption"
     assert [tuple(r) for r in items] == [(0, 2), (1, 3), (2, 4), (3, 5)]
     assert same_photo == 4
@@ -262,7 +298,13 @@ async def test_album_split_across_batches_is_one_album(app: App) -> None:
     events = [json.loads(f["data"]) for _, f in await app.redis.xrange(ALBUMS_PARSED)]
     assert [e["items_count"] for e in events] == [2, 4]  # announced, then updated with the rest
     async with app.db.session() as s:
-        ids = list((await s.execute(select(Post.id).where(Post.grouped_id == 777).order_by(Post.message_id))).scalars())
+        ids = list(
+            (
+                await s.execute(
+                    select(Post.id).where(Post.grouped_id == 777).order_by(Post.message_id)
+                )
+            ).scalars()
+        )
     assert events[-1]["post_ids"] == ids and events[0]["post_ids"] == ids[:2]
 
 
@@ -301,7 +343,12 @@ async def test_live_channel_that_was_imported_is_merged(app: App, fixtures_dir: 
     report = await parser.parse_channel(live)
     assert report.status == "merged" and f"#{imported.channel_id}" in (report.error or "")
     [only] = await list_channels(app)
-    assert (only.id, only.username, only.source, only.posts) == (imported.channel_id, "trantor", "telegram", 53)
+    assert (only.id, only.username, only.source, only.posts) == (
+        imported.channel_id,
+        "trantor",
+        "telegram",
+        53,
+    )
     reports = await parser.parse_all()
     assert [(r.status, r.new) for r in reports] == [("ok", 3)]
 
@@ -309,7 +356,12 @@ async def test_live_channel_that_was_imported_is_merged(app: App, fixtures_dir: 
 async def test_historical_run_of_only_old_messages_moves_the_hwm(app: App) -> None:
     tg = FakeTelegram()
     ch = tg.channel("news", 1001)
-    ch.add(*[message(i, f"old {i}", date=BASE_DATE - timedelta(days=60, minutes=-i)) for i in range(1, 6)])
+    ch.add(
+        *[
+            message(i, f"old {i}", date=BASE_DATE - timedelta(days=60, minutes=-i))
+            for i in range(1, 6)
+        ]
+    )
     channel = await add_channel(app)
     parser = ChannelParser(app, tg, sleep=Sleeps())
     report = await parser.parse_channel(channel)

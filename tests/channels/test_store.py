@@ -16,18 +16,30 @@ from tgassist.channels.store import album_key, save_batch
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 
 
-def msg(i: int, text: str = "", grouped_id: int | None = None, photo: bytes | None = None) -> RawMessage:
+def msg(
+    i: int, text: str = "", grouped_id: int | None = None, photo: bytes | None = None
+) -> RawMessage:
     media = [RawMedia(kind="photo", mime="image/jpeg", content=photo)] if photo is not None else []
-    return RawMessage(message_id=i, date=T0 + timedelta(minutes=i), text=text, grouped_id=grouped_id, media=media)
+    return RawMessage(
+        message_id=i, date=T0 + timedelta(minutes=i), text=text, grouped_id=grouped_id, media=media
+    )
 
 
 async def channel_id(app: App) -> int:
-    return (await ensure_channel(app, ChannelInfo(telegram_id=5, username="c", title="C"), source="telegram")).id
+    return (
+        await ensure_channel(
+            app, ChannelInfo(telegram_id=5, username="c", title="C"), source="telegram"
+        )
+    ).id
 
 
 async def albums(app: App) -> list[tuple[int, int, str | None]]:
     async with app.db.session() as s:
-        rows = (await s.execute(select(MediaGroup.grouped_id, MediaGroup.items_count, MediaGroup.caption))).all()
+        rows = (
+            await s.execute(
+                select(MediaGroup.grouped_id, MediaGroup.items_count, MediaGroup.caption)
+            )
+        ).all()
     return [tuple(r) for r in rows]
 
 
@@ -52,7 +64,11 @@ async def test_stale_album_cache_is_forgotten(app: App) -> None:
 
 async def test_media_stored_once_with_ref_counts(app: App) -> None:
     cid = await channel_id(app)
-    batch = [msg(1, "a", photo=b"same bytes"), msg(2, "b", photo=b"same bytes"), msg(3, "c", photo=b"other")]
+    batch = [
+        msg(1, "a", photo=b"same bytes"),
+        msg(2, "b", photo=b"same bytes"),
+        msg(3, "c", photo=b"other"),
+    ]
     assert await store_media(app, batch) == 2
     await save_batch(app, cid, batch)
     async with app.db.session() as s:

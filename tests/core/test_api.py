@@ -18,7 +18,9 @@ async def test_health_details_reports_backends_streams_scheduler(app: App) -> No
     await sched.start()
     try:
         api = create_api(app)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://t") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=api), base_url="http://t"
+        ) as client:
             assert (await client.get("/health")).json() == {"status": "ok"}
             page = await client.get("/dashboard/")
             assert page.status_code == 200 and "/health/details" in page.text

@@ -104,7 +104,9 @@ async def test_trimmed_pending_entries_do_not_block_reclaim(app: App) -> None:
     assert [Note.decode(d.fields).text for d in taken] == ["1", "2"]
     assert (await bus.stats("s6", "g")).pending == 2  # the trimmed one left the PEL
     await app.redis.xdel("s6", batch[1].id)
-    assert [d.id for d in await bus.claim("s6", "g", "alive", [batch[1].id, batch[2].id], 0)] == [batch[2].id]
+    assert [d.id for d in await bus.claim("s6", "g", "alive", [batch[1].id, batch[2].id], 0)] == [
+        batch[2].id
+    ]
     assert (await bus.stats("s6", "g")).pending == 1
 
 

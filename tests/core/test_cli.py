@@ -20,9 +20,16 @@ from tgassist.settings import Settings
 BIN = [sys.executable, "-m", "tgassist.cli"]
 
 
-def tgassist(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["tgassist", *args] if _has_script() else [*BIN, *args], env=env, text=True,
-                          capture_output=True, timeout=timeout)
+def tgassist(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["tgassist", *args] if _has_script() else [*BIN, *args],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+    )
 
 
 def _has_script() -> bool:
@@ -58,7 +65,9 @@ def test_bad_setting_value_is_named(tmp_path: Path) -> None:
 
 def test_unusable_data_dir_is_one_line_naming_the_setting(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
-    r = tgassist("status", env=base_env(tmp_path, TGASSIST_DATA_DIR=str(tmp_path / "a-file" / "data")))
+    r = tgassist(
+        "status", env=base_env(tmp_path, TGASSIST_DATA_DIR=str(tmp_path / "a-file" / "data"))
+    )
     assert r.returncode == 1
     assert "TGASSIST_DATA_DIR" in r.stderr and "Traceback" not in r.stderr
 
@@ -91,14 +100,21 @@ def _free_port() -> int:
 def test_run_serves_health_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     port = _free_port()
     env = base_env(tmp_path, TGASSIST_API_PORT=str(port))
-    proc = subprocess.Popen(["tgassist", "run"] if _has_script() else [*BIN, "run"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        ["tgassist", "run"] if _has_script() else [*BIN, "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         body = None
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/details", timeout=5) as resp:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/health/details", timeout=5
+                ) as resp:
                     body = json.loads(resp.read())
                     if body.get("scheduler", {}).get("status") == "ok" and body["workers"]["items"]:
                         break
@@ -116,7 +132,9 @@ def test_run_serves_health_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         out, _ = proc.communicate(timeout=30)
         assert proc.returncode == 0, out
         assert "Traceback" not in out
-        assert not (tmp_path / "data" / "redis" / "redis.sock").exists(), "embedded Redis left running"
+        assert not (tmp_path / "data" / "redis" / "redis.sock").exists(), (
+            "embedded Redis left running"
+        )
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -124,16 +142,27 @@ def test_run_serves_health_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
 
 def test_settings_table_in_readme_lists_every_setting() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    missing = [f"TGASSIST_{n.upper()}" for n in Settings.model_fields if f"`TGASSIST_{n.upper()}`" not in readme]
-    assert not missing, f"README configuration table lacks: {missing} (regenerate: python -m tgassist.settings)"
+    missing = [
+        f"TGASSIST_{n.upper()}"
+        for n in Settings.model_fields
+        if f"`TGASSIST_{n.upper()}`" not in readme
+    ]
+    assert not missing, (
+        f"README configuration table lacks: {missing} (regenerate: python -m tgassist.settings)"
+    )
 
 
 @pytest.mark.slow
 def test_a_worker_alone_exposes_its_metrics(tmp_path: Path) -> None:
     port = _free_port()
     env = base_env(tmp_path, TGASSIST_METRICS_PORT=str(port))
-    proc = subprocess.Popen(["tgassist", "worker"] if _has_script() else [*BIN, "worker"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        ["tgassist", "worker"] if _has_script() else [*BIN, "worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         text = ""
         deadline = time.monotonic() + 60
@@ -143,12 +172,18 @@ def test_a_worker_alone_exposes_its_metrics(tmp_path: Path) -> None:
                     text = resp.read().decode()
             except OSError:
                 time.sleep(0.3)
-        for name in ("tgassist_bus_messages_total", "tgassist_handler_seconds", "tgassist_job_runs_total"):
+        for name in (
+            "tgassist_bus_messages_total",
+            "tgassist_handler_seconds",
+            "tgassist_job_runs_total",
+        ):
             assert name in text
         import redis as syncredis
 
         sock = tmp_path / "data" / "redis" / "redis.sock"
-        while time.monotonic() < deadline:  # started up (heartbeat written): Ctrl-C stops it cleanly
+        while (
+            time.monotonic() < deadline
+        ):  # started up (heartbeat written): Ctrl-C stops it cleanly
             try:
                 if syncredis.Redis(unix_socket_path=str(sock)).keys("worker:*"):
                     break
@@ -175,8 +210,13 @@ async def test_a_worker_that_dies_stops_the_process(tmp_path: Path) -> None:
     try:
         await client.set(stage.stream, "not a stream")
         proc = await asyncio.create_subprocess_exec(
-            *(["tgassist"] if _has_script() else BIN), "worker", "--stages", stage.name,
-            env=base_env(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            *(["tgassist"] if _has_script() else BIN),
+            "worker",
+            "--stages",
+            stage.name,
+            env=base_env(tmp_path),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         try:
             _out, err = await asyncio.wait_for(proc.communicate(), 60)
@@ -192,7 +232,9 @@ async def test_a_worker_that_dies_stops_the_process(tmp_path: Path) -> None:
         await client.aclose()
 
 
-def test_an_unexpected_error_is_one_line_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unexpected_error_is_one_line_not_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     import typer
 
     from tgassist.cli.common import run
@@ -204,4 +246,8 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(capsys: pytest.CaptureF
         run(broken)
     assert exit_info.value.exit_code == 1
     err = capsys.readouterr().err
-    assert "unexpected KeyError" in err and "TGASSIST_LOG_LEVEL=DEBUG" in err and "Traceback" not in err
+    assert (
+        "unexpected KeyError" in err
+        and "TGASSIST_LOG_LEVEL=DEBUG" in err
+        and "Traceback" not in err
+    )

@@ -37,8 +37,13 @@ async def test_sigkill_mid_batch_loses_and_duplicates_nothing(app: App, settings
         "TGASSIST_BUS_BATCH_SIZE": "50",
     }
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.core.crash_worker", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "tests.core.crash_worker",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     for _ in range(600):
         if await count_users(app) >= 30:

@@ -27,7 +27,9 @@ def fresh_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         if os.environ.get("TGASSIST_TEST_REQUIRE_SERVERS") == "1":
             pytest.fail("TGASSIST_TEST_REQUIRE_SERVERS=1 but TGASSIST_TEST_DATABASE_URL is not set")
         pytest.skip("TGASSIST_TEST_DATABASE_URL is not set (CI sets it; this test then runs)")
-    admin = create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        make_url(PG_URL).set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT"
+    )
     name = f"tgassist_race_{os.getpid()}"
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
@@ -41,7 +43,9 @@ def fresh_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def test_concurrent_migrations_on_a_fresh_database_all_succeed(fresh_db_url: str) -> None:
     code = "import sys; from tgassist.core.db import upgrade_sync; upgrade_sync(sys.argv[1])"
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, fresh_db_url], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code, fresh_db_url], cwd=ROOT, stderr=subprocess.PIPE, text=True
+        )
         for _ in range(4)
     ]
     errors = [p.communicate(timeout=120)[1] for p in procs]

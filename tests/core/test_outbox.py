@@ -53,7 +53,9 @@ async def test_republish_after_crash_before_mark_has_no_double_effect(app: App) 
     # Crash window: XADD happened but the rows were not marked → the relay sends them again.
     async with app.db.session() as s:
         rows = (await s.execute(select(OutboxRow))).scalars().all()
-        await app.bus.publish_many([(r.stream, {"type": r.event_type, "data": r.payload}) for r in rows])
+        await app.bus.publish_many(
+            [(r.stream, {"type": r.event_type, "data": r.payload}) for r in rows]
+        )
     await app.outbox.drain()
     assert await app.redis.xlen("test.users") == 6
     await Worker(app, [stage]).run_until_idle()
@@ -84,7 +86,11 @@ async def test_a_row_redis_refuses_does_not_republish_the_batch(app: App) -> Non
             pass
     assert await app.redis.xlen("test.users") == 2  # each good row published once
     async with app.db.session() as s:
-        stuck = (await s.execute(select(OutboxRow).where(OutboxRow.published_at.is_(None)))).scalars().all()
+        stuck = (
+            (await s.execute(select(OutboxRow).where(OutboxRow.published_at.is_(None))))
+            .scalars()
+            .all()
+        )
     assert [r.stream for r in stuck] == ["test.broken"]
     assert stuck[0].attempts >= 1 and "WRONGTYPE" in (stuck[0].last_error or "")
     await app.redis.delete("test.broken")

@@ -21,7 +21,9 @@ async def test_embedded_redis_is_shared_and_persists(tmp_path: Path) -> None:
     await finder.aclose()
     assert await client.ping()
     # another process's connection (named differently) keeps the server alive
-    other = aioredis.Redis(unix_socket_path=str(server.socket_path), decode_responses=True, client_name="other-proc")
+    other = aioredis.Redis(
+        unix_socket_path=str(server.socket_path), decode_responses=True, client_name="other-proc"
+    )
     await client.set("k", "v")
     assert await other.get("k") == "v"
     assert (await client.config_get("appendonly"))["appendonly"] == "yes"
@@ -53,7 +55,9 @@ async def test_a_client_connecting_while_the_last_one_leaves_keeps_a_server(tmp_
     for _ in range(3):
         first, first_server = await connect(None, tmp_path)
         assert first_server is not None
-        _, (second, second_server) = await asyncio.gather(first_server.stop_if_unused(first), connect(None, tmp_path))
+        _, (second, second_server) = await asyncio.gather(
+            first_server.stop_if_unused(first), connect(None, tmp_path)
+        )
         await first.aclose()
         await asyncio.sleep(0.2)  # a server being shut down is gone by now
         assert await second.ping()
@@ -67,7 +71,9 @@ async def test_a_burst_beyond_the_pool_waits_instead_of_failing(tmp_path: Path) 
     client, server = await connect(None, tmp_path, max_connections=4)
     try:
         # 20 concurrent blocking reads on 4 connections: each waits for a free one
-        results = await asyncio.gather(*(client.blpop([f"nothing-{i}"], timeout=0.2) for i in range(20)))
+        results = await asyncio.gather(
+            *(client.blpop([f"nothing-{i}"], timeout=0.2) for i in range(20))
+        )
         assert results == [None] * 20
     finally:
         assert server is not None

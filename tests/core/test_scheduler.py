@@ -20,7 +20,9 @@ async def test_two_schedulers_firing_the_same_slot_run_it_once(app: App) -> None
 
     job = Job("tick", tick, every_sec=300)
     now = 1_000_000.0
-    first, second = await asyncio.gather(run_job_once(app, job, now), run_job_once(app, job, now + 10))
+    first, second = await asyncio.gather(
+        run_job_once(app, job, now), run_job_once(app, job, now + 10)
+    )
     assert sorted([first, second]) == [False, True]
     assert runs == ["x"]
     assert await run_job_once(app, job, now + 300)  # the next slot runs again
@@ -58,7 +60,9 @@ async def test_scheduler_publishes_next_runs(app: App) -> None:
     async def noop(a: App) -> None:
         return None
 
-    sched = Scheduler(app, [Job("every_min", noop, every_sec=60), Job("nightly", noop, cron="0 3 * * *")])
+    sched = Scheduler(
+        app, [Job("every_min", noop, every_sec=60), Job("nightly", noop, cron="0 3 * * *")]
+    )
     await sched.start()
     try:
         state = await app.redis.hgetall(JOBS_KEY)
@@ -85,7 +89,9 @@ async def test_schedules_can_come_from_settings(app: App) -> None:
     async def tick(a: App) -> None:
         runs.append(1)
 
-    job = Job("configured", tick, every_sec=lambda s: s.worker_heartbeat_sec * 100)  # 500 s by default
+    job = Job(
+        "configured", tick, every_sec=lambda s: s.worker_heartbeat_sec * 100
+    )  # 500 s by default
     assert job.schedule(app.settings) == (None, 500.0, "UTC")
     assert await run_job_once(app, job, 1000.0)
     assert not await run_job_once(app, job, 1400.0)  # same 500 s slot

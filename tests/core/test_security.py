@@ -44,11 +44,15 @@ async def test_token_bucket_limits_rate(app: App) -> None:
 
 async def test_admin_routes_need_the_token(app: App) -> None:
     api = create_api(app)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://t") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=api), base_url="http://t"
+    ) as client:
         assert (await client.get("/admin/dlq/some.stream")).status_code == 401
         bad = await client.get("/admin/dlq/some.stream", headers={"Authorization": "Bearer nope"})
         assert bad.status_code == 401
-        ok = await client.get("/admin/dlq/some.stream", headers={"Authorization": "Bearer test-admin-token"})
+        ok = await client.get(
+            "/admin/dlq/some.stream", headers={"Authorization": "Bearer test-admin-token"}
+        )
         assert ok.status_code == 200 and ok.json() == []
         assert (await client.get("/health")).status_code == 200  # health needs no token
 
@@ -57,7 +61,9 @@ async def test_admin_routes_refuse_when_no_token_is_configured(settings_factory)
     application = await App.start(settings_factory(admin_token=None))
     try:
         api = create_api(application)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://t") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=api), base_url="http://t"
+        ) as client:
             r = await client.get("/admin/dlq/x", headers={"Authorization": "Bearer anything"})
             assert r.status_code == 403 and "TGASSIST_ADMIN_TOKEN" in r.json()["detail"]
     finally:

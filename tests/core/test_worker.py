@@ -17,7 +17,9 @@ class Ping(Event):
 
 
 def stage_with(handler, **kw) -> Stage:  # type: ignore[no-untyped-def]
-    return Stage(name=kw.pop("name", "pinger"), stream="test.pings", event=Ping, handler=handler, **kw)
+    return Stage(
+        name=kw.pop("name", "pinger"), stream="test.pings", event=Ping, handler=handler, **kw
+    )
 
 
 async def test_processes_every_event_once_and_acks(app: App) -> None:

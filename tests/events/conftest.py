@@ -57,15 +57,23 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
-def write_feed(path: Any, titles: list[str], first: Any, *, city: str = "msk", description: str = "") -> dict[str, Any]:
+def write_feed(
+    path: Any, titles: list[str], first: Any, *, city: str = "msk", description: str = ""
+) -> dict[str, Any]:
     """An .ics file with one event per title, an hour apart from `first` (UTC); returns its feed setting."""
     from datetime import timedelta
 
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//tgassist tests//EN"]
     for n, title in enumerate(titles):
         start = first + timedelta(hours=n)
-        lines += ["BEGIN:VEVENT", f"UID:ev-{n}", f"SUMMARY:{title}", f"DTSTART:{start:%Y%m%dT%H%M%SZ}",
-                  f"DTEND:{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}", "LOCATION:Клуб"]
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:ev-{n}",
+            f"SUMMARY:{title}",
+            f"DTSTART:{start:%Y%m%dT%H%M%SZ}",
+            f"DTEND:{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}",
+            "LOCATION:Клуб",
+        ]
         lines += [f"DESCRIPTION:{description} {n}"] if description else []
         lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")

@@ -13,11 +13,27 @@ from tgassist.events.ingest import ingest
 from tgassist.events.models import Event
 
 NOW = datetime(2030, 3, 1, tzinfo=UTC)
-UBUD = {"events": [
-    {"title": "Кирtan в Ubud", "title_en": "Kirtan in Ubud", "description": "Музыка", "starts_at": "2030-03-02T19:00:00",
-     "ends_at": "2030-03-02T21:00:00", "location_name": "Yoga Barn", "lat": -8.51, "lng": 115.26, "url": None},
-    {"title": "Слишком поздно", "title_en": "Too late", "starts_at": "2031-01-01T10:00:00", "location_name": "Ubud"},
-]}
+UBUD = {
+    "events": [
+        {
+            "title": "Кирtan в Ubud",
+            "title_en": "Kirtan in Ubud",
+            "description": "Музыка",
+            "starts_at": "2030-03-02T19:00:00",
+            "ends_at": "2030-03-02T21:00:00",
+            "location_name": "Yoga Barn",
+            "lat": -8.51,
+            "lng": 115.26,
+            "url": None,
+        },
+        {
+            "title": "Слишком поздно",
+            "title_en": "Too late",
+            "starts_at": "2031-01-01T10:00:00",
+            "location_name": "Ubud",
+        },
+    ]
+}
 
 
 def respond(request: RecordedRequest) -> str:
@@ -39,8 +55,14 @@ async def test_ai_suggestions_are_validated_and_marked(make_app: MakeApp) -> Non
     assert report.translation.calls == 0 and st.en_from_source == 1
     async with app.db.session() as s:
         ev = (await s.execute(select(Event))).scalar_one()
-    assert ev.is_generated_by_ai and ev.title_en == "Kirtan in Ubud" and ev.translation_provider == "ai:openai"
-    assert ev.starts_at == datetime(2030, 3, 2, 11, 0, tzinfo=UTC) and ev.city == "bali"  # Bali time
+    assert (
+        ev.is_generated_by_ai
+        and ev.title_en == "Kirtan in Ubud"
+        and ev.translation_provider == "ai:openai"
+    )
+    assert (
+        ev.starts_at == datetime(2030, 3, 2, 11, 0, tzinfo=UTC) and ev.city == "bali"
+    )  # Bali time
 
 
 async def test_ai_source_is_off_without_llm(make_app: MakeApp) -> None:

@@ -17,19 +17,29 @@ AUTH = {"Authorization": "Bearer test-admin-token"}
 
 
 def client(app: object) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api(app)), base_url="http://t")  # type: ignore[arg-type]
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_api(app)), base_url="http://t"
+    )  # type: ignore[arg-type]
 
 
 async def test_ingest_sources_and_runs(make_app: MakeApp, tmp_path: Path) -> None:
-    feed = write_feed(tmp_path / "f.ics", RU_TITLES[:4], utcnow().replace(microsecond=0) + timedelta(days=1))
+    feed = write_feed(
+        tmp_path / "f.ics", RU_TITLES[:4], utcnow().replace(microsecond=0) + timedelta(days=1)
+    )
     app = await make_app(events_ics_feeds=[feed])
     async with client(app) as c:
         assert (await c.post("/admin/ingest/run", json={"source": "ics"})).status_code == 401
-        assert (await c.get("/admin/events/sources", headers={"Authorization": "Bearer wrong"})).status_code == 401
+        assert (
+            await c.get("/admin/events/sources", headers={"Authorization": "Bearer wrong"})
+        ).status_code == 401
         r = await c.post("/admin/ingest/run", json={"source": "ics", "wait": True}, headers=AUTH)
         assert r.status_code == 200
         body = r.json()
-        assert body["status"] == "ok" and body["sources"]["ics"]["saved"] == 4 and body["totals"]["saved"] == 4
+        assert (
+            body["status"] == "ok"
+            and body["sources"]["ics"]["saved"] == 4
+            and body["totals"]["saved"] == 4
+        )
         bad = await c.post("/admin/ingest/run", json={"source": "nope"}, headers=AUTH)
         assert bad.status_code == 422 and "unknown event source(s): nope" in bad.json()["detail"]
 
@@ -42,13 +52,22 @@ async def test_ingest_sources_and_runs(make_app: MakeApp, tmp_path: Path) -> Non
             await asyncio.sleep(0.05)
         assert runs[0]["status"] == "ok" and runs[0]["stats"]["sources"]["ics"]["skipped"] == 4
 
-        sources = {s["name"]: s for s in (await c.get("/admin/events/sources", headers=AUTH)).json()}
-        assert sources["ics"]["last_status"] == "ok" and sources["ics"]["last_stats"]["skipped"] == 4
+        sources = {
+            s["name"]: s for s in (await c.get("/admin/events/sources", headers=AUTH)).json()
+        }
+        assert (
+            sources["ics"]["last_status"] == "ok" and sources["ics"]["last_stats"]["skipped"] == 4
+        )
         assert sources["ics"]["configured"] and not sources["jsonld"]["configured"]
         assert sources["ai"]["configured"] is False  # no LLM configured
         assert sources["kudago"]["config"]["cities"] == ["msk", "spb"]
         health = (await c.get("/health/details")).json()["events"]
-        assert health == health | {"status": "ok", "events": 4, "without_en": 4, "last_run_status": "ok"}
+        assert health == health | {
+            "status": "ok",
+            "events": 4,
+            "without_en": 4,
+            "last_run_status": "ok",
+        }
 
 
 async def test_backfill_route(make_app: MakeApp, tmp_path: Path) -> None:
@@ -63,4 +82,11 @@ async def test_backfill_route(make_app: MakeApp, tmp_path: Path) -> None:
         async with client(online) as c:
             r = await c.post("/admin/translation/backfill", json={"wait": True}, headers=AUTH)
         assert r.status_code == 200
-        assert r.json() | {"errors": []} == {"found": 3, "translated": 3, "missing": 0, "calls": 1, "batches": 1, "errors": []}
+        assert r.json() | {"errors": []} == {
+            "found": 3,
+            "translated": 3,
+            "missing": 0,
+            "calls": 1,
+            "batches": 1,
+            "errors": [],
+        }

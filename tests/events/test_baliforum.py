@@ -20,22 +20,54 @@ def item(slug: str, title: str, dates: list[dict[str, str]], **extra: Any) -> di
 
 
 PAGES = {
-    "1": {"data": [
-        item("yoga-ubud", "Йога на рассвете &amp; медитация", [{"startAt": "2030-01-12 06:00:00", "endAt": "2030-01-12 07:30:00"}],
-             place={"title": "Yoga Barn", "address": "Ubud", "lat": "-8.5126", "lng": "115.2638", "rating": 5},
-             types=[{"title": "Спорт"}, "Йога"], images=[{"url": "https://baliforum.ru/img/1.jpg"}],
-             somethingNew={"nested": True}),
-        item("no-dates", "Без даты", []),
-        item("two-days", "Маркет", [{"startAt": "2030-01-13T10:00:00+08:00"}, {"startAt": "2030-01-14T10:00:00+08:00"}],
-             place=None, images=["https://baliforum.ru/img/2.jpg"]),
-    ], "meta": {"current_page": 1, "last_page": 2}},
-    "2": {"data": [item("past", "Прошедшее", [{"startAt": "2029-12-01 10:00:00"}])], "meta": {"current_page": 2, "last_page": 2}},
+    "1": {
+        "data": [
+            item(
+                "yoga-ubud",
+                "Йога на рассвете &amp; медитация",
+                [{"startAt": "2030-01-12 06:00:00", "endAt": "2030-01-12 07:30:00"}],
+                place={
+                    "title": "Yoga Barn",
+                    "address": "Ubud",
+                    "lat": "-8.5126",
+                    "lng": "115.2638",
+                    "rating": 5,
+                },
+                types=[{"title": "Спорт"}, "Йога"],
+                images=[{"url": "https://baliforum.ru/img/1.jpg"}],
+                somethingNew={"nested": True},
+            ),
+            item("no-dates", "Без даты", []),
+            item(
+                "two-days",
+                "Маркет",
+                [
+                    {"startAt": "2030-01-13T10:00:00+08:00"},
+                    {"startAt": "2030-01-14T10:00:00+08:00"},
+                ],
+                place=None,
+                images=["https://baliforum.ru/img/2.jpg"],
+            ),
+        ],
+        "meta": {"current_page": 1, "last_page": 2},
+    },
+    "2": {
+        "data": [item("past", "Прошедшее", [{"startAt": "2029-12-01 10:00:00"}])],
+        "meta": {"current_page": 2, "last_page": 2},
+    },
 }
-DETAIL = {"data": {"slug": "x", "content": {"blocks": [
-    {"type": "header", "data": {"text": "Про &laquo;событие&raquo;"}},
-    {"type": "paragraph", "data": {"text": "Приходите <b>рано</b>."}},
-    {"type": "list", "data": {"items": ["коврик", "вода"]}},
-]}}}
+DETAIL = {
+    "data": {
+        "slug": "x",
+        "content": {
+            "blocks": [
+                {"type": "header", "data": {"text": "Про &laquo;событие&raquo;"}},
+                {"type": "paragraph", "data": {"text": "Приходите <b>рано</b>."}},
+                {"type": "list", "data": {"items": ["коврик", "вода"]}},
+            ]
+        },
+    }
+}
 
 
 def baliforum(pages: dict[str, Any] = PAGES, detail: tuple[int, Any] = (200, DETAIL)) -> FakeHttp:
@@ -69,11 +101,17 @@ async def test_list_detail_and_bali_times(make_app: MakeApp) -> None:
     assert sum(k.startswith("two-days@") for k in rows) == 2
 
 
-async def test_shape_change_fails_loudly_in_stats_not_the_run(make_app: MakeApp, tmp_path: Any, fixtures_dir: Any) -> None:
+async def test_shape_change_fails_loudly_in_stats_not_the_run(
+    make_app: MakeApp, tmp_path: Any, fixtures_dir: Any
+) -> None:
     changed = {"1": {"events": [{"name": "x"}], "total": 1}}
     with baliforum(pages=changed) as server:
-        app = await make_app(events_baliforum_base_url=server.url + "/api/v1",
-                             events_ics_feeds=[{"url": str(fixtures_dir / "ics" / "google_moved_overrides_allday.ics")}])
+        app = await make_app(
+            events_baliforum_base_url=server.url + "/api/v1",
+            events_ics_feeds=[
+                {"url": str(fixtures_dir / "ics" / "google_moved_overrides_allday.ics")}
+            ],
+        )
         report = await ingest(app, ["baliforum", "ics"], now=datetime(2023, 8, 1, tzinfo=UTC))
     st = report.sources["baliforum"]
     assert st.status == "failed" and st.saved == 0

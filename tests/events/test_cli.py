@@ -21,19 +21,34 @@ from tgassist.settings import Settings
 
 def run_cli(settings: Settings, *args: str, **env_extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TGASSIST_")}
-    env.update({"TGASSIST_DATA_DIR": str(settings.data_dir), "TGASSIST_DATABASE_URL": str(settings.database_url),
-                "TGASSIST_REDIS_URL": str(settings.redis_url), "COLUMNS": "200", **env_extra})
+    env.update(
+        {
+            "TGASSIST_DATA_DIR": str(settings.data_dir),
+            "TGASSIST_DATABASE_URL": str(settings.database_url),
+            "TGASSIST_REDIS_URL": str(settings.redis_url),
+            "COLUMNS": "200",
+            **env_extra,
+        }
+    )
     exe = Path(sys.executable).parent / "tgassist"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "tgassist.cli"]
-    return subprocess.run([*cmd, "events", *args], env=env, text=True, capture_output=True, timeout=90)
+    return subprocess.run(
+        [*cmd, "events", *args], env=env, text=True, capture_output=True, timeout=90
+    )
 
 
-async def test_ingest_list_sources_reminders_backfill(settings_factory: object, fixtures_dir: Path) -> None:
+async def test_ingest_list_sources_reminders_backfill(
+    settings_factory: object, fixtures_dir: Path
+) -> None:
     from tgassist.app import App
 
     settings: Settings = settings_factory()  # type: ignore[operator]
-    feeds = json.dumps([{"url": str(p), "city": "msk", "timezone": "Europe/Moscow"}
-                        for p in sorted((fixtures_dir / "ics").glob("*.ics"))])
+    feeds = json.dumps(
+        [
+            {"url": str(p), "city": "msk", "timezone": "Europe/Moscow"}
+            for p in sorted((fixtures_dir / "ics").glob("*.ics"))
+        ]
+    )
     r = run_cli(settings, "ingest", "--source", "ics", TGASSIST_EVENTS_ICS_FEEDS=feeds)
     assert r.returncode == 0, r.stderr
     assert "ingest run 1: ok" in r.stdout and "llm_calls=0" in r.stdout

@@ -25,22 +25,33 @@ def feed(fixtures_dir: Path, name: str) -> list:
 
 
 def cal_text(*events: str, extra: str = "") -> bytes:
-    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n" + extra + "".join(events)
-            + "END:VCALENDAR\r\n").encode()
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+        + extra
+        + "".join(events)
+        + "END:VCALENDAR\r\n"
+    ).encode()
 
 
 def vevent(uid: str, summary: str, start: str, *lines: str) -> str:
-    return "BEGIN:VEVENT\r\n" + f"UID:{uid}\r\nSUMMARY:{summary}\r\nDTSTART{start}\r\n" + "".join(
-        f"{line}\r\n" for line in lines) + "END:VEVENT\r\n"
+    return (
+        "BEGIN:VEVENT\r\n"
+        + f"UID:{uid}\r\nSUMMARY:{summary}\r\nDTSTART{start}\r\n"
+        + "".join(f"{line}\r\n" for line in lines)
+        + "END:VEVENT\r\n"
+    )
 
 
-@pytest.mark.parametrize(("name", "count"), [
-    ("google_machbar_public.ics", 4016),
-    ("google_moved_overrides_allday.ics", 6),
-    ("thunderbird_rrule_exdate_overrides.ics", 7),
-    ("exchange2010_windows_tz_allday_overrides.ics", 24),
-    ("exchange_cdo_quoted_tzid_rrule.ics", 14),
-])
+@pytest.mark.parametrize(
+    ("name", "count"),
+    [
+        ("google_machbar_public.ics", 4016),
+        ("google_moved_overrides_allday.ics", 6),
+        ("thunderbird_rrule_exdate_overrides.ics", 7),
+        ("exchange2010_windows_tz_allday_overrides.ics", 24),
+        ("exchange_cdo_quoted_tzid_rrule.ics", 14),
+    ],
+)
 def test_every_fixture_feed_parses(fixtures_dir: Path, name: str, count: int) -> None:
     events = feed(fixtures_dir, name)
     assert len(events) == count
@@ -111,9 +122,11 @@ async def test_ingest_ics_feeds_fills_db_and_reports_a_broken_feed(
 ) -> None:
     broken = tmp_path / "broken.ics"
     broken.write_text("this is not a calendar")
-    feeds = [{"url": str(fixtures_dir / "ics" / "google_moved_overrides_allday.ics"), "city": "msk"},
-             {"url": str(broken)},
-             {"url": str(tmp_path / "missing.ics")}]
+    feeds = [
+        {"url": str(fixtures_dir / "ics" / "google_moved_overrides_allday.ics"), "city": "msk"},
+        {"url": str(broken)},
+        {"url": str(tmp_path / "missing.ics")},
+    ]
     app = await make_app(events_ics_feeds=feeds, events_window_days=60)
     now = datetime(2023, 8, 1, tzinfo=UTC)
     report = await ingest(app, "ics", now=now)

@@ -38,23 +38,33 @@ def test_single_event_page_matches_expected(fixtures_dir: Path) -> None:
 def test_tour_listing_matches_expected(fixtures_dir: Path) -> None:
     html = (fixtures_dir / DIR / "songkick_years_and_years_tour_dates.html").read_text()
     got = list(iter_events(jsonld_blocks(html)))
-    expected = expected_events(fixtures_dir / DIR / "songkick_years_and_years_tour_dates.expected.jsonld")
+    expected = expected_events(
+        fixtures_dir / DIR / "songkick_years_and_years_tour_dates.expected.jsonld"
+    )
     assert got == expected and len(got) == 13  # the 14th block is a MusicGroup, not an event
     utc = ZoneInfo("UTC")
     for g, e in zip(got, expected, strict=True):
         raw = to_raw(g, "jsonld", None, utc)
         assert raw is not None
-        assert (raw.title, raw.url, raw.location_name) == (e["name"], e["url"], e["location"]["name"])
+        assert (raw.title, raw.url, raw.location_name) == (
+            e["name"],
+            e["url"],
+            e["location"]["name"],
+        )
         assert raw.starts_at == parse_datetime(e["startDate"], utc)
 
 
 async def test_ingest_jsonld_page(make_app: MakeApp, fixtures_dir: Path) -> None:
     page = str(fixtures_dir / DIR / "songkick_years_and_years_tour_dates.html")
-    app = await make_app(events_jsonld_pages=[{"url": page, "city": "london"}], events_window_days=200)
+    app = await make_app(
+        events_jsonld_pages=[{"url": page, "city": "london"}], events_window_days=200
+    )
     report = await ingest(app, "jsonld", now=datetime(2015, 10, 1, tzinfo=UTC))
     assert report.sources["jsonld"].saved == 13
     async with app.db.session() as s:
         rows = (await s.execute(select(Event).order_by(Event.starts_at))).scalars().all()
     assert rows[0].title == "Years & Years" and rows[0].city == "london"
-    assert rows[0].starts_at == datetime(2015, 10, 21, 18, 0, tzinfo=UTC)  # the earliest date on the page
+    assert rows[0].starts_at == datetime(
+        2015, 10, 21, 18, 0, tzinfo=UTC
+    )  # the earliest date on the page
     assert all(r.lat is not None for r in rows)

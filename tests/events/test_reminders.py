@@ -49,9 +49,18 @@ async def test_save_schedules_future_reminders_and_they_fire_once(
     assert await save_event(app, ru, yoga.id, now=NOW) is False
     assert await save_event(app, en, party.id, now=NOW) is True
     async with app.db.session() as s:
-        kinds = {(r.event_id, r.kind): r.due_at for r in (await s.execute(select(EventReminder))).scalars()}
+        kinds = {
+            (r.event_id, r.kind): r.due_at
+            for r in (await s.execute(select(EventReminder))).scalars()
+        }
     # Yoga starts in 11 h: its 24 h reminder is already past, so only 1 h and start remain.
-    assert set(kinds) == {(yoga.id, "1h"), (yoga.id, "start"), (party.id, "24h"), (party.id, "1h"), (party.id, "start")}
+    assert set(kinds) == {
+        (yoga.id, "1h"),
+        (yoga.id, "start"),
+        (party.id, "24h"),
+        (party.id, "1h"),
+        (party.id, "start"),
+    }
     assert kinds[(party.id, "24h")] == party.starts_at - timedelta(hours=24)
 
     assert await produce_due(app, NOW + timedelta(hours=9)) == 0
@@ -66,16 +75,32 @@ async def test_save_schedules_future_reminders_and_they_fire_once(
     produced, sent, failed = await check_reminders(app, party.starts_at + timedelta(minutes=1))
     assert (produced, sent, failed) == (1, 2, 0)  # party "start"; its "1h" was overtaken
     async with app.db.session() as s:
-        notes = (await s.execute(select(EventNotification).where(EventNotification.user_id == en)
-                                 .order_by(EventNotification.id))).scalars().all()
-        statuses = {(r.event_id, r.kind): r.status for r in (await s.execute(select(EventReminder))).scalars()}
+        notes = (
+            (
+                await s.execute(
+                    select(EventNotification)
+                    .where(EventNotification.user_id == en)
+                    .order_by(EventNotification.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        statuses = {
+            (r.event_id, r.kind): r.status
+            for r in (await s.execute(select(EventReminder))).scalars()
+        }
     assert [n.text.split(":")[0] for n in notes] == ["Tomorrow", "Starting now"]
-    assert notes[0].text.startswith("Tomorrow:\nВечеринка на пляже\nWhen: 2030-01-12 20:00 (Asia/Makassar)")
+    assert notes[0].text.startswith(
+        "Tomorrow:\nВечеринка на пляже\nWhen: 2030-01-12 20:00 (Asia/Makassar)"
+    )
     assert all(n.sent_at is not None for n in notes)
     assert statuses[(yoga.id, "start")] == statuses[(party.id, "1h")] == "expired"
 
 
-async def test_failed_delivery_is_retried_and_unsave_drops_reminders(make_app: MakeApp, tmp_path: Path) -> None:
+async def test_failed_delivery_is_retried_and_unsave_drops_reminders(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
     app, ru, _en, yoga, party = await setup(make_app, tmp_path)
     await save_event(app, ru, yoga.id, now=NOW)
     await save_event(app, ru, party.id, now=NOW)
@@ -104,12 +129,21 @@ async def test_reminders_follow_a_moved_start(make_app: MakeApp, tmp_path: Path)
             s.add(user)
         party = (await events_by_city(app, "bali", "weekend", now=NOW))[0]
         await save_event(app, user.id, party.id, now=NOW)
-        items[2] = {**items[2], "eventDates": [{"startAt": "2030-01-12 23:00:00"}]}  # three hours later
+        items[2] = {
+            **items[2],
+            "eventDates": [{"startAt": "2030-01-12 23:00:00"}],
+        }  # three hours later
         report = await ingest(app, ["baliforum"], now=NOW + timedelta(hours=1))
     assert report.sources["baliforum"].updated == 1
     old_1h = party.starts_at - timedelta(hours=1)
-    assert await produce_due(app, old_1h + timedelta(minutes=1)) == 1  # the "tomorrow" one, not "in one hour"
+    assert (
+        await produce_due(app, old_1h + timedelta(minutes=1)) == 1
+    )  # the "tomorrow" one, not "in one hour"
     assert await produce_due(app, old_1h + timedelta(hours=3, minutes=1)) == 1
     async with app.db.session() as s:
-        notes = (await s.execute(select(EventNotification).order_by(EventNotification.id))).scalars().all()
+        notes = (
+            (await s.execute(select(EventNotification).order_by(EventNotification.id)))
+            .scalars()
+            .all()
+        )
     assert [n.kind for n in notes] == ["24h", "1h"] and "23:00" in notes[1].text

@@ -26,7 +26,9 @@ async def test_by_city_and_day_with_cross_source_dedupe(make_app: MakeApp, tmp_p
     today = await events_by_city(app, "bali", "today", now=NOW)
     assert [c.title for c in today] == ["Йога на рассвете"]  # the iCal copy is merged in
     assert [s["source"] for s in today[0].sources] == ["baliforum", "ics"]
-    assert [c.title for c in await events_by_city(app, "bali", "tomorrow", now=NOW)] == ["Маркет выходного дня"]
+    assert [c.title for c in await events_by_city(app, "bali", "tomorrow", now=NOW)] == [
+        "Маркет выходного дня"
+    ]
     weekend = await events_by_city(app, "bali", "weekend", now=NOW)
     assert [c.title for c in weekend] == ["Вечеринка на пляже", "Лекция о вулканах 100%"]
     assert await events_by_city(app, "bali", "2030-01-11", now=NOW) != []
@@ -60,10 +62,15 @@ async def test_nearby_radius_and_order(make_app: MakeApp, tmp_path: Path) -> Non
     close = await nearby(app, *UBUD, radius_km=1, now=NOW)
     assert [c.title for c in close] == ["Йога на рассвете"] and len(close[0].sources) == 2
     wide = await nearby(app, -8.60, 115.20, radius_km=20, now=NOW)
-    assert [c.title for c in wide] == sorted([c.title for c in wide], key=lambda t: next(
-        c.distance_km for c in wide if c.title == t))
+    assert [c.title for c in wide] == sorted(
+        [c.title for c in wide], key=lambda t: next(c.distance_km for c in wide if c.title == t)
+    )
     assert all(c.distance_km is not None and c.distance_km <= 20 for c in wide)
-    assert {c.title for c in wide} >= {"Йога на рассвете", "Маркет выходного дня", "Вечеринка на пляже"}
+    assert {c.title for c in wide} >= {
+        "Йога на рассвете",
+        "Маркет выходного дня",
+        "Вечеринка на пляже",
+    }
     assert abs(close[0].distance_km - haversine_km(*UBUD, -8.5126, 115.2638)) < 0.2
     for bad in (0.5, 25):
         with pytest.raises(EventsError, match="radius must be between 1 and 20 km"):
@@ -82,26 +89,37 @@ async def test_search_cyrillic_case_and_wildcards(make_app: MakeApp, tmp_path: P
         await search(app, "й", now=NOW)
 
 
-async def test_vanished_events_are_cancelled_and_past_ones_archived(make_app: MakeApp, tmp_path: Path) -> None:
+async def test_vanished_events_are_cancelled_and_past_ones_archived(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
     items = list(BALIFORUM_ITEMS)
     with baliforum_server(items) as server:  # the server answers with whatever `items` holds now
         app = await make_app(**world_settings(server, tmp_path))
         await ingest(app, ["baliforum"], now=NOW)
         items.pop(1)
         report = await ingest(app, ["baliforum"], now=NOW + timedelta(hours=1))
-        assert report.sources["baliforum"].cancelled == 1 and report.sources["baliforum"].skipped == 2
+        assert (
+            report.sources["baliforum"].cancelled == 1 and report.sources["baliforum"].skipped == 2
+        )
         assert await events_by_city(app, "bali", "tomorrow", now=NOW) == []
         items.insert(1, BALIFORUM_ITEMS[1])
         back = await ingest(app, ["baliforum"], now=NOW + timedelta(hours=2))
-        assert (back.sources["baliforum"].updated, back.sources["baliforum"].skipped) == (1, 2)  # active again
+        assert (back.sources["baliforum"].updated, back.sources["baliforum"].skipped) == (
+            1,
+            2,
+        )  # active again
         assert len(await events_by_city(app, "bali", "tomorrow", now=NOW)) == 1
         items.clear()  # an empty answer never cancels everything
         later = await ingest(app, ["baliforum"], now=NOW + timedelta(days=2))
     assert later.sources["baliforum"].cancelled == 0 and later.archived == 2
     async with app.db.session() as s:
-        archived = (await s.execute(select(EventArchive).order_by(EventArchive.starts_at))).scalars().all()
+        archived = (
+            (await s.execute(select(EventArchive).order_by(EventArchive.starts_at))).scalars().all()
+        )
         live = (await s.execute(select(Event))).scalars().all()
     assert [a.title for a in archived] == ["Йога на рассвете", "Маркет выходного дня"]
-    assert {a.status for a in archived} == {"archived"} and [e.title for e in live] == ["Вечеринка на пляже"]
+    assert {a.status for a in archived} == {"archived"} and [e.title for e in live] == [
+        "Вечеринка на пляже"
+    ]
     card = await event_card(app, archived[0].id)  # an archived event keeps its id and its card
     assert card.title == "Йога на рассвете" and card.status == "archived"

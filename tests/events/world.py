@@ -14,7 +14,9 @@ CANGGU = (-8.6478, 115.1385)
 SEMINYAK = (-8.6913, 115.1683)
 
 
-def bf_item(slug: str, title: str, start: str, where: tuple[str, tuple[float, float]] | None) -> dict[str, Any]:
+def bf_item(
+    slug: str, title: str, start: str, where: tuple[str, tuple[float, float]] | None
+) -> dict[str, Any]:
     place = {"title": where[0], "lat": where[1][0], "lng": where[1][1]} if where else None
     return {"slug": slug, "title": title, "eventDates": [{"startAt": start}], "place": place}
 

@@ -11,7 +11,14 @@ from tgassist.api.routes import admin, campaigns, channels, dashboard, events, h
 if TYPE_CHECKING:
     from tgassist.app import App
 
-ROUTERS = (health.router, dashboard.router, admin.router, channels.router, events.router, campaigns.router)
+ROUTERS = (
+    health.router,
+    dashboard.router,
+    admin.router,
+    channels.router,
+    events.router,
+    campaigns.router,
+)
 
 
 def create_api(app: App) -> FastAPI:

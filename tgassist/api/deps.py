@@ -24,7 +24,13 @@ def require_admin(
     """Bearer TGASSIST_ADMIN_TOKEN, compared in constant time; no token configured = refuse."""
     token = get_app(request).settings.admin_token
     if token is None:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "admin API disabled: set TGASSIST_ADMIN_TOKEN")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "admin API disabled: set TGASSIST_ADMIN_TOKEN"
+        )
     given = creds.credentials if creds else ""
     if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid admin token", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "invalid admin token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )

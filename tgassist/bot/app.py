@@ -32,8 +32,14 @@ HELP_RU = (
 )
 
 
-async def remember_user(app: App, tg_user_id: int, username: str | None, first: str | None,
-                        last: str | None, language: str | None) -> User:
+async def remember_user(
+    app: App,
+    tg_user_id: int,
+    username: str | None,
+    first: str | None,
+    last: str | None,
+    language: str | None,
+) -> User:
     """Create or refresh the `users` row of a Telegram user."""
     async with app.db.session() as session:
         user = await session.scalar(select(User).where(User.telegram_id == tg_user_id))
@@ -68,7 +74,9 @@ async def run_bot(app: App, stop: asyncio.Event) -> None:
     bot = Bot(app.settings.bot_token.get_secret_value())
     dp = Dispatcher()
     dp.include_router(build_router(app))
-    polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, close_bot_session=True))
+    polling = asyncio.create_task(
+        dp.start_polling(bot, handle_signals=False, close_bot_session=True)
+    )
     log.info("bot polling started")
     await stop.wait()
     try:

@@ -16,7 +16,21 @@ from tgassist.campaigns.exceptions import (
 from tgassist.campaigns.limits import LIMITS, TEXT_LIMITS, AdDraft, check_ad
 
 __all__ = [
-    "LIMITS", "TEXT_LIMITS", "AdDraft", "Brief", "BriefError", "BuildCancelled", "CampaignError",
-    "CampaignLimitError", "CampaignNotFound", "ExportError", "FieldError", "ImportFileError", "WordstatAuthError",
-    "WordstatError", "check_ad", "load_brief_file", "validate_brief",
+    "LIMITS",
+    "TEXT_LIMITS",
+    "AdDraft",
+    "Brief",
+    "BriefError",
+    "BuildCancelled",
+    "CampaignError",
+    "CampaignLimitError",
+    "CampaignNotFound",
+    "ExportError",
+    "FieldError",
+    "ImportFileError",
+    "WordstatAuthError",
+    "WordstatError",
+    "check_ad",
+    "load_brief_file",
+    "validate_brief",
 ]

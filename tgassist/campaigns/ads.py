@@ -64,19 +64,28 @@ class GeneratedAds:
 
 
 def limits_prompt() -> str:
-    lines = [f"- {lim.label} ({lim.field}): не больше {lim.max_chars} символов, слова не длиннее {lim.max_word}"
-             for lim in TEXT_LIMITS if lim.field in ("title", "title2", "text", "extra_titles", "extra_texts")]
-    lines += [f"- {lim.label}: не больше {lim.max_items}" for lim in COUNT_LIMITS
-              if lim.field in ("extra_titles", "extra_texts")]
+    lines = [
+        f"- {lim.label} ({lim.field}): не больше {lim.max_chars} символов, слова не длиннее {lim.max_word}"
+        for lim in TEXT_LIMITS
+        if lim.field in ("title", "title2", "text", "extra_titles", "extra_texts")
+    ]
+    lines += [
+        f"- {lim.label}: не больше {lim.max_items}"
+        for lim in COUNT_LIMITS
+        if lim.field in ("extra_titles", "extra_texts")
+    ]
     return "\n".join(lines)
 
 
-def build_messages(group_name: str, phrases: Sequence[str], ctx: AdContext, count: int) -> list[ChatMessage]:
+def build_messages(
+    group_name: str, phrases: Sequence[str], ctx: AdContext, count: int
+) -> list[ChatMessage]:
     system = (
         "Ты — специалист по контекстной рекламе в Яндекс Директ. Пиши объявления на русском языке, без "
         "выдуманных фактов, без CAPS LOCK и восклицаний подряд. Ключевая фраза группы должна быть в заголовке, "
-        "если помещается. Строго соблюдай лимиты Директа:\n" + limits_prompt() +
-        '\nОтвечай только JSON: {"ads": [{"title": "...", "title2": "...", "text": "...", '
+        "если помещается. Строго соблюдай лимиты Директа:\n"
+        + limits_prompt()
+        + '\nОтвечай только JSON: {"ads": [{"title": "...", "title2": "...", "text": "...", '
         '"extra_titles": ["..."], "extra_texts": ["..."]}]}'
     )
     facts = [f"Товар/услуга: {ctx.product}", f"Сайт: {ctx.url}"]
@@ -86,24 +95,33 @@ def build_messages(group_name: str, phrases: Sequence[str], ctx: AdContext, coun
         facts.append(f"Цена: {ctx.price}")
     if ctx.advantages:
         facts.append("Преимущества: " + "; ".join(ctx.advantages))
-    user = "\n".join(facts) + f"\nГруппа: {group_name}\nФразы группы: " + ", ".join(phrases[:20]) + \
-        f"\nНапиши {count} разных объявления."
+    user = (
+        "\n".join(facts)
+        + f"\nГруппа: {group_name}\nФразы группы: "
+        + ", ".join(phrases[:20])
+        + f"\nНапиши {count} разных объявления."
+    )
     return [ChatMessage("system", system), ChatMessage("user", user)]
 
 
 def _draft(ad: LLMAd, ctx: AdContext, group_name: str) -> AdDraft:
     return AdDraft(
-        title=" ".join(ad.title.split()), title2=" ".join(ad.title2.split()), text=" ".join(ad.text.split()),
+        title=" ".join(ad.title.split()),
+        title2=" ".join(ad.title2.split()),
+        text=" ".join(ad.text.split()),
         extra_titles=[" ".join(t.split()) for t in ad.extra_titles if t.strip()],
         extra_texts=[" ".join(t.split()) for t in ad.extra_texts if t.strip()],
-        display_link=fix_abbreviations(display_link(ad_core(clean_phrase(group_name), ctx.region_words),
-                                                    ctx.product)),  # «Ремонт-холодильников», not «…-цена»
-        sitelinks=[dict(s) for s in ctx.sitelinks[:8]], callouts=list(ctx.callouts[:50]),
+        display_link=fix_abbreviations(
+            display_link(ad_core(clean_phrase(group_name), ctx.region_words), ctx.product)
+        ),  # «Ремонт-холодильников», not «…-цена»
+        sitelinks=[dict(s) for s in ctx.sitelinks[:8]],
+        callouts=list(ctx.callouts[:50]),
     )
 
 
-async def llm_ads(llm: Any, group_name: str, phrases: Sequence[str], ctx: AdContext, count: int,
-                  attempts: int) -> GeneratedAds:
+async def llm_ads(
+    llm: Any, group_name: str, phrases: Sequence[str], ctx: AdContext, count: int, attempts: int
+) -> GeneratedAds:
     """Ask the LLM; repair on violations, regenerate on broken JSON; templates after `attempts` tries."""
     messages = build_messages(group_name, phrases, ctx, count)
     problems: list[str] = []
@@ -122,15 +140,27 @@ async def llm_ads(llm: Any, group_name: str, phrases: Sequence[str], ctx: AdCont
         if not violations:
             return GeneratedAds(drafts, "llm", calls, problems)
         problems.append("; ".join(violations))
-        messages = [*messages[:2], ChatMessage("assistant", answer.model_dump_json()),
-                    ChatMessage("user", "Исправь нарушения лимитов Директа и пришли весь JSON заново:\n- "
-                                + "\n- ".join(violations))]
+        messages = [
+            *messages[:2],
+            ChatMessage("assistant", answer.model_dump_json()),
+            ChatMessage(
+                "user",
+                "Исправь нарушения лимитов Директа и пришли весь JSON заново:\n- "
+                + "\n- ".join(violations),
+            ),
+        ]
     log.warning("llm ads failed; using templates", group=group_name, problems=problems[-1:])
     return GeneratedAds(template_ads(group_name, ctx, count), "template_after_llm", calls, problems)
 
 
-async def generate_group_ads(llm: Any | None, group_name: str, phrases: Sequence[str], ctx: AdContext,
-                             count: int = 2, attempts: int = 3) -> GeneratedAds:
+async def generate_group_ads(
+    llm: Any | None,
+    group_name: str,
+    phrases: Sequence[str],
+    ctx: AdContext,
+    count: int = 2,
+    attempts: int = 3,
+) -> GeneratedAds:
     """Ads for one group, each checked against Direct's limits."""
     if llm is not None:
         result = await llm_ads(llm, group_name, phrases, ctx, count, attempts)
@@ -170,7 +200,13 @@ def ads_report(groups: Sequence[tuple[str, Sequence[AdDraft]]]) -> dict[str, Any
     ads = [(name, ad) for name, group_ads in groups for ad in group_ads]
     total = len(ads)
     if not total:
-        return {"ads": 0, "compliance": 1.0, "keyword_in_title": 0.0, "duplicates": 0.0, "violations": []}
+        return {
+            "ads": 0,
+            "compliance": 1.0,
+            "keyword_in_title": 0.0,
+            "duplicates": 0.0,
+            "violations": [],
+        }
     violations = [f"{name}: {v}" for name, ad in ads for v in check_ad(ad)]
     compliant = sum(1 for _, ad in ads if not check_ad(ad))
     seen: set[tuple[str, str]] = set()
@@ -180,7 +216,9 @@ def ads_report(groups: Sequence[tuple[str, Sequence[AdDraft]]]) -> dict[str, Any
         dups += key in seen
         seen.add(key)
     return {
-        "ads": total, "compliance": round(compliant / total, 4),
+        "ads": total,
+        "compliance": round(compliant / total, 4),
         "keyword_in_title": round(sum(keyword_in_title(n, a) for n, a in ads) / total, 4),
-        "duplicates": round(dups / total, 4), "violations": violations[:20],
+        "duplicates": round(dups / total, 4),
+        "violations": violations[:20],
     }

@@ -49,7 +49,9 @@ class Brief:
     def from_dict(cls, data: Mapping[str, Any]) -> Brief:
         """Rebuild a validated brief saved with `to_dict` (no validation again)."""
         names = {f.name for f in fields(cls)} - {"extra"}
-        kw: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
+        kw: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names
+        }
         kw["sitelinks"] = tuple(dict(s) for s in data.get("sitelinks") or ())
         return cls(**kw)
 
@@ -57,7 +59,9 @@ class Brief:
     def hash(self) -> str:
         """Identity of the brief's content (a re-run of the same brief resumes its build)."""
         d = self.to_dict()
-        return hashlib.sha256(json.dumps(d, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return hashlib.sha256(
+            json.dumps(d, sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()
 
 
 def normalise_url(value: Any) -> tuple[str | None, str | None]:
@@ -85,7 +89,9 @@ def normalise_url(value: Any) -> tuple[str | None, str | None]:
     if len(labels) < 2 or not all(_HOST_LABEL.match(lab) for lab in labels) or labels[-1].isdigit():
         return None, f"недопустимое имя сайта {host!r}: нужен домен вида example.ru"
     netloc = host
-    if port and not ((parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)):
+    if port and not (
+        (parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)
+    ):
         netloc = f"{host}:{port}"
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, "")), None
 
@@ -106,28 +112,47 @@ def _budget(value: Any, errors: list[FieldError]) -> float | None:
     try:
         amount = float(str(value).replace(" ", "").replace("\u00a0", "").replace(",", "."))
     except ValueError:
-        errors.append(FieldError("budget", f"бюджет должен быть числом в рублях, например 30000 (сейчас {value!r})"))
+        errors.append(
+            FieldError(
+                "budget", f"бюджет должен быть числом в рублях, например 30000 (сейчас {value!r})"
+            )
+        )
         return None
     if amount <= 0:
-        errors.append(FieldError("budget", "бюджет должен быть больше нуля; уберите поле, если бюджета нет"))
+        errors.append(
+            FieldError("budget", "бюджет должен быть больше нуля; уберите поле, если бюджета нет")
+        )
         return None
     return amount
 
 
 def _regions(value: Any, errors: list[FieldError]) -> tuple[list[int], list[str]]:
-    items = value if isinstance(value, (list, tuple)) else _str_list(value) if isinstance(value, str) else (
-        [value] if value is not None else [])
+    items = (
+        value
+        if isinstance(value, (list, tuple))
+        else _str_list(value)
+        if isinstance(value, str)
+        else ([value] if value is not None else [])
+    )
     if not items:
-        errors.append(FieldError("region", f"укажите регион: название или geo id Яндекса ({known_region_names()})"))
+        errors.append(
+            FieldError(
+                "region", f"укажите регион: название или geo id Яндекса ({known_region_names()})"
+            )
+        )
         return [], []
     ids: list[int] = []
     names: list[str] = []
     for item in items:
         region = find_region(item)
         if region is None:
-            errors.append(FieldError(
-                "region", f"неизвестный регион {item!r}; напишите одно из: {known_region_names()} — "
-                "или числовой geo id Яндекса"))
+            errors.append(
+                FieldError(
+                    "region",
+                    f"неизвестный регион {item!r}; напишите одно из: {known_region_names()} — "
+                    "или числовой geo id Яндекса",
+                )
+            )
         elif region.id not in ids:
             ids.append(region.id)
             names.append(region.name)
@@ -151,23 +176,40 @@ def validate_brief(data: Mapping[str, Any]) -> Brief:
     if not name:
         errors.append(FieldError("name", "дайте кампании название, например «Диваны — Москва»"))
     elif len(name) > 200:
-        errors.append(FieldError("name", f"название длиннее 200 символов ({len(name)}); сократите его"))
+        errors.append(
+            FieldError("name", f"название длиннее 200 символов ({len(name)}); сократите его")
+        )
     product = str(data.get("product") or "").strip()
     if len(product) < 3:
-        errors.append(FieldError("product", "опишите товар или услугу хотя бы парой слов, например «угловые диваны»"))
+        errors.append(
+            FieldError(
+                "product", "опишите товар или услугу хотя бы парой слов, например «угловые диваны»"
+            )
+        )
     phrases = list(dict.fromkeys(_str_list(data.get("base_phrases", data.get("keywords")))))
     if not phrases:
-        errors.append(FieldError("base_phrases", "нужна хотя бы одна базовая фраза, например «купить диван»"))
+        errors.append(
+            FieldError("base_phrases", "нужна хотя бы одна базовая фраза, например «купить диван»")
+        )
     elif len(phrases) > MAX_BASE_PHRASES:
-        errors.append(FieldError(
-            "base_phrases", f"слишком много базовых фраз: {len(phrases)}; оставьте не больше {MAX_BASE_PHRASES} "
-            "(остальные загрузите файлом keywords_file)"))
+        errors.append(
+            FieldError(
+                "base_phrases",
+                f"слишком много базовых фраз: {len(phrases)}; оставьте не больше {MAX_BASE_PHRASES} "
+                "(остальные загрузите файлом keywords_file)",
+            )
+        )
     for p in phrases:
         if len(p) > 200:
             errors.append(FieldError("base_phrases", f"фраза длиннее 200 символов: {p[:40]!r}…"))
         elif problem := _phrase_problem(p):
-            errors.append(FieldError("base_phrases", f"фраза «{p}» не подойдёт Директу: {problem}; напишите "
-                                                     "от 1 до 7 слов, например «купить угловой диван»"))
+            errors.append(
+                FieldError(
+                    "base_phrases",
+                    f"фраза «{p}» не подойдёт Директу: {problem}; напишите "
+                    "от 1 до 7 слов, например «купить угловой диван»",
+                )
+            )
     region_ids, region_names = _regions(data.get("region", data.get("regions")), errors)
     url, url_error = normalise_url(data.get("url"))
     if url_error:
@@ -189,32 +231,54 @@ def validate_brief(data: Mapping[str, Any]) -> Brief:
         if link_err:
             errors.append(FieldError("sitelinks", f"быстрая ссылка №{i + 1}: {link_err}"))
             continue
-        sitelinks.append({"title": str(s["title"]).strip(), "description": str(s.get("description") or "").strip(),
-                          "url": link or ""})
+        sitelinks.append(
+            {
+                "title": str(s["title"]).strip(),
+                "description": str(s.get("description") or "").strip(),
+                "url": link or "",
+            }
+        )
     callouts = _str_list(data.get("callouts"))
     for c in callouts:
         for v in check_text(LIMITS["callouts"], c):
             errors.append(FieldError("callouts", f"{v}; сократите уточнение «{c}»"))
     for i, s in enumerate(sitelinks):
         for v in check_text(LIMITS["sitelink_title"], s["title"], f" {i + 1}") + check_text(
-                LIMITS["sitelink_description"], s["description"], f" {i + 1}"):
+            LIMITS["sitelink_description"], s["description"], f" {i + 1}"
+        ):
             errors.append(FieldError("sitelinks", f"{v}; сократите текст"))
     if len(sitelinks) > 8:
-        errors.append(FieldError("sitelinks", f"быстрых ссылок {len(sitelinks)}, Директ принимает не больше 8"))
+        errors.append(
+            FieldError(
+                "sitelinks", f"быстрых ссылок {len(sitelinks)}, Директ принимает не больше 8"
+            )
+        )
     for start in range(0, len(sitelinks), 4):
-        total = sum(len(s["title"]) for s in sitelinks[start:start + 4])
+        total = sum(len(s["title"]) for s in sitelinks[start : start + 4])
         if total > 66:
-            errors.append(FieldError("sitelinks", f"заголовки быстрых ссылок {start + 1}–{start + 4} вместе {total} "
-                                                  "символов, можно 66; сократите их"))
+            errors.append(
+                FieldError(
+                    "sitelinks",
+                    f"заголовки быстрых ссылок {start + 1}–{start + 4} вместе {total} "
+                    "символов, можно 66; сократите их",
+                )
+            )
     if errors:
         raise BriefError(errors)
     return Brief(
-        name=name, product=product, base_phrases=tuple(phrases), region_ids=tuple(region_ids),
-        region_names=tuple(region_names), url=url or "", budget=budget,
+        name=name,
+        product=product,
+        base_phrases=tuple(phrases),
+        region_ids=tuple(region_ids),
+        region_names=tuple(region_names),
+        url=url or "",
+        budget=budget,
         minus_words=tuple(_str_list(data.get("minus_words"))),
         keywords_file=str(keywords_file).strip() if keywords_file else None,
-        advantages=tuple(_str_list(data.get("advantages"))), price=str(data["price"]).strip() if data.get("price") else None,
-        callouts=tuple(callouts), sitelinks=tuple(sitelinks),
+        advantages=tuple(_str_list(data.get("advantages"))),
+        price=str(data["price"]).strip() if data.get("price") else None,
+        callouts=tuple(callouts),
+        sitelinks=tuple(sitelinks),
         ads_per_group=int(per_group) if per_group is not None else None,
     )
 
@@ -229,7 +293,13 @@ def load_brief_file(path: str | Path) -> dict[str, Any]:
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise BriefError([FieldError("brief", f"файл брифа не читается как YAML: {err}")]) from err
     if not isinstance(data, dict):
-        raise BriefError([FieldError("brief", "бриф должен быть словарём полей (name, product, base_phrases, …)")])
+        raise BriefError(
+            [
+                FieldError(
+                    "brief", "бриф должен быть словарём полей (name, product, base_phrases, …)"
+                )
+            ]
+        )
     kf = data.get("keywords_file")
     if kf and not Path(str(kf)).is_absolute():
         data["keywords_file"] = str((p.parent / str(kf)).resolve())

@@ -24,16 +24,69 @@ EMBED_BATCH = 256
 MARKER_SHARE = (0.1, 0.6)  # a marker lemma is in 10–60 % of its cluster's phrases
 
 # Words that change the bid intent little and the ad not at all: they never separate groups.
-GENERIC_WORDS = frozenset(lemma(w) for w in (
-    "купить", "цена", "цены", "стоимость", "сколько", "стоит", "заказать", "заказ", "недорого", "недорогой",
-    "дешево", "дешевый", "дорого", "доставка", "доставкой", "магазин", "интернет", "онлайн", "официальный",
-    "сайт", "лучший", "отзывы", "рядом", "срочно", "прайс", "каталог", "акция", "скидка", "распродажа",
-    "выгодно", "рублей", "руб", "год", "2024", "2025", "2026", "продажа", "продаю", "от", "производителя",
-    "услуга", "услуги", "компания", "недорогие", "круглосуточно", "вызов", "нужен", "нужна", "подобрать",
-    "выбрать", "где", "какой",
-))
-REGION_WORDS = frozenset(lemma(w) for r in REGIONS for phrase in (*r.words, *r.aliases, r.name)
-                         for w in phrase.replace("-", " ").split())
+GENERIC_WORDS = frozenset(
+    lemma(w)
+    for w in (
+        "купить",
+        "цена",
+        "цены",
+        "стоимость",
+        "сколько",
+        "стоит",
+        "заказать",
+        "заказ",
+        "недорого",
+        "недорогой",
+        "дешево",
+        "дешевый",
+        "дорого",
+        "доставка",
+        "доставкой",
+        "магазин",
+        "интернет",
+        "онлайн",
+        "официальный",
+        "сайт",
+        "лучший",
+        "отзывы",
+        "рядом",
+        "срочно",
+        "прайс",
+        "каталог",
+        "акция",
+        "скидка",
+        "распродажа",
+        "выгодно",
+        "рублей",
+        "руб",
+        "год",
+        "2024",
+        "2025",
+        "2026",
+        "продажа",
+        "продаю",
+        "от",
+        "производителя",
+        "услуга",
+        "услуги",
+        "компания",
+        "недорогие",
+        "круглосуточно",
+        "вызов",
+        "нужен",
+        "нужна",
+        "подобрать",
+        "выбрать",
+        "где",
+        "какой",
+    )
+)
+REGION_WORDS = frozenset(
+    lemma(w)
+    for r in REGIONS
+    for phrase in (*r.words, *r.aliases, r.name)
+    for w in phrase.replace("-", " ").split()
+)
 
 
 @dataclass
@@ -85,8 +138,14 @@ def group_name(phrases: Sequence[str], freqs: Sequence[int | None]) -> str:
 
 
 async def cluster_keywords(
-    phrases: Sequence[str], freqs: Sequence[int | None], embedder: Embedder, *,
-    threshold: float = 0.6, max_size: int = 200, marker_min: int = 6, on_progress: Progress | None = None,
+    phrases: Sequence[str],
+    freqs: Sequence[int | None],
+    embedder: Embedder,
+    *,
+    threshold: float = 0.6,
+    max_size: int = 200,
+    marker_min: int = 6,
+    on_progress: Progress | None = None,
 ) -> Clustering:
     """Cluster phrases into ad groups; `on_progress(done, total)` may raise to cancel."""
     from sklearn.cluster import AgglomerativeClustering
@@ -98,22 +157,28 @@ async def cluster_keywords(
     for i, p in enumerate(phrases):
         pre[core_key(p)].append(i)
     keys = list(pre)
-    texts = [core_text(phrases[max(pre[k], key=lambda i: (freqs[i] or 0, -len(phrases[i])))]) for k in keys]
+    texts = [
+        core_text(phrases[max(pre[k], key=lambda i: (freqs[i] or 0, -len(phrases[i])))])
+        for k in keys
+    ]
     vectors = np.zeros((len(keys), int(getattr(embedder, "dim", 0) or 1)), dtype=np.float32)
     chunks: list[np.ndarray] = []
     total_steps = (len(keys) + EMBED_BATCH - 1) // EMBED_BATCH + 1
     for step, start in enumerate(range(0, len(keys), EMBED_BATCH)):
         if on_progress:
             await on_progress(step, total_steps)
-        chunks.append(np.asarray(await embedder.embed(texts[start:start + EMBED_BATCH]), dtype=np.float32))
+        chunks.append(
+            np.asarray(await embedder.embed(texts[start : start + EMBED_BATCH]), dtype=np.float32)
+        )
     vectors = np.vstack(chunks)
     if on_progress:
         await on_progress(total_steps - 1, total_steps)
     if len(keys) == 1:
         labels = np.zeros(1, dtype=int)
     else:
-        model = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold, metric="cosine",
-                                        linkage="average")
+        model = AgglomerativeClustering(
+            n_clusters=None, distance_threshold=threshold, metric="cosine", linkage="average"
+        )
         labels = model.fit_predict(vectors)
     by_label: dict[int, list[str]] = defaultdict(list)
     for k_idx, lab in enumerate(labels):
@@ -122,7 +187,7 @@ async def cluster_keywords(
     for cluster_keys in by_label.values():
         for members in split_by_markers(cluster_keys, pre, marker_min):
             members.sort(key=lambda i: (-(freqs[i] or 0), phrases[i]))
-            groups += [members[s:s + max_size] for s in range(0, len(members), max_size)]
+            groups += [members[s : s + max_size] for s in range(0, len(members), max_size)]
     groups.sort(key=lambda g: (-sum(freqs[i] or 0 for i in g), -len(g), phrases[g[0]]))
     names = [group_name([phrases[i] for i in g], [freqs[i] for i in g]) for g in groups]
     key_vec = {keys[j]: vectors[j] for j in range(len(keys))}
@@ -133,7 +198,9 @@ async def cluster_keywords(
     return Clustering(groups, names, report)
 
 
-def split_by_markers(cluster_keys: Sequence[str], pre: dict[str, list[int]], marker_min: int) -> list[list[int]]:
+def split_by_markers(
+    cluster_keys: Sequence[str], pre: dict[str, list[int]], marker_min: int
+) -> list[list[int]]:
     """Split a topic cluster by its *marker* lemmas: words found in at least `marker_min` phrases and in
     MARKER_SHARE of the cluster ("угловой", "кровать" among sofas), not in (nearly) all of it (the head
     noun) and not in a few (brands, tails). Each phrase joins its most common marker; the rest stay."""
@@ -157,8 +224,12 @@ def quality(groups: Sequence[Sequence[int]], vectors: Sequence[np.ndarray]) -> C
     """Silhouette (cosine, sampled to 2,000 keywords) and group size spread."""
     sizes = [len(g) for g in groups]
     rep = ClusterReport(
-        groups=len(groups), size_min=min(sizes), size_max=max(sizes), size_mean=round(statistics.fmean(sizes), 2),
-        size_median=float(statistics.median(sizes)), size_std=round(statistics.pstdev(sizes), 2),
+        groups=len(groups),
+        size_min=min(sizes),
+        size_max=max(sizes),
+        size_mean=round(statistics.fmean(sizes), 2),
+        size_median=float(statistics.median(sizes)),
+        size_std=round(statistics.pstdev(sizes), 2),
         singletons=sum(1 for s in sizes if s == 1),
     )
     labels = np.empty(len(vectors), dtype=int)
@@ -169,12 +240,16 @@ def quality(groups: Sequence[Sequence[int]], vectors: Sequence[np.ndarray]) -> C
 
         x = np.vstack(vectors)
         sample = min(len(x), 2000)
-        rep.silhouette = round(float(silhouette_score(x, labels, metric="cosine", sample_size=sample,
-                                                      random_state=0)), 4)
+        rep.silhouette = round(
+            float(silhouette_score(x, labels, metric="cosine", sample_size=sample, random_state=0)),
+            4,
+        )
     return rep
 
 
-def cross_minus(group_phrases: Sequence[Sequence[str]], max_words: int = 10) -> dict[tuple[int, int], list[str]]:
+def cross_minus(
+    group_phrases: Sequence[Sequence[str]], max_words: int = 10
+) -> dict[tuple[int, int], list[str]]:
     """Cross-minus words: for phrase P in group A and a phrase Q = P + one word in group B, that word becomes
     a minus word of P, so queries with it go to group B. Only one extra word: with Q = P + a + b, «-a -b»
     on P would also block queries with a alone, which Q (needing both) does not catch either — lost

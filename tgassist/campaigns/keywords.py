@@ -10,13 +10,53 @@ from tgassist.ai.text import STOP_WORDS, lemma, tokens
 
 MAX_WORDS = 7
 MAX_WORD_CHARS = 35
-COMMERCIAL_MODIFIERS: tuple[str, ...] = ("купить", "цена", "заказать", "недорого", "стоимость", "доставка")
+COMMERCIAL_MODIFIERS: tuple[str, ...] = (
+    "купить",
+    "цена",
+    "заказать",
+    "недорого",
+    "стоимость",
+    "доставка",
+)
 # Informational, free, job and do-it-yourself intents: never worth paying for in search ads.
 DEFAULT_MINUS_WORDS: tuple[str, ...] = (
-    "бесплатно", "бесплатный", "даром", "скачать", "торрент", "torrent", "своими руками", "самостоятельно",
-    "самому", "сделать самому", "как", "почему", "зачем", "что такое", "википедия", "wiki", "реферат",
-    "форум", "картинка", "фото", "видео", "youtube", "ютуб", "вакансия", "работа", "резюме", "зарплата",
-    "подработка", "инструкция", "схема", "чертеж", "б у", "бу", "авито", "avito", "порно", "секс",
+    "бесплатно",
+    "бесплатный",
+    "даром",
+    "скачать",
+    "торрент",
+    "torrent",
+    "своими руками",
+    "самостоятельно",
+    "самому",
+    "сделать самому",
+    "как",
+    "почему",
+    "зачем",
+    "что такое",
+    "википедия",
+    "wiki",
+    "реферат",
+    "форум",
+    "картинка",
+    "фото",
+    "видео",
+    "youtube",
+    "ютуб",
+    "вакансия",
+    "работа",
+    "резюме",
+    "зарплата",
+    "подработка",
+    "инструкция",
+    "схема",
+    "чертеж",
+    "б у",
+    "бу",
+    "авито",
+    "avito",
+    "порно",
+    "секс",
 )
 _ALLOWED = re.compile(r"[^0-9A-Za-zА-Яа-яЁё\s\-'\".!+\[\]]")
 _WORD = re.compile(r"^[+!]?[0-9A-Za-zА-Яа-яЁё]+(?:['\-.][0-9A-Za-zА-Яа-яЁё]+)*$")
@@ -49,9 +89,16 @@ class FilterReport:
     over_limit: int = 0
 
     def as_dict(self) -> dict[str, object]:
-        return {"input": self.input, "kept": self.kept, "invalid": len(self.invalid), "invalid_examples":
-                self.invalid[:10], "minus": self.minus, "low_frequency": self.low_frequency,
-                "duplicates": self.duplicates, "over_limit": self.over_limit}
+        return {
+            "input": self.input,
+            "kept": self.kept,
+            "invalid": len(self.invalid),
+            "invalid_examples": self.invalid[:10],
+            "minus": self.minus,
+            "low_frequency": self.low_frequency,
+            "duplicates": self.duplicates,
+            "over_limit": self.over_limit,
+        }
 
 
 def plain_words(phrase: str) -> list[str]:
@@ -121,15 +168,21 @@ def check_phrase(phrase: str) -> str | None:
     return None
 
 
-def multiply(base: Sequence[str], region_words: Sequence[str] = (),
-             modifiers: Sequence[str] = COMMERCIAL_MODIFIERS) -> list[KeywordCandidate]:
+def multiply(
+    base: Sequence[str],
+    region_words: Sequence[str] = (),
+    modifiers: Sequence[str] = COMMERCIAL_MODIFIERS,
+) -> list[KeywordCandidate]:
     """Base phrases × commercial modifiers × region words; frequency left empty."""
     out: list[KeywordCandidate] = []
     for b in base:
         b = " ".join(b.split())
         has_mod = {lemma(w) for w in tokens(b)} & {lemma(m) for m in modifiers}
-        variants = [b] + ([] if has_mod else [f"{m} {b}" if m in ("купить", "заказать") else f"{b} {m}"
-                                              for m in modifiers])
+        variants = [b] + (
+            []
+            if has_mod
+            else [f"{m} {b}" if m in ("купить", "заказать") else f"{b} {m}" for m in modifiers]
+        )
         for v in variants:
             out.append(KeywordCandidate(v, None, "multiplication"))
             out += [KeywordCandidate(f"{v} {r}", None, "multiplication") for r in region_words]
@@ -148,12 +201,19 @@ def minus_lemma_sets(minus_words: Iterable[str], base: Sequence[str]) -> list[fr
 
 
 def filter_keywords(
-    candidates: Sequence[KeywordCandidate], *, base: Sequence[str], minus_words: Iterable[str] = (),
-    min_frequency: int = 0, max_count: int = 5000, use_default_minus: bool = True,
+    candidates: Sequence[KeywordCandidate],
+    *,
+    base: Sequence[str],
+    minus_words: Iterable[str] = (),
+    min_frequency: int = 0,
+    max_count: int = 5000,
+    use_default_minus: bool = True,
 ) -> tuple[list[KeywordCandidate], FilterReport]:
     """Sanitise, drop invalid/minus/low-frequency phrases, merge implicit duplicates, cap the count."""
     report = FilterReport(input=len(candidates))
-    minus = minus_lemma_sets([*(DEFAULT_MINUS_WORDS if use_default_minus else ()), *minus_words], base)
+    minus = minus_lemma_sets(
+        [*(DEFAULT_MINUS_WORDS if use_default_minus else ()), *minus_words], base
+    )
     best: dict[str, KeywordCandidate] = {}
     for c in candidates:
         phrase, extra_minus = sanitise(c.phrase)

@@ -107,10 +107,16 @@ def check_text(limit: TextLimit, value: str, where: str = "") -> list[Violation]
         out.append(Violation(limit.field, f"{label}: {n} символов, можно {limit.max_chars}"))
     narrow = sum(1 for ch in value if ch in NARROW)
     if limit.allowance and narrow > limit.allowance:
-        out.append(Violation(limit.field, f"{label}: {narrow} знаков препинания, можно {limit.allowance}"))
+        out.append(
+            Violation(limit.field, f"{label}: {narrow} знаков препинания, можно {limit.allowance}")
+        )
     long_words = [w for w in WORD_RE.findall(value) if len(w.strip('.,!:;"?()«»')) > limit.max_word]
     if long_words:
-        out.append(Violation(limit.field, f"{label}: слово длиннее {limit.max_word} символов: {long_words[0]}"))
+        out.append(
+            Violation(
+                limit.field, f"{label}: слово длиннее {limit.max_word} символов: {long_words[0]}"
+            )
+        )
     if value != value.strip() or "  " in value:
         out.append(Violation(limit.field, f"{label}: лишние пробелы"))
     return out
@@ -132,18 +138,25 @@ def check_ad(ad: AdDraft) -> list[Violation]:
         if n > lim.max_items:
             out.append(Violation(lim.field, f"{lim.label}: {n}, можно не больше {lim.max_items}"))
     if ad.display_link and not DISPLAY_LINK_RE.match(ad.display_link):
-        out.append(Violation("display_link", "Отображаемая ссылка: только буквы, цифры и - № / % #"))
+        out.append(
+            Violation("display_link", "Отображаемая ссылка: только буквы, цифры и - № / % #")
+        )
     for i, s in enumerate(ad.sitelinks):
         out += check_text(LIMITS["sitelink_title"], s.get("title", ""), f" {i + 1}")
         out += check_text(LIMITS["sitelink_description"], s.get("description", ""), f" {i + 1}")
         if not s.get("url", "").startswith(("http://", "https://")):
             out.append(Violation("sitelinks", f"Быстрая ссылка {i + 1}: нужен адрес http(s)://"))
     for start in range(0, len(ad.sitelinks), SITELINK_BLOCK):
-        block = ad.sitelinks[start:start + SITELINK_BLOCK]
+        block = ad.sitelinks[start : start + SITELINK_BLOCK]
         total = sum(len(s.get("title", "")) for s in block)
         if total > SITELINK_BLOCK_CHARS:
-            out.append(Violation("sitelinks", f"Быстрые ссылки {start + 1}–{start + len(block)}: заголовки вместе "
-                                              f"{total} символов, можно {SITELINK_BLOCK_CHARS}"))
+            out.append(
+                Violation(
+                    "sitelinks",
+                    f"Быстрые ссылки {start + 1}–{start + len(block)}: заголовки вместе "
+                    f"{total} символов, можно {SITELINK_BLOCK_CHARS}",
+                )
+            )
     return out
 
 

@@ -54,7 +54,9 @@ class AdGroup(Base):
     __tablename__ = "campaign_ad_groups"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
     number: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(300))
     main_phrase: Mapped[str] = mapped_column(String(300))
@@ -93,8 +95,12 @@ class Ad(Base):
     __tablename__ = "campaign_ads"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
-    ad_group_id: Mapped[int] = mapped_column(ForeignKey("campaign_ad_groups.id", ondelete="CASCADE"), index=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    ad_group_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign_ad_groups.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(String(200))
     title2: Mapped[str] = mapped_column(String(200), default="")

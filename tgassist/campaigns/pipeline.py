@@ -79,8 +79,11 @@ class BuildContext:
 
     async def result(self, stage: str) -> dict[str, Any]:
         async with self.app.db.session() as s:
-            row = await s.scalar(select(StageResult).where(StageResult.campaign_id == self.campaign_id,
-                                                           StageResult.stage == stage))
+            row = await s.scalar(
+                select(StageResult).where(
+                    StageResult.campaign_id == self.campaign_id, StageResult.stage == stage
+                )
+            )
         return row.data if row else {}
 
     async def check_cancel(self, force: bool = False) -> None:
@@ -92,7 +95,9 @@ class BuildContext:
         async with self.app.db.session() as s:
             flag = await s.scalar(select(Task.cancel_requested).where(Task.id == self.task_id))
         if flag:
-            raise BuildCancelled("Сборка отменена. Готовые этапы сохранены: «повторить» продолжит с места остановки.")
+            raise BuildCancelled(
+                "Сборка отменена. Готовые этапы сохранены: «повторить» продолжит с места остановки."
+            )
 
     async def progress(self, fraction: float, message: str, force: bool = False) -> None:
         """Write stage/percent/message to the task row and publish it (throttled)."""
@@ -102,42 +107,83 @@ class BuildContext:
         if not force and percent == self._percent and now - self._last_write < 1.0:
             return
         self._percent, self._last_write = percent, now
-        await set_task(self.app, self.task_id, self.campaign_id, stage=st.name, percent=percent,
-                       message=f"{st.title}: {message}" if message else st.title)
+        await set_task(
+            self.app,
+            self.task_id,
+            self.campaign_id,
+            stage=st.name,
+            percent=percent,
+            message=f"{st.title}: {message}" if message else st.title,
+        )
 
 
 async def set_task(app: App, task_id: str, campaign_id: int, **values: Any) -> None:
     async with app.db.session() as s:
-        await s.execute(update(Task).where(Task.id == task_id).values(updated_at=utcnow(), **values))
+        await s.execute(
+            update(Task).where(Task.id == task_id).values(updated_at=utcnow(), **values)
+        )
         task = await s.get(Task, task_id)
     if task is not None:
-        event = BuildProgress(task_id=task_id, campaign_id=campaign_id, stage=task.stage, percent=task.percent,
-                              message=task.message or "", status=task.status)
+        event = BuildProgress(
+            task_id=task_id,
+            campaign_id=campaign_id,
+            stage=task.stage,
+            percent=task.percent,
+            message=task.message or "",
+            status=task.status,
+        )
         try:
             await app.bus.publish(PROGRESS_STREAM, event)
         except Exception as err:  # progress is advisory; the task row is the truth
             log.warning("progress publish failed", error=str(err))
 
 
-async def finish(app: App, task_id: str, campaign_id: int, status: str, message: str,
-                 result: dict[str, Any] | None = None, error: str | None = None) -> None:
+async def finish(
+    app: App,
+    task_id: str,
+    campaign_id: int,
+    status: str,
+    message: str,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
     values: dict[str, Any] = {"status": status, "finished_at": utcnow(), "error": error}
     if result:
         values["report"] = result
     async with app.db.session() as s:
         await s.execute(update(Campaign).where(Campaign.id == campaign_id).values(**values))
-    await set_task(app, task_id, campaign_id, status=status, message=message, error=error,
-                   finished_at=utcnow(), **({"percent": 100, "result": result} if status == "completed" else {}))
+    await set_task(
+        app,
+        task_id,
+        campaign_id,
+        status=status,
+        message=message,
+        error=error,
+        finished_at=utcnow(),
+        **({"percent": 100, "result": result} if status == "completed" else {}),
+    )
 
 
-async def run_build(app: App, task_id: str, campaign_id: int, attempt: int = 1, last_attempt: bool = True) -> str:
+async def run_build(
+    app: App, task_id: str, campaign_id: int, attempt: int = 1, last_attempt: bool = True
+) -> str:
     """Run (or resume) a build; returns the final task status. Unexpected errors propagate for a retry."""
     async with app.db.session() as s:
         task = await s.get(Task, task_id)
         if task is None or task.status in TERMINAL:
             return task.status if task else "missing"
-        done = set((await s.scalars(select(StageResult.stage).where(StageResult.campaign_id == campaign_id))).all())
-        await s.execute(update(Campaign).where(Campaign.id == campaign_id).values(status="processing", error=None))
+        done = set(
+            (
+                await s.scalars(
+                    select(StageResult.stage).where(StageResult.campaign_id == campaign_id)
+                )
+            ).all()
+        )
+        await s.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id)
+            .values(status="processing", error=None)
+        )
     bc = BuildContext(app, task_id, campaign_id)
     await set_task(app, task_id, campaign_id, status="running")
     try:
@@ -150,16 +196,23 @@ async def run_build(app: App, task_id: str, campaign_id: int, attempt: int = 1, 
             log.info("campaign stage", campaign=campaign_id, stage=st.name, attempt=attempt)
             bc.results[st.name] = await st.run(bc)
             await bc.progress(1.0, "готово", force=True)
-        report = {name: await bc.result(name) for name in ("filter", "cluster", "generate", "export")}
+        report = {
+            name: await bc.result(name) for name in ("filter", "cluster", "generate", "export")
+        }
         collected = await bc.result("wordstat")
-        report["wordstat"] = {"source": collected.get("source"), "candidates": len(collected.get("keywords", []))}
+        report["wordstat"] = {
+            "source": collected.get("source"),
+            "candidates": len(collected.get("keywords", [])),
+        }
         await finish(app, task_id, campaign_id, "completed", "Кампания готова", result=report)
         return "completed"
     except BuildCancelled as err:
         await finish(app, task_id, campaign_id, "cancelled", str(err))
         return "cancelled"
     except TgassistError as err:  # a clear, user-facing problem: fail now, keep the finished stages
-        await finish(app, task_id, campaign_id, "failed", f"{bc.stage.title}: ошибка", error=str(err))
+        await finish(
+            app, task_id, campaign_id, "failed", f"{bc.stage.title}: ошибка", error=str(err)
+        )
         return "failed"
     except Exception as err:
         msg = f"{bc.stage.title}: сбой ({type(err).__name__}: {err})"
@@ -173,4 +226,6 @@ async def run_build(app: App, task_id: str, campaign_id: int, attempt: int = 1, 
 async def handle_build(event: BuildRequested, ctx: StageContext) -> None:
     """Worker handler of `campaigns.build`."""
     max_deliveries = ctx.stage.max_deliveries or ctx.app.settings.bus_max_deliveries
-    await run_build(ctx.app, event.task_id, event.campaign_id, ctx.attempt, ctx.attempt >= max_deliveries)
+    await run_build(
+        ctx.app, event.task_id, event.campaign_id, ctx.attempt, ctx.attempt >= max_deliveries
+    )

@@ -73,17 +73,29 @@ async def ensure_user(session: AsyncSession, telegram_id: int, username: str | N
 
 async def _check_limit(app: App, session: AsyncSession, user: User) -> None:
     limit = int((user.limits or {}).get("campaigns", app.settings.campaigns_max_per_user))
-    n = await session.scalar(select(func.count()).select_from(Campaign).where(
-        Campaign.user_id == user.id, Campaign.status != "archived"))
+    n = await session.scalar(
+        select(func.count())
+        .select_from(Campaign)
+        .where(Campaign.user_id == user.id, Campaign.status != "archived")
+    )
     if (n or 0) >= limit:
         raise CampaignLimitError(
             f"У вас уже {n} кампаний — это ваш лимит ({limit}). Удалите ненужные (tgassist campaign delete ID) "
-            "или попросите администратора поднять лимит.")
+            "или попросите администратора поднять лимит."
+        )
 
 
 def _enqueue(session: AsyncSession, camp_id: int, user_id: int) -> Task:
-    task = Task(id=str(uuid.uuid4()), user_id=user_id, campaign_id=camp_id, type=TASK_TYPE, status="pending",
-                stage=None, percent=0, message="В очереди")
+    task = Task(
+        id=str(uuid.uuid4()),
+        user_id=user_id,
+        campaign_id=camp_id,
+        type=TASK_TYPE,
+        status="pending",
+        stage=None,
+        percent=0,
+        message="В очереди",
+    )
     session.add(task)
     add_event(session, BUILD_STREAM, BuildRequested(task_id=task.id, campaign_id=camp_id))
     return task
@@ -91,13 +103,20 @@ def _enqueue(session: AsyncSession, camp_id: int, user_id: int) -> Task:
 
 async def _supersede(session: AsyncSession, camp_id: int, new_task: str) -> None:
     """Older unfinished tasks of this campaign end (a reclaimed old event then does nothing)."""
-    await session.execute(update(Task).where(Task.campaign_id == camp_id, Task.status.in_(ACTIVE),
-                                             Task.id != new_task).values(
-        status="failed", error=f"прервано; сборку продолжает задача {new_task}", finished_at=utcnow()))
+    await session.execute(
+        update(Task)
+        .where(Task.campaign_id == camp_id, Task.status.in_(ACTIVE), Task.id != new_task)
+        .values(
+            status="failed",
+            error=f"прервано; сборку продолжает задача {new_task}",
+            finished_at=utcnow(),
+        )
+    )
 
 
-async def create_campaign(app: App, telegram_id: int, data: Mapping[str, Any] | Brief,
-                          resume: bool = True) -> Started:
+async def create_campaign(
+    app: App, telegram_id: int, data: Mapping[str, Any] | Brief, resume: bool = True
+) -> Started:
     """Validate the brief (and its keyword file) and enqueue a build; the same unfinished brief resumes."""
     brief = data if isinstance(data, Brief) else validate_brief(data)
     imported = None
@@ -105,17 +124,28 @@ async def create_campaign(app: App, telegram_id: int, data: Mapping[str, Any] | 
         from tgassist.campaigns.sources.imports import load_keywords
 
         try:
-            imported = [{"phrase": k.phrase, "frequency": k.frequency} for k in load_keywords(brief.keywords_file)]
+            imported = [
+                {"phrase": k.phrase, "frequency": k.frequency}
+                for k in load_keywords(brief.keywords_file)
+            ]
         except ImportFileError as err:  # name the brief field, as every other brief error does
-            raise ImportFileError(f"keywords_file: {err}. Укажите выгрузку Wordstat или Key Collector (CSV или "
-                                  "XLSX) или уберите поле keywords_file") from err
+            raise ImportFileError(
+                f"keywords_file: {err}. Укажите выгрузку Wordstat или Key Collector (CSV или "
+                "XLSX) или уберите поле keywords_file"
+            ) from err
     prev: Campaign | None = None
     async with app.db.session() as s:
         user = await ensure_user(s, telegram_id)
         if resume:
-            prev = await s.scalar(select(Campaign).where(
-                Campaign.user_id == user.id, Campaign.brief_hash == brief.hash,
-                Campaign.status.in_(("processing", "failed", "cancelled", "draft"))).order_by(Campaign.id.desc()))
+            prev = await s.scalar(
+                select(Campaign)
+                .where(
+                    Campaign.user_id == user.id,
+                    Campaign.brief_hash == brief.hash,
+                    Campaign.status.in_(("processing", "failed", "cancelled", "draft")),
+                )
+                .order_by(Campaign.id.desc())
+            )
             if prev is not None:
                 task = _enqueue(s, prev.id, user.id)
                 await s.flush()
@@ -127,10 +157,20 @@ async def create_campaign(app: App, telegram_id: int, data: Mapping[str, Any] | 
         if prev is None:
             await _check_limit(app, s, user)
             camp = Campaign(
-                user_id=user.id, name=brief.name, product=brief.product, url=brief.url,
-                base_phrases=list(brief.base_phrases), region_names=list(brief.region_names),
-                region_ids=list(brief.region_ids), budget=brief.budget, brief=brief.to_dict(),
-                brief_hash=brief.hash, imported_keywords=imported, minus_words=[], status="processing", report={},
+                user_id=user.id,
+                name=brief.name,
+                product=brief.product,
+                url=brief.url,
+                base_phrases=list(brief.base_phrases),
+                region_names=list(brief.region_names),
+                region_ids=list(brief.region_ids),
+                budget=brief.budget,
+                brief=brief.to_dict(),
+                brief_hash=brief.hash,
+                imported_keywords=imported,
+                minus_words=[],
+                status="processing",
+                report={},
             )
             s.add(camp)
             await s.flush()
@@ -141,16 +181,27 @@ async def create_campaign(app: App, telegram_id: int, data: Mapping[str, Any] | 
 
 
 async def _own(s: AsyncSession, telegram_id: int, campaign_id: int) -> Campaign:
-    camp = await s.scalar(select(Campaign).join(User, User.id == Campaign.user_id).where(
-        Campaign.id == campaign_id, User.telegram_id == telegram_id))
+    camp = await s.scalar(
+        select(Campaign)
+        .join(User, User.id == Campaign.user_id)
+        .where(Campaign.id == campaign_id, User.telegram_id == telegram_id)
+    )
     if camp is None:
-        raise CampaignNotFound(f"Кампания №{campaign_id} не найдена (список: tgassist campaign list)")
+        raise CampaignNotFound(
+            f"Кампания №{campaign_id} не найдена (список: tgassist campaign list)"
+        )
     return camp
 
 
-async def list_campaigns(app: App, telegram_id: int, include_archived: bool = False) -> list[Campaign]:
+async def list_campaigns(
+    app: App, telegram_id: int, include_archived: bool = False
+) -> list[Campaign]:
     async with app.db.session() as s:
-        q = select(Campaign).join(User, User.id == Campaign.user_id).where(User.telegram_id == telegram_id)
+        q = (
+            select(Campaign)
+            .join(User, User.id == Campaign.user_id)
+            .where(User.telegram_id == telegram_id)
+        )
         if not include_archived:
             q = q.where(Campaign.status != "archived")
         return list((await s.scalars(q.order_by(Campaign.id.desc()))).all())
@@ -158,8 +209,12 @@ async def list_campaigns(app: App, telegram_id: int, include_archived: bool = Fa
 
 async def latest_task(app: App, campaign_id: int) -> Task | None:
     async with app.db.session() as s:
-        return await s.scalar(select(Task).where(Task.campaign_id == campaign_id)
-                              .order_by(Task.created_at.desc()).limit(1))
+        return await s.scalar(
+            select(Task)
+            .where(Task.campaign_id == campaign_id)
+            .order_by(Task.created_at.desc())
+            .limit(1)
+        )
 
 
 async def get_task(app: App, task_id: str) -> Task | None:
@@ -170,13 +225,21 @@ async def get_task(app: App, task_id: str) -> Task | None:
 async def show_campaign(app: App, telegram_id: int, campaign_id: int) -> CampaignView:
     async with app.db.session() as s:
         camp = await _own(s, telegram_id, campaign_id)
-        stages = list((await s.scalars(select(StageResult.stage).where(StageResult.campaign_id == campaign_id)
-                                       .order_by(StageResult.id))).all())
+        stages = list(
+            (
+                await s.scalars(
+                    select(StageResult.stage)
+                    .where(StageResult.campaign_id == campaign_id)
+                    .order_by(StageResult.id)
+                )
+            ).all()
+        )
     return CampaignView(camp, await latest_task(app, campaign_id), stages)
 
 
-async def export_campaign(app: App, telegram_id: int, campaign_id: int, fmt: str = "xlsx",
-                         share_with: str | None = None) -> ExportResult:
+async def export_campaign(
+    app: App, telegram_id: int, campaign_id: int, fmt: str = "xlsx", share_with: str | None = None
+) -> ExportResult:
     """Write the export again (xlsx, csv) or create a Google Sheet shared with `share_with` (default: the
     user's Google e-mail); without Sheets credentials or an e-mail: XLSX + why."""
     from tgassist.campaigns.sheets import export_to_sheets
@@ -189,16 +252,25 @@ async def export_campaign(app: App, telegram_id: int, campaign_id: int, fmt: str
         user = await s.get(User, camp.user_id)
         has_groups = camp.groups_count > 0 or camp.source == "direct_import"
     if not has_groups:
-        raise CampaignError(f"Кампания №{campaign_id} ещё не собрана (статус: {camp.status}); дождитесь сборки")
+        raise CampaignError(
+            f"Кампания №{campaign_id} ещё не собрана (статус: {camp.status}); дождитесь сборки"
+        )
     if fmt == "sheets":
         try:
-            url = await export_to_sheets(app.settings.google_service_account_file, await load_export(app, campaign_id),
-                                         share_with or (user.google_email if user else None))
-        except CampaignError as err:  # not configured, or Google refused: the user still gets a file
+            url = await export_to_sheets(
+                app.settings.google_service_account_file,
+                await load_export(app, campaign_id),
+                share_with or (user.google_email if user else None),
+            )
+        except (
+            CampaignError
+        ) as err:  # not configured, or Google refused: the user still gets a file
             paths = await write_exports(app, campaign_id, ("xlsx",))
             return ExportResult(paths["xlsx"], None, str(err), paths)
         async with app.db.session() as s:
-            await s.execute(update(Campaign).where(Campaign.id == campaign_id).values(spreadsheet_url=url))
+            await s.execute(
+                update(Campaign).where(Campaign.id == campaign_id).values(spreadsheet_url=url)
+            )
         return ExportResult(None, url, None)
     paths = await write_exports(app, campaign_id, (fmt,))
     return ExportResult(paths[fmt], None, export_regions(camp)[1], paths)
@@ -209,10 +281,17 @@ async def repeat_campaign(app: App, telegram_id: int, campaign_id: int) -> Start
     async with app.db.session() as s:
         camp = await _own(s, telegram_id, campaign_id)
         if camp.source == "direct_import":
-            raise CampaignError("Импортированную из Директа кампанию нельзя пересобрать: её можно выгрузить заново")
+            raise CampaignError(
+                "Импортированную из Директа кампанию нельзя пересобрать: её можно выгрузить заново"
+            )
         if camp.status != "completed":
-            active = await s.scalar(select(Task).where(Task.campaign_id == campaign_id, Task.status.in_(ACTIVE),
-                                                       Task.cancel_requested.is_(False)))
+            active = await s.scalar(
+                select(Task).where(
+                    Task.campaign_id == campaign_id,
+                    Task.status.in_(ACTIVE),
+                    Task.cancel_requested.is_(False),
+                )
+            )
             if active is not None and camp.status == "processing" and active.status == "running":
                 return Started(campaign_id, active.id, True)
             task = _enqueue(s, campaign_id, camp.user_id)
@@ -233,8 +312,11 @@ async def repeat_campaign(app: App, telegram_id: int, campaign_id: int) -> Start
     started = await create_campaign(app, telegram_id, brief, resume=False)
     if imported:
         async with app.db.session() as s:
-            await s.execute(update(Campaign).where(Campaign.id == started.campaign_id).values(
-                imported_keywords=imported))
+            await s.execute(
+                update(Campaign)
+                .where(Campaign.id == started.campaign_id)
+                .values(imported_keywords=imported)
+            )
     return started
 
 
@@ -242,8 +324,12 @@ async def cancel_campaign(app: App, telegram_id: int, campaign_id: int) -> Task:
     """Ask the running build to stop; it stops at its next check and keeps its finished stages."""
     async with app.db.session() as s:
         await _own(s, telegram_id, campaign_id)
-        task = await s.scalar(select(Task).where(Task.campaign_id == campaign_id, Task.status.in_(ACTIVE))
-                              .order_by(Task.created_at.desc()).limit(1))
+        task = await s.scalar(
+            select(Task)
+            .where(Task.campaign_id == campaign_id, Task.status.in_(ACTIVE))
+            .order_by(Task.created_at.desc())
+            .limit(1)
+        )
         if task is None:
             raise CampaignError(f"У кампании №{campaign_id} нет идущей сборки — отменять нечего")
         task.cancel_requested = True
@@ -257,8 +343,16 @@ async def delete_campaign(app: App, telegram_id: int, campaign_id: int) -> None:
 
     async with app.db.session() as s:
         camp = await _own(s, telegram_id, campaign_id)
-        await s.execute(update(Task).where(Task.campaign_id == campaign_id, Task.status.in_(ACTIVE)).values(
-            cancel_requested=True, status="cancelled", message="Кампания удалена", finished_at=utcnow()))
+        await s.execute(
+            update(Task)
+            .where(Task.campaign_id == campaign_id, Task.status.in_(ACTIVE))
+            .values(
+                cancel_requested=True,
+                status="cancelled",
+                message="Кампания удалена",
+                finished_at=utcnow(),
+            )
+        )
         files = [camp.file_path] if camp.file_path else []
         await s.execute(delete(Campaign).where(Campaign.id == campaign_id))
     for f in files:
@@ -271,7 +365,17 @@ async def edit_ad(app: App, telegram_id: int, ad_id: int, **fields: Any) -> list
     from tgassist.campaigns.limits import check_ad
     from tgassist.campaigns.storage import draft_of
 
-    allowed = {"title", "title2", "text", "extra_titles", "extra_texts", "display_link", "sitelinks", "callouts", "url"}
+    allowed = {
+        "title",
+        "title2",
+        "text",
+        "extra_titles",
+        "extra_texts",
+        "display_link",
+        "sitelinks",
+        "callouts",
+        "url",
+    }
     bad = set(fields) - allowed
     if bad:
         raise CampaignError(f"нельзя изменить поля: {', '.join(sorted(bad))}")
@@ -300,9 +404,19 @@ async def import_direct(app: App, telegram_id: int, path: str | Path) -> int:
         await _check_limit(app, s, user)
         first_url = next((a[1] for g in parsed.groups for a in g.ads if a[1]), "")
         camp = Campaign(
-            user_id=user.id, name=parsed.name, product=parsed.name, url=first_url, base_phrases=[],
-            region_names=parsed.regions, region_ids=[r.id for r in regions], brief={}, brief_hash="direct_import",
-            minus_words=parsed.minus_words, status="completed", source="direct_import", report={},
+            user_id=user.id,
+            name=parsed.name,
+            product=parsed.name,
+            url=first_url,
+            base_phrases=[],
+            region_names=parsed.regions,
+            region_ids=[r.id for r in regions],
+            brief={},
+            brief_hash="direct_import",
+            minus_words=parsed.minus_words,
+            status="completed",
+            source="direct_import",
+            report={},
             finished_at=utcnow(),
         )
         s.add(camp)
@@ -310,23 +424,50 @@ async def import_direct(app: App, telegram_id: int, path: str | Path) -> int:
         seen: set[str] = set()
         n_kw = n_ads = 0
         for number, g in enumerate(parsed.groups, start=1):
-            group = AdGroup(campaign_id=camp.id, number=number, name=g.name[:300], main_phrase=g.name[:300],
-                            minus_phrases=g.minus_phrases, external_id=g.external_id)
+            group = AdGroup(
+                campaign_id=camp.id,
+                number=number,
+                name=g.name[:300],
+                main_phrase=g.name[:300],
+                minus_phrases=g.minus_phrases,
+                external_id=g.external_id,
+            )
             s.add(group)
             await s.flush()
             for phrase, minus, ext in g.keywords:
                 key = lemma_key(phrase)
-                if key in seen:  # an implicit duplicate is still the user's phrase: keep it, keys stay unique
+                if (
+                    key in seen
+                ):  # an implicit duplicate is still the user's phrase: keep it, keys stay unique
                     key = f"{key} #{number} {phrase}"
                     if key in seen:
                         continue  # the very same phrase twice in one group
                 seen.add(key)
-                s.add(Keyword(campaign_id=camp.id, phrase=phrase[:500], lemma_key=key[:500], frequency=None,
-                              source="direct_import", ad_group_id=group.id, minus_words=minus, external_id=ext))
+                s.add(
+                    Keyword(
+                        campaign_id=camp.id,
+                        phrase=phrase[:500],
+                        lemma_key=key[:500],
+                        frequency=None,
+                        source="direct_import",
+                        ad_group_id=group.id,
+                        minus_words=minus,
+                        external_id=ext,
+                    )
+                )
                 n_kw += 1
             for pos, (ad, link, ext) in enumerate(g.ads):
-                s.add(Ad(campaign_id=camp.id, ad_group_id=group.id, position=pos, url=link or first_url,
-                         generator="direct_import", external_id=ext, **ad.__dict__))
+                s.add(
+                    Ad(
+                        campaign_id=camp.id,
+                        ad_group_id=group.id,
+                        position=pos,
+                        url=link or first_url,
+                        generator="direct_import",
+                        external_id=ext,
+                        **ad.__dict__,
+                    )
+                )
                 n_ads += 1
         camp.keywords_count, camp.groups_count, camp.ads_count = n_kw, len(parsed.groups), n_ads
         camp_id = camp.id
@@ -334,5 +475,7 @@ async def import_direct(app: App, telegram_id: int, path: str | Path) -> int:
 
     report = await campaign_ads_report(app, camp_id)
     async with app.db.session() as s:
-        await s.execute(update(Campaign).where(Campaign.id == camp_id).values(report={"generate": report}))
+        await s.execute(
+            update(Campaign).where(Campaign.id == camp_id).values(report={"generate": report})
+        )
     return camp_id

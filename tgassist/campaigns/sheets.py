@@ -28,11 +28,14 @@ def _export_sync(credentials: Path, camp: ExportCampaign, share_with: str | None
     try:
         client = gspread.service_account(filename=str(credentials))
     except (OSError, ValueError, KeyError) as err:
-        raise SheetsNotConfigured(f"Ключ сервисного аккаунта Google не читается ({credentials}: {err}). "
-                                  f"{SETUP_HINT}") from err
+        raise SheetsNotConfigured(
+            f"Ключ сервисного аккаунта Google не читается ({credentials}: {err}). {SETUP_HINT}"
+        ) from err
     if not share_with:  # a sheet owned by the service account alone would be a link nobody can open
-        raise CampaignError("Google Таблицу некому открыть: не указан Google e-mail, с которым её пошарить "
-                            "(в CLI: --share you@gmail.com). Пока что — файл XLSX для Директ Коммандера.")
+        raise CampaignError(
+            "Google Таблицу некому открыть: не указан Google e-mail, с которым её пошарить "
+            "(в CLI: --share you@gmail.com). Пока что — файл XLSX для Директ Коммандера."
+        )
     try:
         book = client.create(camp.name[:100])
         ws = book.sheet1
@@ -43,13 +46,19 @@ def _export_sync(credentials: Path, camp: ExportCampaign, share_with: str | None
         book.share(share_with, perm_type="user", role="writer", notify=True)
         return str(book.url)
     except (OSError, ValueError, gspread.exceptions.GSpreadException, GoogleAuthError) as err:
-        raise CampaignError(f"Google Таблицы: не удалось создать таблицу: {err}. Скачайте XLSX вместо неё.") from err
+        raise CampaignError(
+            f"Google Таблицы: не удалось создать таблицу: {err}. Скачайте XLSX вместо неё."
+        ) from err
 
 
-async def export_to_sheets(credentials: Path | None, camp: ExportCampaign, share_with: str | None) -> str:
+async def export_to_sheets(
+    credentials: Path | None, camp: ExportCampaign, share_with: str | None
+) -> str:
     """Create a spreadsheet with the Commander layout; share it with `share_with`; return its URL."""
     if credentials is None:
         raise SheetsNotConfigured(SETUP_HINT)
     if not await asyncio.to_thread(Path(credentials).is_file):
-        raise SheetsNotConfigured(f"Файл сервисного аккаунта Google не найден: {credentials}. {SETUP_HINT}")
+        raise SheetsNotConfigured(
+            f"Файл сервисного аккаунта Google не найден: {credentials}. {SETUP_HINT}"
+        )
     return await asyncio.to_thread(_export_sync, Path(credentials), camp, share_with)

@@ -60,10 +60,15 @@ async def run_wordstat(bc: BuildContext) -> dict[str, Any]:
     brief = brief_of(camp)
     found: list[KeywordCandidate] = [KeywordCandidate(p, None, "brief") for p in brief.base_phrases]
     source = "multiplication"
-    client = build_wordstat(bc.app.settings, bc.app.redis, bc.app.http, await user_wordstat_token(bc, camp))
+    client = build_wordstat(
+        bc.app.settings, bc.app.redis, bc.app.http, await user_wordstat_token(bc, camp)
+    )
     if camp.imported_keywords:
         source = "import"
-        found += [KeywordCandidate(k["phrase"], k.get("frequency"), "import") for k in camp.imported_keywords]
+        found += [
+            KeywordCandidate(k["phrase"], k.get("frequency"), "import")
+            for k in camp.imported_keywords
+        ]
     elif client is not None:
         source = f"wordstat_{client.api}"
         for i, phrase in enumerate(brief.base_phrases):
@@ -71,7 +76,9 @@ async def run_wordstat(bc: BuildContext) -> dict[str, Any]:
             answer = await client.top_requests(phrase, list(brief.region_ids))
             found[i].frequency = answer.total
             found += answer.top
-            await bc.progress((i + 1) / len(brief.base_phrases), f"Wordstat: {i + 1} из {len(brief.base_phrases)}")
+            await bc.progress(
+                (i + 1) / len(brief.base_phrases), f"Wordstat: {i + 1} из {len(brief.base_phrases)}"
+            )
     else:
         found += multiply(brief.base_phrases, region_words(brief))
     data = {"source": source, "keywords": [[k.phrase, k.frequency, k.source] for k in found]}
@@ -87,21 +94,48 @@ async def run_filter(bc: BuildContext) -> dict[str, Any]:
     raw = (await bc.result("wordstat"))["keywords"]
     cands = [KeywordCandidate(p, f, src) for p, f, src in raw]
     s = bc.app.settings
-    kept, report = filter_keywords(cands, base=brief.base_phrases, minus_words=brief.minus_words,
-                                   min_frequency=s.campaigns_min_frequency, max_count=s.campaigns_max_keywords)
+    kept, report = filter_keywords(
+        cands,
+        base=brief.base_phrases,
+        minus_words=brief.minus_words,
+        min_frequency=s.campaigns_min_frequency,
+        max_count=s.campaigns_max_keywords,
+    )
     if not kept:  # an empty campaign must fail loudly, not export an empty file as "completed"
-        why = "; ".join(report.invalid[:3]) or f"минус-слова: {report.minus}, ниже порога частоты: {report.low_frequency}"
-        raise CampaignError(f"Не осталось ни одной ключевой фразы ({why}). Исправьте base_phrases в брифе: "
-                            "1–7 слов, например «купить угловой диван»")
+        why = (
+            "; ".join(report.invalid[:3])
+            or f"минус-слова: {report.minus}, ниже порога частоты: {report.low_frequency}"
+        )
+        raise CampaignError(
+            f"Не осталось ни одной ключевой фразы ({why}). Исправьте base_phrases в брифе: "
+            "1–7 слов, например «купить угловой диван»"
+        )
     minus_sets = minus_lemma_sets([*DEFAULT_MINUS_WORDS, *brief.minus_words], brief.base_phrases)
-    campaign_minus = [w for w in dict.fromkeys([*DEFAULT_MINUS_WORDS, *brief.minus_words])
-                      if len(w.split()) == 1 and frozenset({lemma(w)}) in minus_sets]
+    campaign_minus = [
+        w
+        for w in dict.fromkeys([*DEFAULT_MINUS_WORDS, *brief.minus_words])
+        if len(w.split()) == 1 and frozenset({lemma(w)}) in minus_sets
+    ]
     async with bc.app.db.session() as session:
         await session.execute(delete(Keyword).where(Keyword.campaign_id == bc.campaign_id))
-        session.add_all([Keyword(campaign_id=bc.campaign_id, phrase=k.phrase, lemma_key=k.key, frequency=k.frequency,
-                                 source=k.source, minus_words=k.minus_words) for k in kept])
-        await session.execute(update(Campaign).where(Campaign.id == bc.campaign_id).values(
-            keywords_count=len(kept), minus_words=campaign_minus))
+        session.add_all(
+            [
+                Keyword(
+                    campaign_id=bc.campaign_id,
+                    phrase=k.phrase,
+                    lemma_key=k.key,
+                    frequency=k.frequency,
+                    source=k.source,
+                    minus_words=k.minus_words,
+                )
+                for k in kept
+            ]
+        )
+        await session.execute(
+            update(Campaign)
+            .where(Campaign.id == bc.campaign_id)
+            .values(keywords_count=len(kept), minus_words=campaign_minus)
+        )
         await save_result(bc, session, "filter", report.as_dict())
     return report.as_dict()
 
@@ -109,32 +143,65 @@ async def run_filter(bc: BuildContext) -> dict[str, Any]:
 async def run_cluster(bc: BuildContext) -> dict[str, Any]:
     s = bc.app.settings
     async with bc.app.db.session() as session:
-        kws = list((await session.scalars(select(Keyword).where(Keyword.campaign_id == bc.campaign_id)
-                                          .order_by(Keyword.id))).all())
+        kws = list(
+            (
+                await session.scalars(
+                    select(Keyword)
+                    .where(Keyword.campaign_id == bc.campaign_id)
+                    .order_by(Keyword.id)
+                )
+            ).all()
+        )
 
     async def on_progress(done: int, total: int) -> None:
-        await bc.check_cancel(force=True)  # once per embedding batch: cheap, and a cancel stops this stage
+        await bc.check_cancel(
+            force=True
+        )  # once per embedding batch: cheap, and a cancel stops this stage
         await bc.progress(done / max(1, total), f"Кластеризация: шаг {done} из {total}")
 
-    result = await cluster_keywords([k.phrase for k in kws], [k.frequency for k in kws], bc.app.embedder,
-                                    threshold=s.campaigns_cluster_threshold, max_size=s.campaigns_max_group_size,
-                                    marker_min=s.campaigns_marker_min,
-                                    on_progress=on_progress)
-    minus = cross_minus([[kws[i].phrase for i in g] for g in result.groups]) if s.campaigns_cross_minus else {}
+    result = await cluster_keywords(
+        [k.phrase for k in kws],
+        [k.frequency for k in kws],
+        bc.app.embedder,
+        threshold=s.campaigns_cluster_threshold,
+        max_size=s.campaigns_max_group_size,
+        marker_min=s.campaigns_marker_min,
+        on_progress=on_progress,
+    )
+    minus = (
+        cross_minus([[kws[i].phrase for i in g] for g in result.groups])
+        if s.campaigns_cross_minus
+        else {}
+    )
     async with bc.app.db.session() as session:
-        await session.execute(update(Keyword).where(Keyword.campaign_id == bc.campaign_id).values(ad_group_id=None))
+        await session.execute(
+            update(Keyword).where(Keyword.campaign_id == bc.campaign_id).values(ad_group_id=None)
+        )
         await session.execute(delete(AdGroup).where(AdGroup.campaign_id == bc.campaign_id))
-        groups = [AdGroup(campaign_id=bc.campaign_id, number=gi + 1, name=name[:300], main_phrase=name[:300])
-                  for gi, name in enumerate(result.names)]
+        groups = [
+            AdGroup(
+                campaign_id=bc.campaign_id, number=gi + 1, name=name[:300], main_phrase=name[:300]
+            )
+            for gi, name in enumerate(result.names)
+        ]
         session.add_all(groups)
         await session.flush()
-        rows = [{"id": kws[ki].id, "ad_group_id": groups[gi].id,
-                 "minus_words": sorted({*kws[ki].minus_words, *minus.get((gi, pi), [])})}
-                for gi, members in enumerate(result.groups) for pi, ki in enumerate(members)]
+        rows = [
+            {
+                "id": kws[ki].id,
+                "ad_group_id": groups[gi].id,
+                "minus_words": sorted({*kws[ki].minus_words, *minus.get((gi, pi), [])}),
+            }
+            for gi, members in enumerate(result.groups)
+            for pi, ki in enumerate(members)
+        ]
         if rows:
             await session.execute(update(Keyword), rows)  # one executemany, by primary key
-        await session.execute(update(Campaign).where(Campaign.id == bc.campaign_id).values(
-            groups_count=len(result.groups)))
+        await session.execute(
+            update(Campaign)
+            .where(Campaign.id == bc.campaign_id)
+            .values(groups_count=len(result.groups))
+        )
         await save_result(bc, session, "cluster", result.report.as_dict())
     return result.report.as_dict()
 
@@ -145,12 +212,24 @@ def ad_context(brief: Brief) -> AdContext:
         r = find_region(brief.region_ids[0])
         where = r.where if r else ""
     # Prepositions of «в москве», «ростов на дону» are not region words (they would vanish from every ad).
-    words = frozenset(lemma(w) for rid in brief.region_ids if (r := find_region(rid))
-                      for p in (*r.words, *r.aliases, r.name) for w in p.replace("-", " ").lower().split()
-                      if w not in STOP_WORDS)
-    return AdContext(product=brief.product, url=brief.url, where=where, price=brief.price,
-                     advantages=brief.advantages, callouts=brief.callouts, sitelinks=brief.sitelinks,
-                     region_words=words)
+    words = frozenset(
+        lemma(w)
+        for rid in brief.region_ids
+        if (r := find_region(rid))
+        for p in (*r.words, *r.aliases, r.name)
+        for w in p.replace("-", " ").lower().split()
+        if w not in STOP_WORDS
+    )
+    return AdContext(
+        product=brief.product,
+        url=brief.url,
+        where=where,
+        price=brief.price,
+        advantages=brief.advantages,
+        callouts=brief.callouts,
+        sitelinks=brief.sitelinks,
+        region_words=words,
+    )
 
 
 async def run_generate(bc: BuildContext) -> dict[str, Any]:
@@ -161,12 +240,30 @@ async def run_generate(bc: BuildContext) -> dict[str, Any]:
     s = bc.app.settings
     count = brief.ads_per_group or s.campaigns_ads_per_group
     async with bc.app.db.session() as session:
-        groups = list((await session.scalars(select(AdGroup).where(AdGroup.campaign_id == bc.campaign_id)
-                                             .order_by(AdGroup.number))).all())
-        done = set((await session.scalars(select(Ad.ad_group_id).where(Ad.campaign_id == bc.campaign_id))).all())
+        groups = list(
+            (
+                await session.scalars(
+                    select(AdGroup)
+                    .where(AdGroup.campaign_id == bc.campaign_id)
+                    .order_by(AdGroup.number)
+                )
+            ).all()
+        )
+        done = set(
+            (
+                await session.scalars(
+                    select(Ad.ad_group_id).where(Ad.campaign_id == bc.campaign_id)
+                )
+            ).all()
+        )
         phrases: dict[int, list[str]] = {}
-        for k in (await session.scalars(select(Keyword).where(Keyword.campaign_id == bc.campaign_id)
-                                        .order_by(Keyword.frequency.desc().nulls_last(), Keyword.id))).all():
+        for k in (
+            await session.scalars(
+                select(Keyword)
+                .where(Keyword.campaign_id == bc.campaign_id)
+                .order_by(Keyword.frequency.desc().nulls_last(), Keyword.id)
+            )
+        ).all():
             phrases.setdefault(k.ad_group_id or 0, []).append(k.phrase)
     llm = bc.app.llm
     generators: dict[str, int] = {}
@@ -175,18 +272,34 @@ async def run_generate(bc: BuildContext) -> dict[str, Any]:
         await bc.check_cancel()
         if g.id in done:
             continue
-        gen = await generate_group_ads(llm, g.name, phrases.get(g.id, [g.name]), ctx, count,
-                                       s.campaigns_llm_attempts)
+        gen = await generate_group_ads(
+            llm, g.name, phrases.get(g.id, [g.name]), ctx, count, s.campaigns_llm_attempts
+        )
         generators[gen.generator] = generators.get(gen.generator, 0) + 1
         llm_calls += gen.llm_calls
         async with bc.app.db.session() as session:
-            session.add_all([Ad(campaign_id=bc.campaign_id, ad_group_id=g.id, position=j, url=brief.url,
-                                generator=gen.generator, **ad.__dict__) for j, ad in enumerate(gen.ads)])
-        await bc.progress((i + 1) / max(1, len(groups)), f"Объявления: группа {i + 1} из {len(groups)}")
+            session.add_all(
+                [
+                    Ad(
+                        campaign_id=bc.campaign_id,
+                        ad_group_id=g.id,
+                        position=j,
+                        url=brief.url,
+                        generator=gen.generator,
+                        **ad.__dict__,
+                    )
+                    for j, ad in enumerate(gen.ads)
+                ]
+            )
+        await bc.progress(
+            (i + 1) / max(1, len(groups)), f"Объявления: группа {i + 1} из {len(groups)}"
+        )
     report = await campaign_ads_report(bc.app, bc.campaign_id)
     report.update(generators=generators, llm_calls=llm_calls)
     async with bc.app.db.session() as session:
-        await session.execute(update(Campaign).where(Campaign.id == bc.campaign_id).values(ads_count=report["ads"]))
+        await session.execute(
+            update(Campaign).where(Campaign.id == bc.campaign_id).values(ads_count=report["ads"])
+        )
         await save_result(bc, session, "generate", report)
     return report
 
@@ -206,7 +319,10 @@ async def run_export(bc: BuildContext) -> dict[str, Any]:
     if warning:
         data["warnings"] = [warning]
     async with bc.app.db.session() as session:
-        await session.execute(update(Campaign).where(Campaign.id == bc.campaign_id).values(
-            file_path=str(paths["xlsx"])))
+        await session.execute(
+            update(Campaign)
+            .where(Campaign.id == bc.campaign_id)
+            .values(file_path=str(paths["xlsx"]))
+        )
         await save_result(bc, session, "export", data)
     return data

@@ -18,16 +18,30 @@ if TYPE_CHECKING:
 
 
 def draft_of(ad: Ad) -> AdDraft:
-    return AdDraft(title=ad.title, title2=ad.title2, text=ad.text, extra_titles=list(ad.extra_titles),
-                   extra_texts=list(ad.extra_texts), display_link=ad.display_link,
-                   sitelinks=[dict(s) for s in ad.sitelinks], callouts=list(ad.callouts))
+    return AdDraft(
+        title=ad.title,
+        title2=ad.title2,
+        text=ad.text,
+        extra_titles=list(ad.extra_titles),
+        extra_texts=list(ad.extra_texts),
+        display_link=ad.display_link,
+        sitelinks=[dict(s) for s in ad.sitelinks],
+        callouts=list(ad.callouts),
+    )
 
 
 async def load_ads_by_group(app: App, campaign_id: int) -> list[tuple[str, list[AdDraft]]]:
     async with app.db.session() as s:
-        groups = (await s.scalars(select(AdGroup).where(AdGroup.campaign_id == campaign_id)
-                                  .order_by(AdGroup.number))).all()
-        ads = (await s.scalars(select(Ad).where(Ad.campaign_id == campaign_id).order_by(Ad.position, Ad.id))).all()
+        groups = (
+            await s.scalars(
+                select(AdGroup).where(AdGroup.campaign_id == campaign_id).order_by(AdGroup.number)
+            )
+        ).all()
+        ads = (
+            await s.scalars(
+                select(Ad).where(Ad.campaign_id == campaign_id).order_by(Ad.position, Ad.id)
+            )
+        ).all()
     by_group: dict[int, list[AdDraft]] = {}
     for ad in ads:
         by_group.setdefault(ad.ad_group_id, []).append(draft_of(ad))
@@ -38,14 +52,31 @@ async def load_export(app: App, campaign_id: int) -> ExportCampaign:
     async with app.db.session() as s:
         camp = await s.get(Campaign, campaign_id)
         assert camp is not None
-        groups = (await s.scalars(select(AdGroup).where(AdGroup.campaign_id == campaign_id)
-                                  .order_by(AdGroup.number))).all()
-        kws = (await s.scalars(select(Keyword).where(Keyword.campaign_id == campaign_id)
-                               .order_by(Keyword.frequency.desc().nulls_last(), Keyword.id))).all()
-        ads = (await s.scalars(select(Ad).where(Ad.campaign_id == campaign_id).order_by(Ad.position, Ad.id))).all()
+        groups = (
+            await s.scalars(
+                select(AdGroup).where(AdGroup.campaign_id == campaign_id).order_by(AdGroup.number)
+            )
+        ).all()
+        kws = (
+            await s.scalars(
+                select(Keyword)
+                .where(Keyword.campaign_id == campaign_id)
+                .order_by(Keyword.frequency.desc().nulls_last(), Keyword.id)
+            )
+        ).all()
+        ads = (
+            await s.scalars(
+                select(Ad).where(Ad.campaign_id == campaign_id).order_by(Ad.position, Ad.id)
+            )
+        ).all()
     regions, warning = export_regions(camp)
-    out = ExportCampaign(name=camp.name, regions=regions, groups=[], minus_words=list(camp.minus_words),
-                         warnings=[warning] if warning else [])
+    out = ExportCampaign(
+        name=camp.name,
+        regions=regions,
+        groups=[],
+        minus_words=list(camp.minus_words),
+        warnings=[warning] if warning else [],
+    )
     by_id = {g.id: ExportGroup(g.number, g.name, [], [], list(g.minus_phrases)) for g in groups}
     for k in kws:
         if k.ad_group_id in by_id:
@@ -62,20 +93,28 @@ def export_regions(camp: Campaign) -> tuple[list[str], str | None]:
     (a placeholder such as «Регион 11119» would make the whole import fail)."""
     if camp.source == "direct_import":
         return list(camp.region_names), None  # Direct's own names, as its file had them
-    named = [n for geo, n in zip(camp.region_ids, camp.region_names, strict=False) if has_direct_name(geo)]
+    named = [
+        n
+        for geo, n in zip(camp.region_ids, camp.region_names, strict=False)
+        if has_direct_name(geo)
+    ]
     unnamed = [str(geo) for geo in camp.region_ids if not has_direct_name(geo)]
     if not unnamed:
         return named, None
-    return named, (f"Регион: для geo id {', '.join(unnamed)} нет названия в таблице tgassist, столбец «Регион» "
-                   f"{'заполнен не полностью' if named else 'пуст'} — выберите регион в Директ Коммандере после "
-                   "импорта или укажите в брифе регион по названию")
+    return named, (
+        f"Регион: для geo id {', '.join(unnamed)} нет названия в таблице tgassist, столбец «Регион» "
+        f"{'заполнен не полностью' if named else 'пуст'} — выберите регион в Директ Коммандере после "
+        "импорта или укажите в брифе регион по названию"
+    )
 
 
 def export_dir(settings: Settings) -> Path:
     return settings.campaigns_export_dir or settings.data_dir / "exports"
 
 
-async def write_exports(app: App, campaign_id: int, formats: tuple[str, ...] = ("xlsx", "csv")) -> dict[str, Path]:
+async def write_exports(
+    app: App, campaign_id: int, formats: tuple[str, ...] = ("xlsx", "csv")
+) -> dict[str, Path]:
     """Write the campaign's files; returns their paths by format."""
     camp = await load_export(app, campaign_id)
     base = export_dir(app.settings) / f"campaign_{campaign_id}_{safe_name(camp.name)}"

@@ -24,11 +24,21 @@ async def campaigns_health(app: App) -> dict[str, Any]:
     from tgassist.campaigns.models import Campaign
 
     async with app.db.session() as s:
-        rows = (await s.execute(select(Campaign.status, func.count()).group_by(Campaign.status))).all()
+        rows = (
+            await s.execute(select(Campaign.status, func.count()).group_by(Campaign.status))
+        ).all()
     return {"status": "ok", **{str(status): int(n) for status, n in rows}}
 
 
-BUILD_STAGE = Stage(name="campaigns_build", stream=BUILD_STREAM, event=BuildRequested, handler=build_campaign,
-                    concurrency=2, max_deliveries=5)
+BUILD_STAGE = Stage(
+    name="campaigns_build",
+    stream=BUILD_STREAM,
+    event=BuildRequested,
+    handler=build_campaign,
+    concurrency=2,
+    max_deliveries=5,
+)
 
-PRODUCT = Product(name="campaigns", stages=(BUILD_STAGE,), health=(("campaigns", campaigns_health),))
+PRODUCT = Product(
+    name="campaigns", stages=(BUILD_STAGE,), health=(("campaigns", campaigns_health),)
+)

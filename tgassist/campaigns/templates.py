@@ -10,27 +10,98 @@ from tgassist.campaigns.limits import LIMITS, AdDraft, TextLimit, counted_length
 from tgassist.campaigns.morph import agree, inflect_phrase, nominative
 
 ADJECTIVES = ("выгодный", "надёжный", "качественный", "современный", "удобный")
-CTAS = ("Оставьте заявку на сайте!", "Закажите онлайн!", "Звоните и заказывайте!", "Узнайте цены на сайте!")
-TITLE2_FALLBACK = ("Выгодные цены", "Консультация бесплатно", "Работаем без выходных", "Закажите онлайн")
-PREPOSITIONS = frozenset({"в", "во", "на", "по", "с", "со", "для", "от", "и", "к", "из", "под", "за", "у"})
+CTAS = (
+    "Оставьте заявку на сайте!",
+    "Закажите онлайн!",
+    "Звоните и заказывайте!",
+    "Узнайте цены на сайте!",
+)
+TITLE2_FALLBACK = (
+    "Выгодные цены",
+    "Консультация бесплатно",
+    "Работаем без выходных",
+    "Закажите онлайн",
+)
+PREPOSITIONS = frozenset(
+    {"в", "во", "на", "по", "с", "со", "для", "от", "и", "к", "из", "под", "за", "у"}
+)
 # Search modifiers that read badly inside an ad sentence ("Надёжный купить диван недорого").
-AD_NOISE = frozenset(lemma(w) for w in (
-    "купить", "заказать", "цена", "стоимость", "недорого", "недорогой", "дешево", "дешевый", "сколько", "стоить",
-    "где", "рядом", "срочно", "отзыв", "официальный", "сайт", "интернет", "магазин", "онлайн", "каталог", "акция",
-    "скидка", "распродажа", "прайс", "круглосуточно", "вызвать", "найти", "нужный",
-))
+AD_NOISE = frozenset(
+    lemma(w)
+    for w in (
+        "купить",
+        "заказать",
+        "цена",
+        "стоимость",
+        "недорого",
+        "недорогой",
+        "дешево",
+        "дешевый",
+        "сколько",
+        "стоить",
+        "где",
+        "рядом",
+        "срочно",
+        "отзыв",
+        "официальный",
+        "сайт",
+        "интернет",
+        "магазин",
+        "онлайн",
+        "каталог",
+        "акция",
+        "скидка",
+        "распродажа",
+        "прайс",
+        "круглосуточно",
+        "вызвать",
+        "найти",
+        "нужный",
+    )
+)
 
 # How search modifiers read in a headline: verbs lead («Купить диван в Москве»), nouns follow a dash
 # («Диван в Москве — цена»); «Диван купить в Москве» or «Диван цена в Москве» is not Russian.
-LEAD_VERBS = frozenset(lemma(w) for w in ("купить", "заказать", "вызвать", "подобрать", "выбрать", "найти"))
-TAIL_NOUNS = frozenset(lemma(w) for w in (
-    "цена", "стоимость", "каталог", "прайс", "отзыв", "отзывы", "акция", "скидка", "распродажа", "фото",
-))
+LEAD_VERBS = frozenset(
+    lemma(w) for w in ("купить", "заказать", "вызвать", "подобрать", "выбрать", "найти")
+)
+TAIL_NOUNS = frozenset(
+    lemma(w)
+    for w in (
+        "цена",
+        "стоимость",
+        "каталог",
+        "прайс",
+        "отзыв",
+        "отзывы",
+        "акция",
+        "скидка",
+        "распродажа",
+        "фото",
+    )
+)
 # Abbreviations as they are written; keywords arrive lower-cased («окна пвх» → «Окна ПВХ»).
 ABBREVIATIONS = {
-    "пвх": "ПВХ", "мфу": "МФУ", "спб": "СПб", "мкад": "МКАД", "рф": "РФ", "жк": "ЖК", "ооо": "ООО", "ип": "ИП",
-    "тв": "ТВ", "дтп": "ДТП", "осаго": "ОСАГО", "каско": "КАСКО", "егэ": "ЕГЭ", "огэ": "ОГЭ", "led": "LED",
-    "usb": "USB", "ssd": "SSD", "gps": "GPS", "мск": "Мск", "пк": "ПК",
+    "пвх": "ПВХ",
+    "мфу": "МФУ",
+    "спб": "СПб",
+    "мкад": "МКАД",
+    "рф": "РФ",
+    "жк": "ЖК",
+    "ооо": "ООО",
+    "ип": "ИП",
+    "тв": "ТВ",
+    "дтп": "ДТП",
+    "осаго": "ОСАГО",
+    "каско": "КАСКО",
+    "егэ": "ЕГЭ",
+    "огэ": "ОГЭ",
+    "led": "LED",
+    "usb": "USB",
+    "ssd": "SSD",
+    "gps": "GPS",
+    "мск": "Мск",
+    "пк": "ПК",
 }
 _WORD_TOKEN = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+")
 
@@ -87,7 +158,11 @@ def _compose(parts: list[str], limit: TextLimit) -> str:
 
 def ad_core(phrase: str, region_words: frozenset[str] = frozenset()) -> str:
     """The phrase without search modifiers and region words: the noun group an ad talks about."""
-    words = [w for w in phrase.split() if lemma(w.lower()) not in AD_NOISE and lemma(w.lower()) not in region_words]
+    words = [
+        w
+        for w in phrase.split()
+        if lemma(w.lower()) not in AD_NOISE and lemma(w.lower()) not in region_words
+    ]
     while words and words[-1].lower() in PREPOSITIONS:
         words.pop()
     while words and words[0].lower() in PREPOSITIONS:
@@ -96,7 +171,7 @@ def ad_core(phrase: str, region_words: frozenset[str] = frozenset()) -> str:
 
 
 def title_case_regions(text: str, region_words: frozenset[str]) -> str:
-    """"диван москва" → "диван Москва": region names are proper nouns."""
+    """ "диван москва" → "диван Москва": region names are proper nouns."""
     return " ".join(capitalise(w) if lemma(w.lower()) in region_words else w for w in text.split())
 
 
@@ -123,10 +198,16 @@ def headlines(phrase: str, ctx: AdContext) -> list[str]:
     words = phrase.split()
     lems = [lemma(w.lower()) for w in words]
     drop_region = bool(ctx.where) and any(lem in ctx.region_words for lem in lems)
-    lead, body, tail = [], [], []
+    lead: list[str] = []
+    body: list[str] = []
+    tail: list[str] = []
     for i, (w, lem) in enumerate(zip(words, lems, strict=True)):
-        if drop_region and (lem in ctx.region_words or (
-                w.lower() in PREPOSITIONS and i + 1 < len(words) and lems[i + 1] in ctx.region_words)):
+        if drop_region and (
+            lem in ctx.region_words
+            or (
+                w.lower() in PREPOSITIONS and i + 1 < len(words) and lems[i + 1] in ctx.region_words
+            )
+        ):
             continue  # «диван москва», «диван в москве» → «Диван в Москве» below
         (lead if lem in LEAD_VERBS else tail if lem in TAIL_NOUNS else body).append(w)
     while body and body[-1].lower() in PREPOSITIONS:
@@ -160,38 +241,87 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
     ads: list[AdDraft] = []
     for n in range(count):
         adj = agree(ADJECTIVES[n % len(ADJECTIVES)], noun_group)
-        titles = [*headlines(phrase, ctx), capitalise(phrase) + where, capitalise(phrase),
-                  capitalise(f"{adj} {noun_group}")]
+        titles = [
+            *headlines(phrase, ctx),
+            capitalise(phrase) + where,
+            capitalise(phrase),
+            capitalise(f"{adj} {noun_group}"),
+        ]
         titles = [capitalise(_short_words(t)) for t in titles]
-        title = next((t for t in titles if t and _fits(t, title_lim)), fit(capitalise(core), title_lim))
-        t2_options = ([f"Цены {ctx.price}" if not ctx.price.lower().startswith(("цен", "от")) else
-                       capitalise(ctx.price)] if ctx.price else []) + list(ctx.advantages) + list(TITLE2_FALLBACK)
-        t2_options = t2_options[n % max(1, len(t2_options)):] + t2_options
-        title2 = next((capitalise(t) for t in t2_options if _fits(t, t2_lim)
-                       and capitalise(t).lower() != fix_abbreviations(title).lower()), "")
+        title = next(
+            (t for t in titles if t and _fits(t, title_lim)), fit(capitalise(core), title_lim)
+        )
+        t2_options = (
+            (
+                [
+                    f"Цены {ctx.price}"
+                    if not ctx.price.lower().startswith(("цен", "от"))
+                    else capitalise(ctx.price)
+                ]
+                if ctx.price
+                else []
+            )
+            + list(ctx.advantages)
+            + list(TITLE2_FALLBACK)
+        )
+        t2_options = t2_options[n % max(1, len(t2_options)) :] + t2_options
+        title2 = next(
+            (
+                capitalise(t)
+                for t in t2_options
+                if _fits(t, t2_lim) and capitalise(t).lower() != fix_abbreviations(title).lower()
+            ),
+            "",
+        )
         benefits = [capitalise(a.rstrip(".!")) + "." for a in ctx.advantages]
-        benefits = benefits[n % max(1, len(benefits)):] + benefits[: n % max(1, len(benefits))]
+        benefits = benefits[n % max(1, len(benefits)) :] + benefits[: n % max(1, len(benefits))]
         acc = inflect_phrase(noun_group, "accs")
-        lead = capitalise(f"{agree(ADJECTIVES[(n + 1) % len(ADJECTIVES)], noun_group)} {noun_group}{where}.")
-        offer = f"Закажите {acc}{' ' + ctx.price if ctx.price else ''}!" if n % 2 == 0 else CTAS[n % len(CTAS)]
+        lead = capitalise(
+            f"{agree(ADJECTIVES[(n + 1) % len(ADJECTIVES)], noun_group)} {noun_group}{where}."
+        )
+        offer = (
+            f"Закажите {acc}{' ' + ctx.price if ctx.price else ''}!"
+            if n % 2 == 0
+            else CTAS[n % len(CTAS)]
+        )
         text = _compose([lead, *benefits[:2], offer], text_lim)
         extra_titles: list[str] = []
-        for cand in (f"{capitalise(adj)} {noun_group}", f"{capitalise(noun_group)}{where}",
-                     f"{capitalise(noun_group)} — {ctx.price}" if ctx.price else "", *[capitalise(a) for a in
-                                                                                        ctx.advantages]):
+        for cand in (
+            f"{capitalise(adj)} {noun_group}",
+            f"{capitalise(noun_group)}{where}",
+            f"{capitalise(noun_group)} — {ctx.price}" if ctx.price else "",
+            *[capitalise(a) for a in ctx.advantages],
+        ):
             cand = capitalise(_short_words(cand))
-            if cand and _fits(cand, LIMITS["extra_titles"]) and cand not in (title, title2, *extra_titles):
+            if (
+                cand
+                and _fits(cand, LIMITS["extra_titles"])
+                and cand not in (title, title2, *extra_titles)
+            ):
                 extra_titles.append(cand)
         extra_texts: list[str] = []
-        alt = _compose([capitalise(f"{noun_group}{where}."), *reversed(benefits[:2]), CTAS[(n + 1) % len(CTAS)]],
-                       LIMITS["extra_texts"])
+        alt = _compose(
+            [
+                capitalise(f"{noun_group}{where}."),
+                *reversed(benefits[:2]),
+                CTAS[(n + 1) % len(CTAS)],
+            ],
+            LIMITS["extra_texts"],
+        )
         if alt and alt != text:
             extra_texts.append(alt)
-        ads.append(AdDraft(
-            title=fix_abbreviations(title), title2=title2, text=fix_abbreviations(text),
-            extra_titles=_distinct([fix_abbreviations(t) for t in extra_titles], [title, title2])[:5],
-            extra_texts=[fix_abbreviations(t) for t in extra_texts[:2]],
-            display_link=fix_abbreviations(display_link(noun_group, ctx.product)),
-            sitelinks=[dict(s) for s in ctx.sitelinks[:8]], callouts=list(ctx.callouts[:50]),
-        ))
+        ads.append(
+            AdDraft(
+                title=fix_abbreviations(title),
+                title2=title2,
+                text=fix_abbreviations(text),
+                extra_titles=_distinct(
+                    [fix_abbreviations(t) for t in extra_titles], [title, title2]
+                )[:5],
+                extra_texts=[fix_abbreviations(t) for t in extra_texts[:2]],
+                display_link=fix_abbreviations(display_link(noun_group, ctx.product)),
+                sitelinks=[dict(s) for s in ctx.sitelinks[:8]],
+                callouts=list(ctx.callouts[:50]),
+            )
+        )
     return ads

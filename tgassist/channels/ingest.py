@@ -45,7 +45,9 @@ class ImportResult:
     events: int = 0  # events published (when the caller relays the outbox)
 
 
-async def import_export(app: App, path: Path | str, progress: Progress | None = None) -> ImportResult:
+async def import_export(
+    app: App, path: Path | str, progress: Progress | None = None
+) -> ImportResult:
     """Import one channel export; re-importing the same export changes and publishes nothing."""
     export = DesktopExport.open(path)
     messages = export.parse()
@@ -53,15 +55,25 @@ async def import_export(app: App, path: Path | str, progress: Progress | None = 
     channel = await ensure_channel(app, info, source="export")
     stats = export.stats
     result = ImportResult(
-        channel_id=channel.id, title=channel.title, messages=len(messages),
+        channel_id=channel.id,
+        title=channel.title,
+        messages=len(messages),
         albums_in_export=len({m.grouped_id for m in messages if m.grouped_id is not None}),
-        skipped=stats.skipped, skipped_service=stats.service, skipped_unknown=stats.unknown,
+        skipped=stats.skipped,
+        skipped_service=stats.service,
+        skipped_unknown=stats.unknown,
         skipped_invalid=stats.invalid,
     )
     async with channel_lock(app, channel.id):
         async with app.db.session() as session:
-            run = ParserRun(channel_id=channel.id, source="export", mode="import", hwm_before=channel.hwm,
-                            skipped=stats.skipped, errors=[])
+            run = ParserRun(
+                channel_id=channel.id,
+                source="export",
+                mode="import",
+                hwm_before=channel.hwm,
+                skipped=stats.skipped,
+                errors=[],
+            )
             session.add(run)
         done = 0
         batches = list(export.batches(app.settings.import_batch_size))
@@ -72,7 +84,8 @@ async def import_export(app: App, path: Path | str, progress: Progress | None = 
                 assert media is not None
                 await media
                 media = asyncio.ensure_future(
-                    store_media(app, batches[i + 1]) if i + 1 < len(batches) else _nothing())
+                    store_media(app, batches[i + 1]) if i + 1 < len(batches) else _nothing()
+                )
                 saved = await save_batch(app, channel.id, batch)
                 result.posts_new += saved.new
                 result.posts_edited += saved.edited
@@ -99,13 +112,28 @@ async def _nothing() -> int:
     return 0
 
 
-async def _finish(app: App, run_id: int, channel_id: int, result: ImportResult, status: str, error: str | None) -> None:
+async def _finish(
+    app: App, run_id: int, channel_id: int, result: ImportResult, status: str, error: str | None
+) -> None:
     async with app.db.session() as session:
-        await session.execute(update(ParserRun).where(ParserRun.id == run_id).values(
-            status=status, finished_at=utcnow(), posts_new=result.posts_new, posts_edited=result.posts_edited,
-            posts_unchanged=result.posts_unchanged, albums=result.albums, media=result.media,
-            missing_media=result.missing_media, errors=[error] if error else [],
-        ))
+        await session.execute(
+            update(ParserRun)
+            .where(ParserRun.id == run_id)
+            .values(
+                status=status,
+                finished_at=utcnow(),
+                posts_new=result.posts_new,
+                posts_edited=result.posts_edited,
+                posts_unchanged=result.posts_unchanged,
+                albums=result.albums,
+                media=result.media,
+                missing_media=result.missing_media,
+                errors=[error] if error else [],
+            )
+        )
         if status == "ok":
-            await session.execute(update(Channel).where(Channel.id == channel_id).values(
-                last_parsed_at=utcnow(), status=STATUS_OK, last_error=None))
+            await session.execute(
+                update(Channel)
+                .where(Channel.id == channel_id)
+                .values(last_parsed_at=utcnow(), status=STATUS_OK, last_error=None)
+            )

@@ -27,7 +27,9 @@ async def load_session(app: App) -> str | None:
     """The decrypted string session, or None when nobody signed in yet."""
     async with app.db.session() as session:
         enc = await session.scalar(
-            select(TelegramSession.session_enc).where(TelegramSession.name == app.settings.telegram_session_name)
+            select(TelegramSession.session_enc).where(
+                TelegramSession.name == app.settings.telegram_session_name
+            )
         )
     return app.secrets.decrypt(enc) if enc else None
 
@@ -37,7 +39,9 @@ async def save_session(app: App, string_session: str, phone: str | None = None) 
     enc = app.secrets.encrypt(string_session)
     name = app.settings.telegram_session_name
     async with app.db.session() as session:
-        row = (await session.execute(select(TelegramSession).where(TelegramSession.name == name))).scalar_one_or_none()
+        row = (
+            await session.execute(select(TelegramSession).where(TelegramSession.name == name))
+        ).scalar_one_or_none()
         if row is None:
             session.add(TelegramSession(name=name, session_enc=enc, phone=phone))
         else:
@@ -59,8 +63,11 @@ def build_client(settings: Settings, string_session: str) -> Any:
     from telethon.sessions import StringSession
 
     assert settings.telegram_api_hash is not None
-    return TelegramClient(StringSession(string_session), settings.telegram_api_id,
-                          settings.telegram_api_hash.get_secret_value())
+    return TelegramClient(
+        StringSession(string_session),
+        settings.telegram_api_id,
+        settings.telegram_api_hash.get_secret_value(),
+    )
 
 
 async def open_client(app: App, factory: ClientFactory = build_client) -> Any:
@@ -69,7 +76,9 @@ async def open_client(app: App, factory: ClientFactory = build_client) -> Any:
         build_client(app.settings, "")  # raises the ConfigError naming the settings
     string_session = await load_session(app)
     if not string_session:
-        raise SourceError("no Telegram session stored: run `tgassist channels login` once to sign in")
+        raise SourceError(
+            "no Telegram session stored: run `tgassist channels login` once to sign in"
+        )
     client = factory(app.settings, string_session)
     try:
         await client.connect()
@@ -78,18 +87,25 @@ async def open_client(app: App, factory: ClientFactory = build_client) -> Any:
         raise SourceError(f"cannot connect to Telegram: {err}") from err
     if not authorized:
         await client.disconnect()
-        raise SourceError("the stored Telegram session is no longer valid: run `tgassist channels login` again")
+        raise SourceError(
+            "the stored Telegram session is no longer valid: run `tgassist channels login` again"
+        )
     return client
 
 
 async def interactive_login(
-    app: App, phone: str | None = None, factory: ClientFactory = build_client,
-    ask: Callable[[str], str] = input, ask_secret: Callable[[str], str] = getpass.getpass,
+    app: App,
+    phone: str | None = None,
+    factory: ClientFactory = build_client,
+    ask: Callable[[str], str] = input,
+    ask_secret: Callable[[str], str] = getpass.getpass,
 ) -> str:
     """Sign in (phone → code → 2FA password when enabled) and store the session; returns who we are."""
     if not app.secrets.configured:  # fail before Telegram sends a code we could not store
-        raise CryptoError("TGASSIST_SECRET_KEYS is not set: the Telegram session is stored encrypted. "
-                          "Generate a key with `tgassist secret-key`, put it in .env, then log in again")
+        raise CryptoError(
+            "TGASSIST_SECRET_KEYS is not set: the Telegram session is stored encrypted. "
+            "Generate a key with `tgassist secret-key`, put it in .env, then log in again"
+        )
     client = factory(app.settings, "")
     try:
         await client.start(
@@ -105,4 +121,6 @@ async def interactive_login(
         raise SourceError(f"Telegram sign-in failed: {err}") from err
     finally:
         await client.disconnect()
-    return str(getattr(me, "username", None) or getattr(me, "first_name", None) or getattr(me, "id", "?"))
+    return str(
+        getattr(me, "username", None) or getattr(me, "first_name", None) or getattr(me, "id", "?")
+    )

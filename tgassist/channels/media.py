@@ -17,12 +17,20 @@ from tgassist.channels.sources.base import MISSING_FILE, MISSING_TOO_LARGE, RawM
 if TYPE_CHECKING:
     from tgassist.app import App
 
-_EXT = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "video/mp4": ".mp4", "image/gif": ".gif"}
+_EXT = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "video/mp4": ".mp4",
+    "image/gif": ".gif",
+}
 
 
 def blob_key(sha256: str, mime: str | None, file_name: str | None = None) -> str:
-    ext = _EXT.get(mime or "") or (Path(file_name).suffix.lower() if file_name else "") or (
-        mimetypes.guess_extension(mime or "") or ""
+    ext = (
+        _EXT.get(mime or "")
+        or (Path(file_name).suffix.lower() if file_name else "")
+        or (mimetypes.guess_extension(mime or "") or "")
     )
     return f"media/{sha256[:2]}/{sha256}{ext[:10]}"
 
@@ -63,15 +71,23 @@ async def store_media(app: App, messages: Iterable[RawMessage], concurrency: int
             return None
         data, sha = loaded
         media.sha256, media.size = sha, len(data)
-        media.blob_key = blob_key(sha, media.mime, media.file_name or (media.path.name if media.path else None))
+        media.blob_key = blob_key(
+            sha, media.mime, media.file_name or (media.path.name if media.path else None)
+        )
         media.content = None  # the bytes go to the blob store; do not keep them on the message
         return media, data
 
     fresh = [x for x in await asyncio.gather(*(load(m) for m in items)) if x is not None]
     async with app.db.session() as session:
-        known = set((await session.execute(
-            select(MediaObject.sha256).where(MediaObject.sha256.in_({m.sha256 for m, _ in fresh}))
-        )).scalars())
+        known = set(
+            (
+                await session.execute(
+                    select(MediaObject.sha256).where(
+                        MediaObject.sha256.in_({m.sha256 for m, _ in fresh})
+                    )
+                )
+            ).scalars()
+        )
 
     async def put(media: RawMedia, data: bytes) -> None:
         async with gate:

@@ -62,7 +62,9 @@ class Subscription(Base):
 
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    channel_id: Mapped[int] = mapped_column(ID, ForeignKey("channels.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[int] = mapped_column(
+        ID, ForeignKey("channels.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("user_id", "channel_id"),)
@@ -94,7 +96,9 @@ class Post(Base):
         ID, ForeignKey("media_groups.id", ondelete="SET NULL"), nullable=True, index=True
     )
     links: Mapped[list[str]] = mapped_column(JSONType, default=list)
-    media_kind: Mapped[str | None] = mapped_column(String(30), nullable=True)  # photo, video_file, file …
+    media_kind: Mapped[str | None] = mapped_column(
+        String(30), nullable=True
+    )  # photo, video_file, file …
     media_missing: Mapped[list[Any]] = mapped_column(JSONType, default=list)  # media not available
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -131,7 +135,9 @@ class PostMedia(Base):
 
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     post_id: Mapped[int] = mapped_column(ID, ForeignKey("posts.id", ondelete="CASCADE"))
-    media_id: Mapped[int] = mapped_column(ID, ForeignKey("media_objects.id", ondelete="CASCADE"), index=True)
+    media_id: Mapped[int] = mapped_column(
+        ID, ForeignKey("media_objects.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (UniqueConstraint("post_id", "position"),)
@@ -162,7 +168,9 @@ class MediaGroupItem(Base):
 
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     group_id: Mapped[int] = mapped_column(ID, ForeignKey("media_groups.id", ondelete="CASCADE"))
-    post_id: Mapped[int] = mapped_column(ID, ForeignKey("posts.id", ondelete="CASCADE"), unique=True)
+    post_id: Mapped[int] = mapped_column(
+        ID, ForeignKey("posts.id", ondelete="CASCADE"), unique=True
+    )
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (UniqueConstraint("group_id", "post_id"),)
@@ -179,7 +187,9 @@ class ParserRun(Base):
     )
     source: Mapped[str] = mapped_column(String(20))  # telegram | export
     mode: Mapped[str] = mapped_column(String(20))  # historical | incremental | import
-    status: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | failed | flood_wait
+    status: Mapped[str] = mapped_column(
+        String(20), default="running"
+    )  # running | ok | failed | flood_wait
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     hwm_before: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -227,7 +237,19 @@ class PostEnrichment(Base):
 
 
 __all__ = [
-    "Channel", "MediaGroup", "MediaGroupItem", "MediaObject", "ParserRun", "Post", "PostEnrichment",
-    "PostMedia", "Subscription", "TelegramSession",
-    "STATUS_ERROR", "STATUS_FLOOD_WAIT", "STATUS_NEW", "STATUS_OK", "STATUS_PARSING",
+    "Channel",
+    "MediaGroup",
+    "MediaGroupItem",
+    "MediaObject",
+    "ParserRun",
+    "Post",
+    "PostEnrichment",
+    "PostMedia",
+    "Subscription",
+    "TelegramSession",
+    "STATUS_ERROR",
+    "STATUS_FLOOD_WAIT",
+    "STATUS_NEW",
+    "STATUS_OK",
+    "STATUS_PARSING",
 ]

@@ -85,8 +85,11 @@ def resolve_mode(settings: Any, channel: m.Channel, requested: str | None = None
     """historical | incremental for this run (explicit request > override > channel mode > first run)."""
     mode = requested if requested and requested != "auto" else settings.parser_mode_override
     if mode == "auto":
-        mode = channel.mode if channel.mode in ("historical", "incremental") else (
-            "incremental" if channel.historical_done else "historical")
+        mode = (
+            channel.mode
+            if channel.mode in ("historical", "incremental")
+            else ("incremental" if channel.historical_done else "historical")
+        )
     if mode == "incremental" and not settings.feature_incremental_parsing_enabled:
         mode = "historical"
     return str(mode)
@@ -95,7 +98,9 @@ def resolve_mode(settings: Any, channel: m.Channel, requested: str | None = None
 class ChannelParser:
     """Parses channels through `client` (a Telethon client, or a fake with the same methods)."""
 
-    def __init__(self, app: App, client: Any, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self, app: App, client: Any, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    ) -> None:
         self.app = app
         self.client = client
         self.sleep = sleep
@@ -106,18 +111,30 @@ class ChannelParser:
         """Every active live channel not waiting out a FloodWait, PARSER_MAX_CONCURRENCY at a time."""
         now = utcnow()
         async with self.app.db.session() as session:
-            channels = (await session.execute(
-                select(m.Channel).where(
-                    m.Channel.is_active.is_(True), m.Channel.source == "telegram",
-                    or_(m.Channel.status_until.is_(None), m.Channel.status_until <= now),
-                ).order_by(m.Channel.id)
-            )).scalars().all()
+            channels = (
+                (
+                    await session.execute(
+                        select(m.Channel)
+                        .where(
+                            m.Channel.is_active.is_(True),
+                            m.Channel.source == "telegram",
+                            or_(m.Channel.status_until.is_(None), m.Channel.status_until <= now),
+                        )
+                        .order_by(m.Channel.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         return list(await asyncio.gather(*(self.parse_channel(c, mode) for c in channels)))
 
     async def parse_channel(self, channel: m.Channel, mode: str | None = None) -> ParseReport:
         resolved = resolve_mode(self.settings, channel, mode)
-        report = ParseReport(channel=f"@{channel.username}" if channel.username else str(channel.telegram_id),
-                             mode=resolved, hwm=channel.hwm)
+        report = ParseReport(
+            channel=f"@{channel.username}" if channel.username else str(channel.telegram_id),
+            mode=resolved,
+            hwm=channel.hwm,
+        )
         async with self.semaphore:
             try:
                 async with channel_lock(self.app, channel.id):
@@ -142,8 +159,12 @@ class ChannelParser:
         hwm = await get_hwm(app, channel.id, channel.hwm)
         report.hwm = hwm
         ref: str | int = channel.username or int(channel.telegram_id or 0)
-        source = TelethonSource(self.client, ref, settings.parser_media_max_bytes,
-                                accept_failed=await self._given_up(channel.id))
+        source = TelethonSource(
+            self.client,
+            ref,
+            settings.parser_media_max_bytes,
+            accept_failed=await self._given_up(channel.id),
+        )
         cursor = _Cursor()
         attempt = short_waits = 0
         until: datetime | None = None
@@ -156,7 +177,10 @@ class ChannelParser:
                 break
             except FloodWaitError as err:
                 report.flood_waits += 1
-                if err.seconds <= settings.parser_flood_sleep_threshold_sec and short_waits < SHORT_WAITS_MAX:
+                if (
+                    err.seconds <= settings.parser_flood_sleep_threshold_sec
+                    and short_waits < SHORT_WAITS_MAX
+                ):
                     short_waits += 1
                     FLOOD_WAITS.labels("slept").inc()
                     await self.sleep(err.seconds)
@@ -166,7 +190,10 @@ class ChannelParser:
                 until = utcnow() + timedelta(seconds=err.seconds)
                 await self._set_status(channel.id, m.STATUS_FLOOD_WAIT, until, str(err))
                 if attempt > settings.parser_retry_max:
-                    report.status, report.error = "flood_wait", f"FloodWait {err.seconds}s; retries exhausted"
+                    report.status, report.error = (
+                        "flood_wait",
+                        f"FloodWait {err.seconds}s; retries exhausted",
+                    )
                     break
                 await self.sleep(settings.parser_backoff_base_sec * 2 ** (attempt - 1))
             except _Merged as merged:
@@ -193,7 +220,10 @@ class ChannelParser:
         async with self.app.db.session() as session:
             row = await session.get(m.Channel, channel.id)
             taken = info.telegram_id is not None and await session.scalar(
-                select(m.Channel.id).where(m.Channel.telegram_id == info.telegram_id, m.Channel.id != channel.id))
+                select(m.Channel.id).where(
+                    m.Channel.telegram_id == info.telegram_id, m.Channel.id != channel.id
+                )
+            )
             if row is not None:
                 row.telegram_id = row.telegram_id or (None if taken else info.telegram_id)
                 row.title = info.title or row.title
@@ -201,8 +231,14 @@ class ChannelParser:
             return hwm
         return max(0, await source.latest_id() - self.settings.parser_historical_depth)
 
-    async def _fetch(self, source: TelethonSource, channel: m.Channel, mode: str, cursor: _Cursor,
-                     report: ParseReport) -> None:
+    async def _fetch(
+        self,
+        source: TelethonSource,
+        channel: m.Channel,
+        mode: str,
+        cursor: _Cursor,
+        report: ParseReport,
+    ) -> None:
         """Read after `cursor.after`, saving batches; the cursor follows each committed batch."""
         settings = self.settings
         cutoff = utcnow() - timedelta(days=settings.parser_historical_max_age_days)
@@ -230,7 +266,11 @@ class ChannelParser:
     async def _advance(self, channel_id: int, hwm: int, report: ParseReport) -> int:
         """Move the HWM past messages that were read but not kept (too old), in the DB then Redis."""
         async with self.app.db.session() as session:
-            await session.execute(update(m.Channel).where(m.Channel.id == channel_id, m.Channel.hwm < hwm).values(hwm=hwm))
+            await session.execute(
+                update(m.Channel)
+                .where(m.Channel.id == channel_id, m.Channel.hwm < hwm)
+                .values(hwm=hwm)
+            )
         report.hwm = max(report.hwm, await raise_hwm(self.app, channel_id, hwm))
         return hwm
 
@@ -259,28 +299,62 @@ class ChannelParser:
     async def _count_failure(self, channel_id: int, message_id: int) -> None:
         await self.app.redis.hincrby(f"parser:failures:{channel_id}", str(message_id), 1)
 
-    async def _set_status(self, channel_id: int, status: str, until: datetime | None, error: str | None) -> None:
+    async def _set_status(
+        self, channel_id: int, status: str, until: datetime | None, error: str | None
+    ) -> None:
         async with self.app.db.session() as session:
-            await session.execute(update(m.Channel).where(m.Channel.id == channel_id).values(
-                status=status, status_until=until, last_error=error))
+            await session.execute(
+                update(m.Channel)
+                .where(m.Channel.id == channel_id)
+                .values(status=status, status_until=until, last_error=error)
+            )
 
-    async def _finish(self, channel_id: int, run_id: int, mode: str, report: ParseReport,
-                      until: datetime | None, hwm_before: int) -> None:
-        status = {"ok": m.STATUS_OK, "flood_wait": m.STATUS_FLOOD_WAIT}.get(report.status, m.STATUS_ERROR)
-        values: dict[str, Any] = {"status": status, "last_error": report.error, "last_parsed_at": utcnow(),
-                                  "status_until": until if status == m.STATUS_FLOOD_WAIT else None}
+    async def _finish(
+        self,
+        channel_id: int,
+        run_id: int,
+        mode: str,
+        report: ParseReport,
+        until: datetime | None,
+        hwm_before: int,
+    ) -> None:
+        status = {"ok": m.STATUS_OK, "flood_wait": m.STATUS_FLOOD_WAIT}.get(
+            report.status, m.STATUS_ERROR
+        )
+        values: dict[str, Any] = {
+            "status": status,
+            "last_error": report.error,
+            "last_parsed_at": utcnow(),
+            "status_until": until if status == m.STATUS_FLOOD_WAIT else None,
+        }
         if report.status == "ok" and mode == "historical":
             values["historical_done"] = True
         async with self.app.db.session() as session:
-            await session.execute(update(m.Channel).where(m.Channel.id == channel_id).values(**values))
-            await session.execute(update(m.ParserRun).where(m.ParserRun.id == run_id).values(
-                status=report.status, finished_at=utcnow(), hwm_before=hwm_before, hwm_after=report.hwm,
-                posts_new=report.new, posts_edited=report.edited, albums=report.albums, media=report.media,
-                skipped=report.skipped, missing_media=report.missing_media, flood_waits=report.flood_waits,
-                errors=[report.error] if report.error else []))
+            await session.execute(
+                update(m.Channel).where(m.Channel.id == channel_id).values(**values)
+            )
+            await session.execute(
+                update(m.ParserRun)
+                .where(m.ParserRun.id == run_id)
+                .values(
+                    status=report.status,
+                    finished_at=utcnow(),
+                    hwm_before=hwm_before,
+                    hwm_after=report.hwm,
+                    posts_new=report.new,
+                    posts_edited=report.edited,
+                    albums=report.albums,
+                    media=report.media,
+                    skipped=report.skipped,
+                    missing_media=report.missing_media,
+                    flood_waits=report.flood_waits,
+                    errors=[report.error] if report.error else [],
+                )
+            )
 
 
 # --- scheduler job, CLI entry, health ------------------------------------------------------------
+
 
 async def _client(app: App) -> Any:
     from tgassist.channels.login import open_client
@@ -288,14 +362,18 @@ async def _client(app: App) -> Any:
     return await open_client(app)
 
 
-async def parse_now(app: App, ref: str | None = None, mode: str | None = None, client: Any = None) -> list[ParseReport]:
+async def parse_now(
+    app: App, ref: str | None = None, mode: str | None = None, client: Any = None
+) -> list[ParseReport]:
     """Parse one channel (or all active ones) now; used by `tgassist channels parse`."""
     channel = await get_channel(app, ref) if ref else None
     own = client is None
     client = client or await _client(app)
     try:
         parser = ChannelParser(app, client)
-        return [await parser.parse_channel(channel, mode)] if channel else await parser.parse_all(mode)
+        return (
+            [await parser.parse_channel(channel, mode)] if channel else await parser.parse_all(mode)
+        )
     finally:
         if own:
             await client.disconnect()
@@ -308,7 +386,10 @@ async def parser_tick(app: App, client: Any = None) -> list[ParseReport]:
     interval = max(1, int(app.settings.parser_scheduler_interval_sec))
     if not await app.redis.set(TICK_KEY, "1", nx=True, ex=interval):
         return []
-    state: dict[str, Any] = {"version": PARSER_VERSION, "last_tick": utcnow().isoformat(timespec="seconds")}
+    state: dict[str, Any] = {
+        "version": PARSER_VERSION,
+        "last_tick": utcnow().isoformat(timespec="seconds"),
+    }
     reports: list[ParseReport] = []
     try:
         if client is None and not telegram_configured(app.settings):
@@ -328,8 +409,13 @@ async def parser_health(app: App) -> dict[str, Any]:
     raw = await app.redis.get(STATE_KEY)
     state = json.loads(raw) if raw else {}
     async with app.db.session() as session:
-        by_status = dict((await session.execute(
-            select(m.Channel.status, func.count()).group_by(m.Channel.status))).all())
+        by_status = dict(
+            (
+                await session.execute(
+                    select(m.Channel.status, func.count()).group_by(m.Channel.status)
+                )
+            ).all()
+        )
     return {
         "status": "error" if state.get("error") else "ok",
         "initialized": bool(state),
@@ -342,8 +428,21 @@ async def parser_health(app: App) -> dict[str, Any]:
 
 
 JOBS: tuple[Job, ...] = (
-    Job("channels_parser", parser_tick, every_sec=lambda s: s.parser_scheduler_interval_sec, lock_ttl_sec=3600),
+    Job(
+        "channels_parser",
+        parser_tick,
+        every_sec=lambda s: s.parser_scheduler_interval_sec,
+        lock_ttl_sec=3600,
+    ),
 )
 HEALTH: tuple[tuple[str, HealthCheck], ...] = (("parser", parser_health),)
 
-__all__ = ["HEALTH", "JOBS", "ChannelParser", "ParseReport", "parse_now", "parser_tick", "resolve_mode"]
+__all__ = [
+    "HEALTH",
+    "JOBS",
+    "ChannelParser",
+    "ParseReport",
+    "parse_now",
+    "parser_tick",
+    "resolve_mode",
+]

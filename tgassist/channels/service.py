@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tgassist.channels.models import Channel, MediaGroup, Post, Subscription
@@ -47,7 +47,7 @@ def normalise_username(name: str) -> str:
     name = name.strip()
     for prefix in ("https://t.me/", "http://t.me/", "t.me/", "@"):
         if name.lower().startswith(prefix):
-            name = name[len(prefix):]
+            name = name[len(prefix) :]
     return name.strip("/").lower()
 
 
@@ -57,7 +57,12 @@ async def ensure_channel(app: App, info: ChannelInfo, source: str) -> Channel:
         async with app.db.session() as session:
             channel = await _find(session, info)
             if channel is None:
-                channel = Channel(telegram_id=info.telegram_id, username=info.username, title=info.title, source=source)
+                channel = Channel(
+                    telegram_id=info.telegram_id,
+                    username=info.username,
+                    title=info.title,
+                    source=source,
+                )
                 session.add(channel)
             else:
                 channel.title = info.title or channel.title
@@ -97,22 +102,44 @@ async def get_channel(app: App, ref: str | int) -> Channel:
             query = query.where(Channel.username == normalise_username(text))
         found = (await session.execute(query)).scalars().first()
     if found is None:
-        raise ChannelError(f"no channel {ref!r}: see `tgassist channels list`, or add it with `tgassist channels add`")
+        raise ChannelError(
+            f"no channel {ref!r}: see `tgassist channels list`, or add it with `tgassist channels add`"
+        )
     return found
 
 
 async def list_channels(app: App) -> list[ChannelSummary]:
     async with app.db.session() as session:
-        posts = dict((await session.execute(select(Post.channel_id, func.count()).group_by(Post.channel_id))).all())
-        albums = dict((await session.execute(
-            select(MediaGroup.channel_id, func.count()).group_by(MediaGroup.channel_id))).all())
+        posts = dict(
+            (
+                await session.execute(
+                    select(Post.channel_id, func.count()).group_by(Post.channel_id)
+                )
+            ).all()
+        )
+        albums = dict(
+            (
+                await session.execute(
+                    select(MediaGroup.channel_id, func.count()).group_by(MediaGroup.channel_id)
+                )
+            ).all()
+        )
         channels = (await session.execute(select(Channel).order_by(Channel.id))).scalars().all()
     return [
         ChannelSummary(
-            id=c.id, username=c.username, title=c.title, telegram_id=c.telegram_id, source=c.source,
-            status=c.status, is_active=c.is_active, hwm=c.hwm, posts=int(posts.get(c.id, 0)),
+            id=c.id,
+            username=c.username,
+            title=c.title,
+            telegram_id=c.telegram_id,
+            source=c.source,
+            status=c.status,
+            is_active=c.is_active,
+            hwm=c.hwm,
+            posts=int(posts.get(c.id, 0)),
             albums=int(albums.get(c.id, 0)),
-            last_parsed_at=c.last_parsed_at.isoformat(timespec="seconds") if c.last_parsed_at else None,
+            last_parsed_at=c.last_parsed_at.isoformat(timespec="seconds")
+            if c.last_parsed_at
+            else None,
         )
         for c in channels
     ]
@@ -126,7 +153,9 @@ async def remove_channel(app: App, ref: str | int) -> Channel:
             row = await session.get(Channel, channel.id)
             if row is not None:
                 await session.delete(row)
-        keys = [k async for k in app.redis.scan_iter(match=f"album_seen:{channel.id}:*", count=1000)]
+        keys = [
+            k async for k in app.redis.scan_iter(match=f"album_seen:{channel.id}:*", count=1000)
+        ]
         keys.append(f"parser:hwm:{channel.id}")
         await app.redis.delete(*keys)
     return channel
@@ -141,20 +170,32 @@ async def adopt_duplicate(app: App, channel_id: int, info: ChannelInfo) -> int |
     if info.telegram_id is None:
         return None
     async with app.db.session() as session:
-        other = (await session.execute(
-            select(Channel).where(Channel.telegram_id == info.telegram_id, Channel.id != channel_id)
-        )).scalar_one_or_none()
+        other = (
+            await session.execute(
+                select(Channel).where(
+                    Channel.telegram_id == info.telegram_id, Channel.id != channel_id
+                )
+            )
+        ).scalar_one_or_none()
         if other is None:
             return None
-        posts = await session.scalar(select(func.count()).select_from(Post).where(Post.channel_id == channel_id))
+        posts = await session.scalar(
+            select(func.count()).select_from(Post).where(Post.channel_id == channel_id)
+        )
         live = await session.get(Channel, channel_id)
         if posts or live is None:
             return None
         username = live.username
-        await session.execute(Subscription.__table__.update().where(  # type: ignore[attr-defined]
-            Subscription.channel_id == channel_id,
-            Subscription.user_id.not_in(select(Subscription.user_id).where(Subscription.channel_id == other.id)),
-        ).values(channel_id=other.id))
+        await session.execute(
+            update(Subscription)
+            .where(
+                Subscription.channel_id == channel_id,
+                Subscription.user_id.not_in(
+                    select(Subscription.user_id).where(Subscription.channel_id == other.id)
+                ),
+            )
+            .values(channel_id=other.id)
+        )
         await session.delete(live)
         await session.flush()
         other.username, other.source, other.is_active = username or other.username, "telegram", True
@@ -165,8 +206,11 @@ async def adopt_duplicate(app: App, channel_id: int, info: ChannelInfo) -> int |
 async def subscribe(app: App, user_id: int, channel_id: int) -> None:
     """Subscribe a user (our users.id) to a channel; idempotent."""
     async with app.db.session() as session:
-        found = await session.scalar(select(Subscription.id).where(
-            Subscription.user_id == user_id, Subscription.channel_id == channel_id))
+        found = await session.scalar(
+            select(Subscription.id).where(
+                Subscription.user_id == user_id, Subscription.channel_id == channel_id
+            )
+        )
         if found is None:
             session.add(Subscription(user_id=user_id, channel_id=channel_id))
 
@@ -174,9 +218,13 @@ async def subscribe(app: App, user_id: int, channel_id: int) -> None:
 @asynccontextmanager
 async def channel_lock(app: App, channel_id: int) -> AsyncIterator[None]:
     """The per-channel Redis lock shared by the parser and imports; `ChannelBusy` when taken."""
-    lock = app.redis.lock(f"lock:channel:{channel_id}", timeout=app.settings.parser_lock_ttl_sec, blocking=False)
+    lock = app.redis.lock(
+        f"lock:channel:{channel_id}", timeout=app.settings.parser_lock_ttl_sec, blocking=False
+    )
     if not await lock.acquire():
-        raise ChannelBusy(f"channel {channel_id} is being parsed or imported by another process; try again later")
+        raise ChannelBusy(
+            f"channel {channel_id} is being parsed or imported by another process; try again later"
+        )
     try:
         yield
     finally:

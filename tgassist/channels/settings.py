@@ -10,32 +10,59 @@ from pydantic import BaseModel, Field, SecretStr
 class ChannelsSettings(BaseModel):
     """Ingestion settings: Telegram access, the parser's schedule, modes, limits and back-off."""
 
-    telegram_api_id: int | None = Field(None, description="Telegram API id (my.telegram.org) for live parsing with Telethon")
-    telegram_api_hash: SecretStr | None = Field(None, description="Telegram API hash (my.telegram.org)")
+    telegram_api_id: int | None = Field(
+        None, description="Telegram API id (my.telegram.org) for live parsing with Telethon"
+    )
+    telegram_api_hash: SecretStr | None = Field(
+        None, description="Telegram API hash (my.telegram.org)"
+    )
     telegram_session_name: str = Field(
-        "default", description="Name of the stored (encrypted) Telethon session that `tgassist channels login` writes"
+        "default",
+        description="Name of the stored (encrypted) Telethon session that `tgassist channels login` writes",
     )
 
-    parser_scheduler_interval_sec: float = Field(300, description="Parser tick period: every active channel is parsed")
+    parser_scheduler_interval_sec: float = Field(
+        300, description="Parser tick period: every active channel is parsed"
+    )
     parser_mode_override: Literal["auto", "historical", "incremental"] = Field(
-        "auto", description="auto = historical on a channel's first run, incremental after; or force one mode"
+        "auto",
+        description="auto = historical on a channel's first run, incremental after; or force one mode",
     )
     feature_incremental_parsing_enabled: bool = Field(
-        True, description="Incremental parsing from the high-water mark; off = every run is a historical back-fill"
+        True,
+        description="Incremental parsing from the high-water mark; off = every run is a historical back-fill",
     )
-    parser_historical_depth: int = Field(1000, description="Historical mode: back-fill at most this many latest messages")
-    parser_historical_max_age_days: int = Field(30, description="Historical mode: skip messages older than this")
-    parser_incremental_limit: int = Field(5000, description="Incremental mode: at most this many messages per run")
+    parser_historical_depth: int = Field(
+        1000, description="Historical mode: back-fill at most this many latest messages"
+    )
+    parser_historical_max_age_days: int = Field(
+        30, description="Historical mode: skip messages older than this"
+    )
+    parser_incremental_limit: int = Field(
+        5000, description="Incremental mode: at most this many messages per run"
+    )
     parser_batch_size: int = Field(100, description="Messages saved per transaction while parsing")
     parser_max_concurrency: int = Field(4, description="Channels parsed at once")
     parser_flood_sleep_threshold_sec: float = Field(
-        60, description="A FloodWait up to this long is slept through; longer ones are retried with back-off"
+        60,
+        description="A FloodWait up to this long is slept through; longer ones are retried with back-off",
     )
-    parser_retry_max: int = Field(3, description="Retries of a channel after a long FloodWait before giving up this run")
-    parser_backoff_base_sec: float = Field(30, description="First back-off delay after a long FloodWait; doubles each retry")
-    parser_lock_ttl_sec: int = Field(1800, description="Per-channel parser lock lifetime (a crashed parser frees it then)")
+    parser_retry_max: int = Field(
+        3, description="Retries of a channel after a long FloodWait before giving up this run"
+    )
+    parser_backoff_base_sec: float = Field(
+        30, description="First back-off delay after a long FloodWait; doubles each retry"
+    )
+    parser_lock_ttl_sec: int = Field(
+        1800, description="Per-channel parser lock lifetime (a crashed parser frees it then)"
+    )
     parser_media_max_bytes: int = Field(
-        20_000_000, description="Media larger than this are not downloaded (recorded as missing, reason too_large)"
+        20_000_000,
+        description="Media larger than this are not downloaded (recorded as missing, reason too_large)",
     )
-    import_batch_size: int = Field(2000, description="Messages saved per transaction by `tgassist channels import`")
-    album_seen_ttl_sec: int = Field(7 * 86400, description="TTL of the Redis album cache `album_seen:{channel}:{grouped_id}`")
+    import_batch_size: int = Field(
+        2000, description="Messages saved per transaction by `tgassist channels import`"
+    )
+    album_seen_ttl_sec: int = Field(
+        7 * 86400, description="TTL of the Redis album cache `album_seen:{channel}:{grouped_id}`"
+    )

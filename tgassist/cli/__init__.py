@@ -6,8 +6,11 @@ import typer
 
 from tgassist.cli import core
 
-app = typer.Typer(help="tgassist: channels, events and Yandex Direct campaigns in one Telegram assistant.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="tgassist: channels, events and Yandex Direct campaigns in one Telegram assistant.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 core.register(app)
 
 

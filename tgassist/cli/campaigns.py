@@ -36,8 +36,14 @@ async def follow_build(app: App, task_id: str, *, show: bool = True, poll: float
     stop = asyncio.Event()
     worker = Worker(app, [BUILD_STAGE])
     jobs = [asyncio.create_task(worker.run()), asyncio.create_task(app.outbox.run(stop, 0.2))]
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                        TimeElapsedColumn(), console=console, disable=not show)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not show,
+    )
     try:
         with progress:
             bar = progress.add_task("В очереди", total=100)
@@ -45,7 +51,9 @@ async def follow_build(app: App, task_id: str, *, show: bool = True, poll: float
                 task = await service.get_task(app, task_id)
                 if task is None:
                     break
-                progress.update(bar, completed=task.percent, description=(task.message or task.status)[:70])
+                progress.update(
+                    bar, completed=task.percent, description=(task.message or task.status)[:70]
+                )
                 if task.status in ("completed", "failed", "cancelled"):
                     break
                 await asyncio.sleep(poll)
@@ -66,8 +74,11 @@ def _summary(view: Any, task: Any) -> None:
     t.add_column("")
     t.add_row("статус", camp.status)
     t.add_row("ключевые фразы", str(camp.keywords_count))
-    t.add_row("группы", f"{camp.groups_count}" + (f" (силуэт {cl.get('silhouette')})" if cl.get("silhouette")
-                                                    is not None else ""))
+    t.add_row(
+        "группы",
+        f"{camp.groups_count}"
+        + (f" (силуэт {cl.get('silhouette')})" if cl.get("silhouette") is not None else ""),
+    )
     t.add_row("объявления", str(camp.ads_count))
     if gen:
         t.add_row("соответствие лимитам", f"{gen.get('compliance', 0) * 100:.0f} %")
@@ -79,7 +90,9 @@ def _summary(view: Any, task: Any) -> None:
     for warning in report.get("export", {}).get("warnings", []):
         console.print(f"[yellow]внимание:[/] {warning}", soft_wrap=True, highlight=False)
     for violation in gen.get("violations", [])[:5] if gen.get("compliance", 1) < 1 else []:
-        console.print(f"[yellow]нарушение лимитов Директа:[/] {violation}", soft_wrap=True, highlight=False)
+        console.print(
+            f"[yellow]нарушение лимитов Директа:[/] {violation}", soft_wrap=True, highlight=False
+        )
     # Paths go outside the table: a narrow terminal would cut them to «…» and the user could not copy them.
     files = [("XLSX", camp.file_path), ("CSV", report.get("export", {}).get("csv"))]
     for label, path in files:
@@ -93,12 +106,16 @@ def new(
     name: str = typer.Option(None, help="Campaign name"),
     product: str = typer.Option(None, help="Product or service"),
     phrase: list[str] = typer.Option(None, "--phrase", help="A base phrase (repeat the option)"),
-    region: list[str] = typer.Option(None, "--region", help="Region name or Yandex geo id (repeatable)"),
+    region: list[str] = typer.Option(
+        None, "--region", help="Region name or Yandex geo id (repeatable)"
+    ),
     url: str = typer.Option(None, help="Landing page URL"),
     budget: float = typer.Option(None, help="Budget, RUB"),
     keywords_file: Path = typer.Option(None, help="Wordstat / Key Collector export (CSV/XLSX)"),
     user: int = USER_OPT,
-    wait: bool = typer.Option(True, help="Run the build here with a progress bar (--no-wait: only enqueue)"),
+    wait: bool = typer.Option(
+        True, help="Run the build here with a progress bar (--no-wait: only enqueue)"
+    ),
 ) -> None:
     """Build a campaign from a brief: keywords, groups, ads, XLSX + CSV for Direct Commander."""
     from tgassist.campaigns import service
@@ -109,17 +126,31 @@ def new(
         data: dict[str, Any] = load_brief_file(brief) if brief else {}
     except TgassistError as err:  # a missing or broken brief file: one red line, no traceback
         fail(str(err))
-    for key, value in (("name", name), ("product", product), ("base_phrases", phrase), ("region", region),
-                       ("url", url), ("budget", budget), ("keywords_file", str(keywords_file) if keywords_file
-                                                              else None)):
-        if value is not None and value != [] and value != ():  # «--budget 0» must reach the validator
+    for key, value in (
+        ("name", name),
+        ("product", product),
+        ("base_phrases", phrase),
+        ("region", region),
+        ("url", url),
+        ("budget", budget),
+        ("keywords_file", str(keywords_file) if keywords_file else None),
+    ):
+        if (
+            value is not None and value != [] and value != ()
+        ):  # «--budget 0» must reach the validator
             data[key] = value
 
     async def go(app: App) -> tuple[Any, Any, Any]:
         started = await service.create_campaign(app, user, data)
         if started.resumed:
-            console.print(f"[yellow]Продолжаю незавершённую сборку кампании №{started.campaign_id}[/]")
-        task = await follow_build(app, started.task_id) if wait else await service.get_task(app, started.task_id)
+            console.print(
+                f"[yellow]Продолжаю незавершённую сборку кампании №{started.campaign_id}[/]"
+            )
+        task = (
+            await follow_build(app, started.task_id)
+            if wait
+            else await service.get_task(app, started.task_id)
+        )
         return started, task, await service.show_campaign(app, user, started.campaign_id)
 
     started, task, view = run(lambda: with_app(go, settings))
@@ -129,7 +160,9 @@ def new(
 
 
 @campaign_app.command("list")
-def list_(user: int = USER_OPT, all_: bool = typer.Option(False, "--all", help="Include archived")) -> None:
+def list_(
+    user: int = USER_OPT, all_: bool = typer.Option(False, "--all", help="Include archived")
+) -> None:
     """Your campaigns, newest first."""
     from tgassist.campaigns import service
 
@@ -139,9 +172,18 @@ def list_(user: int = USER_OPT, all_: bool = typer.Option(False, "--all", help="
     for col in ("№", "название", "статус", "фразы", "группы", "объявления", "создана"):
         t.add_column(col)
     for c in rows:
-        t.add_row(str(c.id), c.name, c.status, str(c.keywords_count), str(c.groups_count), str(c.ads_count),
-                  f"{c.created_at:%Y-%m-%d %H:%M}")
-    console.print(t if rows else "кампаний пока нет: tgassist campaign new --brief examples/brief.yaml")
+        t.add_row(
+            str(c.id),
+            c.name,
+            c.status,
+            str(c.keywords_count),
+            str(c.groups_count),
+            str(c.ads_count),
+            f"{c.created_at:%Y-%m-%d %H:%M}",
+        )
+    console.print(
+        t if rows else "кампаний пока нет: tgassist campaign new --brief examples/brief.yaml"
+    )
 
 
 @campaign_app.command("show")
@@ -150,22 +192,35 @@ def show(campaign_id: int, user: int = USER_OPT) -> None:
     from tgassist.campaigns import service
 
     settings = load_settings()
-    view = run(lambda: with_app(lambda app: service.show_campaign(app, user, campaign_id), settings))
+    view = run(
+        lambda: with_app(lambda app: service.show_campaign(app, user, campaign_id), settings)
+    )
     _summary(view, view.task)
     if view.task is not None:
-        console.print(f"задача {view.task.id}: {view.task.status}, {view.task.percent} %, этап {view.task.stage}; "
-                      f"готовые этапы: {', '.join(view.stages) or 'нет'}")
+        console.print(
+            f"задача {view.task.id}: {view.task.status}, {view.task.percent} %, этап {view.task.stage}; "
+            f"готовые этапы: {', '.join(view.stages) or 'нет'}"
+        )
 
 
 @campaign_app.command("export")
-def export(campaign_id: int, fmt: str = typer.Option("xlsx", "--format", help="xlsx, csv or sheets"),
-           share: str = typer.Option(None, "--share", help="Google e-mail to share the sheet with (sheets)"),
-           user: int = USER_OPT) -> None:
+def export(
+    campaign_id: int,
+    fmt: str = typer.Option("xlsx", "--format", help="xlsx, csv or sheets"),
+    share: str = typer.Option(
+        None, "--share", help="Google e-mail to share the sheet with (sheets)"
+    ),
+    user: int = USER_OPT,
+) -> None:
     """Write the campaign file again (XLSX/CSV) or create a Google Sheet."""
     from tgassist.campaigns import service
 
     settings = load_settings()
-    res = run(lambda: with_app(lambda app: service.export_campaign(app, user, campaign_id, fmt, share), settings))
+    res = run(
+        lambda: with_app(
+            lambda app: service.export_campaign(app, user, campaign_id, fmt, share), settings
+        )
+    )
     if res.message:
         err_console.print(f"[yellow]{res.message}[/]")
     console.print(res.url or str(res.path))
@@ -180,7 +235,11 @@ def repeat(campaign_id: int, user: int = USER_OPT, wait: bool = typer.Option(Tru
 
     async def go(app: App) -> tuple[Any, Any]:
         started = await service.repeat_campaign(app, user, campaign_id)
-        task = await follow_build(app, started.task_id) if wait else await service.get_task(app, started.task_id)
+        task = (
+            await follow_build(app, started.task_id)
+            if wait
+            else await service.get_task(app, started.task_id)
+        )
         return task, await service.show_campaign(app, user, started.campaign_id)
 
     task, view = run(lambda: with_app(go, settings))
@@ -198,8 +257,11 @@ def cancel(campaign_id: int, user: int = USER_OPT) -> None:
 
 
 @campaign_app.command("delete")
-def delete(campaign_id: int, user: int = USER_OPT,
-           yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation")) -> None:
+def delete(
+    campaign_id: int,
+    user: int = USER_OPT,
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation"),
+) -> None:
     """Delete a campaign with its keywords, groups, ads and files."""
     from tgassist.campaigns import service
 

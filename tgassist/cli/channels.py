@@ -11,8 +11,9 @@ from rich.table import Table
 
 from tgassist.cli.common import console, fail, load_settings, run, with_app
 
-channels_app = typer.Typer(help="Telegram channels: add, import exports, parse live, list, remove.",
-                           no_args_is_help=True)
+channels_app = typer.Typer(
+    help="Telegram channels: add, import exports, parse live, list, remove.", no_args_is_help=True
+)
 
 
 def register(root: typer.Typer) -> None:
@@ -24,8 +25,14 @@ def _import_with_progress(app: Any, path: Path) -> Any:
     from tgassist.channels.ingest import import_export
 
     async def go() -> Any:
-        with Progress(TextColumn("[bold]importing[/]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      console=console, transient=True) as bar:
+        with Progress(
+            TextColumn("[bold]importing[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
             task = bar.add_task("import", total=None)
 
             def advance(done: int, total: int) -> None:
@@ -41,19 +48,27 @@ def _import_with_progress(app: Any, path: Path) -> Any:
 def _print_import(result: Any) -> None:
     console.print(f"[bold]{result.title or result.channel_id}[/] (channel id {result.channel_id})")
     posts = result.posts_new + result.posts_edited + result.posts_unchanged
-    console.print(f"  posts:         {posts} (new {result.posts_new}, edited {result.posts_edited}, "
-                  f"unchanged {result.posts_unchanged})")
-    console.print(f"  albums:        {result.albums_in_export} in the export ({result.albums} new or updated)")
+    console.print(
+        f"  posts:         {posts} (new {result.posts_new}, edited {result.posts_edited}, "
+        f"unchanged {result.posts_unchanged})"
+    )
+    console.print(
+        f"  albums:        {result.albums_in_export} in the export ({result.albums} new or updated)"
+    )
     console.print(f"  media:         {result.media} new file(s) stored")
-    console.print(f"  skipped:       {result.skipped} (service {result.skipped_service}, "
-                  f"unknown type {result.skipped_unknown}, invalid {result.skipped_invalid})")
+    console.print(
+        f"  skipped:       {result.skipped} (service {result.skipped_service}, "
+        f"unknown type {result.skipped_unknown}, invalid {result.skipped_invalid})"
+    )
     missing = f"[yellow]{result.missing_media}[/]" if result.missing_media else "0"
     console.print(f"  missing media: {missing} (not in the export; their posts are imported)")
     console.print(f"  events:        {result.events} published")
 
 
 @channels_app.command("import")
-def import_cmd(path: Path = typer.Argument(..., help="Telegram Desktop export folder (or its result.json)")) -> None:
+def import_cmd(
+    path: Path = typer.Argument(..., help="Telegram Desktop export folder (or its result.json)"),
+) -> None:
     """Import a Telegram Desktop channel export (JSON); safe to repeat: nothing is duplicated."""
     settings = load_settings()
     result = run(lambda: with_app(lambda app: _import_with_progress(app, path), settings))
@@ -61,7 +76,11 @@ def import_cmd(path: Path = typer.Argument(..., help="Telegram Desktop export fo
 
 
 @channels_app.command("add")
-def add(ref: str = typer.Argument(..., help="@username, t.me link, or a Telegram Desktop export folder")) -> None:
+def add(
+    ref: str = typer.Argument(
+        ..., help="@username, t.me link, or a Telegram Desktop export folder"
+    ),
+) -> None:
     """Follow a channel: @name is parsed live (Telethon); an export folder is imported."""
     settings = load_settings()
     if Path(ref).expanduser().exists():
@@ -76,11 +95,15 @@ def add(ref: str = typer.Argument(..., help="@username, t.me link, or a Telegram
         fail(f"{ref!r} is neither an existing export folder nor a channel @username")
 
     async def go(app: Any) -> Any:
-        return await ensure_channel(app, ChannelInfo(telegram_id=None, username=name, title=None), source="telegram")
+        return await ensure_channel(
+            app, ChannelInfo(telegram_id=None, username=name, title=None), source="telegram"
+        )
 
     channel = run(lambda: with_app(go, settings))
-    console.print(f"added @{name} (channel id {channel.id}); it is parsed on the next tick, "
-                  f"or now with `tgassist channels parse @{name}`")
+    console.print(
+        f"added @{name} (channel id {channel.id}); it is parsed on the next tick, "
+        f"or now with `tgassist channels parse @{name}`"
+    )
 
 
 @channels_app.command("list")
@@ -91,7 +114,9 @@ def list_cmd() -> None:
     settings = load_settings()
     rows = run(lambda: with_app(list_channels, settings))
     if not rows:
-        console.print("no channels yet: `tgassist channels add @name` or `tgassist channels import EXPORT_DIR`")
+        console.print(
+            "no channels yet: `tgassist channels add @name` or `tgassist channels import EXPORT_DIR`"
+        )
         return
     t = Table(title="channels")
     t.add_column("id", justify="right")
@@ -103,9 +128,16 @@ def list_cmd() -> None:
     t.add_column("last parsed (UTC)", overflow="fold")
     for c in rows:
         status = f"{c.status}, {c.source}" + ("" if c.is_active else ", paused")
-        t.add_row(str(c.id), f"@{c.username}" if c.username else str(c.telegram_id or "-"), c.title or "",
-                  status, str(c.posts), str(c.albums), str(c.hwm),
-                  c.last_parsed_at[:16].replace("T", " ") if c.last_parsed_at else "-")
+        t.add_row(
+            str(c.id),
+            f"@{c.username}" if c.username else str(c.telegram_id or "-"),
+            c.title or "",
+            status,
+            str(c.posts),
+            str(c.albums),
+            str(c.hwm),
+            c.last_parsed_at[:16].replace("T", " ") if c.last_parsed_at else "-",
+        )
     console.print(t)
 
 
@@ -116,7 +148,9 @@ def remove(ref: str = typer.Argument(..., help="@username, Telegram id or our ch
 
     settings = load_settings()
     channel = run(lambda: with_app(lambda app: remove_channel(app, ref), settings))
-    console.print(f"removed channel {channel.id} ({channel.title or channel.username or channel.telegram_id})")
+    console.print(
+        f"removed channel {channel.id} ({channel.title or channel.username or channel.telegram_id})"
+    )
 
 
 @channels_app.command("parse")
@@ -135,12 +169,25 @@ def parse(
     for col in ("channel", "mode", "status", "new", "edited", "albums", "hwm", "error"):
         t.add_column(col, overflow="fold")
     for r in reports:
-        t.add_row(r.channel, r.mode, r.status, str(r.new), str(r.edited), str(r.albums), str(r.hwm), r.error or "")
+        t.add_row(
+            r.channel,
+            r.mode,
+            r.status,
+            str(r.new),
+            str(r.edited),
+            str(r.albums),
+            str(r.hwm),
+            r.error or "",
+        )
     console.print(t if reports else "no active channel to parse")
 
 
 @channels_app.command("login")
-def login(phone: str = typer.Option(None, help="Phone number in international format (asked when omitted)")) -> None:
+def login(
+    phone: str = typer.Option(
+        None, help="Phone number in international format (asked when omitted)"
+    ),
+) -> None:
     """First sign-in to Telegram (phone, code, 2FA password); stores the session encrypted."""
     from tgassist.channels.login import interactive_login
 

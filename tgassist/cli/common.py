@@ -49,7 +49,9 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
         sys.exit(130)
     except (typer.Exit, typer.Abort, SystemExit):
         raise
-    except Exception as err:  # a bug or an unforeseen fault: one line for the user, the trace in the log
+    except (
+        Exception
+    ) as err:  # a bug or an unforeseen fault: one line for the user, the trace in the log
         logging.getLogger("tgassist.cli").debug("unexpected error", exc_info=True)
         fail(
             f"unexpected {type(err).__name__}: {err} "

@@ -37,7 +37,9 @@ def run_all() -> None:
     _serve(api=True, worker=True, scheduler=True, bot=True)
 
 
-def worker(stages: str = typer.Option(None, help="Comma list of stage names (default: all)")) -> None:
+def worker(
+    stages: str = typer.Option(None, help="Comma list of stage names (default: all)"),
+) -> None:
     """Run stage workers (start many, on many hosts: they share the load via consumer groups)."""
     from tgassist.products import select_stages
 
@@ -74,7 +76,9 @@ def db_upgrade(revision: str = typer.Argument("heads")) -> None:
             await upgrade(settings.db_url, revision)
         except Exception as err:
             lines = str(err).strip().splitlines()
-            raise TgassistError(f"database upgrade to {revision!r} failed: {lines[0] if lines else type(err).__name__}") from err
+            raise TgassistError(
+                f"database upgrade to {revision!r} failed: {lines[0] if lines else type(err).__name__}"
+            ) from err
         finally:
             await app.close()
 
@@ -102,22 +106,41 @@ def status() -> None:
     t.add_column("details")
     for name in ("db", "redis"):
         block = report[name]
-        t.add_row(name, _colour(block["status"]), ", ".join(f"{k}={v}" for k, v in block.items() if k != "status"))
+        t.add_row(
+            name,
+            _colour(block["status"]),
+            ", ".join(f"{k}={v}" for k, v in block.items() if k != "status"),
+        )
     console.print(t)
     streams = Table(title="streams")
     for col in ("stream", "group", "length", "pending", "lag", "dlq", "consumers"):
         streams.add_column(col, justify="right" if col not in ("stream", "group") else "left")
     for r in report.get("streams", {}).get("items", []):
-        streams.add_row(r["stream"], r["group"], str(r["length"]), str(r["pending"]), str(r["lag"]),
-                        f"[red]{r['dlq']}[/]" if r["dlq"] else "0", str(r["consumers"]))
+        streams.add_row(
+            r["stream"],
+            r["group"],
+            str(r["length"]),
+            str(r["pending"]),
+            str(r["lag"]),
+            f"[red]{r['dlq']}[/]" if r["dlq"] else "0",
+            str(r["consumers"]),
+        )
     console.print(streams)
     workers = Table(title="workers")
     for col in ("worker", "stages", "last heartbeat", "processed", "failed", "dead-lettered"):
         workers.add_column(col)
     for w in report.get("workers", {}).get("items", []):
-        workers.add_row(w["name"], ", ".join(w.get("stages", [])), w.get("at", ""), str(w.get("processed", 0)),
-                        str(w.get("failed", 0)), str(w.get("dead_lettered", 0)))
-    console.print(workers if report.get("workers", {}).get("items") else "[dim]no worker is running[/]")
+        workers.add_row(
+            w["name"],
+            ", ".join(w.get("stages", [])),
+            w.get("at", ""),
+            str(w.get("processed", 0)),
+            str(w.get("failed", 0)),
+            str(w.get("dead_lettered", 0)),
+        )
+    console.print(
+        workers if report.get("workers", {}).get("items") else "[dim]no worker is running[/]"
+    )
     jobs = Table(title=f"scheduler ({report.get('scheduler', {}).get('status', 'unknown')})")
     jobs.add_column("job")
     jobs.add_column("next run (UTC)")
@@ -125,9 +148,17 @@ def status() -> None:
         jobs.add_row(name, nxt or "-")
     console.print(jobs)
     for name, block in report.items():
-        if isinstance(block, dict) and name not in ("db", "redis", "streams", "workers", "scheduler"):
-            console.print(f"[bold]{name}[/]: {_colour(block.get('status', '?'))} "
-                          + ", ".join(f"{k}={v}" for k, v in block.items() if k != "status"))
+        if isinstance(block, dict) and name not in (
+            "db",
+            "redis",
+            "streams",
+            "workers",
+            "scheduler",
+        ):
+            console.print(
+                f"[bold]{name}[/]: {_colour(block.get('status', '?'))} "
+                + ", ".join(f"{k}={v}" for k, v in block.items() if k != "status")
+            )
 
 
 def _colour(status: str) -> str:
@@ -135,8 +166,10 @@ def _colour(status: str) -> str:
 
 
 @dlq_app.command("list")
-def dlq_list(stream: str = typer.Argument(None, help="Stream name (default: every stage's stream)"),
-             limit: int = 20) -> None:
+def dlq_list(
+    stream: str = typer.Argument(None, help="Stream name (default: every stage's stream)"),
+    limit: int = 20,
+) -> None:
     """Show dead letters with their errors."""
     from tgassist.products import all_stages
 
@@ -154,12 +187,16 @@ def dlq_list(stream: str = typer.Argument(None, help="Stream name (default: ever
     for s, letters in result:
         for d in letters:
             total += 1
-            t.add_row(s, d.id, d.original_id, d.group, str(d.deliveries), d.failed_at, d.error[:200])
+            t.add_row(
+                s, d.id, d.original_id, d.group, str(d.deliveries), d.failed_at, d.error[:200]
+            )
     console.print(t if total else "no dead letters")
 
 
 @dlq_app.command("replay")
-def dlq_replay(stream: str, group: str = typer.Option(None, help="Only letters of this group")) -> None:
+def dlq_replay(
+    stream: str, group: str = typer.Option(None, help="Only letters of this group")
+) -> None:
     """Publish dead letters back to their stream (event ids kept; processed groups skip them)."""
     settings = load_settings()
 

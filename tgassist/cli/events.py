@@ -9,7 +9,9 @@ from rich.table import Table
 
 from tgassist.cli.common import console, fail, load_settings, run, with_app
 
-events_app = typer.Typer(help="Events: KudaGo, BaliForum, iCalendar, JSON-LD and AI sources.", no_args_is_help=True)
+events_app = typer.Typer(
+    help="Events: KudaGo, BaliForum, iCalendar, JSON-LD and AI sources.", no_args_is_help=True
+)
 
 
 def register(root: typer.Typer) -> None:
@@ -19,7 +21,9 @@ def register(root: typer.Typer) -> None:
 
 @events_app.command("ingest")
 def ingest_cmd(
-    source: list[str] = typer.Option(None, "--source", "-s", help="Source name (repeat, or comma list); default: all"),
+    source: list[str] = typer.Option(
+        None, "--source", "-s", help="Source name (repeat, or comma list); default: all"
+    ),
 ) -> None:
     """Fetch, translate (one batch) and store events now."""
     from tgassist.events.ingest import ingest
@@ -28,16 +32,44 @@ def ingest_cmd(
     names = [n.strip() for s in source or [] for n in s.split(",") if n.strip()] or None
     report = run(lambda: with_app(lambda app: ingest(app, names, trigger="cli"), settings))
     t = Table(title=f"ingest run {report.run_id}: {report.status}")
-    for col in ("source", "status", "fetched", "saved", "updated", "skipped", "cancelled", "invalid", "missing EN", "errors"):
+    for col in (
+        "source",
+        "status",
+        "fetched",
+        "saved",
+        "updated",
+        "skipped",
+        "cancelled",
+        "invalid",
+        "missing EN",
+        "errors",
+    ):
         t.add_column(col)
     for name, st in report.sources.items():
-        t.add_row(name, st.status, *(str(v) for v in (st.fetched, st.saved, st.updated, st.skipped, st.cancelled,
-                                                      st.invalid, st.missing_translations)),
-                  "; ".join(e[:160] for e in st.errors[:3]))
+        t.add_row(
+            name,
+            st.status,
+            *(
+                str(v)
+                for v in (
+                    st.fetched,
+                    st.saved,
+                    st.updated,
+                    st.skipped,
+                    st.cancelled,
+                    st.invalid,
+                    st.missing_translations,
+                )
+            ),
+            "; ".join(e[:160] for e in st.errors[:3]),
+        )
     console.print(t)
     tr = report.translation
-    console.print(f"translation: requested={tr.requested} translated={tr.translated} missing={tr.missing} "
-                  f"llm_calls={tr.calls} cached={tr.cached}; archived={report.archived}", highlight=False)
+    console.print(
+        f"translation: requested={tr.requested} translated={tr.translated} missing={tr.missing} "
+        f"llm_calls={tr.calls} cached={tr.cached}; archived={report.archived}",
+        highlight=False,
+    )
     for err in tr.errors[:3]:
         console.print(f"[yellow]translation: {err}[/]", highlight=False)
     if report.status == "failed":
@@ -51,8 +83,11 @@ def backfill_cmd() -> None:
 
     settings = load_settings()
     report = run(lambda: with_app(backfill, settings))
-    console.print(f"backfill: found={report.found} translated={report.translated} missing={report.missing} "
-                  f"llm_calls={report.calls} batches={report.batches}", highlight=False)
+    console.print(
+        f"backfill: found={report.found} translated={report.translated} missing={report.missing} "
+        f"llm_calls={report.calls} batches={report.batches}",
+        highlight=False,
+    )
 
 
 @events_app.command("list")
@@ -66,7 +101,11 @@ def list_cmd(
     from tgassist.events.service import events_by_city
 
     settings = load_settings()
-    cards = run(lambda: with_app(lambda app: events_by_city(app, city, date, lang=lang, limit=limit), settings))
+    cards = run(
+        lambda: with_app(
+            lambda app: events_by_city(app, city, date, lang=lang, limit=limit), settings
+        )
+    )
     if not cards:
         console.print(f"no events in {city} for {date}")
         return
@@ -75,7 +114,13 @@ def list_cmd(
         t.add_column(col, overflow="fold")
     for c in cards:
         when = c.local_start.strftime("%Y-%m-%d" if c.all_day else "%Y-%m-%d %H:%M")
-        t.add_row(str(c.id), when, c.title, c.location_name or "", ", ".join(s["source"] for s in c.sources))
+        t.add_row(
+            str(c.id),
+            when,
+            c.title,
+            c.location_name or "",
+            ", ".join(s["source"] for s in c.sources),
+        )
     console.print(t)
 
 
@@ -87,18 +132,38 @@ def sources_cmd() -> None:
     settings = load_settings()
     rows: list[dict[str, Any]] = run(lambda: with_app(list_sources, settings))
     t = Table(title="event sources")
-    for col in ("source", "region", "configured", "enabled", "last run (UTC)", "status", "saved", "updated", "errors"):
+    for col in (
+        "source",
+        "region",
+        "configured",
+        "enabled",
+        "last run (UTC)",
+        "status",
+        "saved",
+        "updated",
+        "errors",
+    ):
         t.add_column(col, overflow="fold")
     for r in rows:
         st = r["last_stats"]
-        t.add_row(r["name"], r["region"], "yes" if r["configured"] else "no", "yes" if r["enabled"] else "no",
-                  (r["last_run_at"] or "-")[:16], r["last_status"] or "-", str(st.get("saved", "-")),
-                  str(st.get("updated", "-")), "; ".join(e[:120] for e in st.get("errors", [])[:2]))
+        t.add_row(
+            r["name"],
+            r["region"],
+            "yes" if r["configured"] else "no",
+            "yes" if r["enabled"] else "no",
+            (r["last_run_at"] or "-")[:16],
+            r["last_status"] or "-",
+            str(st.get("saved", "-")),
+            str(st.get("updated", "-")),
+            "; ".join(e[:120] for e in st.get("errors", [])[:2]),
+        )
     console.print(t)
 
 
 @events_app.command("reminders")
-def reminders_cmd(due: bool = typer.Option(False, "--due", help="Produce and deliver due reminders now")) -> None:
+def reminders_cmd(
+    due: bool = typer.Option(False, "--due", help="Produce and deliver due reminders now"),
+) -> None:
     """Pending reminders; with --due, produce the due ones and deliver them (logging notifier)."""
     from tgassist.events.reminders import LoggingNotifier, deliver, pending_reminders, produce_due
 

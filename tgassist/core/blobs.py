@@ -75,34 +75,49 @@ class LocalBlobStore(BlobStore):
 
     async def size(self) -> int:
         def walk() -> int:
-            return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file()) if self.root.exists() else 0
+            return (
+                sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
+                if self.root.exists()
+                else 0
+            )
 
         return await asyncio.to_thread(walk)
 
 
 class S3BlobStore(BlobStore):
-    def __init__(self, endpoint_url: str, bucket: str, access_key: str | None, secret_key: str | None) -> None:
+    def __init__(
+        self, endpoint_url: str, bucket: str, access_key: str | None, secret_key: str | None
+    ) -> None:
         import boto3
 
         self.bucket = bucket
         self.client: Any = boto3.client(
-            "s3", endpoint_url=endpoint_url, aws_access_key_id=access_key, aws_secret_access_key=secret_key
+            "s3",
+            endpoint_url=endpoint_url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
         )
 
     async def put(self, key: str, data: bytes, content_type: str | None = None) -> None:
         extra = {"ContentType": content_type} if content_type else {}
-        await asyncio.to_thread(self.client.put_object, Bucket=self.bucket, Key=_check_key(key), Body=data, **extra)
+        await asyncio.to_thread(
+            self.client.put_object, Bucket=self.bucket, Key=_check_key(key), Body=data, **extra
+        )
 
     async def get(self, key: str) -> bytes:
         try:
-            obj = await asyncio.to_thread(self.client.get_object, Bucket=self.bucket, Key=_check_key(key))
+            obj = await asyncio.to_thread(
+                self.client.get_object, Bucket=self.bucket, Key=_check_key(key)
+            )
         except Exception as err:
             raise BlobError(f"blob not found: {key}") from err
         return await asyncio.to_thread(obj["Body"].read)
 
     async def exists(self, key: str) -> bool:
         try:
-            await asyncio.to_thread(self.client.head_object, Bucket=self.bucket, Key=_check_key(key))
+            await asyncio.to_thread(
+                self.client.head_object, Bucket=self.bucket, Key=_check_key(key)
+            )
             return True
         except Exception:
             return False

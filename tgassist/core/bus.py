@@ -68,7 +68,9 @@ class Bus:
         self.maxlen = maxlen
 
     async def publish(self, stream: str, event: Event) -> str:
-        return str(await self.redis.xadd(stream, event.encode(), maxlen=self.maxlen, approximate=True))
+        return str(
+            await self.redis.xadd(stream, event.encode(), maxlen=self.maxlen, approximate=True)
+        )
 
     async def publish_many(self, items: Sequence[tuple[str, dict[str, str]]]) -> list[str]:
         """XADD many pre-encoded entries in one pipeline."""
@@ -79,14 +81,19 @@ class Bus:
             pipe.xadd(stream, fields, maxlen=self.maxlen, approximate=True)  # type: ignore[arg-type]
         return [str(x) for x in await pipe.execute()]
 
-    async def publish_each(self, items: Sequence[tuple[str, dict[str, str]]]) -> list[str | Exception]:
+    async def publish_each(
+        self, items: Sequence[tuple[str, dict[str, str]]]
+    ) -> list[str | Exception]:
         """Like `publish_many`, but one failed XADD does not hide which others succeeded."""
         if not items:
             return []
         pipe = self.redis.pipeline(transaction=False)
         for stream, fields in items:
             pipe.xadd(stream, fields, maxlen=self.maxlen, approximate=True)  # type: ignore[arg-type]
-        return [x if isinstance(x, Exception) else str(x) for x in await pipe.execute(raise_on_error=False)]
+        return [
+            x if isinstance(x, Exception) else str(x)
+            for x in await pipe.execute(raise_on_error=False)
+        ]
 
     async def ensure_group(self, stream: str, group: str, start: str = "0") -> None:
         """Create the group (and the stream) unless it exists."""
@@ -100,7 +107,9 @@ class Bus:
         self, stream: str, group: str, consumer: str, count: int, block_ms: int | None
     ) -> list[Delivery]:
         """New entries for this consumer (first delivery)."""
-        resp = await self.redis.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
+        resp = await self.redis.xreadgroup(
+            group, consumer, {stream: ">"}, count=count, block=block_ms
+        )
         return parse_read(stream, resp)
 
     async def claim_stale(
@@ -114,7 +123,9 @@ class Bus:
         entries: list[tuple[str, dict[str, str]]] = []
         start = "0-0"
         while len(entries) < count:
-            resp = await self.redis.xautoclaim(stream, group, consumer, min_idle_ms, start, count=count - len(entries))
+            resp = await self.redis.xautoclaim(
+                stream, group, consumer, min_idle_ms, start, count=count - len(entries)
+            )
             found = [(mid, f) for mid, f in resp[1] if mid is not None and f is not None]
             entries += found
             # Entries trimmed away while pending: Redis 7 drops them itself; 6.2 claims them and
@@ -126,7 +137,9 @@ class Bus:
                 break
         return await self._with_counts(stream, group, entries)
 
-    async def claim(self, stream: str, group: str, consumer: str, ids: Sequence[str], min_idle_ms: int) -> list[Delivery]:
+    async def claim(
+        self, stream: str, group: str, consumer: str, ids: Sequence[str], min_idle_ms: int
+    ) -> list[Delivery]:
         """Claim specific entries (a retry after backoff) if nobody touched them meanwhile."""
         if not ids:
             return []
@@ -138,7 +151,9 @@ class Bus:
 
     async def _ack_deleted(self, stream: str, group: str, consumer: str, keep: set[str]) -> None:
         """Ack entries pending for `consumer` that no longer exist in the stream (never `keep`)."""
-        pending = await self.redis.xpending_range(stream, group, min="-", max="+", count=10_000, consumername=consumer)
+        pending = await self.redis.xpending_range(
+            stream, group, min="-", max="+", count=10_000, consumername=consumer
+        )
         ids = [str(p["message_id"]) for p in pending if str(p["message_id"]) not in keep]
         if not ids:
             return
@@ -150,7 +165,9 @@ class Bus:
         if gone:
             await self.redis.xack(stream, group, *gone)
 
-    async def _with_counts(self, stream: str, group: str, entries: list[tuple[str, dict[str, str]]]) -> list[Delivery]:
+    async def _with_counts(
+        self, stream: str, group: str, entries: list[tuple[str, dict[str, str]]]
+    ) -> list[Delivery]:
         if not entries:
             return []
         pipe = self.redis.pipeline(transaction=False)
@@ -182,7 +199,9 @@ class Bus:
             "failed_at": datetime.now(UTC).isoformat(),
             **{f"f:{k}": v for k, v in delivery.fields.items()},
         }
-        await self.redis.xadd(dlq_name(delivery.stream), record, maxlen=self.maxlen, approximate=True)
+        await self.redis.xadd(
+            dlq_name(delivery.stream), record, maxlen=self.maxlen, approximate=True
+        )
         await self.redis.xack(delivery.stream, group, delivery.id)
 
     async def dlq_list(self, stream: str, count: int = 100) -> list[DeadLetter]:
@@ -225,7 +244,9 @@ class Bus:
             for g in groups:
                 glag = g.get("lag")
                 if glag is None:  # Redis < 7: count entries after the last delivered id (capped)
-                    after = await self.redis.xrange(stream, min=f"({g['last-delivered-id']}", count=10_001)
+                    after = await self.redis.xrange(
+                        stream, min=f"({g['last-delivered-id']}", count=10_001
+                    )
                     glag = len(after)
                 lag += int(glag)
         return StreamStats(stream, group, int(length), pending, lag, int(dlq), consumers)
@@ -237,7 +258,9 @@ def parse_read(stream: str, resp: Any) -> list[Delivery]:
         return []
     if isinstance(resp, dict):  # RESP3 replies map stream -> entries
         resp = list(resp.items())
-    return [Delivery(stream, mid, fields or {}, 1) for _s, entries in resp for mid, fields in entries]
+    return [
+        Delivery(stream, mid, fields or {}, 1) for _s, entries in resp for mid, fields in entries
+    ]
 
 
 def _dead_letter(mid: str, f: dict[str, str]) -> DeadLetter:

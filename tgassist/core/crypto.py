@@ -41,7 +41,9 @@ class SecretBox:
         try:
             return self._need().decrypt(token.encode()).decode()
         except InvalidToken as err:
-            raise CryptoError("stored secret does not decrypt with TGASSIST_SECRET_KEYS (a removed key?)") from err
+            raise CryptoError(
+                "stored secret does not decrypt with TGASSIST_SECRET_KEYS (a removed key?)"
+            ) from err
 
     def rotate(self, token: str) -> str:
         """Re-encrypt with the newest key."""

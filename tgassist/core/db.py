@@ -80,7 +80,9 @@ def async_url(url: str) -> str:
     elif backend in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+asyncpg")
     else:
-        raise ConfigError(f"TGASSIST_DATABASE_URL: unsupported database {backend!r} (use sqlite or postgresql)")
+        raise ConfigError(
+            f"TGASSIST_DATABASE_URL: unsupported database {backend!r} (use sqlite or postgresql)"
+        )
     return parsed.render_as_string(hide_password=False)
 
 
@@ -155,7 +157,11 @@ def upgrade_sync(url: str, revision: str = "heads") -> None:
     from alembic import command
 
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not parsed.database
+        or parsed.database == ":memory:"
+    ):
         command.upgrade(_alembic_config(url), revision)
         return
     lock_path = Path(parsed.database + ".migrate.lock")

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from tgassist.app import App
 
 
-CHECK_TIMEOUT_SEC = 5.0  # a backend that accepts connections but never answers is down, not "pending"
+CHECK_TIMEOUT_SEC = (
+    5.0  # a backend that accepts connections but never answers is down, not "pending"
+)
 
 
 def _error(err: BaseException) -> str:
@@ -57,8 +59,15 @@ async def stream_report(app: App) -> list[dict[str, Any]]:
         STREAM_LAG.labels(st.stream, stage.group_name).set(st.lag or 0)
         STREAM_DLQ.labels(st.stream).set(st.dlq)
         rows.append(
-            {"stream": st.stream, "group": stage.group_name, "length": st.length, "pending": st.pending,
-             "lag": st.lag, "dlq": st.dlq, "consumers": st.consumers}
+            {
+                "stream": st.stream,
+                "group": stage.group_name,
+                "length": st.length,
+                "pending": st.pending,
+                "lag": st.lag,
+                "dlq": st.dlq,
+                "consumers": st.consumers,
+            }
         )
     return rows
 
@@ -69,7 +78,7 @@ async def worker_report(app: App) -> list[dict[str, Any]]:
         raw = await app.redis.get(key)
         if raw:
             info = json.loads(raw)
-            info["name"] = key[len(HEARTBEAT_PREFIX):]
+            info["name"] = key[len(HEARTBEAT_PREFIX) :]
             rows.append(info)
     return sorted(rows, key=lambda r: r["name"])
 
@@ -99,7 +108,10 @@ async def details(app: App) -> dict[str, Any]:
     report: dict[str, Any] = {"db": db, "redis": redis}
     if redis["status"] == "ok":
         streams = await stream_report(app)
-        report["streams"] = {"status": "ok" if all(r["dlq"] == 0 for r in streams) else "degraded", "items": streams}
+        report["streams"] = {
+            "status": "ok" if all(r["dlq"] == 0 for r in streams) else "degraded",
+            "items": streams,
+        }
         report["workers"] = {"status": "ok", "items": await worker_report(app)}
         report["scheduler"] = await scheduler_report(app)
     checks = [(name, check) for product in PRODUCTS for name, check in product.health]
@@ -108,7 +120,11 @@ async def details(app: App) -> dict[str, Any]:
     core_ok = db["status"] == "ok" and redis["status"] == "ok"
     # Core backends down: 503. Something else down (no scheduler anywhere, a product check):
     # still serving, but not "ok".
-    problems = [k for k, v in report.items() if isinstance(v, dict) and v.get("status") in ("down", "not running")]
+    problems = [
+        k
+        for k, v in report.items()
+        if isinstance(v, dict) and v.get("status") in ("down", "not running")
+    ]
     report["status"] = "down" if not core_ok else "degraded" if problems else "ok"
     if problems:
         report["problems"] = problems

@@ -9,7 +9,9 @@ from typing import Any
 import structlog
 
 
-def configure_logging(level: str = "INFO", json_logs: bool | None = None, production: bool = False) -> None:
+def configure_logging(
+    level: str = "INFO", json_logs: bool | None = None, production: bool = False
+) -> None:
     if json_logs is None:
         json_logs = production or not sys.stderr.isatty()
     shared: list[Any] = [
@@ -18,7 +20,11 @@ def configure_logging(level: str = "INFO", json_logs: bool | None = None, produc
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    renderer = structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    renderer = (
+        structlog.processors.JSONRenderer()
+        if json_logs
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -28,11 +34,23 @@ def configure_logging(level: str = "INFO", json_logs: bool | None = None, produc
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.format_exc_info, renderer],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
         )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler", "alembic", "uvicorn.access", "asyncio", "telethon"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "apscheduler",
+        "alembic",
+        "uvicorn.access",
+        "asyncio",
+        "telethon",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

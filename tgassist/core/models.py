@@ -16,7 +16,9 @@ class OutboxRow(Base):
 
     __tablename__ = "outbox"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
     stream: Mapped[str] = mapped_column(String(200))
     event_type: Mapped[str] = mapped_column(String(200))

@@ -47,7 +47,14 @@ def add_events(session: AsyncSession, items: Sequence[tuple[str, Event]]) -> Non
 class OutboxRelay:
     """Publishes unpublished outbox rows in id order; one relay at a time (Redis lock)."""
 
-    def __init__(self, db: Database, redis: Redis, bus: Bus, batch: int = 1000, keep_published: timedelta = timedelta(days=1)) -> None:
+    def __init__(
+        self,
+        db: Database,
+        redis: Redis,
+        bus: Bus,
+        batch: int = 1000,
+        keep_published: timedelta = timedelta(days=1),
+    ) -> None:
         self.db = db
         self.redis = redis
         self.bus = bus
@@ -68,7 +75,9 @@ class OutboxRelay:
             async with self.db.session() as session:
                 rows = (
                     await session.execute(
-                        select(OutboxRow.id, OutboxRow.stream, OutboxRow.event_type, OutboxRow.payload)
+                        select(
+                            OutboxRow.id, OutboxRow.stream, OutboxRow.event_type, OutboxRow.payload
+                        )
                         .where(OutboxRow.published_at.is_(None))
                         .order_by(OutboxRow.id)
                         .limit(self.batch)
@@ -76,15 +85,27 @@ class OutboxRelay:
                 ).all()
                 if not rows:
                     return 0
-                results = await self.bus.publish_each([(r.stream, {"type": r.event_type, "data": r.payload}) for r in rows])
+                results = await self.bus.publish_each(
+                    [(r.stream, {"type": r.event_type, "data": r.payload}) for r in rows]
+                )
                 # Mark exactly what went out: a row Redis refused must not make the whole batch
                 # go out again on every poll; it stays unpublished with its error.
-                sent = [r.id for r, res in zip(rows, results, strict=True) if not isinstance(res, Exception)]
+                sent = [
+                    r.id
+                    for r, res in zip(rows, results, strict=True)
+                    if not isinstance(res, Exception)
+                ]
                 if sent:
-                    await session.execute(update(OutboxRow).where(OutboxRow.id.in_(sent)).values(published_at=utcnow()))
+                    await session.execute(
+                        update(OutboxRow)
+                        .where(OutboxRow.id.in_(sent))
+                        .values(published_at=utcnow())
+                    )
                 for r, res in zip(rows, results, strict=True):
                     if isinstance(res, Exception):
-                        log.warning("outbox row not published", row=r.id, stream=r.stream, error=str(res))
+                        log.warning(
+                            "outbox row not published", row=r.id, stream=r.stream, error=str(res)
+                        )
                         await session.execute(
                             update(OutboxRow)
                             .where(OutboxRow.id == r.id)
@@ -117,7 +138,11 @@ class OutboxRelay:
 
         async with self.db.session() as session:
             return int(
-                await session.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.published_at.is_(None)))
+                await session.scalar(
+                    select(func.count())
+                    .select_from(OutboxRow)
+                    .where(OutboxRow.published_at.is_(None))
+                )
                 or 0
             )
 
@@ -132,7 +157,10 @@ class OutboxRelay:
             if n:
                 continue
             self.wakeup.clear()
-            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wakeup.wait())]
+            waiters = [
+                asyncio.ensure_future(stop.wait()),
+                asyncio.ensure_future(self.wakeup.wait()),
+            ]
             await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
             for w in waiters:
                 w.cancel()

@@ -43,7 +43,9 @@ class TokenBucket:
 
     async def take(self, tokens: float = 1.0) -> float:
         """Take tokens if available; returns 0.0, or the seconds to wait before trying again."""
-        wait = await self._script(keys=[self.key], args=[self.rate, self.capacity, time.time(), tokens])
+        wait = await self._script(
+            keys=[self.key], args=[self.rate, self.capacity, time.time(), tokens]
+        )
         return float(wait)
 
     async def acquire(self, tokens: float = 1.0, max_wait: float = 60.0) -> None:

@@ -53,7 +53,9 @@ class EmbeddedRedis:
         if not self.socket_path.exists():
             return False
         try:
-            return bool(syncredis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=1).ping())
+            return bool(
+                syncredis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=1).ping()
+            )
         except (RedisError, OSError):
             return False
 
@@ -82,16 +84,26 @@ class EmbeddedRedis:
             self.socket_path.unlink()
         args = [
             executable,
-            "--port", "0",
-            "--unixsocket", str(self.socket_path),
-            "--unixsocketperm", "700",
-            "--dir", str(self.directory.resolve()),
-            "--appendonly", "yes",
-            "--appendfsync", "everysec",
-            "--save", "",
-            "--daemonize", "yes",
-            "--pidfile", str((self.directory / "redis.pid").resolve()),
-            "--logfile", str((self.directory / "redis.log").resolve()),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket_path),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.directory.resolve()),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str((self.directory / "redis.pid").resolve()),
+            "--logfile",
+            str((self.directory / "redis.log").resolve()),
         ]
         subprocess.run(args, check=True, capture_output=True)
         deadline = time.monotonic() + timeout
@@ -113,7 +125,9 @@ class EmbeddedRedis:
                     return
                 # A connection without retries: the server hangs up on SHUTDOWN, and the shared
                 # client would spend seconds reconnecting to a server that is gone.
-                once = aioredis.Redis(unix_socket_path=str(self.socket_path), retry=Retry(NoBackoff(), 0))
+                once = aioredis.Redis(
+                    unix_socket_path=str(self.socket_path), retry=Retry(NoBackoff(), 0)
+                )
                 try:
                     await once.shutdown(nosave=False)
                 finally:
@@ -142,7 +156,11 @@ async def connect(
     if url:
         try:
             pool = aioredis.BlockingConnectionPool.from_url(
-                url, max_connections=max_connections, timeout=30, decode_responses=True, socket_connect_timeout=5
+                url,
+                max_connections=max_connections,
+                timeout=30,
+                decode_responses=True,
+                socket_connect_timeout=5,
             )
             client = aioredis.Redis.from_pool(pool)  # from_pool: closing the client closes the pool
         except ValueError as err:
@@ -156,8 +174,11 @@ async def connect(
             # Named connections let the last one out tell its own pool from other clients.
             client = aioredis.Redis.from_pool(
                 aioredis.BlockingConnectionPool(
-                    connection_class=UnixDomainSocketConnection, path=str(embedded.socket_path),
-                    max_connections=max_connections, timeout=30, decode_responses=True,
+                    connection_class=UnixDomainSocketConnection,
+                    path=str(embedded.socket_path),
+                    max_connections=max_connections,
+                    timeout=30,
+                    decode_responses=True,
                     client_name=f"tgassist-{process_tag()}-{uuid.uuid4().hex[:8]}",
                 )
             )
@@ -166,14 +187,18 @@ async def connect(
                 await client.ping()  # connected before the lock goes: a stopping process sees us
             except (RedisError, OSError) as err:
                 await client.aclose()
-                raise BackendUnavailable(f"cannot reach Redis ({where}): {str(err).rstrip('.')}") from err
+                raise BackendUnavailable(
+                    f"cannot reach Redis ({where}): {str(err).rstrip('.')}"
+                ) from err
         finally:
             lock.close()
     try:
         await client.ping()
     except (RedisError, OSError) as err:
         await client.aclose()
-        raise BackendUnavailable(f"cannot reach Redis ({where}): {str(err).rstrip('.')}. Check TGASSIST_REDIS_URL.") from err
+        raise BackendUnavailable(
+            f"cannot reach Redis ({where}): {str(err).rstrip('.')}. Check TGASSIST_REDIS_URL."
+        ) from err
     return client, embedded
 
 

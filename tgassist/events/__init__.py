@@ -16,17 +16,33 @@ from tgassist.events.exceptions import (
 )
 
 __all__ = [
-    "EventsError", "SourceError", "SourceShapeError", "UnknownSourceError",
-    "backfill", "startup_backfill", "events_by_city", "nearby", "search", "event_card",
-    "save_event", "unsave_event", "saved_events", "check_reminders",
+    "EventsError",
+    "SourceError",
+    "SourceShapeError",
+    "UnknownSourceError",
+    "backfill",
+    "startup_backfill",
+    "events_by_city",
+    "nearby",
+    "search",
+    "event_card",
+    "save_event",
+    "unsave_event",
+    "saved_events",
+    "check_reminders",
 ]
 
 _LAZY = {
     "backfill": "tgassist.events.translate",
-    "startup_backfill": "tgassist.events.translate", "events_by_city": "tgassist.events.service",
-    "nearby": "tgassist.events.service", "search": "tgassist.events.service", "event_card": "tgassist.events.service",
-    "save_event": "tgassist.events.service", "unsave_event": "tgassist.events.service",
-    "saved_events": "tgassist.events.service", "check_reminders": "tgassist.events.reminders",
+    "startup_backfill": "tgassist.events.translate",
+    "events_by_city": "tgassist.events.service",
+    "nearby": "tgassist.events.service",
+    "search": "tgassist.events.service",
+    "event_card": "tgassist.events.service",
+    "save_event": "tgassist.events.service",
+    "unsave_event": "tgassist.events.service",
+    "saved_events": "tgassist.events.service",
+    "check_reminders": "tgassist.events.reminders",
 }
 
 

@@ -74,14 +74,34 @@ def to_card(row: Event | EventArchive, lang: str = "ru") -> EventCard:
     """A card in `lang` ("ru" or "en"); English falls back to the original text."""
     en = lang == "en"
     return EventCard(
-        id=row.id, lang="en" if en else "ru",
+        id=row.id,
+        lang="en" if en else "ru",
         title=(row.title_en or row.title) if en else row.title,
         description=(row.description_en or row.description) if en else row.description,
         location_name=(row.location_name_en or row.location_name) if en else row.location_name,
-        starts_at=row.starts_at, ends_at=row.ends_at, all_day=row.all_day, timezone=row.timezone or "UTC",
-        status=row.status, address=row.address, city=row.city, lat=row.lat, lng=row.lng, url=row.url,
-        price=row.price, is_free=row.is_free, age_restriction=row.age_restriction, image_url=row.image_url,
-        categories=list(row.categories or []), is_generated_by_ai=row.is_generated_by_ai,
-        sources=[{"source": row.source, "external_id": row.external_id, "url": row.url, "event_id": row.id}],
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        all_day=row.all_day,
+        timezone=row.timezone or "UTC",
+        status=row.status,
+        address=row.address,
+        city=row.city,
+        lat=row.lat,
+        lng=row.lng,
+        url=row.url,
+        price=row.price,
+        is_free=row.is_free,
+        age_restriction=row.age_restriction,
+        image_url=row.image_url,
+        categories=list(row.categories or []),
+        is_generated_by_ai=row.is_generated_by_ai,
+        sources=[
+            {
+                "source": row.source,
+                "external_id": row.external_id,
+                "url": row.url,
+                "event_id": row.id,
+            }
+        ],
         dedupe_key=row.dedupe_key,
     )

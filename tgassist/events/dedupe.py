@@ -13,8 +13,24 @@ from tgassist.events.sources.base import RawEvent
 
 _NON_WORD = re.compile(r"[\W_]+", re.U)
 # Words that differ between sources for the same event ("концерт «X»" vs "X").
-_NOISE = frozenset({"концерт", "выставка", "спектакль", "фестиваль", "шоу", "вечеринка", "лекция",
-                    "concert", "exhibition", "show", "festival", "party", "lecture", "the"})
+_NOISE = frozenset(
+    {
+        "концерт",
+        "выставка",
+        "спектакль",
+        "фестиваль",
+        "шоу",
+        "вечеринка",
+        "лекция",
+        "concert",
+        "exhibition",
+        "show",
+        "festival",
+        "party",
+        "lecture",
+        "the",
+    }
+)
 
 
 def normalise_title(title: str) -> str:
@@ -33,7 +49,9 @@ def dedupe_key(ev: RawEvent) -> str:
 def content_hash(ev: RawEvent) -> str:
     """A hash of everything the source said; equal hashes mean nothing to update."""
     data = asdict(ev)
-    return hashlib.sha1(json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha1(
+        json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()
+    ).hexdigest()
 
 
 def search_text(*parts: str | None) -> str:
@@ -49,8 +67,15 @@ def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
-def same_place(a_lat: float | None, a_lng: float | None, a_name: str | None,
-               b_lat: float | None, b_lng: float | None, b_name: str | None, radius_km: float) -> bool:
+def same_place(
+    a_lat: float | None,
+    a_lng: float | None,
+    a_name: str | None,
+    b_lat: float | None,
+    b_lng: float | None,
+    b_name: str | None,
+    radius_km: float,
+) -> bool:
     """Geo within `radius_km` when both have it; else equal normalised names; unknown = same."""
     if None not in (a_lat, a_lng, b_lat, b_lng):
         return haversine_km(a_lat, a_lng, b_lat, b_lng) <= radius_km  # type: ignore[arg-type]

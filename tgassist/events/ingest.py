@@ -47,7 +47,11 @@ class _Planned:
 
 
 async def ingest(
-    app: App, sources: list[str] | str | None = None, *, now: datetime | None = None, trigger: str = "manual"
+    app: App,
+    sources: list[str] | str | None = None,
+    *,
+    now: datetime | None = None,
+    trigger: str = "manual",
 ) -> IngestReport:
     """Run one ingest over `sources` (names, "all" or None = all). Never raises for a source fault."""
     started = time.perf_counter()
@@ -56,7 +60,12 @@ async def ingest(
     report = IngestReport()
     async with app.db.session() as s:
         enabled = await sync_registry(s, app, specs)
-        run = IngestRun(trigger=trigger, sources=[sp.name for sp in specs], status="running", started_at=utcnow())
+        run = IngestRun(
+            trigger=trigger,
+            sources=[sp.name for sp in specs],
+            status="running",
+            started_at=utcnow(),
+        )
         s.add(run)
         await s.flush()
         report.run_id = run.id
@@ -67,7 +76,9 @@ async def ingest(
         if not spec.enabled(app.settings) or not enabled.get(spec.name, True):
             st.status = "disabled"
             continue
-        events = await _collect(app, spec, st, now, now + timedelta(days=app.settings.events_window_days))
+        events = await _collect(
+            app, spec, st, now, now + timedelta(days=app.settings.events_window_days)
+        )
         if events is not None:
             collected[spec.name] = events
 
@@ -80,15 +91,22 @@ async def ingest(
             await upsert_events(s, rows)
             await touch_events(s, touch, now)
             for name, st in report.sources.items():
-                if name in collected and st.status == "ok" and st.fetched and app.settings.events_cancel_vanished:
+                if (
+                    name in collected
+                    and st.status == "ok"
+                    and st.fetched
+                    and app.settings.events_cancel_vanished
+                ):
                     st.cancelled = await cancel_vanished(s, name, now)
             report.archived = await archive_past(s, now)
     except Exception as err:  # nothing was written (one transaction); the run row says why
         report.status, report.seconds = "failed", round(time.perf_counter() - started, 3)
         report.errors.append(f"store failed: {type(err).__name__}: {str(err)[:300]}")
         await _finish(app, report, specs)
-        raise EventsError(f"ingest run {report.run_id} could not store events ({type(err).__name__}); "
-                          "check the database and run it again") from err
+        raise EventsError(
+            f"ingest run {report.run_id} could not store events ({type(err).__name__}); "
+            "check the database and run it again"
+        ) from err
     report.status = _run_status(report)
     report.seconds = round(time.perf_counter() - started, 3)
     await _finish(app, report, specs)
@@ -96,10 +114,15 @@ async def ingest(
         log.info(
             f"[INGEST] Done ({name}): status={st.status} fetched={st.fetched} saved={st.saved} "
             f"updated={st.updated} skipped={st.skipped} cancelled={st.cancelled} invalid={st.invalid} "
-            f"errors={len(st.errors)}", source=name, errors=st.errors[:3],
+            f"errors={len(st.errors)}",
+            source=name,
+            errors=st.errors[:3],
         )
-    log.info(f"[INGEST] Run {report.run_id} finished: status={report.status} archived={report.archived} "
-             f"llm_calls={report.translation.calls} seconds={report.seconds}", **report.totals)
+    log.info(
+        f"[INGEST] Run {report.run_id} finished: status={report.status} archived={report.archived} "
+        f"llm_calls={report.translation.calls} seconds={report.seconds}",
+        **report.totals,
+    )
     return report
 
 
@@ -109,14 +132,18 @@ async def sync_registry(s: Any, app: App, specs: list[SourceSpec]) -> dict[str, 
     for spec in specs:
         row = await s.get(EventSource, spec.name)
         if row is None:
-            row = EventSource(name=spec.name, kind=spec.kind, region=spec.region, enabled=True, last_stats={})
+            row = EventSource(
+                name=spec.name, kind=spec.kind, region=spec.region, enabled=True, last_stats={}
+            )
             s.add(row)
         row.kind, row.region, row.config = spec.kind, spec.region, source_config(app, spec)
         out[spec.name] = row.enabled
     return out
 
 
-async def _collect(app: App, spec: SourceSpec, st: SourceStats, since: datetime, until: datetime) -> list[RawEvent] | None:
+async def _collect(
+    app: App, spec: SourceSpec, st: SourceStats, since: datetime, until: datetime
+) -> list[RawEvent] | None:
     t0 = time.perf_counter()
     try:
         source = spec.build(app)
@@ -139,13 +166,26 @@ async def _collect(app: App, spec: SourceSpec, st: SourceStats, since: datetime,
     return list(unique.values())
 
 
-async def _plan(app: App, collected: dict[str, list[RawEvent]], report: IngestReport) -> list[_Planned]:
+async def _plan(
+    app: App, collected: dict[str, list[RawEvent]], report: IngestReport
+) -> list[_Planned]:
     """One query for existing rows; decide per event which English texts still need the LLM."""
     if not collected:
         return []
-    cols = (Event.id, Event.source, Event.external_id, Event.title, Event.title_en, Event.description,
-            Event.description_en, Event.location_name, Event.location_name_en, Event.translation_provider,
-            Event.content_hash, Event.status)
+    cols = (
+        Event.id,
+        Event.source,
+        Event.external_id,
+        Event.title,
+        Event.title_en,
+        Event.description,
+        Event.description_en,
+        Event.location_name,
+        Event.location_name_en,
+        Event.translation_provider,
+        Event.content_hash,
+        Event.status,
+    )
     async with app.db.session() as s:
         result = await s.execute(select(*cols).where(Event.source.in_(list(collected))))
         existing = {(r.source, r.external_id): r for r in result}
@@ -165,15 +205,27 @@ async def _plan(app: App, collected: dict[str, list[RawEvent]], report: IngestRe
                 p.title_en, p.provider = prev.title_en, prev.translation_provider
                 st.en_existing += 1
                 if debug:
-                    log.debug(f"[TRANSLATION-SKIP] Using existing EN for external_id={ev.external_id}", source=name)
+                    log.debug(
+                        f"[TRANSLATION-SKIP] Using existing EN for external_id={ev.external_id}",
+                        source=name,
+                    )
             else:
                 p.keys["title"] = f"{n}.t"
                 st.missing_translations += 1
-            p.description_en = _keep_or_ask(p, "description", ev.description, settings.events_translate_description, n)
-            p.location_en = _keep_or_ask(p, "location_name", ev.location_name, settings.events_translate_location, n)
+            p.description_en = _keep_or_ask(
+                p, "description", ev.description, settings.events_translate_description, n
+            )
+            p.location_en = _keep_or_ask(
+                p, "location_name", ev.location_name, settings.events_translate_location, n
+            )
             plans.append(p)
-        log.info(f"[INGEST] Missing translations ({name}): {st.missing_translations}",
-                 source=name, missing=st.missing_translations, existing=st.en_existing, from_source=st.en_from_source)
+        log.info(
+            f"[INGEST] Missing translations ({name}): {st.missing_translations}",
+            source=name,
+            missing=st.missing_translations,
+            existing=st.en_existing,
+            from_source=st.en_from_source,
+        )
     return plans
 
 
@@ -210,8 +262,11 @@ async def _translate(app: App, plans: list[_Planned], report: IngestReport) -> d
         return {}
     tr.translated, tr.missing = len(result.translated), len(result.missing)
     tr.calls, tr.cached, tr.errors = result.calls, result.cached, list(result.errors)
-    log.info(f"[INGEST] Translated {tr.translated}/{tr.requested} texts: calls={tr.calls} cached={tr.cached} "
-             f"missing={tr.missing}", errors=tr.errors[:3])
+    log.info(
+        f"[INGEST] Translated {tr.translated}/{tr.requested} texts: calls={tr.calls} cached={tr.cached} "
+        f"missing={tr.missing}",
+        errors=tr.errors[:3],
+    )
     return dict(result.translated)
 
 
@@ -235,8 +290,13 @@ def _rows(
         desc_en = p.description_en or translated.get(p.keys.get("description", ""))
         loc_en = p.location_en or translated.get(p.keys.get("location_name", ""))
         digest = content_hash(ev)
-        if prev is not None and prev.content_hash == digest and prev.status == ev.status and (
-            prev.title_en, prev.description_en, prev.location_name_en) == (title_en, desc_en, loc_en):
+        if (
+            prev is not None
+            and prev.content_hash == digest
+            and prev.status == ev.status
+            and (prev.title_en, prev.description_en, prev.location_name_en)
+            == (title_en, desc_en, loc_en)
+        ):
             st.skipped += 1
             touch.append(prev.id)
             continue
@@ -244,18 +304,43 @@ def _rows(
             st.saved += 1
         else:
             st.updated += 1
-        rows.append({
-            "source": ev.source, "external_id": ev.external_id, "title": ev.title, "title_en": title_en,
-            "description": ev.description, "description_en": desc_en, "location_name": ev.location_name,
-            "location_name_en": loc_en, "translation_provider": title_provider if title_en else None,
-            "starts_at": ev.starts_at, "ends_at": ev.ends_at, "timezone": ev.timezone, "all_day": ev.all_day,
-            "city": ev.city, "region": ev.region, "address": ev.address, "lat": ev.lat, "lng": ev.lng,
-            "url": ev.url, "categories": ev.categories, "price": ev.price, "is_free": ev.is_free,
-            "age_restriction": ev.age_restriction, "image_url": ev.image_url,
-            "search_text": search_text(ev.title, title_en, ev.location_name, (ev.description or "")[:500]),
-            "dedupe_key": dedupe_key(ev), "content_hash": digest, "status": ev.status,
-            "is_generated_by_ai": ev.is_generated_by_ai, "first_seen_at": now, "last_seen_at": now,
-        })
+        rows.append(
+            {
+                "source": ev.source,
+                "external_id": ev.external_id,
+                "title": ev.title,
+                "title_en": title_en,
+                "description": ev.description,
+                "description_en": desc_en,
+                "location_name": ev.location_name,
+                "location_name_en": loc_en,
+                "translation_provider": title_provider if title_en else None,
+                "starts_at": ev.starts_at,
+                "ends_at": ev.ends_at,
+                "timezone": ev.timezone,
+                "all_day": ev.all_day,
+                "city": ev.city,
+                "region": ev.region,
+                "address": ev.address,
+                "lat": ev.lat,
+                "lng": ev.lng,
+                "url": ev.url,
+                "categories": ev.categories,
+                "price": ev.price,
+                "is_free": ev.is_free,
+                "age_restriction": ev.age_restriction,
+                "image_url": ev.image_url,
+                "search_text": search_text(
+                    ev.title, title_en, ev.location_name, (ev.description or "")[:500]
+                ),
+                "dedupe_key": dedupe_key(ev),
+                "content_hash": digest,
+                "status": ev.status,
+                "is_generated_by_ai": ev.is_generated_by_ai,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
+        )
     return rows, touch
 
 
@@ -263,8 +348,10 @@ def _run_status(report: IngestReport) -> str:
     tried = [s for s in report.sources.values() if s.status not in ("disabled", "not_configured")]
     if tried and all(s.status == "failed" for s in tried):
         return "failed"
-    if any(s.status != "ok" for s in tried) or report.translation.errors or (
-        report.translation.missing and report.translation.provider
+    if (
+        any(s.status != "ok" for s in tried)
+        or report.translation.errors
+        or (report.translation.missing and report.translation.provider)
     ):
         return "partial"
     return "ok"
@@ -292,18 +379,38 @@ async def list_sources(app: App) -> list[dict[str, Any]]:
     out = []
     for spec in specs:
         row = rows[spec.name]
-        out.append({
-            "name": spec.name, "kind": spec.kind, "region": spec.region, "configured": spec.enabled(app.settings),
-            "enabled": enabled[spec.name], "config": row.config,
-            "last_run_at": row.last_run_at.isoformat() if row.last_run_at else None,
-            "last_status": row.last_status, "last_stats": row.last_stats or {},
-        })
+        out.append(
+            {
+                "name": spec.name,
+                "kind": spec.kind,
+                "region": spec.region,
+                "configured": spec.enabled(app.settings),
+                "enabled": enabled[spec.name],
+                "config": row.config,
+                "last_run_at": row.last_run_at.isoformat() if row.last_run_at else None,
+                "last_status": row.last_status,
+                "last_stats": row.last_stats or {},
+            }
+        )
     return out
 
 
 async def recent_runs(app: App, limit: int = 20) -> list[dict[str, Any]]:
     async with app.db.session() as s:
-        runs = (await s.execute(select(IngestRun).order_by(IngestRun.id.desc()).limit(limit))).scalars().all()
-    return [{"id": r.id, "trigger": r.trigger, "sources": r.sources, "status": r.status, "stats": r.stats,
-             "started_at": r.started_at.isoformat(), "finished_at": r.finished_at.isoformat() if r.finished_at else None}
-            for r in runs]
+        runs = (
+            (await s.execute(select(IngestRun).order_by(IngestRun.id.desc()).limit(limit)))
+            .scalars()
+            .all()
+        )
+    return [
+        {
+            "id": r.id,
+            "trigger": r.trigger,
+            "sources": r.sources,
+            "status": r.status,
+            "stats": r.stats,
+            "started_at": r.started_at.isoformat(),
+            "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+        }
+        for r in runs
+    ]

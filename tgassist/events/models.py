@@ -107,7 +107,9 @@ class IngestRun(Base):
 
     __tablename__ = "event_ingest_runs"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     trigger: Mapped[str] = mapped_column(String(20), default="manual")
     sources: Mapped[list[str]] = mapped_column(JSONType, default=list)
     status: Mapped[str] = mapped_column(String(20), default="running")
@@ -139,7 +141,9 @@ class EventReminder(Base):
     event_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(10))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | produced | cancelled
+    status: Mapped[str] = mapped_column(
+        String(20), default="pending"
+    )  # pending | produced | cancelled
 
     __table_args__ = (
         UniqueConstraint("user_id", "event_id", "kind"),

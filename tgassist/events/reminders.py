@@ -61,8 +61,10 @@ class LoggingNotifier:
     """Writes each notification to the log (the default until the bot delivers them)."""
 
     async def send(self, notification: Notification) -> None:
-        log.info(f"[REMINDER] user={notification.user_id} event={notification.event_id} kind={notification.kind}",
-                 text=notification.text)
+        log.info(
+            f"[REMINDER] user={notification.user_id} event={notification.event_id} kind={notification.kind}",
+            text=notification.text,
+        )
 
 
 async def schedule_reminders(s: AsyncSession, user_id: int, event: Event, now: datetime) -> int:
@@ -71,7 +73,11 @@ async def schedule_reminders(s: AsyncSession, user_id: int, event: Event, now: d
     for kind, before in REMINDERS:
         due = event.starts_at - before
         if due > now:
-            s.add(EventReminder(user_id=user_id, event_id=event.id, kind=kind, due_at=due, status="pending"))
+            s.add(
+                EventReminder(
+                    user_id=user_id, event_id=event.id, kind=kind, due_at=due, status="pending"
+                )
+            )
             count += 1
     return count
 
@@ -85,14 +91,22 @@ async def produce_due(app: App, now: datetime | None = None) -> int:
     offsets = dict(REMINDERS)
     produced = 0
     async with app.db.session() as s:
-        rows = (await s.execute(
-            select(EventReminder, Event, User.language)
-            .outerjoin(Event, Event.id == EventReminder.event_id)
-            .join(User, User.id == EventReminder.user_id)
-            .where(EventReminder.status == "pending", or_(
-                Event.id.is_(None), Event.status != "active", Event.starts_at <= now + REMINDERS[0][1]))
-            .order_by(EventReminder.due_at)
-        )).all()
+        rows = (
+            await s.execute(
+                select(EventReminder, Event, User.language)
+                .outerjoin(Event, Event.id == EventReminder.event_id)
+                .join(User, User.id == EventReminder.user_id)
+                .where(
+                    EventReminder.status == "pending",
+                    or_(
+                        Event.id.is_(None),
+                        Event.status != "active",
+                        Event.starts_at <= now + REMINDERS[0][1],
+                    ),
+                )
+                .order_by(EventReminder.due_at)
+            )
+        ).all()
         for reminder, event, language in rows:
             if event is None or event.status != "active":
                 reminder.status = "cancelled"
@@ -105,14 +119,27 @@ async def produce_due(app: App, now: datetime | None = None) -> int:
             if now >= due + STALE_AFTER[reminder.kind]:
                 reminder.status = "expired"  # a later reminder (or the event) has overtaken it
                 continue
-            exists = (await s.execute(select(EventNotification.id).where(
-                EventNotification.user_id == reminder.user_id, EventNotification.event_id == reminder.event_id,
-                EventNotification.kind == reminder.kind))).first()
+            exists = (
+                await s.execute(
+                    select(EventNotification.id).where(
+                        EventNotification.user_id == reminder.user_id,
+                        EventNotification.event_id == reminder.event_id,
+                        EventNotification.kind == reminder.kind,
+                    )
+                )
+            ).first()
             if not exists:
                 lang = "en" if language == "en" else "ru"
                 text = f"{_HEADINGS[lang][reminder.kind]}:\n{to_card(event, lang).text()}"
-                s.add(EventNotification(user_id=reminder.user_id, event_id=reminder.event_id, kind=reminder.kind,
-                                        text=text, created_at=now))
+                s.add(
+                    EventNotification(
+                        user_id=reminder.user_id,
+                        event_id=reminder.event_id,
+                        kind=reminder.kind,
+                        text=text,
+                        created_at=now,
+                    )
+                )
                 produced += 1
             reminder.status = "produced"
     return produced
@@ -120,10 +147,15 @@ async def produce_due(app: App, now: datetime | None = None) -> int:
 
 async def pending_notifications(app: App, limit: int = 100) -> list[Notification]:
     async with app.db.session() as s:
-        rows = (await s.execute(
-            select(EventNotification, User.telegram_id).join(User, User.id == EventNotification.user_id)
-            .where(EventNotification.sent_at.is_(None)).order_by(EventNotification.id).limit(limit)
-        )).all()
+        rows = (
+            await s.execute(
+                select(EventNotification, User.telegram_id)
+                .join(User, User.id == EventNotification.user_id)
+                .where(EventNotification.sent_at.is_(None))
+                .order_by(EventNotification.id)
+                .limit(limit)
+            )
+        ).all()
     return [Notification(n.id, n.user_id, tg, n.event_id, n.kind, n.text) for n, tg in rows]
 
 
@@ -136,11 +168,19 @@ async def deliver(app: App, notifier: Notifier, limit: int = 100) -> tuple[int, 
         except Exception as err:
             failed += 1
             async with app.db.session() as s:
-                await s.execute(update(EventNotification).where(EventNotification.id == note.id).values(error=str(err)[:500]))
+                await s.execute(
+                    update(EventNotification)
+                    .where(EventNotification.id == note.id)
+                    .values(error=str(err)[:500])
+                )
             continue
         sent += 1
         async with app.db.session() as s:
-            await s.execute(update(EventNotification).where(EventNotification.id == note.id).values(sent_at=utcnow(), error=None))
+            await s.execute(
+                update(EventNotification)
+                .where(EventNotification.id == note.id)
+                .values(sent_at=utcnow(), error=None)
+            )
     return sent, failed
 
 
@@ -161,6 +201,24 @@ async def check_reminders(app: App, now: datetime | None = None) -> tuple[int, i
 async def pending_reminders(app: App, limit: int = 200) -> list[dict[str, object]]:
     """Reminders not produced yet, soonest first (for `tgassist events reminders`)."""
     async with app.db.session() as s:
-        rows = (await s.execute(select(EventReminder).where(EventReminder.status == "pending")
-                                .order_by(EventReminder.due_at).limit(limit))).scalars().all()
-    return [{"user_id": r.user_id, "event_id": r.event_id, "kind": r.kind, "due_at": r.due_at.isoformat()} for r in rows]
+        rows = (
+            (
+                await s.execute(
+                    select(EventReminder)
+                    .where(EventReminder.status == "pending")
+                    .order_by(EventReminder.due_at)
+                    .limit(limit)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return [
+        {
+            "user_id": r.user_id,
+            "event_id": r.event_id,
+            "kind": r.kind,
+            "due_at": r.due_at.isoformat(),
+        }
+        for r in rows
+    ]

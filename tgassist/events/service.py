@@ -30,11 +30,15 @@ def city_zone(app: App, city: str) -> ZoneInfo:
     name = app.settings.events_city_timezones.get(city)
     if name is None:
         known = ", ".join(sorted(app.settings.events_city_timezones))
-        raise EventsError(f"unknown city {city!r}: use one of {known} (or add it to TGASSIST_EVENTS_CITY_TIMEZONES)")
+        raise EventsError(
+            f"unknown city {city!r}: use one of {known} (or add it to TGASSIST_EVENTS_CITY_TIMEZONES)"
+        )
     return ZoneInfo(name)
 
 
-def date_range(when: str | date, tz: ZoneInfo, now: datetime | None = None) -> tuple[datetime, datetime]:
+def date_range(
+    when: str | date, tz: ZoneInfo, now: datetime | None = None
+) -> tuple[datetime, datetime]:
     """[start, end) in UTC for today | tomorrow | weekend | week | YYYY-MM-DD, in the city's zone."""
     today = (now or utcnow()).astimezone(tz).date()
     if isinstance(when, date):
@@ -53,7 +57,9 @@ def date_range(when: str | date, tz: ZoneInfo, now: datetime | None = None) -> t
         try:
             first, days = date.fromisoformat(when), 1
         except ValueError as err:
-            raise EventsError(f"unknown date {when!r}: use today, tomorrow, weekend, week or YYYY-MM-DD") from err
+            raise EventsError(
+                f"unknown date {when!r}: use today, tomorrow, weekend, week or YYYY-MM-DD"
+            ) from err
     start = datetime.combine(first, time(0), tz)
     end = datetime.combine(first + timedelta(days=days), time(0), tz)
     return start.astimezone(UTC), end.astimezone(UTC)
@@ -64,37 +70,68 @@ def _overlaps(start: datetime, end: datetime) -> ColumnElement[bool]:
 
 
 async def events_by_city(
-    app: App, city: str, when: str | date = "today", *, lang: str = "ru", limit: int = 50, now: datetime | None = None
+    app: App,
+    city: str,
+    when: str | date = "today",
+    *,
+    lang: str = "ru",
+    limit: int = 50,
+    now: datetime | None = None,
 ) -> list[EventCard]:
     """Active events in `city` overlapping the day(s) of `when`, soonest first, duplicates merged."""
     start, end = date_range(when, city_zone(app, city), now)
     async with app.db.session() as s:
-        rows = (await s.execute(
-            select(Event).where(Event.city == city, Event.status == "active", _overlaps(start, end))
-            .order_by(Event.starts_at, Event.id).limit(limit * 3)
-        )).scalars().all()
+        rows = (
+            (
+                await s.execute(
+                    select(Event)
+                    .where(Event.city == city, Event.status == "active", _overlaps(start, end))
+                    .order_by(Event.starts_at, Event.id)
+                    .limit(limit * 3)
+                )
+            )
+            .scalars()
+            .all()
+        )
     return collapse([to_card(r, lang) for r in rows], app.settings.events_dedupe_radius_km)[:limit]
 
 
 async def nearby(
-    app: App, lat: float, lng: float, radius_km: float = 5.0, *, lang: str = "ru", limit: int = 50,
-    now: datetime | None = None, days: int = 7,
+    app: App,
+    lat: float,
+    lng: float,
+    radius_km: float = 5.0,
+    *,
+    lang: str = "ru",
+    limit: int = 50,
+    now: datetime | None = None,
+    days: int = 7,
 ) -> list[EventCard]:
     """Active events within `radius_km` (1–20) starting in the next `days`, nearest first."""
     if not MIN_RADIUS_KM <= radius_km <= MAX_RADIUS_KM:
-        raise EventsError(f"radius must be between {MIN_RADIUS_KM:g} and {MAX_RADIUS_KM:g} km, got {radius_km:g}")
+        raise EventsError(
+            f"radius must be between {MIN_RADIUS_KM:g} and {MAX_RADIUS_KM:g} km, got {radius_km:g}"
+        )
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
         raise EventsError(f"not a location: lat={lat}, lng={lng}")
     now = now or utcnow()
     dlat = radius_km / 111.32
     dlng = radius_km / (111.32 * max(0.01, math.cos(math.radians(lat))))
     async with app.db.session() as s:
-        rows = (await s.execute(
-            select(Event).where(
-                Event.status == "active", Event.lat.between(lat - dlat, lat + dlat),
-                Event.lng.between(lng - dlng, lng + dlng), _overlaps(now, now + timedelta(days=days)),
+        rows = (
+            (
+                await s.execute(
+                    select(Event).where(
+                        Event.status == "active",
+                        Event.lat.between(lat - dlat, lat + dlat),
+                        Event.lng.between(lng - dlng, lng + dlng),
+                        _overlaps(now, now + timedelta(days=days)),
+                    )
+                )
             )
-        )).scalars().all()
+            .scalars()
+            .all()
+        )
     cards = []
     for r in rows:
         dist = haversine_km(lat, lng, r.lat, r.lng)  # type: ignore[arg-type]
@@ -107,7 +144,13 @@ async def nearby(
 
 
 async def search(
-    app: App, text: str, *, city: str | None = None, lang: str = "ru", limit: int = 50, now: datetime | None = None
+    app: App,
+    text: str,
+    *,
+    city: str | None = None,
+    lang: str = "ru",
+    limit: int = 50,
+    now: datetime | None = None,
 ) -> list[EventCard]:
     """Upcoming or running active events whose title/place/description contains `text`."""
     query = search_text(text.strip())
@@ -116,29 +159,44 @@ async def search(
     escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     now = now or utcnow()
     stmt = select(Event).where(
-        Event.status == "active", Event.search_text.like(f"%{escaped}%", escape="\\"),
+        Event.status == "active",
+        Event.search_text.like(f"%{escaped}%", escape="\\"),
         func.coalesce(Event.ends_at, Event.starts_at) >= now,
     )
     if city:
         stmt = stmt.where(Event.city == city)
     async with app.db.session() as s:
-        rows = (await s.execute(stmt.order_by(Event.starts_at, Event.id).limit(limit * 3))).scalars().all()
+        rows = (
+            (await s.execute(stmt.order_by(Event.starts_at, Event.id).limit(limit * 3)))
+            .scalars()
+            .all()
+        )
     return collapse([to_card(r, lang) for r in rows], app.settings.events_dedupe_radius_km)[:limit]
 
 
 async def event_card(app: App, event_id: int, lang: str = "ru") -> EventCard:
     """The card of a live or archived event, with every source that lists the same event."""
     async with app.db.session() as s:
-        row: Event | EventArchive | None = await s.get(Event, event_id) or await s.get(EventArchive, event_id)
+        row: Event | EventArchive | None = await s.get(Event, event_id) or await s.get(
+            EventArchive, event_id
+        )
         if row is None:
             raise EventsError(f"event {event_id} not found; it may have been removed by its source")
-        twins = (await s.execute(
-            select(Event).where(Event.dedupe_key == row.dedupe_key, Event.id != row.id)
-        )).scalars().all()
+        twins = (
+            (
+                await s.execute(
+                    select(Event).where(Event.dedupe_key == row.dedupe_key, Event.id != row.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
     card = to_card(row, lang)
     radius = app.settings.events_dedupe_radius_km
     for twin in twins:
-        if same_place(row.lat, row.lng, row.location_name, twin.lat, twin.lng, twin.location_name, radius):
+        if same_place(
+            row.lat, row.lng, row.location_name, twin.lat, twin.lng, twin.location_name, radius
+        ):
             card.sources.extend(to_card(twin, lang).sources)
     return card
 
@@ -148,14 +206,24 @@ def collapse(cards: list[EventCard], radius_km: float) -> list[EventCard]:
     out: list[EventCard] = []
     groups: dict[str, list[EventCard]] = {}
     for card in cards:
-        twin = next((c for c in groups.get(card.dedupe_key, []) if same_place(
-            c.lat, c.lng, c.location_name, card.lat, card.lng, card.location_name, radius_km)), None)
+        twin = next(
+            (
+                c
+                for c in groups.get(card.dedupe_key, [])
+                if same_place(
+                    c.lat, c.lng, c.location_name, card.lat, card.lng, card.location_name, radius_km
+                )
+            ),
+            None,
+        )
         if twin is None:
             groups.setdefault(card.dedupe_key, []).append(card)
             out.append(card)
             continue
         twin.sources.extend(card.sources)
-        if SOURCE_PRIORITY.get(card.sources[0]["source"], 5) < SOURCE_PRIORITY.get(twin.sources[0]["source"], 5):
+        if SOURCE_PRIORITY.get(card.sources[0]["source"], 5) < SOURCE_PRIORITY.get(
+            twin.sources[0]["source"], 5
+        ):
             # Show the better source's text; keep the list of sources with the better one first.
             merged = card.sources + [s for s in twin.sources if s not in card.sources]
             idx = out.index(twin)
@@ -171,9 +239,16 @@ async def save_event(app: App, user_id: int, event_id: int, now: datetime | None
     async with app.db.session() as s:
         event = await s.get(Event, event_id)
         if event is None:
-            raise EventsError(f"event {event_id} not found or already over; saving works for upcoming events")
-        exists = (await s.execute(select(SavedEvent.id).where(
-            SavedEvent.user_id == user_id, SavedEvent.event_id == event_id))).first()
+            raise EventsError(
+                f"event {event_id} not found or already over; saving works for upcoming events"
+            )
+        exists = (
+            await s.execute(
+                select(SavedEvent.id).where(
+                    SavedEvent.user_id == user_id, SavedEvent.event_id == event_id
+                )
+            )
+        ).first()
         if exists:
             return False
         s.add(SavedEvent(user_id=user_id, event_id=event_id, created_at=now))
@@ -188,18 +263,35 @@ async def save_event(app: App, user_id: int, event_id: int, now: datetime | None
 async def unsave_event(app: App, user_id: int, event_id: int) -> bool:
     """Remove a save and its pending reminders; False if it was not saved."""
     async with app.db.session() as s:
-        result = await s.execute(delete(SavedEvent).where(SavedEvent.user_id == user_id, SavedEvent.event_id == event_id))
-        await s.execute(delete(EventReminder).where(
-            EventReminder.user_id == user_id, EventReminder.event_id == event_id, EventReminder.status == "pending"))
+        result = await s.execute(
+            delete(SavedEvent).where(SavedEvent.user_id == user_id, SavedEvent.event_id == event_id)
+        )
+        await s.execute(
+            delete(EventReminder).where(
+                EventReminder.user_id == user_id,
+                EventReminder.event_id == event_id,
+                EventReminder.status == "pending",
+            )
+        )
     return bool(getattr(result, "rowcount", 0))
 
 
 async def saved_events(app: App, user_id: int, lang: str = "ru") -> list[EventCard]:
     """A user's saved events (live or archived), soonest first."""
     async with app.db.session() as s:
-        ids = list((await s.execute(select(SavedEvent.event_id).where(SavedEvent.user_id == user_id))).scalars())
-        live = (await s.execute(select(Event).where(Event.id.in_(ids)))).scalars().all() if ids else []
-        archived = (await s.execute(select(EventArchive).where(EventArchive.id.in_(ids)))).scalars().all() if ids else []
+        ids = list(
+            (
+                await s.execute(select(SavedEvent.event_id).where(SavedEvent.user_id == user_id))
+            ).scalars()
+        )
+        live = (
+            (await s.execute(select(Event).where(Event.id.in_(ids)))).scalars().all() if ids else []
+        )
+        archived = (
+            (await s.execute(select(EventArchive).where(EventArchive.id.in_(ids)))).scalars().all()
+            if ids
+            else []
+        )
     rows: list[Event | EventArchive] = [*live, *archived]
     cards = [to_card(r, lang) for r in rows]
     return sorted(cards, key=lambda c: c.starts_at)

@@ -15,7 +15,9 @@ from tgassist.events.models import Event, EventArchive
 CHUNK = 500  # rows per statement: far below SQLite's and asyncpg's bind-parameter limits
 # Columns an upsert overwrites; `first_seen_at` stays as first written.
 UPDATE_COLUMNS = tuple(
-    c.name for c in Event.__table__.columns if c.name not in ("id", "source", "external_id", "first_seen_at")
+    c.name
+    for c in Event.__table__.columns
+    if c.name not in ("id", "source", "external_id", "first_seen_at")
 )
 ARCHIVE_COLUMNS = tuple(c.name for c in Event.__table__.columns)
 
@@ -41,7 +43,8 @@ async def upsert_events(session: AsyncSession, rows: list[dict[str, Any]]) -> No
         return
     stmt = _insert(session.get_bind().dialect.name)
     stmt = stmt.on_conflict_do_update(
-        index_elements=["source", "external_id"], set_={c: stmt.excluded[c] for c in UPDATE_COLUMNS if c in rows[0]}
+        index_elements=["source", "external_id"],
+        set_={c: stmt.excluded[c] for c in UPDATE_COLUMNS if c in rows[0]},
     )
     for chunk in _chunks(rows):
         await session.execute(stmt, list(chunk))
@@ -57,7 +60,12 @@ async def cancel_vanished(session: AsyncSession, source: str, now: datetime) -> 
     """Upcoming active events of `source` not seen in the run that started at `now` → cancelled."""
     result = await session.execute(
         update(Event)
-        .where(Event.source == source, Event.status == "active", Event.starts_at > now, Event.last_seen_at < now)
+        .where(
+            Event.source == source,
+            Event.status == "active",
+            Event.starts_at > now,
+            Event.last_seen_at < now,
+        )
         .values(status="cancelled")
     )
     return int(getattr(result, "rowcount", 0) or 0)
@@ -65,18 +73,32 @@ async def cancel_vanished(session: AsyncSession, source: str, now: datetime) -> 
 
 async def archive_past(session: AsyncSession, now: datetime) -> int:
     """Move events that ended before `now` (or started, when no end is known) to the archive."""
-    past = Event.ends_at.is_not(None) & (Event.ends_at < now) | Event.ends_at.is_(None) & (Event.starts_at < now)
+    past = Event.ends_at.is_not(None) & (Event.ends_at < now) | Event.ends_at.is_(None) & (
+        Event.starts_at < now
+    )
     moved = 0
     copied = [c for c in ARCHIVE_COLUMNS if c != "status"]
     status = case((Event.status == "cancelled", "cancelled"), else_="archived")
     while True:
-        ids = list((await session.execute(select(Event.id).where(past).order_by(Event.id).limit(CHUNK))).scalars())
+        ids = list(
+            (
+                await session.execute(select(Event.id).where(past).order_by(Event.id).limit(CHUNK))
+            ).scalars()
+        )
         if not ids:
             return moved
         keys = select(Event.source, Event.external_id).where(Event.id.in_(ids))
         # An event archived before and seen again replaces its old copy.
-        await session.execute(delete(EventArchive).where(tuple_(EventArchive.source, EventArchive.external_id).in_(keys)))
-        sel = select(*(getattr(Event, c) for c in copied), status, literal(now, UTCDateTime)).where(Event.id.in_(ids))
-        await session.execute(insert(EventArchive).from_select([*copied, "status", "archived_at"], sel))
+        await session.execute(
+            delete(EventArchive).where(
+                tuple_(EventArchive.source, EventArchive.external_id).in_(keys)
+            )
+        )
+        sel = select(*(getattr(Event, c) for c in copied), status, literal(now, UTCDateTime)).where(
+            Event.id.in_(ids)
+        )
+        await session.execute(
+            insert(EventArchive).from_select([*copied, "status", "archived_at"], sel)
+        )
         await session.execute(delete(Event).where(Event.id.in_(ids)))
         moved += len(ids)

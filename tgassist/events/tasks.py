@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
-
 @dataclass(frozen=True)
 class Region:
     """Sources ingested together, on the cron of one time zone."""
@@ -33,8 +32,12 @@ class Region:
 
 REGIONS: tuple[Region, ...] = (
     Region("ru", "Europe/Moscow", ("kudago",), lambda s: s.events_kudago_enabled),
-    Region("bali", "Asia/Makassar", ("baliforum", "jsonld", "ai"),
-           lambda s: s.events_baliforum_enabled or bool(s.events_jsonld_pages) or s.events_ai_enabled),
+    Region(
+        "bali",
+        "Asia/Makassar",
+        ("baliforum", "jsonld", "ai"),
+        lambda s: s.events_baliforum_enabled or bool(s.events_jsonld_pages) or s.events_ai_enabled,
+    ),
     Region("ics", "settings", ("ics",), lambda s: bool(s.events_ics_feeds)),
 )
 
@@ -84,11 +87,16 @@ async def health(app: App) -> dict[str, Any]:
 
     async with app.db.session() as s:
         total = (await s.execute(select(func.count()).select_from(Event))).scalar_one()
-        no_en = (await s.execute(select(func.count()).select_from(Event).where(Event.title_en.is_(None)))).scalar_one()
-        last = (await s.execute(select(IngestRun).order_by(IngestRun.id.desc()).limit(1))).scalar_one_or_none()
+        no_en = (
+            await s.execute(select(func.count()).select_from(Event).where(Event.title_en.is_(None)))
+        ).scalar_one()
+        last = (
+            await s.execute(select(IngestRun).order_by(IngestRun.id.desc()).limit(1))
+        ).scalar_one_or_none()
     return {
         "status": "ok" if last is None or last.status in ("ok", "running") else "degraded",
-        "events": total, "without_en": no_en,
+        "events": total,
+        "without_en": no_en,
         "last_run": last.finished_at.isoformat() if last and last.finished_at else None,
         "last_run_status": last.status if last else None,
     }
@@ -97,8 +105,16 @@ async def health(app: App) -> dict[str, Any]:
 PRODUCT = Product(
     name="events",
     jobs=(
-        *(Job(f"events_ingest_{r.name}", ingest_job(r), cron=lambda s: s.events_ingest_cron,
-              timezone=_zone(r), enabled=r.enabled) for r in REGIONS),
+        *(
+            Job(
+                f"events_ingest_{r.name}",
+                ingest_job(r),
+                cron=lambda s: s.events_ingest_cron,
+                timezone=_zone(r),
+                enabled=r.enabled,
+            )
+            for r in REGIONS
+        ),
         Job("events_reminders", reminders_job, every_sec=300, lock_ttl_sec=600),
         Job("events_archive", archive_job, every_sec=6 * 3600),
     ),

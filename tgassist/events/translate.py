@@ -32,7 +32,11 @@ def _needs_en() -> ColumnElement[bool]:
 
 async def count_without_en(app: App) -> int:
     async with app.db.session() as s:
-        return int((await s.execute(select(func.count()).select_from(Event).where(_needs_en()))).scalar_one())
+        return int(
+            (
+                await s.execute(select(func.count()).select_from(Event).where(_needs_en()))
+            ).scalar_one()
+        )
 
 
 async def backfill(app: App, *, batch_size: int | None = None) -> BackfillReport:
@@ -43,7 +47,9 @@ async def backfill(app: App, *, batch_size: int | None = None) -> BackfillReport
     """
     translator = app.translator
     if translator is None:
-        raise NoTranslator("no translator is configured: set TGASSIST_LLM_PROVIDER (and its key) to backfill EN titles")
+        raise NoTranslator(
+            "no translator is configured: set TGASSIST_LLM_PROVIDER (and its key) to backfill EN titles"
+        )
     settings = app.settings
     size = batch_size or settings.events_backfill_batch
     provider = translator_provider(translator)
@@ -51,11 +57,21 @@ async def backfill(app: App, *, batch_size: int | None = None) -> BackfillReport
     last_id = 0
     while True:
         async with app.db.session() as s:
-            rows = (await s.execute(
-                select(Event.id, Event.title, Event.description, Event.location_name, Event.description_en,
-                       Event.location_name_en)
-                .where(_needs_en(), Event.id > last_id).order_by(Event.id).limit(size)
-            )).all()
+            rows = (
+                await s.execute(
+                    select(
+                        Event.id,
+                        Event.title,
+                        Event.description,
+                        Event.location_name,
+                        Event.description_en,
+                        Event.location_name_en,
+                    )
+                    .where(_needs_en(), Event.id > last_id)
+                    .order_by(Event.id)
+                    .limit(size)
+                )
+            ).all()
         if not rows:
             break
         last_id = rows[-1].id
@@ -77,8 +93,14 @@ async def backfill(app: App, *, batch_size: int | None = None) -> BackfillReport
             if not title_en:
                 report.missing += 1
                 continue
-            row = {"id": r.id, "title_en": title_en, "translation_provider": provider,
-                   "search_text": search_text(r.title, title_en, r.location_name, (r.description or "")[:500])}
+            row = {
+                "id": r.id,
+                "title_en": title_en,
+                "translation_provider": provider,
+                "search_text": search_text(
+                    r.title, title_en, r.location_name, (r.description or "")[:500]
+                ),
+            }
             if f"{r.id}.d" in got:
                 row["description_en"] = got[f"{r.id}.d"]
             if f"{r.id}.l" in got:
@@ -89,8 +111,10 @@ async def backfill(app: App, *, batch_size: int | None = None) -> BackfillReport
                 values = {k: v for k, v in row.items() if k != "id"}
                 await s.execute(update(Event).where(Event.id == row["id"]).values(**values))
         report.translated += len(updates)
-        log.info(f"[BACKFILL] Batch {report.batches}: translated={len(updates)} missing={len(rows) - len(updates)}",
-                 calls=result.calls)
+        log.info(
+            f"[BACKFILL] Batch {report.batches}: translated={len(updates)} missing={len(rows) - len(updates)}",
+            calls=result.calls,
+        )
     return report
 
 
@@ -107,11 +131,16 @@ async def startup_backfill(app: App) -> BackfillReport | None:
             return None
         log.info(f"[AUTO-BACKFILL] Found {found} events without EN")
         if app.translator is None:
-            log.warning("[AUTO-BACKFILL] No translator configured; set TGASSIST_LLM_PROVIDER to fill title_en")
+            log.warning(
+                "[AUTO-BACKFILL] No translator configured; set TGASSIST_LLM_PROVIDER to fill title_en"
+            )
             return None
         report = await backfill(app)
-        log.info(f"[AUTO-BACKFILL] Completed. translated={report.translated}", missing=report.missing,
-                 calls=report.calls)
+        log.info(
+            f"[AUTO-BACKFILL] Completed. translated={report.translated}",
+            missing=report.missing,
+            calls=report.calls,
+        )
         return report
     finally:
         try:

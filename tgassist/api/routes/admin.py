@@ -13,10 +13,14 @@ router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(requir
 
 
 @router.get("/dlq/{stream}")
-async def dlq_list(stream: str, limit: int = 100, app: Any = Depends(get_app)) -> list[dict[str, Any]]:
+async def dlq_list(
+    stream: str, limit: int = 100, app: Any = Depends(get_app)
+) -> list[dict[str, Any]]:
     return [asdict(d) for d in await app.bus.dlq_list(stream, count=limit)]
 
 
 @router.post("/dlq/{stream}/replay")
-async def dlq_replay(stream: str, group: str | None = None, app: Any = Depends(get_app)) -> dict[str, int]:
+async def dlq_replay(
+    stream: str, group: str | None = None, app: Any = Depends(get_app)
+) -> dict[str, int]:
     return {"replayed": await app.bus.dlq_replay(stream, group=group)}

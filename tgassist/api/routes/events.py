@@ -21,7 +21,9 @@ _background: set[asyncio.Task[Any]] = set()  # keep references so tasks are not 
 
 class IngestRequest(BaseModel):
     source: str | list[str] = Field("all", description='a source name, a list of names, or "all"')
-    wait: bool = Field(False, description="answer with the finished run's stats instead of 202 at once")
+    wait: bool = Field(
+        False, description="answer with the finished run's stats instead of 202 at once"
+    )
 
 
 class BackfillRequest(BaseModel):
@@ -49,7 +51,9 @@ async def run_ingest(body: IngestRequest, app: App = Depends(get_app)) -> Any:
         report = await ingest(app, names, trigger="api")
         return report.to_dict()
     _spawn(ingest(app, names, trigger="api"))
-    return JSONResponse({"accepted": True, "sources": names, "runs": "/admin/events/runs"}, status.HTTP_202_ACCEPTED)
+    return JSONResponse(
+        {"accepted": True, "sources": names, "runs": "/admin/events/runs"}, status.HTTP_202_ACCEPTED
+    )
 
 
 @router.post("/translation/backfill")
@@ -58,12 +62,20 @@ async def run_backfill(body: BackfillRequest | None = None, app: App = Depends(g
     from tgassist.events.translate import NoTranslator, backfill, count_without_en
 
     if app.translator is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(NoTranslator(
-            "no translator is configured: set TGASSIST_LLM_PROVIDER (and its key) to backfill EN titles")))
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            str(
+                NoTranslator(
+                    "no translator is configured: set TGASSIST_LLM_PROVIDER (and its key) to backfill EN titles"
+                )
+            ),
+        )
     if body is None or body.wait:
         return (await backfill(app)).to_dict()
     _spawn(backfill(app))
-    return JSONResponse({"accepted": True, "found": await count_without_en(app)}, status.HTTP_202_ACCEPTED)
+    return JSONResponse(
+        {"accepted": True, "found": await count_without_en(app)}, status.HTTP_202_ACCEPTED
+    )
 
 
 @router.get("/events/sources")

@@ -59,17 +59,27 @@ def _as_id(v: str) -> int | None:
 def read_rows(data: bytes, filename: str) -> list[list[str]]:
     ext = Path(filename).suffix.lower()
     if not data:
-        raise ImportFileError(f"файл {filename} пустой: выгрузите кампанию из Директа заново (XLS или XLSX)")
+        raise ImportFileError(
+            f"файл {filename} пустой: выгрузите кампанию из Директа заново (XLS или XLSX)"
+        )
     if ext == ".xls" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         import xlrd
 
         try:
             book = xlrd.open_workbook(file_contents=data)
-            sheet = book.sheet_by_name("Тексты") if "Тексты" in book.sheet_names() else book.sheet_by_index(0)
+            sheet = (
+                book.sheet_by_name("Тексты")
+                if "Тексты" in book.sheet_names()
+                else book.sheet_by_index(0)
+            )
             return [[_cell(v) for v in sheet.row_values(i)] for i in range(sheet.nrows)]
-        except Exception as err:  # xlrd raises many kinds (CompDocError, struct.error …) on a broken file
-            raise ImportFileError(f"файл XLS не читается ({type(err).__name__}: {err}); выгрузите кампанию из "
-                                  "Директа заново или сохраните её как XLSX") from err
+        except (
+            Exception
+        ) as err:  # xlrd raises many kinds (CompDocError, struct.error …) on a broken file
+            raise ImportFileError(
+                f"файл XLS не читается ({type(err).__name__}: {err}); выгрузите кампанию из "
+                "Директа заново или сохраните её как XLSX"
+            ) from err
     if ext == ".xlsx" or data[:2] == b"PK":
         import openpyxl
 
@@ -81,9 +91,13 @@ def read_rows(data: bytes, filename: str) -> list[list[str]]:
             finally:
                 wb.close()
         except Exception as err:  # zip, XML and openpyxl errors: the file is broken, not our state
-            raise ImportFileError(f"файл XLSX повреждён или это не XLSX ({type(err).__name__}: {err}); "
-                                  "выгрузите кампанию из Директа заново") from err
-    raise ImportFileError(f"для импорта из Директа нужен файл .xls или .xlsx (получен {ext or 'файл без расширения'})")
+            raise ImportFileError(
+                f"файл XLSX повреждён или это не XLSX ({type(err).__name__}: {err}); "
+                "выгрузите кампанию из Директа заново"
+            ) from err
+    raise ImportFileError(
+        f"для импорта из Директа нужен файл .xls или .xlsx (получен {ext or 'файл без расширения'})"
+    )
 
 
 def parse_direct(data: bytes, filename: str) -> DirectFile:
@@ -91,11 +105,13 @@ def parse_direct(data: bytes, filename: str) -> DirectFile:
     rows = read_rows(data, filename)
     header_at = next((i for i, r in enumerate(rows) if PHRASE_COL in r), None)
     if header_at is None:
-        raise ImportFileError(f"это не выгрузка Директа: на листе «Тексты» нет строки заголовков с «{PHRASE_COL}»")
+        raise ImportFileError(
+            f"это не выгрузка Директа: на листе «Тексты» нет строки заголовков с «{PHRASE_COL}»"
+        )
     out = DirectFile(name=Path(filename).stem)
     for r in rows[:header_at]:
         for j, v in enumerate(r):
-            nxt = next((x for x in r[j + 1:] if x), "")
+            nxt = next((x for x in r[j + 1 :] if x), "")
             if v == "Минус-фразы на кампанию:":
                 out.minus_words = minus_list(nxt)
             elif v == "Тип кампании:":
@@ -111,7 +127,7 @@ def parse_direct(data: bytes, filename: str) -> DirectFile:
 
     epk = "Заголовок 3" in cols or "Текст 1" in cols
     groups: dict[str, DirectGroup] = {}
-    for r in rows[header_at + 1:]:
+    for r in rows[header_at + 1 :]:
         gid, gnum, gname = get(r, "ID группы"), get(r, "Номер группы"), get(r, "Название группы")
         phrase = get(r, PHRASE_COL)
         key = gid or gnum or gname
@@ -136,33 +152,58 @@ def parse_direct(data: bytes, filename: str) -> DirectFile:
                 g.ads.append((ad, link, ad_id))
     for g in groups.values():
         if not g.name or g.name.isdigit():
-            g.name = g.keywords[0][0] if g.keywords else (g.ads[0][0].title if g.ads else f"Группа {g.key}")
+            g.name = (
+                g.keywords[0][0]
+                if g.keywords
+                else (g.ads[0][0].title if g.ads else f"Группа {g.key}")
+            )
     out.groups = [g for g in groups.values() if g.keywords or g.ads]
     if not out.groups:
-        raise ImportFileError("в файле Директа не нашлось ни одной группы с фразами или объявлениями")
+        raise ImportFileError(
+            "в файле Директа не нашлось ни одной группы с фразами или объявлениями"
+        )
     return out
 
 
 def _ad(r: list[str], get: Any, epk: bool) -> AdDraft | None:
-    heads = [get(r, "Заголовок 1", 1), get(r, "Заголовок 2", 1)] + [get(r, f"Заголовок {i}") for i in range(3, 8)]
+    heads = [get(r, "Заголовок 1", 1), get(r, "Заголовок 2", 1)] + [
+        get(r, f"Заголовок {i}") for i in range(3, 8)
+    ]
     texts = [get(r, f"Текст {i}") for i in (1, 2, 3)]
     if epk and (any(heads) or any(texts)):
         title, title2, *extra = heads
         text, *extra_texts = texts
     else:
-        title, title2, text, extra, extra_texts = (get(r, "Заголовок 1"), get(r, "Заголовок 2"), get(r, "Текст"),
-                                                   [], [])
+        title, title2, text, extra, extra_texts = (
+            get(r, "Заголовок 1"),
+            get(r, "Заголовок 2"),
+            get(r, "Текст"),
+            [],
+            [],
+        )
     if not (title or text):
         return None
     titles = get(r, "Заголовки быстрых ссылок").split("||")
     descs = get(r, "Описания быстрых ссылок").split("||")
     urls = get(r, "Адреса быстрых ссылок").split("||")
-    sitelinks = [{"title": t.strip(), "description": (descs[i] if i < len(descs) else "").strip(),
-                  "url": (urls[i] if i < len(urls) else "").strip()} for i, t in enumerate(titles) if t.strip()]
+    sitelinks = [
+        {
+            "title": t.strip(),
+            "description": (descs[i] if i < len(descs) else "").strip(),
+            "url": (urls[i] if i < len(urls) else "").strip(),
+        }
+        for i, t in enumerate(titles)
+        if t.strip()
+    ]
     return AdDraft(
-        title=title, title2=title2, text=text, extra_titles=[t for t in extra if t],
-        extra_texts=[t for t in extra_texts if t], display_link=get(r, "Отображаемая ссылка"),
-        sitelinks=sitelinks, callouts=[c.strip() for c in get(r, "Уточнения").split("||") if c.strip()],
+        title=title,
+        title2=title2,
+        text=text,
+        extra_titles=[t for t in extra if t],
+        extra_texts=[t for t in extra_texts if t],
+        display_link=get(r, "Отображаемая ссылка"),
+        sitelinks=sitelinks,
+        callouts=[c.strip() for c in get(r, "Уточнения").split("||") if c.strip()],
     )
 
 

@@ -17,8 +17,13 @@ from tgassist.campaigns.exceptions import ImportFileError
 from tgassist.campaigns.keywords import KeywordCandidate
 
 PHRASE_HEADER = re.compile(r"фраз|ключ|запрос(?!ов)|keyword|phrase|query|слово", re.I)
-FREQ_HEADER = re.compile(r"частот|показ|кол-?во|количеств|число|запросов|count|freq|impressions|shows|\[ws\]|\[yw\]", re.I)
-MONTH_HEADER = re.compile(r"^(янв|фев|мар|апр|ма[йя]|июн|июл|авг|сен|окт|ноя|дек)[а-я]*\.?-?\s*\d{2,4}$", re.I)
+FREQ_HEADER = re.compile(
+    r"частот|показ|кол-?во|количеств|число|запросов|count|freq|impressions|shows|\[ws\]|\[yw\]",
+    re.I,
+)
+MONTH_HEADER = re.compile(
+    r"^(янв|фев|мар|апр|ма[йя]|июн|июл|авг|сен|окт|ноя|дек)[а-я]*\.?-?\s*\d{2,4}$", re.I
+)
 _NUMBER = re.compile(r"^-?\d[\d\s\u00a0\u202f]*(?:[.,]\d+)?$")
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -43,11 +48,18 @@ def _is_phrase(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     s = value.strip()
-    return bool(s) and not s.startswith(("=", "http://", "https://")) and parse_number(s) is None \
-        and bool(re.search(r"[A-Za-zА-Яа-яЁё]", s)) and "%" not in s
+    return (
+        bool(s)
+        and not s.startswith(("=", "http://", "https://"))
+        and parse_number(s) is None
+        and bool(re.search(r"[A-Za-zА-Яа-яЁё]", s))
+        and "%" not in s
+    )
 
 
-def rows_to_keywords(rows: Sequence[Sequence[Any]], source: str = "import") -> list[KeywordCandidate]:
+def rows_to_keywords(
+    rows: Sequence[Sequence[Any]], source: str = "import"
+) -> list[KeywordCandidate]:
     """Find the phrase and frequency columns (by header or by content) and read the keywords."""
     rows = [list(r) for r in rows if any(c not in (None, "") and str(c).strip() for c in r)]
     if not rows:
@@ -57,25 +69,39 @@ def rows_to_keywords(rows: Sequence[Sequence[Any]], source: str = "import") -> l
     start = 0
     for i, row in enumerate(rows[:20]):
         cells = [str(c).strip() if c is not None else "" for c in row]
-        p = next((j for j, c in enumerate(cells) if PHRASE_HEADER.search(c) and not MONTH_HEADER.match(c)), None)
+        p = next(
+            (
+                j
+                for j, c in enumerate(cells)
+                if PHRASE_HEADER.search(c) and not MONTH_HEADER.match(c)
+            ),
+            None,
+        )
         months = [j for j, c in enumerate(cells) if MONTH_HEADER.match(c)]
         f = [j for j, c in enumerate(cells) if FREQ_HEADER.search(c) and j != p]
         if months:
             # A month-by-month sheet: the phrase sits left of the first month; take the latest month.
-            phrase_col = p if p is not None and p < months[0] else _text_column(rows[i + 1:], months[0])
+            phrase_col = (
+                p if p is not None and p < months[0] else _text_column(rows[i + 1 :], months[0])
+            )
             freq_cols, start = list(reversed(months)), i + 1
             break
         if p is not None or f:
-            phrase_col = p if p is not None else _text_column(rows[i + 1:], len(cells))
+            phrase_col = p if p is not None else _text_column(rows[i + 1 :], len(cells))
             freq_cols, start = f, i + 1
             break
     if phrase_col is None:
         phrase_col = _text_column(rows, max(len(r) for r in rows))
         if phrase_col is None:
-            raise ImportFileError("не нашёл столбец с фразами: нужен столбец «Фраза» (или текст в первом столбце)")
+            raise ImportFileError(
+                "не нашёл столбец с фразами: нужен столбец «Фраза» (или текст в первом столбце)"
+            )
         width = max(len(r) for r in rows)
-        freq_cols = [j for j in range(width) if j != phrase_col and any(
-            parse_number(r[j]) is not None for r in rows if j < len(r))][:1]
+        freq_cols = [
+            j
+            for j in range(width)
+            if j != phrase_col and any(parse_number(r[j]) is not None for r in rows if j < len(r))
+        ][:1]
     out: list[KeywordCandidate] = []
     for row in rows[start:]:
         if phrase_col >= len(row) or not _is_phrase(row[phrase_col]):
@@ -86,7 +112,9 @@ def rows_to_keywords(rows: Sequence[Sequence[Any]], source: str = "import") -> l
         freq = next((n for n in (parse_number(v) for v in numeric) if n is not None), None)
         out.append(KeywordCandidate(" ".join(str(row[phrase_col]).split()), freq, source))
     if not out:
-        raise ImportFileError("в файле не нашлось ни одной фразы: проверьте, что это выгрузка Wordstat/Key Collector")
+        raise ImportFileError(
+            "в файле не нашлось ни одной фразы: проверьте, что это выгрузка Wordstat/Key Collector"
+        )
     return out
 
 
@@ -110,7 +138,9 @@ def _decode(data: bytes) -> str:
 
 def read_csv_rows(data: bytes) -> list[list[str]]:
     if b"\x00" in data[:4096]:
-        raise ImportFileError("это не текстовый CSV (внутри двоичные данные); сохраните таблицу как CSV или XLSX")
+        raise ImportFileError(
+            "это не текстовый CSV (внутри двоичные данные); сохраните таблицу как CSV или XLSX"
+        )
     text = _decode(data)
     sample = text[:8192]
     counts = {d: sample.count(d) for d in (";", "\t", ",")}
@@ -129,8 +159,10 @@ def read_xlsx_rows(data: bytes) -> list[list[Any]]:
         finally:
             wb.close()
     except Exception as err:  # zip, XML and openpyxl errors alike: the file is broken
-        raise ImportFileError(f"файл XLSX повреждён или это не XLSX ({type(err).__name__}: {err}); "
-                              "сохраните его заново как XLSX или CSV") from err
+        raise ImportFileError(
+            f"файл XLSX повреждён или это не XLSX ({type(err).__name__}: {err}); "
+            "сохраните его заново как XLSX или CSV"
+        ) from err
 
 
 def load_keywords(path: str | Path, source: str = "import") -> list[KeywordCandidate]:
@@ -148,11 +180,15 @@ def parse_keywords(data: bytes, filename: str, source: str = "import") -> list[K
     """Parse file bytes by extension (or content: XLSX is a zip)."""
     ext = Path(filename).suffix.lower()
     if ext == ".xls":
-        raise ImportFileError("формат .xls для списка фраз не поддерживается: сохраните файл как .xlsx или .csv")
+        raise ImportFileError(
+            "формат .xls для списка фраз не поддерживается: сохраните файл как .xlsx или .csv"
+        )
     if ext == ".xlsx" or data[:2] == b"PK":
         rows: Iterable[Sequence[Any]] = read_xlsx_rows(data)
     elif ext in (".csv", ".tsv", ".txt", ""):
         rows = read_csv_rows(data)
     else:
-        raise ImportFileError(f"неизвестный формат {ext}: загрузите .csv (разделитель ; или табуляция) или .xlsx")
+        raise ImportFileError(
+            f"неизвестный формат {ext}: загрузите .csv (разделитель ; или табуляция) или .xlsx"
+        )
     return rows_to_keywords(list(rows), source)

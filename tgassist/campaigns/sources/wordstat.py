@@ -58,7 +58,9 @@ class BaseWordstat:
         self.bucket = TokenBucket(redis, f"wordstat:{self.api}", config.rate_per_sec)
 
     # -- the API-specific part
-    def request(self, phrase: str, regions: list[int]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    def request(
+        self, phrase: str, regions: list[int]
+    ) -> tuple[str, dict[str, str], dict[str, Any]]:
         raise NotImplementedError
 
     def parse(self, phrase: str, payload: dict[str, Any]) -> WordstatAnswer:
@@ -66,7 +68,9 @@ class BaseWordstat:
 
     # -- shared
     def cache_key(self, phrase: str, regions: list[int]) -> str:
-        ident = json.dumps([phrase.lower().strip(), sorted(regions), self.config.devices, self.config.num_phrases])
+        ident = json.dumps(
+            [phrase.lower().strip(), sorted(regions), self.config.devices, self.config.num_phrases]
+        )
         return f"wordstat:cache:{self.api}:{hashlib.sha1(ident.encode()).hexdigest()}"
 
     def quota_key(self) -> str:
@@ -83,7 +87,9 @@ class BaseWordstat:
             return self.parse(phrase, json.loads(cached))
         payload = await self._fetch(phrase, regions)
         answer = self.parse(phrase, payload)  # parse before caching: a bad answer is never cached
-        await self.redis.set(key, json.dumps(payload, ensure_ascii=False), ex=self.config.cache_ttl_sec)
+        await self.redis.set(
+            key, json.dumps(payload, ensure_ascii=False), ex=self.config.cache_ttl_sec
+        )
         return answer
 
     async def _fetch(self, phrase: str, regions: list[int]) -> dict[str, Any]:
@@ -98,7 +104,8 @@ class BaseWordstat:
             if used > cfg.daily_quota:
                 raise WordstatError(
                     f"Дневная квота Wordstat ({cfg.daily_quota} запросов) исчерпана. Запустите сборку завтра "
-                    "или загрузите фразы файлом (keywords_file).")
+                    "или загрузите фразы файлом (keywords_file)."
+                )
             try:
                 await self.bucket.acquire(max_wait=120)
                 resp = await self.http.post(url, headers=headers, json=body, timeout=30)
@@ -109,33 +116,47 @@ class BaseWordstat:
                     raise WordstatAuthError(
                         f"Wordstat ({self.api}) отказал в доступе (HTTP {resp.status_code}): проверьте ключ "
                         f"{'TGASSIST_WORDSTAT_API_KEY и TGASSIST_WORDSTAT_FOLDER_ID' if self.api == 'v2' else 'TGASSIST_WORDSTAT_OAUTH_TOKEN'}"
-                        " — он неверен, отозван или без прав на Wordstat.")
+                        " — он неверен, отозван или без прав на Wordstat."
+                    )
                 if resp.status_code == 429 or resp.status_code >= 500:
                     last = f"HTTP {resp.status_code}"
                 elif resp.status_code >= 400:
-                    raise WordstatError(f"Wordstat ({self.api}) отклонил запрос «{phrase}»: HTTP {resp.status_code} "
-                                        f"{resp.text[:200]}")
+                    raise WordstatError(
+                        f"Wordstat ({self.api}) отклонил запрос «{phrase}»: HTTP {resp.status_code} "
+                        f"{resp.text[:200]}"
+                    )
                 else:
                     try:
                         data = resp.json()
                     except ValueError as err:
-                        raise WordstatError(f"Wordstat ({self.api}) прислал не JSON: {resp.text[:120]!r}") from err
+                        raise WordstatError(
+                            f"Wordstat ({self.api}) прислал не JSON: {resp.text[:120]!r}"
+                        ) from err
                     if not isinstance(data, dict):
-                        raise WordstatError(f"Wordstat ({self.api}) прислал неожиданный ответ: {str(data)[:120]}")
+                        raise WordstatError(
+                            f"Wordstat ({self.api}) прислал неожиданный ответ: {str(data)[:120]}"
+                        )
                     return data
                 if attempt < cfg.retries:
                     delay = cfg.backoff_sec * 2**attempt
                     retry_after = resp.headers.get("Retry-After", "")
                     if retry_after.isdigit():
                         delay = max(delay, min(float(retry_after), 60.0))
-                    log.info("wordstat retry", api=self.api, phrase=phrase, status=resp.status_code, delay=delay)
+                    log.info(
+                        "wordstat retry",
+                        api=self.api,
+                        phrase=phrase,
+                        status=resp.status_code,
+                        delay=delay,
+                    )
                     await asyncio.sleep(delay)
                     continue
             if attempt < cfg.retries:
                 await asyncio.sleep(cfg.backoff_sec * 2**attempt)
         raise WordstatError(
             f"Wordstat ({self.api}) не отвечает после {cfg.retries + 1} попыток ({last}). Сделанное сохранено: "
-            "повторите сборку позже (tgassist campaign repeat ID).")
+            "повторите сборку позже (tgassist campaign repeat ID)."
+        )
 
 
 def to_int(value: Any) -> int | None:

@@ -13,9 +13,15 @@ class LegacyWordstat(BaseWordstat):
 
     api = "v1"
 
-    def request(self, phrase: str, regions: list[int]) -> tuple[str, dict[str, str], dict[str, Any]]:
-        body: dict[str, Any] = {"phrase": phrase, "numPhrases": self.config.num_phrases, "regions": regions,
-                                "devices": [self.config.devices]}
+    def request(
+        self, phrase: str, regions: list[int]
+    ) -> tuple[str, dict[str, str], dict[str, Any]]:
+        body: dict[str, Any] = {
+            "phrase": phrase,
+            "numPhrases": self.config.num_phrases,
+            "regions": regions,
+            "devices": [self.config.devices],
+        }
         headers = {"Authorization": f"Bearer {self.config.token}"}
         return f"{self.config.base_url.rstrip('/')}/v1/topRequests", headers, body
 
@@ -23,6 +29,8 @@ class LegacyWordstat(BaseWordstat):
         if "topRequests" not in payload:
             raise WordstatError(f"Wordstat v1: в ответе нет topRequests: {str(payload)[:160]}")
         return WordstatAnswer(
-            phrase, to_int(payload.get("totalCount")),
-            candidates(payload.get("topRequests"), "wordstat_v1"), candidates(payload.get("associations"), "wordstat_v1"),
+            phrase,
+            to_int(payload.get("totalCount")),
+            candidates(payload.get("topRequests"), "wordstat_v1"),
+            candidates(payload.get("associations"), "wordstat_v1"),
         )

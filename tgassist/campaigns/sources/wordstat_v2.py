@@ -7,7 +7,12 @@ from typing import Any
 from tgassist.campaigns.exceptions import WordstatError
 from tgassist.campaigns.sources.wordstat import BaseWordstat, WordstatAnswer, candidates, to_int
 
-DEVICES = {"all": "DEVICE_ALL", "desktop": "DEVICE_DESKTOP", "phone": "DEVICE_PHONE", "tablet": "DEVICE_TABLET"}
+DEVICES = {
+    "all": "DEVICE_ALL",
+    "desktop": "DEVICE_DESKTOP",
+    "phone": "DEVICE_PHONE",
+    "tablet": "DEVICE_TABLET",
+}
 
 
 class SearchApiWordstat(BaseWordstat):
@@ -15,7 +20,9 @@ class SearchApiWordstat(BaseWordstat):
 
     api = "v2"
 
-    def request(self, phrase: str, regions: list[int]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    def request(
+        self, phrase: str, regions: list[int]
+    ) -> tuple[str, dict[str, str], dict[str, Any]]:
         body: dict[str, Any] = {
             "phrase": phrase,
             "numPhrases": str(self.config.num_phrases),
@@ -28,8 +35,12 @@ class SearchApiWordstat(BaseWordstat):
 
     def parse(self, phrase: str, payload: dict[str, Any]) -> WordstatAnswer:
         if "results" not in payload and "totalCount" not in payload:
-            raise WordstatError(f"Wordstat v2: в ответе нет results/totalCount: {str(payload)[:160]}")
+            raise WordstatError(
+                f"Wordstat v2: в ответе нет results/totalCount: {str(payload)[:160]}"
+            )
         return WordstatAnswer(
-            phrase, to_int(payload.get("totalCount")),
-            candidates(payload.get("results"), "wordstat_v2"), candidates(payload.get("associations"), "wordstat_v2"),
+            phrase,
+            to_int(payload.get("totalCount")),
+            candidates(payload.get("results"), "wordstat_v2"),
+            candidates(payload.get("associations"), "wordstat_v2"),
         )

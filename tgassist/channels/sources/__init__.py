@@ -6,4 +6,12 @@
 from tgassist.channels.sources.base import ChannelInfo, RawMedia, RawMessage, Source, SourceError
 from tgassist.channels.sources.desktop import DesktopExport, ExportStats
 
-__all__ = ["ChannelInfo", "DesktopExport", "ExportStats", "RawMedia", "RawMessage", "Source", "SourceError"]
+__all__ = [
+    "ChannelInfo",
+    "DesktopExport",
+    "ExportStats",
+    "RawMedia",
+    "RawMessage",
+    "Source",
+    "SourceError",
+]

@@ -43,8 +43,12 @@ class RawMedia:
 
     def describe(self) -> dict[str, Any]:
         """A JSON-safe description (kept on the post when the media is missing)."""
-        return {"kind": self.kind, "file_name": self.file_name or (self.path.name if self.path else None),
-                "size": self.size, "reason": self.missing}
+        return {
+            "kind": self.kind,
+            "file_name": self.file_name or (self.path.name if self.path else None),
+            "size": self.size,
+            "reason": self.missing,
+        }
 
 
 @dataclass

@@ -28,8 +28,10 @@ from tgassist.channels.sources.base import (
 ALBUM_MAX_ITEMS = 10
 # Media types Telegram can put in an album (stickers, voice and round videos cannot be grouped).
 ALBUM_KINDS = {"photo", "video_file", "file", "audio_file"}
-_EXPORT_HELP = ("Export the channel again in Telegram Desktop (channel menu → Export chat history, "
-                "format: Machine-readable JSON) and import the folder that holds result.json.")
+_EXPORT_HELP = (
+    "Export the channel again in Telegram Desktop (channel menu → Export chat history, "
+    "format: Machine-readable JSON) and import the folder that holds result.json."
+)
 
 
 @dataclass
@@ -76,14 +78,25 @@ class DesktopExport:
         except OSError as err:
             raise SourceError(f"{file} cannot be read ({err}). {_EXPORT_HELP}") from err
         if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
-            hint = " It is a whole-account export; export a single channel instead." if isinstance(data, dict) and "chats" in data else ""
-            raise SourceError(f"{file} has no `messages` list: not a Telegram Desktop chat export.{hint} {_EXPORT_HELP}")
+            hint = (
+                " It is a whole-account export; export a single channel instead."
+                if isinstance(data, dict) and "chats" in data
+                else ""
+            )
+            raise SourceError(
+                f"{file} has no `messages` list: not a Telegram Desktop chat export.{hint} {_EXPORT_HELP}"
+            )
         return cls(file.parent.resolve(), data, file)
 
     async def info(self) -> ChannelInfo:
         raw_id = self.data.get("id")
-        return ChannelInfo(telegram_id=int(raw_id) if isinstance(raw_id, int | str) and str(raw_id).isdigit() else None,
-                           username=None, title=self.data.get("name"))
+        return ChannelInfo(
+            telegram_id=int(raw_id)
+            if isinstance(raw_id, int | str) and str(raw_id).isdigit()
+            else None,
+            username=None,
+            title=self.data.get("name"),
+        )
 
     def parse(self) -> list[RawMessage]:
         """Every regular message, with album ids filled in; counts skips in `stats`."""
@@ -101,7 +114,9 @@ class DesktopExport:
         """Messages in batches of about `size`, never cutting an album in two."""
         batch: list[RawMessage] = []
         for msg in self.parse():
-            if len(batch) >= size and (msg.grouped_id is None or msg.grouped_id != batch[-1].grouped_id):
+            if len(batch) >= size and (
+                msg.grouped_id is None or msg.grouped_id != batch[-1].grouped_id
+            ):
                 yield batch
                 batch = []
             batch.append(msg)
@@ -155,12 +170,16 @@ class DesktopExport:
         return out
 
     def _message(self, item: dict[str, Any]) -> RawMessage:
-        text, entities = _text(item.get("text_entities") if "text_entities" in item else item.get("text", ""))
+        text, entities = _text(
+            item.get("text_entities") if "text_entities" in item else item.get("text", "")
+        )
         reply = item.get("reply_to_message_id")
         return RawMessage(
             message_id=int(item["id"]),
             date=_date(item, "date"),
-            edit_date=_date(item, "edited") if ("edited" in item or "edited_unixtime" in item) else None,
+            edit_date=_date(item, "edited")
+            if ("edited" in item or "edited_unixtime" in item)
+            else None,
             text=text,
             entities=entities,
             author=item.get("author"),
@@ -176,14 +195,33 @@ class DesktopExport:
 
     def _media(self, item: dict[str, Any]) -> list[RawMedia]:
         if "photo" in item:
-            return [self._file(item["photo"], RawMedia(
-                kind="photo", mime="image/jpeg", size=item.get("photo_file_size"),
-                width=item.get("width"), height=item.get("height")))]
+            return [
+                self._file(
+                    item["photo"],
+                    RawMedia(
+                        kind="photo",
+                        mime="image/jpeg",
+                        size=item.get("photo_file_size"),
+                        width=item.get("width"),
+                        height=item.get("height"),
+                    ),
+                )
+            ]
         if "file" in item:
-            return [self._file(item["file"], RawMedia(
-                kind=item.get("media_type") or "file", mime=item.get("mime_type"), size=item.get("file_size"),
-                width=item.get("width"), height=item.get("height"), duration=item.get("duration_seconds"),
-                file_name=item.get("file_name")))]
+            return [
+                self._file(
+                    item["file"],
+                    RawMedia(
+                        kind=item.get("media_type") or "file",
+                        mime=item.get("mime_type"),
+                        size=item.get("file_size"),
+                        width=item.get("width"),
+                        height=item.get("height"),
+                        duration=item.get("duration_seconds"),
+                        file_name=item.get("file_name"),
+                    ),
+                )
+            ]
         return []
 
     def _file(self, rel: Any, media: RawMedia) -> RawMedia:
@@ -210,7 +248,8 @@ def _continues(prev: dict[str, Any], item: dict[str, Any], msg: RawMessage, size
     return (
         size < ALBUM_MAX_ITEMS
         and not msg.text
-        and item.get("date_unixtime", item.get("date")) == prev.get("date_unixtime", prev.get("date"))
+        and item.get("date_unixtime", item.get("date"))
+        == prev.get("date_unixtime", prev.get("date"))
         and (item.get("from_id") or item.get("from")) == (prev.get("from_id") or prev.get("from"))
     )
 
@@ -249,7 +288,12 @@ def _text(raw: Any) -> tuple[str, list[dict[str, Any]]]:
         # UTF-16 length (Telegram's unit): astral characters such as most emoji count twice
         length = len(chunk) if chunk.isascii() else len(chunk.encode("utf-16-le")) >> 1
         if kind is not None:
-            entity: dict[str, Any] = {"type": kind, "offset": offset, "length": length, "text": chunk}
+            entity: dict[str, Any] = {
+                "type": kind,
+                "offset": offset,
+                "length": length,
+                "text": chunk,
+            }
             href = part.get("href")
             if href:
                 entity["url"] = href

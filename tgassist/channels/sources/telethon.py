@@ -24,8 +24,11 @@ from tgassist.channels.sources.base import (
 )
 
 ENTITY_TYPES = {
-    "MessageEntityTextUrl": "text_link", "MessageEntityUrl": "link", "MessageEntityStrike": "strikethrough",
-    "MessageEntityMentionName": "mention_name", "InputMessageEntityMentionName": "mention_name",
+    "MessageEntityTextUrl": "text_link",
+    "MessageEntityUrl": "link",
+    "MessageEntityStrike": "strikethrough",
+    "MessageEntityMentionName": "mention_name",
+    "InputMessageEntityMentionName": "mention_name",
 }
 
 
@@ -40,12 +43,19 @@ class MessageFetchError(SourceError):
 class TelethonSource:
     """Messages of one channel through a Telethon client (or any object with the same three methods)."""
 
-    def __init__(self, client: Any, ref: str | int, media_max_bytes: int = 20_000_000,
-                 accept_failed: set[int] | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        ref: str | int,
+        media_max_bytes: int = 20_000_000,
+        accept_failed: set[int] | None = None,
+    ) -> None:
         self.client = client
         self.ref = ref
         self.media_max_bytes = media_max_bytes
-        self.accept_failed = accept_failed or set()  # ids whose media failed too often: saved without it
+        self.accept_failed = (
+            accept_failed or set()
+        )  # ids whose media failed too often: saved without it
         self.skipped = 0
         self._entity: Any = None
 
@@ -57,8 +67,11 @@ class TelethonSource:
 
     async def info(self) -> ChannelInfo:
         ent = await self.entity()
-        return ChannelInfo(telegram_id=getattr(ent, "id", None), username=(getattr(ent, "username", None) or None),
-                           title=getattr(ent, "title", None))
+        return ChannelInfo(
+            telegram_id=getattr(ent, "id", None),
+            username=(getattr(ent, "username", None) or None),
+            title=getattr(ent, "title", None),
+        )
 
     async def latest_id(self) -> int:
         """The newest message id of the channel (0 when empty)."""
@@ -66,9 +79,13 @@ class TelethonSource:
             return int(msg.id)
         return 0
 
-    async def messages(self, min_id: int = 0, limit: int | None = None) -> AsyncIterator[RawMessage]:
+    async def messages(
+        self, min_id: int = 0, limit: int | None = None
+    ) -> AsyncIterator[RawMessage]:
         entity = await self.entity()
-        async for msg in self.client.iter_messages(entity, min_id=min_id, reverse=True, limit=limit):
+        async for msg in self.client.iter_messages(
+            entity, min_id=min_id, reverse=True, limit=limit
+        ):
             if not isinstance(msg, types.Message):  # MessageService, MessageEmpty
                 self.skipped += 1
                 continue
@@ -104,7 +121,9 @@ def to_raw(msg: types.Message) -> RawMessage:
     if fwd is not None:
         forward_from_id = _peer_id(fwd.from_id)
         forward_from = fwd.from_name or (f"channel{forward_from_id}" if forward_from_id else None)
-    reply = msg.reply_to.reply_to_msg_id if isinstance(msg.reply_to, types.MessageReplyHeader) else None
+    reply = (
+        msg.reply_to.reply_to_msg_id if isinstance(msg.reply_to, types.MessageReplyHeader) else None
+    )
     return RawMessage(
         message_id=msg.id,
         date=msg.date,
@@ -127,9 +146,14 @@ def to_raw(msg: types.Message) -> RawMessage:
 
 def _entity(ent: Any, text: str) -> dict[str, Any]:
     name = type(ent).__name__
-    kind = ENTITY_TYPES.get(name) or re.sub(r"(?<!^)(?=[A-Z])", "_", name.removeprefix("MessageEntity")).lower()
+    kind = (
+        ENTITY_TYPES.get(name)
+        or re.sub(r"(?<!^)(?=[A-Z])", "_", name.removeprefix("MessageEntity")).lower()
+    )
     units = text.encode("utf-16-le")
-    piece = units[ent.offset * 2:(ent.offset + ent.length) * 2].decode("utf-16-le", errors="replace")
+    piece = units[ent.offset * 2 : (ent.offset + ent.length) * 2].decode(
+        "utf-16-le", errors="replace"
+    )
     out: dict[str, Any] = {"type": kind, "offset": ent.offset, "length": ent.length, "text": piece}
     if getattr(ent, "url", None):
         out["url"] = ent.url
@@ -151,7 +175,9 @@ def _reactions(reactions: Any) -> list[dict[str, Any]]:
         if isinstance(r, types.ReactionEmoji):
             out.append({"type": "emoji", "emoji": r.emoticon, "count": rc.count})
         elif isinstance(r, types.ReactionCustomEmoji):
-            out.append({"type": "custom_emoji", "document_id": str(r.document_id), "count": rc.count})
+            out.append(
+                {"type": "custom_emoji", "document_id": str(r.document_id), "count": rc.count}
+            )
         else:
             out.append({"type": "paid", "count": rc.count})
     return out
@@ -159,15 +185,29 @@ def _reactions(reactions: Any) -> list[dict[str, Any]]:
 
 def _media(media: Any) -> list[RawMedia]:
     if isinstance(media, types.MessageMediaPhoto) and isinstance(media.photo, types.Photo):
-        best = max((s for s in media.photo.sizes if isinstance(s, types.PhotoSize | types.PhotoSizeProgressive)),
-                   key=lambda s: s.w * s.h, default=None)
+        best = max(
+            (
+                s
+                for s in media.photo.sizes
+                if isinstance(s, types.PhotoSize | types.PhotoSizeProgressive)
+            ),
+            key=lambda s: s.w * s.h,
+            default=None,
+        )
         size = None
         if isinstance(best, types.PhotoSize):
             size = best.size
         elif isinstance(best, types.PhotoSizeProgressive) and best.sizes:
             size = max(best.sizes)
-        return [RawMedia(kind="photo", mime="image/jpeg", size=size,
-                         width=best.w if best else None, height=best.h if best else None)]
+        return [
+            RawMedia(
+                kind="photo",
+                mime="image/jpeg",
+                size=size,
+                width=best.w if best else None,
+                height=best.h if best else None,
+            )
+        ]
     if isinstance(media, types.MessageMediaDocument) and isinstance(media.document, types.Document):
         doc = media.document
         item = RawMedia(kind="file", mime=doc.mime_type, size=doc.size)

@@ -67,7 +67,9 @@ def select_specs(names: list[str] | str | None) -> list[SourceSpec]:
     known = {s.name: s for s in SOURCES}
     unknown = [n for n in wanted if n not in known]
     if unknown:
-        raise UnknownSourceError(f"unknown event source(s): {', '.join(unknown)}; known: {', '.join(known)}")
+        raise UnknownSourceError(
+            f"unknown event source(s): {', '.join(unknown)}; known: {', '.join(known)}"
+        )
     return [known[n] for n in wanted]
 
 
@@ -75,8 +77,11 @@ def source_config(app: App, spec: SourceSpec) -> dict[str, Any]:
     """The non-secret configuration shown in `tgassist events sources` and the admin API."""
     s = app.settings
     configs: dict[str, Callable[[], dict[str, Any]]] = {
-        "kudago": lambda: {"base_url": s.events_kudago_base_url, "cities": s.events_kudago_cities,
-                           "lang_en": s.events_kudago_lang_en},
+        "kudago": lambda: {
+            "base_url": s.events_kudago_base_url,
+            "cities": s.events_kudago_cities,
+            "lang_en": s.events_kudago_lang_en,
+        },
         "baliforum": lambda: {"base_url": s.events_baliforum_base_url},
         "jsonld": lambda: {"pages": [p.url for p in s.events_jsonld_pages]},
         "ics": lambda: {"feeds": [f.url for f in s.events_ics_feeds]},
@@ -85,4 +90,13 @@ def source_config(app: App, spec: SourceSpec) -> dict[str, Any]:
     return configs[spec.name]() if spec.name in configs else {}
 
 
-__all__ = ["SOURCES", "FetchResult", "RawEvent", "Source", "SourceSpec", "select_specs", "source_config", "source_names"]
+__all__ = [
+    "SOURCES",
+    "FetchResult",
+    "RawEvent",
+    "Source",
+    "SourceSpec",
+    "select_specs",
+    "source_config",
+    "source_names",
+]

@@ -37,10 +37,10 @@ class SuggestedEvents(BaseModel):
 
 PROMPT = (
     "You suggest real, recurring or typical public events in {location}, Bali for the next {days} days "
-    "(today is {today}, Bali time). Answer with JSON only: {{\"events\": [{{\"title\": Russian title, "
-    "\"title_en\": English title, \"description\": short Russian description, \"starts_at\": ISO 8601 "
-    "local time, \"ends_at\": ISO 8601 or null, \"location_name\": venue, \"lat\": number or null, "
-    "\"lng\": number or null, \"url\": URL or null}}]}} with at most {count} events."
+    '(today is {today}, Bali time). Answer with JSON only: {{"events": [{{"title": Russian title, '
+    '"title_en": English title, "description": short Russian description, "starts_at": ISO 8601 '
+    'local time, "ends_at": ISO 8601 or null, "location_name": venue, "lat": number or null, '
+    '"lng": number or null, "url": URL or null}}]}} with at most {count} events.'
 )
 
 
@@ -51,7 +51,9 @@ class AISource:
 
     def __init__(self, app: App) -> None:
         if app.llm is None:
-            raise SourceError("ai: no LLM is configured; set the LLM settings or disable the AI source")
+            raise SourceError(
+                "ai: no LLM is configured; set the LLM settings or disable the AI source"
+            )
         self.llm = app.llm
         self.settings = app.settings
         self.tz = zone(BALI_TZ)
@@ -63,15 +65,25 @@ class AISource:
         now_local = max(since, datetime.now(self.tz)).astimezone(self.tz)
         days = max(1, min(14, (until - since) // timedelta(days=1)))
         for location in self.settings.events_ai_locations:
-            prompt = PROMPT.format(location=location, days=days, today=now_local.date().isoformat(),
-                                   count=self.settings.events_ai_per_location)
+            prompt = PROMPT.format(
+                location=location,
+                days=days,
+                today=now_local.date().isoformat(),
+                count=self.settings.events_ai_per_location,
+            )
             result.requests += 1
             try:
                 answer = await self.llm.complete_json(
-                    [ChatMessage("system", "You are a careful local events assistant."), ChatMessage("user", prompt)],
-                    SuggestedEvents, temperature=0.0,
+                    [
+                        ChatMessage("system", "You are a careful local events assistant."),
+                        ChatMessage("user", prompt),
+                    ],
+                    SuggestedEvents,
+                    temperature=0.0,
                 )
-            except Exception as err:  # AIError after the client's own retries, or a validation error
+            except (
+                Exception
+            ) as err:  # AIError after the client's own retries, or a validation error
                 result.errors.append(f"ai: {location}: {type(err).__name__}: {err}")
                 continue
             for item in answer.events[: self.settings.events_ai_per_location]:
@@ -82,12 +94,27 @@ class AISource:
                 if not in_window(start, end, since, until):
                     result.invalid += 1
                     continue
-                key = hashlib.sha1(f"{location}|{item.title}|{start.isoformat()}".encode()).hexdigest()[:20]
-                result.events.append(RawEvent(
-                    source=self.name, external_id=key, title=clean_text(item.title) or item.title,
-                    description=clean_text(item.description), starts_at=start, ends_at=end, timezone=BALI_TZ,
-                    city="bali", region="bali", location_name=clean_text(item.location_name), lat=item.lat,
-                    lng=item.lng, url=item.url, title_en=clean_text(item.title_en),
-                    en_provider=f"ai:{getattr(self.llm, 'provider', 'llm')}", is_generated_by_ai=True,
-                ))
+                key = hashlib.sha1(
+                    f"{location}|{item.title}|{start.isoformat()}".encode()
+                ).hexdigest()[:20]
+                result.events.append(
+                    RawEvent(
+                        source=self.name,
+                        external_id=key,
+                        title=clean_text(item.title) or item.title,
+                        description=clean_text(item.description),
+                        starts_at=start,
+                        ends_at=end,
+                        timezone=BALI_TZ,
+                        city="bali",
+                        region="bali",
+                        location_name=clean_text(item.location_name),
+                        lat=item.lat,
+                        lng=item.lng,
+                        url=item.url,
+                        title_en=clean_text(item.title_en),
+                        en_provider=f"ai:{getattr(self.llm, 'provider', 'llm')}",
+                        is_generated_by_ai=True,
+                    )
+                )
         return result

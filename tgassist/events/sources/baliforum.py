@@ -44,18 +44,27 @@ class BaliForumSource:
         self.base_url = s.events_baliforum_base_url.rstrip("/")
         parts = urlsplit(self.base_url)
         self.site = f"{parts.scheme}://{parts.netloc}"
-        self.bucket = TokenBucket(app.redis, "events:baliforum", rate=s.events_baliforum_rate_per_sec)
+        self.bucket = TokenBucket(
+            app.redis, "events:baliforum", rate=s.events_baliforum_rate_per_sec
+        )
         self.tz = zone(BALI_TZ)
 
     async def fetch(self, since: datetime, until: datetime) -> FetchResult:
         s = self.settings
         result = FetchResult()
-        async with SourceHttp(self.name, bucket=self.bucket, retries=s.events_http_retries,
-                              backoff_sec=s.events_http_backoff_sec, timeout_sec=s.events_http_timeout_sec) as http:
+        async with SourceHttp(
+            self.name,
+            bucket=self.bucket,
+            retries=s.events_http_retries,
+            backoff_sec=s.events_http_backoff_sec,
+            timeout_sec=s.events_http_timeout_sec,
+        ) as http:
             items: list[dict[str, Any]] = []
             for page_no in range(1, s.events_baliforum_max_pages + 1):
                 try:
-                    page = await http.get_json(f"{self.base_url}/events", {"defaultList": 1, "page": page_no})
+                    page = await http.get_json(
+                        f"{self.base_url}/events", {"defaultList": 1, "page": page_no}
+                    )
                     data = _list_of(page)
                 except SourceError as err:
                     result.errors.append(str(err))
@@ -74,7 +83,9 @@ class BaliForumSource:
                     continue
                 if events and s.events_baliforum_details and item.get("slug"):
                     try:
-                        description = blocks_text(await http.get_json(f"{self.base_url}/events/{item['slug']}"))
+                        description = blocks_text(
+                            await http.get_json(f"{self.base_url}/events/{item['slug']}")
+                        )
                     except SourceError as err:
                         result.errors.append(f"detail {item['slug']}: {err}")
                         description = None
@@ -84,7 +95,9 @@ class BaliForumSource:
             result.requests = http.requests
         return result
 
-    def parse(self, item: dict[str, Any], since: datetime, until: datetime) -> list[RawEvent] | None:
+    def parse(
+        self, item: dict[str, Any], since: datetime, until: datetime
+    ) -> list[RawEvent] | None:
         """Occurrences inside the window ([] if none); None for an item without title, slug or dates."""
         title = clean_text(item.get("title") or item.get("name"))
         slug = item.get("slug") or item.get("id")
@@ -98,26 +111,43 @@ class BaliForumSource:
         for d in dates:
             start = parse_datetime(as_dict(d).get("startAt") or as_dict(d).get("start"), self.tz)
             if start is not None:
-                parsed.append((start, parse_datetime(as_dict(d).get("endAt") or as_dict(d).get("end"), self.tz)))
+                parsed.append(
+                    (
+                        start,
+                        parse_datetime(as_dict(d).get("endAt") or as_dict(d).get("end"), self.tz),
+                    )
+                )
         out = []
         for start, end in parsed:
             if end is not None and end < start:
                 end = None
             if not in_window(start, end, since, until):
                 continue
-            out.append(RawEvent(
-                # A moved single date keeps the slug as its id; several dates get slug@start each.
-                source=self.name, external_id=f"{slug}@{int(start.timestamp())}" if len(parsed) > 1 else str(slug),
-                title=title,
-                description=clean_text(item.get("description") or item.get("excerpt")),
-                starts_at=start, ends_at=end, timezone=BALI_TZ, city="bali", region="bali",
-                location_name=clean_text(place.get("title") or place.get("name")),
-                address=clean_text(place.get("address")), lat=lat, lng=lng,
-                url=item.get("url") or f"{self.site}/events/{slug}",
-                categories=_names(item.get("types")), price=clean_text(item.get("price")),
-                is_free=item.get("isFree") if isinstance(item.get("isFree"), bool) else None,
-                image_url=_image(item.get("images")),
-            ))
+            out.append(
+                RawEvent(
+                    # A moved single date keeps the slug as its id; several dates get slug@start each.
+                    source=self.name,
+                    external_id=f"{slug}@{int(start.timestamp())}"
+                    if len(parsed) > 1
+                    else str(slug),
+                    title=title,
+                    description=clean_text(item.get("description") or item.get("excerpt")),
+                    starts_at=start,
+                    ends_at=end,
+                    timezone=BALI_TZ,
+                    city="bali",
+                    region="bali",
+                    location_name=clean_text(place.get("title") or place.get("name")),
+                    address=clean_text(place.get("address")),
+                    lat=lat,
+                    lng=lng,
+                    url=item.get("url") or f"{self.site}/events/{slug}",
+                    categories=_names(item.get("types")),
+                    price=clean_text(item.get("price")),
+                    is_free=item.get("isFree") if isinstance(item.get("isFree"), bool) else None,
+                    image_url=_image(item.get("images")),
+                )
+            )
         return out if parsed else None
 
 
@@ -153,7 +183,13 @@ def blocks_text(detail: object) -> str | None:
 def _names(types: object) -> list[str]:
     out = []
     for t in types if isinstance(types, list) else []:
-        name = t if isinstance(t, str) else (t.get("title") or t.get("name") or t.get("slug")) if isinstance(t, dict) else None
+        name = (
+            t
+            if isinstance(t, str)
+            else (t.get("title") or t.get("name") or t.get("slug"))
+            if isinstance(t, dict)
+            else None
+        )
         if name:
             out.append(str(name))
     return out
@@ -168,4 +204,3 @@ def _image(images: object) -> str | None:
                 if isinstance(img.get(key), str):
                     return str(img[key])
     return None
-

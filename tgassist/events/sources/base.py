@@ -110,7 +110,9 @@ def zone(name: str | None, fallback: str = "UTC") -> ZoneInfo:
     try:
         return ZoneInfo(name or fallback)
     except (ZoneInfoNotFoundError, ValueError) as err:
-        raise SourceError(f"unknown time zone {name!r}: use an IANA name such as Europe/Moscow") from err
+        raise SourceError(
+            f"unknown time zone {name!r}: use an IANA name such as Europe/Moscow"
+        ) from err
 
 
 def as_utc(value: datetime | date, tz: ZoneInfo) -> datetime:
@@ -138,7 +140,9 @@ def parse_datetime(text: object, tz: ZoneInfo) -> datetime | None:
         return None
 
 
-def in_window(starts_at: datetime, ends_at: datetime | None, since: datetime, until: datetime) -> bool:
+def in_window(
+    starts_at: datetime, ends_at: datetime | None, since: datetime, until: datetime
+) -> bool:
     """True when the event has not ended by `since` and starts before `until`."""
     end = ends_at or starts_at
     return starts_at < until and end >= since

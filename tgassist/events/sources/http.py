@@ -20,8 +20,13 @@ class SourceHttp:
     """GET with self-throttling and retries. Use as `async with SourceHttp(...) as http:`."""
 
     def __init__(
-        self, name: str, *, bucket: TokenBucket | None = None, retries: int = 3,
-        backoff_sec: float = 1.0, timeout_sec: float = 30.0,
+        self,
+        name: str,
+        *,
+        bucket: TokenBucket | None = None,
+        retries: int = 3,
+        backoff_sec: float = 1.0,
+        timeout_sec: float = 30.0,
     ) -> None:
         self.name = name
         self.bucket = bucket
@@ -56,9 +61,13 @@ class SourceHttp:
                 last = f"HTTP {resp.status_code}"
                 continue
             if resp.status_code >= 400:
-                raise SourceError(f"{self.name}: {url} answered HTTP {resp.status_code}; check the source's base URL setting")
+                raise SourceError(
+                    f"{self.name}: {url} answered HTTP {resp.status_code}; check the source's base URL setting"
+                )
             return resp
-        raise SourceError(f"{self.name}: {url} failed after {self.retries + 1} tries ({last}); the source may be down, the next run retries")
+        raise SourceError(
+            f"{self.name}: {url} failed after {self.retries + 1} tries ({last}); the source may be down, the next run retries"
+        )
 
     async def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
         resp = await self.get(url, params)
@@ -79,4 +88,6 @@ async def read_resource(location: str, http: SourceHttp) -> bytes:
     try:
         return await asyncio.to_thread(lambda: Path(path).expanduser().read_bytes())
     except OSError as err:
-        raise SourceError(f"{http.name}: cannot read {path} ({err.strerror}); fix the path in the settings") from err
+        raise SourceError(
+            f"{http.name}: cannot read {path} ({err.strerror}); fix the path in the settings"
+        ) from err

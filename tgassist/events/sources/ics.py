@@ -43,7 +43,9 @@ def parse_calendar(data: bytes, feed_name: str) -> icalendar.Calendar:
         cal = icalendar.Calendar.from_ical(repair(data.decode("utf-8-sig", "replace")))
         return x_wr_timezone.to_standard(cal)
     except Exception as err:  # icalendar raises ValueError and friends with terse texts
-        raise SourceError(f"ics: feed {feed_name} is not a valid iCalendar file ({err}); check the feed URL/path") from err
+        raise SourceError(
+            f"ics: feed {feed_name} is not a valid iCalendar file ({err}); check the feed URL/path"
+        ) from err
 
 
 def occurrences(
@@ -67,7 +69,10 @@ def _to_raw(comp: Any, tz: ZoneInfo, city: str | None) -> RawEvent | None:
     if not title or start_prop is None:
         return None
     # UID is mandatory, but Exchange CDO omits it: the title stands in (occurrence start follows).
-    uid = str(comp.get("UID") or "").strip() or "nouid-" + hashlib.sha1(title.encode()).hexdigest()[:16]
+    uid = (
+        str(comp.get("UID") or "").strip()
+        or "nouid-" + hashlib.sha1(title.encode()).hexdigest()[:16]
+    )
     start_raw = start_prop.dt
     all_day = isinstance(start_raw, date) and not isinstance(start_raw, datetime)
     end_prop = comp.get("DTEND")
@@ -86,12 +91,21 @@ def _to_raw(comp: Any, tz: ZoneInfo, city: str | None) -> RawEvent | None:
     stamp = start_raw.isoformat() if all_day else start.strftime("%Y%m%dT%H%M%SZ")
     status = str(comp.get("STATUS") or "").upper()
     return RawEvent(
-        source="ics", external_id=f"{uid}@{stamp}"[:300], title=title,
-        description=clean_text(comp.get("DESCRIPTION")), starts_at=start, ends_at=end, all_day=all_day,
-        timezone=_zone_name(start_raw, tz), city=city, location_name=clean_text(comp.get("LOCATION")),
+        source="ics",
+        external_id=f"{uid}@{stamp}"[:300],
+        title=title,
+        description=clean_text(comp.get("DESCRIPTION")),
+        starts_at=start,
+        ends_at=end,
+        all_day=all_day,
+        timezone=_zone_name(start_raw, tz),
+        city=city,
+        location_name=clean_text(comp.get("LOCATION")),
         url=str(comp.get("URL")) if comp.get("URL") else None,
-        lat=float(geo.latitude) if geo is not None else None, lng=float(geo.longitude) if geo is not None else None,
-        categories=categories, status="cancelled" if status == "CANCELLED" else "active",
+        lat=float(geo.latitude) if geo is not None else None,
+        lng=float(geo.longitude) if geo is not None else None,
+        categories=categories,
+        status="cancelled" if status == "CANCELLED" else "active",
     )
 
 
@@ -117,8 +131,12 @@ class IcsSource:
     async def fetch(self, since: datetime, until: datetime) -> FetchResult:
         s = self.settings
         result = FetchResult()
-        async with SourceHttp(self.name, retries=s.events_http_retries, backoff_sec=s.events_http_backoff_sec,
-                              timeout_sec=s.events_http_timeout_sec) as http:
+        async with SourceHttp(
+            self.name,
+            retries=s.events_http_retries,
+            backoff_sec=s.events_http_backoff_sec,
+            timeout_sec=s.events_http_timeout_sec,
+        ) as http:
             for feed in self.feeds:
                 name = feed_name(feed)
                 try:
@@ -129,7 +147,9 @@ class IcsSource:
                     result.errors.append(str(err))
                     continue
                 except Exception as err:  # a library bug on one odd feed must not stop the others
-                    result.errors.append(f"ics: feed {name} failed to expand ({type(err).__name__}: {err})")
+                    result.errors.append(
+                        f"ics: feed {name} failed to expand ({type(err).__name__}: {err})"
+                    )
                     continue
                 result.events.extend(events)
                 result.invalid += invalid

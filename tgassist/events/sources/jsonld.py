@@ -75,7 +75,11 @@ def to_raw(node: dict[str, Any], source: str, city: str | None, tz: ZoneInfo) ->
     geo = as_dict(place.get("geo"))
     address = place.get("address")
     if isinstance(address, dict):
-        address = ", ".join(str(address[k]) for k in ("streetAddress", "addressLocality", "addressCountry") if address.get(k))
+        address = ", ".join(
+            str(address[k])
+            for k in ("streetAddress", "addressLocality", "addressCountry")
+            if address.get(k)
+        )
     offers = node.get("offers")
     offers = offers[0] if isinstance(offers, list) and offers else offers
     price = offers.get("price") if isinstance(offers, dict) else None
@@ -86,10 +90,19 @@ def to_raw(node: dict[str, Any], source: str, city: str | None, tz: ZoneInfo) ->
     ident = url or hashlib.sha1(f"{title}|{node.get('startDate')}".encode()).hexdigest()
     status = str(node.get("eventStatus") or "")
     return RawEvent(
-        source=source, external_id=ident[:300], title=title, description=clean_text(node.get("description")),
-        starts_at=start, ends_at=end if end and end >= start else None, timezone=tz.key, city=city,
-        location_name=clean_text(place.get("name")), address=clean_text(address),
-        lat=to_float(geo.get("latitude")), lng=to_float(geo.get("longitude")), url=url,
+        source=source,
+        external_id=ident[:300],
+        title=title,
+        description=clean_text(node.get("description")),
+        starts_at=start,
+        ends_at=end if end and end >= start else None,
+        timezone=tz.key,
+        city=city,
+        location_name=clean_text(place.get("name")),
+        address=clean_text(address),
+        lat=to_float(geo.get("latitude")),
+        lng=to_float(geo.get("longitude")),
+        url=url,
         price=str(price) if price not in (None, "") else None,
         is_free=(str(price) in ("0", "0.0", "0.00")) if price not in (None, "") else None,
         image_url=image if isinstance(image, str) else None,
@@ -110,8 +123,12 @@ class JsonLdSource:
     async def fetch(self, since: datetime, until: datetime) -> FetchResult:
         s = self.settings
         result = FetchResult()
-        async with SourceHttp(self.name, retries=s.events_http_retries, backoff_sec=s.events_http_backoff_sec,
-                              timeout_sec=s.events_http_timeout_sec) as http:
+        async with SourceHttp(
+            self.name,
+            retries=s.events_http_retries,
+            backoff_sec=s.events_http_backoff_sec,
+            timeout_sec=s.events_http_timeout_sec,
+        ) as http:
             for page in self.pages:
                 try:
                     tz = zone(page.timezone)
@@ -127,4 +144,3 @@ class JsonLdSource:
                         result.events.append(ev)
             result.requests = http.requests
         return result
-

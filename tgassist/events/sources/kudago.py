@@ -46,8 +46,13 @@ class KudaGoSource:
 
     def _http(self) -> SourceHttp:
         s = self.settings
-        return SourceHttp(self.name, bucket=self.bucket, retries=s.events_http_retries,
-                          backoff_sec=s.events_http_backoff_sec, timeout_sec=s.events_http_timeout_sec)
+        return SourceHttp(
+            self.name,
+            bucket=self.bucket,
+            retries=s.events_http_retries,
+            backoff_sec=s.events_http_backoff_sec,
+            timeout_sec=s.events_http_timeout_sec,
+        )
 
     async def fetch(self, since: datetime, until: datetime) -> FetchResult:
         result = FetchResult()
@@ -58,7 +63,11 @@ class KudaGoSource:
                 if self.settings.events_kudago_lang_en and items:
                     for item in await self._pages(http, city, since, until, "en", result):
                         title = clean_text(item.get("title")) if isinstance(item, dict) else None
-                        if title and not _CYRILLIC.search(title) and isinstance(item.get("id"), int):
+                        if (
+                            title
+                            and not _CYRILLIC.search(title)
+                            and isinstance(item.get("id"), int)
+                        ):
                             english[item["id"]] = _capitalise(title)
                 for item in items:
                     events = self.parse(item, city, since, until)
@@ -73,13 +82,24 @@ class KudaGoSource:
         return result
 
     async def _pages(
-        self, http: SourceHttp, city: str, since: datetime, until: datetime, lang: str, result: FetchResult
+        self,
+        http: SourceHttp,
+        city: str,
+        since: datetime,
+        until: datetime,
+        lang: str,
+        result: FetchResult,
     ) -> list[dict[str, Any]]:
         url = f"{self.base_url}/events/"
         base: dict[str, Any] = {
-            "location": city, "actual_since": int(since.timestamp()), "actual_until": int(until.timestamp()),
-            "fields": FIELDS, "expand": "place,dates", "text_format": "text",
-            "page_size": self.settings.events_kudago_page_size, "lang": lang,
+            "location": city,
+            "actual_since": int(since.timestamp()),
+            "actual_until": int(until.timestamp()),
+            "fields": FIELDS,
+            "expand": "place,dates",
+            "text_format": "text",
+            "page_size": self.settings.events_kudago_page_size,
+            "lang": lang,
         }
         params = dict(base)
         items: list[dict[str, Any]] = []
@@ -88,7 +108,9 @@ class KudaGoSource:
                 page = await http.get_json(url, params)
                 if not isinstance(page, dict) or not isinstance(page.get("results"), list):
                     keys = sorted(page)[:8] if isinstance(page, dict) else type(page).__name__
-                    raise SourceShapeError(f"kudago: a page without a `results` list (got {keys}); the API changed")
+                    raise SourceShapeError(
+                        f"kudago: a page without a `results` list (got {keys}); the API changed"
+                    )
             except SourceError as err:
                 result.errors.append(f"{city}/{lang}: {err}")
                 break
@@ -101,7 +123,9 @@ class KudaGoSource:
             params = {**dict(httpx.URL(str(nxt)).params), **base}
         return items
 
-    def parse(self, item: dict[str, Any], city: str, since: datetime, until: datetime) -> list[RawEvent]:
+    def parse(
+        self, item: dict[str, Any], city: str, since: datetime, until: datetime
+    ) -> list[RawEvent]:
         """One RawEvent per real date inside the window; [] for an item with no usable date."""
         title = clean_text(item.get("title")) or clean_text(item.get("short_title"))
         ident = item.get("id")
@@ -119,16 +143,30 @@ class KudaGoSource:
         for start, end in dates:
             if not in_window(start, end, since, until):
                 continue
-            events.append(RawEvent(
-                source=self.name, external_id=_occurrence_id(ident, start, len(dates)), title=_capitalise(title),
-                description=clean_text(item.get("description")) or clean_text(item.get("body_text")),
-                starts_at=start, ends_at=end, timezone=tz, city=location.get("slug") or city, region="ru",
-                location_name=clean_text(place.get("title")), address=clean_text(place.get("address")),
-                lat=to_float(coords.get("lat")), lng=to_float(coords.get("lon")), url=item.get("site_url"),
-                categories=[str(c) for c in item.get("categories") or [] if c],
-                price=clean_text(item.get("price")), is_free=item.get("is_free"),
-                age_restriction=str(age) if age not in (None, "", 0, "0") else None, image_url=image,
-            ))
+            events.append(
+                RawEvent(
+                    source=self.name,
+                    external_id=_occurrence_id(ident, start, len(dates)),
+                    title=_capitalise(title),
+                    description=clean_text(item.get("description"))
+                    or clean_text(item.get("body_text")),
+                    starts_at=start,
+                    ends_at=end,
+                    timezone=tz,
+                    city=location.get("slug") or city,
+                    region="ru",
+                    location_name=clean_text(place.get("title")),
+                    address=clean_text(place.get("address")),
+                    lat=to_float(coords.get("lat")),
+                    lng=to_float(coords.get("lon")),
+                    url=item.get("site_url"),
+                    categories=[str(c) for c in item.get("categories") or [] if c],
+                    price=clean_text(item.get("price")),
+                    is_free=item.get("is_free"),
+                    age_restriction=str(age) if age not in (None, "", 0, "0") else None,
+                    image_url=image,
+                )
+            )
         return events
 
 
@@ -157,7 +195,6 @@ def _ts(value: object) -> datetime | None:
     if ts <= _MIN_TS or ts >= _MAX_TS:
         return None
     return datetime.fromtimestamp(ts, UTC)
-
 
 
 def _capitalise(text: str) -> str:
