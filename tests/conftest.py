@@ -8,8 +8,9 @@ TGASSIST_TEST_REQUIRE_SERVERS=1 (CI) a missing or unreachable server fails the r
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -144,6 +145,35 @@ def settings_factory(
 @pytest.fixture
 def settings(settings_factory: object) -> Settings:
     return settings_factory()  # type: ignore[operator, no-any-return]
+
+
+@pytest.fixture
+def app_overrides() -> dict[str, Any]:
+    """Settings every App from `make_app` gets; a directory's conftest may override this."""
+    return {}
+
+
+@pytest.fixture
+async def make_app(
+    settings_factory: Callable[..., Settings], app_overrides: dict[str, Any]
+) -> AsyncIterator[Callable[..., Awaitable[App]]]:
+    """`await make_app(**settings)`: Apps on this test's backend pair, closed after the test.
+
+    Redis is emptied before the first App only, so several Apps of one test share their state.
+    """
+    apps: list[App] = []
+
+    async def make(**overrides: Any) -> App:
+        application = await App.start(settings_factory(**{**app_overrides, **overrides}))
+        if not apps:
+            await application.redis.flushdb()
+        apps.append(application)
+        return application
+
+    yield make
+    for application in apps:
+        await application.redis.flushdb()
+        await application.close()
 
 
 @pytest.fixture

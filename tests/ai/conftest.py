@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.fakes.openai_server import FakeOpenAI
-from tgassist.app import App
 
 GIGACHAT_CREDENTIALS = base64.b64encode(b"client-id:client-secret").decode()
 
@@ -33,20 +32,3 @@ def llm_overrides(fake: FakeOpenAI) -> dict[str, Any]:
         "llm_retry_base_sec": 0.01,
         "llm_retry_max_sec": 0.05,
     }
-
-
-@pytest.fixture
-async def make_app(settings_factory: Callable[..., Any]) -> AsyncIterator[Callable[..., Any]]:
-    """`await make_app(**overrides)`: an App on this test's backend pair with a clean Redis."""
-    apps: list[App] = []
-
-    async def make(**overrides: Any) -> App:
-        app = await App.start(settings_factory(**overrides))
-        await app.redis.flushdb()
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        await app.redis.flushdb()
-        await app.close()

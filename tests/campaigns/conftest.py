@@ -63,22 +63,3 @@ def labelled(intents: int | None = None) -> tuple[list[str], list[str]]:
     names = list(dict.fromkeys(r[1] for r in rows))[:intents]
     rows = [r for r in rows if r[1] in names]
     return [r[0] for r in rows], [r[1] for r in rows]
-
-
-@pytest.fixture
-async def make_app(settings_factory: Any) -> Any:
-    """Start Apps with setting overrides (Wordstat keys, limits, an LLM); closed after the test."""
-    from tgassist.app import App
-
-    apps: list[App] = []
-
-    async def make(**overrides: Any) -> App:
-        application = await App.start(settings_factory(**overrides))
-        await application.redis.flushdb()
-        apps.append(application)
-        return application
-
-    yield make
-    for a in apps:
-        await a.redis.flushdb()
-        await a.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -25,21 +25,9 @@ MakeApp = Callable[..., Awaitable[App]]
 
 
 @pytest.fixture
-async def make_app(settings_factory: Any) -> AsyncIterator[MakeApp]:
-    """`await make_app(**settings)` → a started App on this test's backend pair (closed after)."""
-    apps: list[App] = []
-
-    async def make(**overrides: Any) -> App:
-        app = await App.start(settings_factory(**{**FAST, **overrides}))
-        if not apps:
-            await app.redis.flushdb()
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        await app.redis.flushdb()
-        await app.close()
+def app_overrides() -> dict[str, Any]:
+    """Events tests run with fast HTTP retries (`FAST`)."""
+    return dict(FAST)
 
 
 def messages(caplog: pytest.LogCaptureFixture) -> list[str]:
