@@ -55,3 +55,35 @@ def test_one_query_set_in_the_common_cypher_subset() -> None:
         assert not any(
             word in q for word in ("CALL ", "apoc.", "COPY ", "CREATE NODE", "ON CREATE")
         )
+
+
+async def test_batched_writes_build_the_same_graph_as_per_post_writes(app: App, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The indexing stage writes a batch with `batch_statements`; the graph must be the same."""
+    from tgassist.channels.graph import batch_statements
+
+    nodes = [
+        PostNode(
+            i,
+            10 + (i // 4) % 3,
+            f"2024-01-{1 + i % 28:02d}",  # an album's posts share a channel tuple({f"t{i % 5}", f"t{i % 7}"}),
+            album_id=(100 + i // 4 if i % 2 else None),
+        )
+        for i in range(1, 41)
+    ]
+    per_post = LadybugGraph(str(tmp_path / "per_post"))
+    batched = app.graph
+    for node in nodes:
+        await per_post.write(node.statements())
+    await batched.write(batch_statements(nodes[:20]))
+    await batched.write(batch_statements(nodes[15:]))  # an overlapping re-write is idempotent
+    retagged = PostNode(2, 10, "2024-01-04", ("new",))
+    await per_post.write(retagged.statements())
+    await batched.write(batch_statements([retagged]))  # old tags replaced in a batch too
+    for query in (
+        "MATCH (c:Channel)-[:HAS_POST]->(p:Post) RETURN c.id AS cid, p.id AS pid, p.date AS d ORDER BY pid, cid",
+        "MATCH (p:Post)-[:TAGGED]->(t:Tag) RETURN p.id AS pid, t.name AS tag ORDER BY pid, tag",
+        "MATCH (c:Channel)-[:HAS_ALBUM]->(a:Album)-[:CONTAINS]->(p:Post) RETURN c.id AS cid, a.id AS aid, p.id AS pid ORDER BY aid, pid",
+    ):
+        assert await batched.read(query, {}) == await per_post.read(query, {}), query
+    assert await batched.tags_of_post(2) == ["new"]
+    await per_post.close()

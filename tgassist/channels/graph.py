@@ -70,6 +70,38 @@ NEO4J_SCHEMA = (
 
 Statement = tuple[str, dict[str, Any]]
 
+# The same writes for many posts at once: one parse and plan per batch instead of per post.
+# Kept to one MERGE per statement: LadybugDB mis-handles a chain of MERGEs under one UNWIND.
+BATCH_QUERIES = (
+    (
+        "posts",
+        "UNWIND $rows AS row MERGE (p:Post {id: row.post_id}) SET p.channel_id = row.channel_id, p.date = row.date",
+    ),
+    ("channels", "UNWIND $rows AS cid MERGE (c:Channel {id: cid})"),
+    (
+        "posts",
+        "UNWIND $rows AS row MATCH (c:Channel {id: row.channel_id}), (p:Post {id: row.post_id}) MERGE (c)-[:HAS_POST]->(p)",
+    ),
+    ("post_ids", "UNWIND $rows AS pid MATCH (p:Post {id: pid})-[r:TAGGED]->(:Tag) DELETE r"),
+    ("tags", "UNWIND $rows AS name MERGE (t:Tag {name: name})"),
+    (
+        "tagged",
+        "UNWIND $rows AS row MATCH (p:Post {id: row.post_id}), (t:Tag {name: row.tag}) MERGE (p)-[:TAGGED]->(t)",
+    ),
+    (
+        "albums",
+        "UNWIND $rows AS row MERGE (a:Album {id: row.album_id}) SET a.channel_id = row.channel_id",
+    ),
+    (
+        "albums",
+        "UNWIND $rows AS row MATCH (c:Channel {id: row.channel_id}), (a:Album {id: row.album_id}) MERGE (c)-[:HAS_ALBUM]->(a)",
+    ),
+    (
+        "contains",
+        "UNWIND $rows AS row MATCH (a:Album {id: row.album_id}), (p:Post {id: row.post_id}) MERGE (a)-[:CONTAINS]->(p)",
+    ),
+)
+
 
 @dataclass(frozen=True)
 class PostNode:
@@ -101,6 +133,31 @@ class PostNode:
                 (QUERIES["link_album_post"], {"album_id": self.album_id, "post_id": self.post_id})
             )
         return out
+
+
+def batch_statements(nodes: list[PostNode]) -> list[Statement]:
+    """The writes that make the graph hold exactly these posts, as a few UNWIND statements."""
+    if not nodes:
+        return []
+    rows: dict[str, list[Any]] = {
+        "posts": [
+            {"post_id": n.post_id, "channel_id": n.channel_id, "date": n.date or ""} for n in nodes
+        ],
+        "channels": sorted({n.channel_id for n in nodes}),
+        "post_ids": [n.post_id for n in nodes],
+        "tags": sorted({t for n in nodes for t in n.tags}),
+        "tagged": [{"post_id": n.post_id, "tag": t} for n in nodes for t in dict.fromkeys(n.tags)],
+        "albums": [
+            {"album_id": a, "channel_id": c}
+            for a, c in sorted(
+                {(n.album_id, n.channel_id) for n in nodes if n.album_id is not None}
+            )
+        ],
+        "contains": [
+            {"album_id": n.album_id, "post_id": n.post_id} for n in nodes if n.album_id is not None
+        ],
+    }
+    return [(query, {"rows": rows[key]}) for key, query in BATCH_QUERIES if rows[key]]
 
 
 class Graph(ABC):

@@ -18,7 +18,7 @@ from tgassist.channels.batcher import Batcher, shared
 from tgassist.channels.embedcache import cached_embed, post_document
 from tgassist.channels.enrichment_store import PostView, load_posts
 from tgassist.channels.events import POSTS_INDEXED, PostEnriched, PostIndexed, PostTagged
-from tgassist.channels.graph import PostNode
+from tgassist.channels.graph import PostNode, batch_statements
 from tgassist.channels.index import PostVector, point_id
 from tgassist.channels.metrics import GRAPH_WRITES, INDEXED_POINTS
 from tgassist.channels.stage_tags import derived
@@ -112,7 +112,7 @@ async def _index(app: App, requests: list[IndexRequest]) -> None:
     if points:
         await app.vectors.upsert(points)
         INDEXED_POINTS.inc(len(points))
-    await app.graph.write([stmt for node in nodes.values() for stmt in node.statements()])
+    await app.graph.write(batch_statements(list(nodes.values())))
     GRAPH_WRITES.labels("post").inc(len(nodes))
     for pid in latest:
         if not docs[pid]:
