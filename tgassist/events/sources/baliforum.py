@@ -52,13 +52,7 @@ class BaliForumSource:
     async def fetch(self, since: datetime, until: datetime) -> FetchResult:
         s = self.settings
         result = FetchResult()
-        async with SourceHttp(
-            self.name,
-            bucket=self.bucket,
-            retries=s.events_http_retries,
-            backoff_sec=s.events_http_backoff_sec,
-            timeout_sec=s.events_http_timeout_sec,
-        ) as http:
+        async with SourceHttp.from_settings(self.name, s, self.bucket) as http:
             items: list[dict[str, Any]] = []
             for page_no in range(1, s.events_baliforum_max_pages + 1):
                 try:

@@ -37,6 +37,19 @@ class SourceHttp:
         )
         self.requests = 0
 
+    @classmethod
+    def from_settings(
+        cls, name: str, settings: Any, bucket: TokenBucket | None = None
+    ) -> SourceHttp:
+        """A client with the events HTTP settings (retries, backoff, timeout)."""
+        return cls(
+            name,
+            bucket=bucket,
+            retries=settings.events_http_retries,
+            backoff_sec=settings.events_http_backoff_sec,
+            timeout_sec=settings.events_http_timeout_sec,
+        )
+
     async def __aenter__(self) -> SourceHttp:
         return self
 

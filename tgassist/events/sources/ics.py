@@ -131,12 +131,7 @@ class IcsSource:
     async def fetch(self, since: datetime, until: datetime) -> FetchResult:
         s = self.settings
         result = FetchResult()
-        async with SourceHttp(
-            self.name,
-            retries=s.events_http_retries,
-            backoff_sec=s.events_http_backoff_sec,
-            timeout_sec=s.events_http_timeout_sec,
-        ) as http:
+        async with SourceHttp.from_settings(self.name, s) as http:
             for feed in self.feeds:
                 name = feed_name(feed)
                 try:

@@ -123,12 +123,7 @@ class JsonLdSource:
     async def fetch(self, since: datetime, until: datetime) -> FetchResult:
         s = self.settings
         result = FetchResult()
-        async with SourceHttp(
-            self.name,
-            retries=s.events_http_retries,
-            backoff_sec=s.events_http_backoff_sec,
-            timeout_sec=s.events_http_timeout_sec,
-        ) as http:
+        async with SourceHttp.from_settings(self.name, s) as http:
             for page in self.pages:
                 try:
                     tz = zone(page.timezone)

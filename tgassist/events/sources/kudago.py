@@ -45,14 +45,7 @@ class KudaGoSource:
         self.bucket = TokenBucket(app.redis, "events:kudago", rate=s.events_kudago_rate_per_sec)
 
     def _http(self) -> SourceHttp:
-        s = self.settings
-        return SourceHttp(
-            self.name,
-            bucket=self.bucket,
-            retries=s.events_http_retries,
-            backoff_sec=s.events_http_backoff_sec,
-            timeout_sec=s.events_http_timeout_sec,
-        )
+        return SourceHttp.from_settings(self.name, self.settings, self.bucket)
 
     async def fetch(self, since: datetime, until: datetime) -> FetchResult:
         result = FetchResult()
