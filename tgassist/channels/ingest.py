@@ -12,7 +12,6 @@ from sqlalchemy import update
 
 from tgassist.channels.media import store_media
 from tgassist.channels.models import STATUS_OK, Channel, ParserRun
-from tgassist.channels.parser_metrics import ALBUMS_PARSED, POSTS_PARSED
 from tgassist.channels.service import channel_lock, ensure_channel
 from tgassist.channels.sources.desktop import DesktopExport
 from tgassist.channels.store import save_batch
@@ -93,9 +92,6 @@ async def import_export(
                 result.albums += saved.albums
                 result.media += saved.media_new
                 result.missing_media += saved.missing_media
-                POSTS_PARSED.labels("new").inc(saved.new)
-                POSTS_PARSED.labels("edit").inc(saved.edited)
-                ALBUMS_PARSED.inc(saved.albums)
                 done += len(batch)
                 if progress:
                     progress(done, len(messages))

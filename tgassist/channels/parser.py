@@ -25,13 +25,7 @@ from telethon.errors import FloodWaitError
 from tgassist.channels import models as m
 from tgassist.channels.hwm import get_hwm, raise_hwm
 from tgassist.channels.media import store_media
-from tgassist.channels.parser_metrics import (
-    ALBUMS_PARSED,
-    FLOOD_WAITS,
-    HWM_LAG,
-    PARSE_SECONDS,
-    POSTS_PARSED,
-)
+from tgassist.channels.parser_metrics import FLOOD_WAITS, HWM_LAG, PARSE_SECONDS
 from tgassist.channels.service import ChannelBusy, adopt_duplicate, channel_lock, get_channel
 from tgassist.channels.sources.base import RawMessage
 from tgassist.channels.sources.telethon import MessageFetchError, TelethonSource
@@ -284,9 +278,6 @@ class ChannelParser:
         report.albums += saved.albums
         report.media += saved.media_new
         report.missing_media += saved.missing_media
-        POSTS_PARSED.labels("new").inc(saved.new)
-        POSTS_PARSED.labels("edit").inc(saved.edited)
-        ALBUMS_PARSED.inc(saved.albums)
         newest = max(batch, key=lambda msg: msg.message_id).date
         HWM_LAG.labels(str(channel_id)).set(max(0.0, (utcnow() - newest).total_seconds()))
         return top

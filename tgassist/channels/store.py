@@ -29,6 +29,8 @@ from tgassist.channels.models import (
     Post,
     PostMedia,
 )
+from tgassist.channels.parser_metrics import ALBUMS_PARSED as ALBUMS_SAVED
+from tgassist.channels.parser_metrics import POSTS_PARSED as POSTS_SAVED
 from tgassist.channels.sources.base import RawMessage
 from tgassist.core.events import Event
 from tgassist.core.models import OutboxRow
@@ -125,13 +127,18 @@ async def save_batch(
     messages = sorted(by_id.values(), key=lambda m: m.message_id)
     albums_cached = await _cached_albums(app, channel_id, messages)
     try:
-        return await _save(app, channel_id, messages, hwm, result, albums_cached)
+        result = await _save(app, channel_id, messages, hwm, result, albums_cached)
     except IntegrityError:
         if not albums_cached:
             raise
         # A cached album id the DB no longer has (restored DB, reused ids): forget the cache, retry once.
         await app.redis.delete(*[album_key(channel_id, g) for g in albums_cached])
-        return await _save(app, channel_id, messages, hwm, result, {})
+        result = await _save(app, channel_id, messages, hwm, result, {})
+    # Counted here, once per committed batch, whoever saved it (parser, import, benchmark).
+    POSTS_SAVED.labels("new").inc(result.new)
+    POSTS_SAVED.labels("edit").inc(result.edited)
+    ALBUMS_SAVED.inc(result.albums)
+    return result
 
 
 async def _save(
