@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +46,6 @@ class App:
     blobs: BlobStore
     outbox: OutboxRelay
     embedded_redis: EmbeddedRedis | None = None
-    _closers: list[Any] = field(default_factory=list)
 
     @classmethod
     async def start(cls, settings: Settings, migrate: bool = False) -> App:
