@@ -27,13 +27,10 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from tgassist.core import keys
 from tgassist.core.i18n import default_language, t
-from tgassist.core.models import OutgoingDelivery
-from tgassist.core.outgoing import OutgoingMessage
+from tgassist.core.outgoing import OutgoingMessage, delivered, record_delivery
 from tgassist.core.product import Stage
 from tgassist.core.ratelimit import TokenBucket
 from tgassist.core.users import get_by_telegram_id, mark_bot_blocked
@@ -150,12 +147,7 @@ async def _language(app: App, msg: OutgoingMessage) -> str:
 
 
 async def _already(app: App, marker: str) -> bool:
-    async with app.db.session() as s:
-        return (
-            await s.scalar(
-                select(OutgoingDelivery.dedupe_key).where(OutgoingDelivery.dedupe_key == marker)
-            )
-        ) is not None
+    return await delivered(app.db, marker)
 
 
 async def _mark(
@@ -165,19 +157,7 @@ async def _mark(
     message_id: int | None = None,
     error: str | None = None,
 ) -> None:
-    try:
-        async with app.db.session() as s:
-            s.add(
-                OutgoingDelivery(
-                    dedupe_key=msg.marker,
-                    chat_id=msg.chat_id,
-                    status=status,
-                    telegram_message_id=message_id,
-                    broadcast_id=msg.broadcast_id,
-                    error=error[:1000] if error else None,
-                )
-            )
-    except IntegrityError:  # a concurrent copy recorded it first: one marker is enough
+    if not await record_delivery(app.db, msg, status, message_id=message_id, error=error):
         log.info("outgoing marker exists", dedupe_key=msg.marker)
 
 
