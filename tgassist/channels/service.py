@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,6 @@ from tgassist.core.errors import LocalizedError
 
 if TYPE_CHECKING:
     from tgassist.app import App
-    from tgassist.core.tasks import TaskView
 
 
 class ChannelError(LocalizedError):
@@ -336,57 +335,42 @@ async def channel_runs(app: App, ref: str | int, limit: int = 20) -> list[RunVie
         ]
 
 
-IMPORT_TASK = "channels.import"
+# Long operations a door starts and watches (kept apart: this module is the bookkeeping).
+from tgassist.channels.operations import (  # noqa: E402
+    IMPORT_TASK,
+    REPROCESS_TASK,
+    PipelineStatus,
+    pipeline_status,
+    run_import,
+    run_reprocess,
+    start_import,
+    start_reprocess,
+)
 
-
-async def start_import(app: App, path: str | Path, *, user_id: int | None = None) -> TaskView:
-    """A pending task for importing an export; `run_import` does the work and reports."""
-    return await app.tasks.create(
-        IMPORT_TASK,
-        user_id=user_id,
-        subject_type="channel_export",
-        subject_id=str(path)[-64:],
-        key="channels.import.queued",
-    )
-
-
-async def run_import(app: App, task_id: str, path: str | Path) -> Any:
-    """Import a Telegram Desktop export, reporting progress through the task; the result's
-    counts are also the task's result."""
-    from dataclasses import asdict
-
-    from tgassist.channels.ingest import import_export
-
-    await app.tasks.start(task_id, key="channels.import.reading")
-
-    async def report(done: int, total: int) -> None:
-        await app.tasks.progress(
-            task_id,
-            stage="import",
-            percent=done * 100 // max(1, total),
-            key="channels.import.progress",
-            done=done,
-            total=total,
-        )
-
-    try:
-        result = await import_export(app, path, progress=report)
-    except LocalizedError as err:
-        await app.tasks.fail(task_id, err.key, error=str(err), **err.params)
-        raise
-    except Exception as err:
-        await app.tasks.fail(
-            task_id,
-            "channels.import.failed",
-            error=repr(err),
-            reason=f"{type(err).__name__}: {err}",
-        )
-        raise
-    await app.tasks.finish(
-        task_id,
-        asdict(result),
-        key="channels.import.done",
-        posts=result.posts_new + result.posts_edited + result.posts_unchanged,
-        title=result.title or str(result.channel_id),
-    )
-    return result
+__all__ = [
+    "IMPORT_TASK",
+    "REPROCESS_TASK",
+    "ChannelBusy",
+    "ChannelError",
+    "ChannelRef",
+    "ChannelSummary",
+    "ChannelView",
+    "PipelineStatus",
+    "RunView",
+    "add_by_username",
+    "adopt_duplicate",
+    "channel_lock",
+    "channel_runs",
+    "ensure_channel",
+    "get_channel",
+    "list_channels",
+    "normalise_username",
+    "pipeline_status",
+    "remove_channel",
+    "resolve_ref",
+    "run_import",
+    "run_reprocess",
+    "start_import",
+    "start_reprocess",
+    "subscribe",
+]
