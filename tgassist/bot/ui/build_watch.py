@@ -66,41 +66,74 @@ def start_watch(bot: Bot, app: App, w: Watched) -> asyncio.Task[None]:
 
 
 class _Editor:
-    """Edits one message: throttled, deduplicated, waiting out 429s."""
+    """Edits one message: at most once per MIN_EDIT_INTERVAL_SEC, identical text skipped,
+    Telegram's 429 waited out. A state that comes too soon is shown when the interval is over
+    (unless a newer one replaces it first)."""
 
     def __init__(self, bot: Bot, chat_id: int, message_id: int) -> None:
         self.bot, self.chat_id, self.message_id = bot, chat_id, message_id
         self.last_text: str | None = None
-        self.last_at = 0.0
+        self.last_at = time.monotonic()
         self.gone = False
+        self._pending: tuple[str, InlineKeyboardMarkup | None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
 
     async def edit(
         self, text: str, markup: InlineKeyboardMarkup | None, *, final: bool = False
     ) -> None:
-        if self.gone or text == self.last_text:
+        if final:
+            if self._flusher is not None:
+                self._flusher.cancel()
+            self._pending = None
+            await self._send(text, markup, wait=True)
             return
-        wait = self.last_at + MIN_EDIT_INTERVAL_SEC - time.monotonic()
-        if wait > 0:
-            if not final:
-                return  # the next report (or the final one) shows a fresher state
-            await asyncio.sleep(wait)
-        for _ in range(5):
-            try:
-                await self.bot.edit_message_text(
-                    text=text,
-                    chat_id=self.chat_id,
-                    message_id=self.message_id,
-                    reply_markup=markup,
-                )
-                break
-            except TelegramRetryAfter as err:
-                await asyncio.sleep(err.retry_after)
-            except TelegramBadRequest as err:
-                if "not modified" not in err.message:
-                    log.warning("progress message cannot be edited", error=err.message)
-                    self.gone = True
-                break
-        self.last_text, self.last_at = text, time.monotonic()
+        if text == self.last_text:
+            self._pending = None
+            return
+        self._pending = (text, markup)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            await asyncio.gather(self._flusher, return_exceptions=True)
+
+    async def _flush(self) -> None:
+        while self._pending is not None:
+            wait = self.last_at + MIN_EDIT_INTERVAL_SEC - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            pending, self._pending = self._pending, None
+            if pending is not None:
+                await self._send(*pending, wait=False)
+
+    async def _send(self, text: str, markup: InlineKeyboardMarkup | None, *, wait: bool) -> None:
+        async with self._lock:
+            if self.gone or text == self.last_text:
+                return
+            if wait:
+                delay = self.last_at + MIN_EDIT_INTERVAL_SEC - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            for _ in range(5):
+                try:
+                    await self.bot.edit_message_text(
+                        text=text,
+                        chat_id=self.chat_id,
+                        message_id=self.message_id,
+                        reply_markup=markup,
+                    )
+                    break
+                except TelegramRetryAfter as err:
+                    await asyncio.sleep(err.retry_after)
+                except TelegramBadRequest as err:
+                    if "not modified" not in err.message:
+                        log.warning("progress message cannot be edited", error=err.message)
+                        self.gone = True
+                    break
+            self.last_text, self.last_at = text, time.monotonic()
 
 
 def _stage(p: Progress, lang: str) -> str:
@@ -109,7 +142,6 @@ def _stage(p: Progress, lang: str) -> str:
 
 async def watch_build(bot: Bot, app: App, w: Watched) -> None:
     editor = _Editor(bot, w.chat_id, w.message_id)
-    editor.last_at = time.monotonic()
     cancel_kb = ui.progress_keyboard(w.lang, w.campaign_id, w.task_id)
     final: Progress | None = None
     try:
@@ -122,6 +154,7 @@ async def watch_build(bot: Bot, app: App, w: Watched) -> None:
     except Exception:
         log.exception("build watch failed", task=w.task_id)
     if final is None:
+        await editor.close()
         return
     try:
         await _finish(bot, app, w, editor, final)
