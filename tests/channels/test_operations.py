@@ -9,7 +9,7 @@ import pytest
 
 from tgassist.app import App
 from tgassist.channels import service
-from tgassist.core.errors import LocalizedError
+from tgassist.core.errors import LocalizedError, TgassistError
 
 
 async def test_import_reports_progress_through_its_task(app: App, fixtures_dir: Path) -> None:
@@ -32,7 +32,7 @@ async def test_failed_import_fails_its_task_and_bad_refs_are_refused(
     empty = tmp_path / "not-an-export"
     empty.mkdir()
     task = await service.start_import(app, empty)
-    with pytest.raises(Exception):
+    with pytest.raises(TgassistError):
         await service.run_import(app, task.id, empty)
     failed = await app.tasks.get(task.id)
     assert failed is not None and failed.status == "failed" and failed.key
