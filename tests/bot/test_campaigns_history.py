@@ -102,7 +102,7 @@ async def test_forged_buttons_with_another_users_campaign_are_refused(bot_env: B
         await attacker.press_data(f"ch:{action}:{victim_campaign}:0:all")
         answer = await attacker.callback_answer()
         assert f"Campaign #{victim_campaign} not found" in answer["text"], action
-    await attacker.press_data("cb:retry:%d:" % victim_campaign)
+    await attacker.press_data(f"cb:retry:{victim_campaign}:")
     assert "not found" in (await attacker.callback_answer())["text"]
     await attacker.no_reply(0.3)  # no card, no document, no progress message
     async with bot_env.app.db.session() as s:
