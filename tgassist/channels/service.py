@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -58,7 +58,7 @@ class RunView:
     skipped: int
     missing_media: int
     flood_waits: int
-    errors: int
+    errors: list[Any]
 
 
 @dataclass(frozen=True)
