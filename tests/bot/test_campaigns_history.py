@@ -128,6 +128,19 @@ async def test_double_tapped_confirm_starts_one_build(make_bot_env: Any) -> None
     await user.press_data("cw:confirm:", message=summary.message)
     assert "outdated" in (await user.callback_answer())["text"]
 
+    # Stop on the progress message: another user's press (a forged task id) changes nothing.
+    async with env.app.db.session() as s:
+        task_id = await s.scalar(select(Task.id))
+    intruder = env.user(5007, language_code="en")
+    await intruder.send("/menu")
+    await intruder.reply()
+    await intruder.press_data(f"cb:cancel:0:{task_id}")
+    assert "already ended" in (await intruder.callback_answer())["text"]
+    assert not (await env.app.tasks.get(str(task_id))).cancel_requested  # type: ignore[union-attr]
+    await user.press("⏹ Stop the build")
+    assert "Stopping" in (await user.callback_answer())["text"]
+    assert (await env.app.tasks.get(str(task_id))).cancel_requested  # type: ignore[union-attr]
+
 
 async def test_wizard_bad_input_reasks_with_the_fields_error(bot_env: BotEnv) -> None:
     user = bot_env.user(5005, language_code="en")
@@ -199,3 +212,28 @@ async def test_failed_build_shows_the_reason_with_retry_and_cancel(make_bot_env:
         await user.press("✖️ Cancel", message=again)
         home = await user.reply_until(lambda r: "New campaign" in " ".join(r.button_texts))
         assert "Yandex Direct campaigns" in home.text
+
+
+async def test_progress_message_is_resumed_after_a_bot_restart(make_bot_env: Any) -> None:
+    env: BotEnv = await make_bot_env(worker=False)  # the test plays the worker's part
+    user = env.user(5008, language_code="en")
+    summary = await answer_steps(user)
+    await user.press("✅ Build the campaign", message=summary)
+    progress = await user.reply_until(lambda r: "Building" in r.text)
+    async with env.app.db.session() as s:
+        task_id = str(await s.scalar(select(Task.id)))
+    await env.restart()
+    await env.app.tasks.start(task_id)
+    await env.app.tasks.progress(
+        task_id, stage="wordstat", percent=15, key="campaigns.progress.wordstat", done=1, total=3
+    )
+    moved = await user.reply_until(lambda r: "15%" in r.text, timeout=10)
+    assert moved.is_edit and moved.message_id == progress.message_id
+    await env.app.tasks.fail(task_id, "campaigns.build.failed", stage="Wordstat", reason="down")
+    failed = await user.reply_until(lambda r: not r.is_edit and "failed" in r.text, timeout=10)
+    assert "down" in failed.text and "Retry" in " ".join(failed.button_texts)
+    for _ in range(100):  # nothing is left to resume once the end was shown
+        if not await env.app.redis.smembers("bot:campaigns:watches"):
+            break
+        await asyncio.sleep(0.05)
+    assert not await env.app.redis.smembers("bot:campaigns:watches")

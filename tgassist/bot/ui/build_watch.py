@@ -5,8 +5,10 @@ honoured — then the XLSX and CSV as documents and a summary, or the reason wit
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -28,7 +30,19 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 MIN_EDIT_INTERVAL_SEC = 1.0
+WATCH_TTL_SEC = 86_400  # a build nobody has watched for a day is not resumed
+LEASE_SEC = 30  # one bot copy watches a build; a dead copy's lease runs out
+WATCHES = "bot:campaigns:watches"  # task ids whose progress message is being shown
 _watchers: set[asyncio.Task[None]] = set()
+
+
+def watch_key(task_id: str) -> str:
+    """Where a progress message is (chat, message, language): a restarted bot resumes it."""
+    return f"bot:campaigns:watch:{task_id}"
+
+
+def lease_key(task_id: str) -> str:
+    return f"bot:campaigns:watch_lease:{task_id}"
 
 
 @dataclass(frozen=True)
@@ -59,10 +73,63 @@ async def open_progress(
 
 def start_watch(bot: Bot, app: App, w: Watched) -> asyncio.Task[None]:
     """Run the watcher in the background (kept referenced until it ends)."""
-    task = asyncio.create_task(watch_build(bot, app, w), name=f"build-watch:{w.task_id}")
+    task = asyncio.create_task(_leased_watch(bot, app, w), name=f"build-watch:{w.task_id}")
     _watchers.add(task)
     task.add_done_callback(_watchers.discard)
     return task
+
+
+async def resume_watches(bot: Bot, app: App) -> int:
+    """After a restart: watch again every build whose progress message was being shown."""
+    resumed = 0
+    for raw in await app.redis.smembers(WATCHES):
+        task_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+        data = await app.redis.get(watch_key(task_id))
+        if data is None:
+            await app.redis.srem(WATCHES, task_id)
+            continue
+        start_watch(bot, app, Watched(**json.loads(data)))
+        resumed += 1
+    if resumed:
+        log.info("build progress messages resumed", count=resumed)
+    return resumed
+
+
+async def stop_watches() -> None:
+    """On shutdown: stop watching (the leases are released, the watches stay to be resumed)."""
+    tasks = list(_watchers)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _leased_watch(bot: Bot, app: App, w: Watched) -> None:
+    """Record the watch, hold its lease while watching (several bot copies: one watches),
+    and forget it once the end is shown."""
+    redis = app.redis
+    await redis.set(watch_key(w.task_id), json.dumps(asdict(w)), ex=WATCH_TTL_SEC)
+    await redis.sadd(WATCHES, w.task_id)
+    while not await redis.set(lease_key(w.task_id), "1", nx=True, ex=LEASE_SEC):
+        await asyncio.sleep(LEASE_SEC / 3)
+        if not await redis.exists(watch_key(w.task_id)):
+            return  # another copy showed the end meanwhile
+    refresher = asyncio.create_task(_refresh_lease(app, w.task_id))
+    try:
+        if await watch_build(bot, app, w):
+            await redis.delete(watch_key(w.task_id))
+            await redis.srem(WATCHES, w.task_id)
+    finally:
+        refresher.cancel()
+        with contextlib.suppress(BaseException):
+            await refresher
+        with contextlib.suppress(Exception):  # expires by itself when Redis is gone
+            await redis.delete(lease_key(w.task_id))
+
+
+async def _refresh_lease(app: App, task_id: str) -> None:
+    while True:
+        await asyncio.sleep(LEASE_SEC / 3)
+        await app.redis.expire(lease_key(task_id), LEASE_SEC)
 
 
 class _Editor:
@@ -140,7 +207,8 @@ def _stage(p: Progress, lang: str) -> str:
     return p.message.render(lang) if p.message is not None else ""
 
 
-async def watch_build(bot: Bot, app: App, w: Watched) -> None:
+async def watch_build(bot: Bot, app: App, w: Watched) -> bool:
+    """Show the build until it ends; True once the end was shown (False: watching failed)."""
     editor = _Editor(bot, w.chat_id, w.message_id)
     cancel_kb = ui.progress_keyboard(w.lang, w.campaign_id, w.task_id)
     final: Progress | None = None
@@ -155,11 +223,12 @@ async def watch_build(bot: Bot, app: App, w: Watched) -> None:
         log.exception("build watch failed", task=w.task_id)
     if final is None:
         await editor.close()
-        return
+        return False
     try:
         await _finish(bot, app, w, editor, final)
     except Exception:
         log.exception("build result delivery failed", task=w.task_id)
+    return True
 
 
 async def _finish(bot: Bot, app: App, w: Watched, editor: _Editor, p: Progress) -> None:
