@@ -68,8 +68,10 @@ def test_a_broken_compose_file_is_refused(tmp_path: Path) -> None:
     tool = shutil.which("docker-compose")
     if tool is None:
         pytest.skip("covered by test_compose_file_is_valid_compose")
-    broken = (DEPLOY / "compose.yaml").read_text(encoding="utf-8").replace(
-        "    command: [\"api\"]", "    comand: [\"api\"]"
+    broken = (
+        (DEPLOY / "compose.yaml")
+        .read_text(encoding="utf-8")
+        .replace('    command: ["api"]', '    comand: ["api"]')
     )
     shutil.copytree(DEPLOY, tmp_path / "deploy")
     (tmp_path / "deploy" / "compose.yaml").write_text(broken, encoding="utf-8")
