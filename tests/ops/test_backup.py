@@ -245,3 +245,33 @@ async def test_a_damaged_archive_is_refused_and_nothing_written(
     app = await App.start(settings)
     await app.redis.flushdb()
     await app.close()
+
+
+async def test_an_archive_from_newer_code_is_refused(
+    settings: Settings, target_settings: Settings, tmp_path: Path
+) -> None:
+    import json
+
+    source = await App.start(settings, migrate=True)
+    await source.redis.flushdb()
+    await source.close()
+    archive = tmp_path / "good.tar.gz"
+    await backup(settings, archive)
+    with tarfile.open(archive, "r:gz") as tar:
+        member = tar.extractfile("manifest.json")
+        assert member is not None
+        manifest = json.loads(member.read())
+    assert manifest["migrations"], "the manifest records the migration level"
+    manifest["migrations"] = [*manifest["migrations"], "9999_from_the_future"]
+    newer = tmp_path / "newer.tar.gz"
+    _tamper(archive, newer, "manifest.json", json.dumps(manifest).encode())
+    with pytest.raises(BackupError) as err:
+        await restore(target_settings, newer)
+    assert err.value.key == "backup.migration_unknown"
+    assert "9999_from_the_future" in str(err.value)
+    leftovers = (
+        [p.name for p in target_settings.data_dir.iterdir()]
+        if target_settings.data_dir.exists()
+        else []
+    )
+    assert leftovers == []
