@@ -26,4 +26,5 @@ def create_api(app: App) -> FastAPI:
     api.state.tgassist = app
     for router in ROUTERS:
         api.include_router(router)
+    dashboard.mount_static(api)
     return api

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -72,4 +73,4 @@ async def campaign_file(app: App, campaign_id: int) -> Path | None:
     if c is None or not c.file_path:
         return None
     path = Path(c.file_path)
-    return path if path.is_file() else None
+    return path if await asyncio.to_thread(path.is_file) else None

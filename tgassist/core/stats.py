@@ -185,7 +185,7 @@ async def stream_hourly(
     start_ms = int(starts[0].timestamp() * 1000)
     cursor = f"{start_ms}-0"
     while True:
-        page = await app.redis.xrange(stream, min=cursor, max="+", count=STREAM_PAGE)
+        page = await app.redis.xrange(stream, min=cursor, max="+", count=STREAM_PAGE) or []
         for entry_id, _ in page:
             ms = int(str(entry_id).split("-", 1)[0])
             hour = datetime.fromtimestamp(ms / 1000, UTC).replace(minute=0, second=0, microsecond=0)
