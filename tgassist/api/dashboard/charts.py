@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-WIDTH, HEIGHT = 640, 220
-PAD_L, PAD_R, PAD_T, PAD_B = 48, 12, 14, 34
+WIDTH, HEIGHT = 640, 240
+PAD_L, PAD_R, PAD_T, PAD_B = 48, 12, 14, 54
 PALETTE = ("#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2")
 
 
@@ -22,16 +22,17 @@ class Series:
     points: Sequence[tuple[str, float]]  # (x label, value)
 
 
-def nice_max(value: float) -> float:
-    """The smallest 1/2/5×10^k at or above `value` (an axis top that reads well)."""
+def nice_max(value: float, integral: bool = False) -> float:
+    """An axis top of four equal, round steps (1/2/5×10^k each) at or above `value`;
+    counts get whole-number steps."""
     if value <= 0:
-        return 1.0
-    exp = math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        top = step * 10**exp
-        if top >= value:
-            return float(top)
-    return float(10 ** (exp + 1))
+        return 4.0 if integral else 1.0
+    raw = value / 4
+    exp = math.floor(math.log10(raw))
+    step = next(m * 10**exp for m in (1, 2, 5, 10) if m * 10**exp >= raw)
+    if integral:
+        step = max(1, math.ceil(step))
+    return float(step * 4)
 
 
 def _fmt(value: float) -> str:
@@ -43,6 +44,8 @@ def _fmt(value: float) -> str:
 
 
 def _frame(title: str, top: float, labels: Sequence[str]) -> list[str]:
+    slot = (WIDTH - PAD_L - PAD_R) / max(1, len(labels))
+    crowded = max((len(x) for x in labels), default=0) * 6.2 > slot
     plot_h = HEIGHT - PAD_T - PAD_B
     out = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
@@ -62,10 +65,17 @@ def _frame(title: str, top: float, labels: Sequence[str]) -> list[str]:
         if i % every:
             continue
         x = _x(i, n)
-        out.append(
-            f'<text x="{x:.1f}" y="{HEIGHT - PAD_B + 16}" class="tick" text-anchor="middle">'
-            f"{escape(label)}</text>"
-        )
+        y = HEIGHT - PAD_B + 14
+        if crowded and every == 1:  # long names: slanted, ending under their bar
+            out.append(
+                f'<text x="{x:.1f}" y="{y}" class="tick" text-anchor="end" '
+                f'transform="rotate(-20 {x:.1f} {y})">{escape(label[:28])}</text>'
+            )
+        else:
+            out.append(
+                f'<text x="{x:.1f}" y="{y + 2}" class="tick" text-anchor="middle">'
+                f"{escape(label)}</text>"
+            )
     return out
 
 
@@ -94,7 +104,7 @@ def line_chart(title: str, series: Sequence[Series], empty: str) -> str:
     values = [v for s in series for _, v in s.points]
     if not labels or not any(values):
         return f'<p class="empty">{escape(empty)}</p>'
-    top = nice_max(max(values))
+    top = nice_max(max(values), all(float(v).is_integer() for v in values))
     out = _frame(title, top, labels)
     for i, s in enumerate(series):
         colour = PALETTE[i % len(PALETTE)]
@@ -116,7 +126,7 @@ def bar_chart(title: str, series: Sequence[Series], empty: str) -> str:
     values = [v for s in series for _, v in s.points]
     if not labels or not any(values):
         return f'<p class="empty">{escape(empty)}</p>'
-    top = nice_max(max(values))
+    top = nice_max(max(values), all(float(v).is_integer() for v in values))
     out = _frame(title, top, labels)
     plot_w = WIDTH - PAD_L - PAD_R
     group_w = plot_w / len(labels) * 0.8
