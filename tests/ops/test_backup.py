@@ -142,6 +142,9 @@ async def test_round_trip_restores_every_store(
             ]
         )
         vectors.close()
+        exports = settings.data_dir / "exports"
+        exports.mkdir(parents=True, exist_ok=True)
+        (exports / "campaign_1_demo.xlsx").write_bytes(b"PK xlsx bytes")
         source_graph = await _graph_facts(source)
         source_streams = await stream_offsets(source.redis, STREAM)
         source_keys = sorted(await source.redis.keys("*"))
@@ -164,6 +167,8 @@ async def test_round_trip_restores_every_store(
         assert 0 < await target.redis.ttl("tgassist:test:hwm") <= 3600
         assert await _graph_facts(target) == source_graph
         assert await target.blobs.get("media/ab/abc.jpg") == b"\xff\xd8 jpeg bytes"
+        restored_file = target_settings.data_dir / "exports" / "campaign_1_demo.xlsx"
+        assert restored_file.read_bytes() == b"PK xlsx bytes"
         await target.redis.flushdb()
     finally:
         await target.close()

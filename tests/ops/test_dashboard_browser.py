@@ -49,7 +49,9 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 async def served(app: App) -> AsyncIterator[str]:
-    config = uvicorn.Config(create_api(app), host="127.0.0.1", port=0, log_config=None, lifespan="off")
+    config = uvicorn.Config(
+        create_api(app), host="127.0.0.1", port=0, log_config=None, lifespan="off"
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

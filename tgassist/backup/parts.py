@@ -405,10 +405,11 @@ def graph_statements(stage: Path) -> list[tuple[str, dict[str, Any]]]:
 # --- blobs ---------------------------------------------------------------------------------
 
 
-def export_blobs(root: Path, stage: Path) -> int:
+def export_blobs(root: Path, stage: Path, part: str = "blobs") -> int:
+    """Every file under `root` (blobs, or campaign exports) into `stage/part`."""
     if not root.exists():
         return 0
-    out = stage / "blobs"
+    out = stage / part
     n = 0
     for path in sorted(
         p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".tmp-")
@@ -420,8 +421,8 @@ def export_blobs(root: Path, stage: Path) -> int:
     return n
 
 
-def import_blobs(stage: Path, root: Path) -> int:
-    src = stage / "blobs"
+def import_blobs(stage: Path, root: Path, part: str = "blobs") -> int:
+    src = stage / part
     if not src.exists():
         return 0
     n = 0

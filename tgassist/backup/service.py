@@ -95,7 +95,13 @@ async def backup(settings: Settings, out: Path, progress: Progress = _noop) -> B
                 blobs = await asyncio.to_thread(
                     parts.export_blobs, settings.data_dir / "blobs", stage
                 )
+            from tgassist.campaigns.storage import export_dir
+
+            exports = await asyncio.to_thread(
+                parts.export_blobs, export_dir(settings), stage, "exports"
+            )
             counts = {
+                "exports": exports,
                 "tables": rows,
                 "redis_keys": redis_facts["keys"],
                 "streams": redis_facts["streams"],
@@ -227,6 +233,9 @@ async def restore(
                 blobs = await asyncio.to_thread(
                     parts.import_blobs, stage, settings.data_dir / "blobs"
                 )
+            from tgassist.campaigns.storage import export_dir
+
+            await asyncio.to_thread(parts.import_blobs, stage, export_dir(settings), "exports")
         finally:
             await app.close()
     counts = manifest.counts

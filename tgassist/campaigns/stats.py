@@ -72,5 +72,10 @@ async def campaign_file(app: App, campaign_id: int) -> Path | None:
         c = await s.get(Campaign, campaign_id)
     if c is None or not c.file_path:
         return None
-    path = Path(c.file_path)
-    return path if await asyncio.to_thread(path.is_file) else None
+    from tgassist.campaigns.storage import export_dir
+
+    # a restored install keeps the file under its own export dir (the stored path is the old one's)
+    for path in (Path(c.file_path), export_dir(app.settings) / Path(c.file_path).name):
+        if await asyncio.to_thread(path.is_file):
+            return path
+    return None
