@@ -54,8 +54,11 @@ async def served(app: App) -> AsyncIterator[str]:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    for _ in range(200):  # uvicorn offers no start event; wait up to 10 s
+        if server.started:
+            break
         await asyncio.sleep(0.05)
+    assert server.started, "the dashboard server did not start"
     port = server.servers[0].sockets[0].getsockname()[1]
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
