@@ -3,7 +3,8 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng
+# OCR; docker-compose validates deploy/compose.yaml; chromium drives the dashboard's browser tests
+APT_PACKAGES := tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng docker-compose chromium chromium-driver
 
 .PHONY: run test lint bench install system-deps clean
 
@@ -17,16 +18,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@touch $(STAMP)
 
 system-deps:
-	@if command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -q '^rus$$'; then \
+	@if command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -q '^rus$$' \
+		&& command -v docker-compose >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 \
+		&& command -v chromedriver >/dev/null 2>&1; then \
 		true; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "Installing $(APT_PACKAGES) with apt-get"; \
 		(apt-get install -y -qq $(APT_PACKAGES) >/dev/null 2>&1 || \
 		 (apt-get update -qq >/dev/null && apt-get install -y -qq $(APT_PACKAGES) >/dev/null)) || \
-		echo "WARNING: apt-get could not install $(APT_PACKAGES); OCR will report 'unavailable'"; \
+		echo "WARNING: apt-get could not install $(APT_PACKAGES); OCR reports 'unavailable', deploy/browser tests fail in CI"; \
 	else \
 		echo "NOTE: not root (or no apt-get): skipping $(APT_PACKAGES). Install them yourself for OCR;"; \
-		echo "      without them the vision stage reports 'ocr: unavailable' and skips OCR."; \
+		echo "      without them the vision stage reports 'ocr: unavailable' and skips OCR, and the"; \
+		echo "      compose and browser tests skip (they fail in CI)."; \
 	fi
 
 install: system-deps $(STAMP)

@@ -9,7 +9,7 @@ from tgassist.ai.base import BudgetExceeded
 from tgassist.ai.metrics import AI_BUDGET_EXCEEDED
 from tgassist.core.redis import Redis
 
-_TTL_SEC = 2 * 86400
+_TTL_SEC = 35 * 86400  # a month of daily usage stays readable (dashboard chart)
 
 
 @dataclass(frozen=True)

@@ -178,9 +178,8 @@ def _reason(err: AIError) -> str:
 
 
 def build_budget(settings: Settings, redis: Redis | None) -> DailyBudget | None:
-    if redis is None or (
-        settings.llm_daily_token_budget is None and settings.llm_daily_cost_budget is None
-    ):
+    """The daily budget; without limits it only accounts (the dashboard charts tokens and cost)."""
+    if redis is None:
         return None
     return DailyBudget(
         redis, max_tokens=settings.llm_daily_token_budget, max_cost=settings.llm_daily_cost_budget

@@ -26,6 +26,7 @@ def create_api(app: App) -> FastAPI:
     api.state.tgassist = app
     for router in ROUTERS:
         api.include_router(router)
+    dashboard.mount_static(api)
     if app.settings.bot_token and app.settings.bot_webhook_url:
         from tgassist.bot.webhook import webhook_router
 

@@ -83,7 +83,8 @@ async def store_media(app: App, messages: Iterable[RawMessage], concurrency: int
             (
                 await session.execute(
                     select(MediaObject.sha256).where(
-                        MediaObject.sha256.in_({m.sha256 for m, _ in fresh})
+                        MediaObject.sha256.in_({m.sha256 for m, _ in fresh}),
+                        MediaObject.blob_key.is_not(None),  # a file purged by retention comes back
                     )
                 )
             ).scalars()

@@ -21,6 +21,17 @@ class ChannelsSettings(BaseModel):
         description="Name of the stored (encrypted) Telethon session that `tgassist channels login` writes",
     )
 
+    media_retention_days: int = Field(
+        0,
+        ge=0,
+        description="Delete the media files of posts older than this many days (posts, OCR and tags stay); 0 = keep forever",
+    )
+    media_orphan_grace_hours: int = Field(
+        24,
+        ge=1,
+        description="Media files no post refers to any more are deleted after this many hours",
+    )
+
     parser_scheduler_interval_sec: float = Field(
         300, description="Parser tick period: every active channel is parsed"
     )

@@ -304,6 +304,15 @@ async def _ensure_media(
             select(MediaObject.id, MediaObject.sha256).where(MediaObject.sha256.in_(chunk))
         )
         ids.update({r.sha256: r.id for r in rows})
+    # a file that storage retention purged and a new post brings back gets its blob again
+    back = [(ids[sha], m.blob_key) for sha, m in stored.items() if sha in ids and m.blob_key]
+    if back:
+        await session.execute(
+            update(MEDIA)
+            .where(MEDIA.c.id == bindparam("mid"), MEDIA.c.blob_key.is_(None))
+            .values(blob_key=bindparam("key")),
+            [{"mid": mid, "key": key} for mid, key in back],
+        )
     new = [m for sha, m in stored.items() if sha not in ids]
     if new:
         rows = await session.execute(

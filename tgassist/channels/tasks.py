@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tgassist.channels import parser, stages
+from tgassist.channels import parser, retention, stages
 from tgassist.core.product import Product
 
 PRODUCT = Product(
     name="channels",
     stages=stages.STAGES,
-    jobs=parser.JOBS + stages.JOBS,
+    jobs=parser.JOBS + stages.JOBS + retention.JOBS,
     health=parser.HEALTH + stages.HEALTH,
 )

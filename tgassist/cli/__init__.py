@@ -16,9 +16,9 @@ core.register(app)
 
 def _register_products() -> None:
     # Product command groups register themselves; each lives in its own module.
-    from tgassist.cli import campaigns, channels, events, pipeline
+    from tgassist.cli import backup, campaigns, channels, events, pipeline, storage
 
-    for module in (channels, pipeline, events, campaigns):
+    for module in (channels, pipeline, events, campaigns, backup, storage):
         module.register(app)
 
 

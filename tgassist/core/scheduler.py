@@ -29,6 +29,7 @@ log = structlog.get_logger(__name__)
 
 JOBS_KEY = "scheduler:jobs"
 HEARTBEAT_KEY = "scheduler:heartbeat"
+LAST_RUNS_KEY = "scheduler:last_runs"  # job -> {"at", "seconds", "outcome", "error"} (dashboard)
 
 
 def slot_width(job: Job, settings: Any) -> float:
@@ -52,20 +53,40 @@ async def run_job_once(app: App, job: Job, now: float | None = None) -> bool:
         log.info("job still running elsewhere; skipped", job=job.name)
         return False
     started = time.perf_counter()
+    outcome, error = "ok", None
     try:
         await job.func(app)
         JOB_RUNS.labels(job.name, "ok").inc()
         return True
     except Exception as err:
+        outcome, error = "error", str(err)[:500] or type(err).__name__
         JOB_RUNS.labels(job.name, "error").inc()
         log.exception("job failed", job=job.name, error=str(err))
         return True
     finally:
-        JOB_SECONDS.labels(job.name).observe(time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        JOB_SECONDS.labels(job.name).observe(seconds)
+        await _record_run(app, job.name, now, seconds, outcome, error)
         try:
             await lock.release()
         except Exception:
             pass
+
+
+async def _record_run(
+    app: App, name: str, at: float, seconds: float, outcome: str, error: str | None
+) -> None:
+    """The last run of each job, for the dashboard (never fails the job)."""
+    record = {
+        "at": datetime.fromtimestamp(at, UTC).isoformat(),
+        "seconds": round(seconds, 3),
+        "outcome": outcome,
+        "error": error,
+    }
+    try:
+        await app.redis.hset(LAST_RUNS_KEY, name, json.dumps(record))
+    except Exception as err:
+        log.warning("could not record the job run", job=name, error=str(err))
 
 
 def build_trigger(job: Job, settings: Any) -> Any:

@@ -1,22 +1,29 @@
-"""The small web dashboard: one static page that renders /health/details."""
+"""The operator dashboard's routes (login, pages, static files) and the root redirect."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
-router = APIRouter(tags=["dashboard"])
+from tgassist.api.dashboard import public
+from tgassist.api.dashboard import router as pages
 
-PAGE = Path(__file__).resolve().parent.parent / "web" / "dashboard.html"
+router = APIRouter(include_in_schema=False)
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 
 
-@router.get("/", include_in_schema=False)
+@router.get("/")
 async def root() -> RedirectResponse:
     return RedirectResponse("/dashboard/")
 
 
-@router.get("/dashboard/", response_class=HTMLResponse, include_in_schema=False)
-async def dashboard() -> HTMLResponse:
-    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+router.include_router(public)
+router.include_router(pages)
+
+
+def mount_static(api: object) -> None:
+    """Serve the dashboard's CSS and script from the package (no CDN: installs run offline)."""
+    api.mount("/dashboard/static", StaticFiles(directory=STATIC), name="dashboard-static")  # type: ignore[attr-defined]

@@ -1,0 +1,32 @@
+"""`tgassist storage prune`: apply the storage retention rules now (the scheduler runs them daily)."""
+
+from __future__ import annotations
+
+import typer
+
+from tgassist.cli.common import console, load_settings, run, with_app
+
+storage_app = typer.Typer(help="Storage hygiene: retention of media files.", no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(storage_app, name="storage")
+
+
+@storage_app.command("prune")
+def prune(
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Report what would be freed; change nothing"
+    ),
+) -> None:
+    """Delete media files of posts older than TGASSIST_MEDIA_RETENTION_DAYS and orphaned files."""
+    from tgassist.channels.retention import apply_retention
+
+    settings = load_settings()
+    report = run(lambda: with_app(lambda app: apply_retention(app, dry_run=dry_run), settings))
+    verb = "would free" if report.dry_run else "freed"
+    console.print(
+        f"{verb} {report.freed_bytes / 1_048_576:.1f} MiB: {report.media_files} media files of old "
+        f"posts, {report.orphan_files} orphaned files"
+        + (f" ({report.missing_files} were already missing)" if report.missing_files else "")
+    )
