@@ -12,15 +12,16 @@ from sqlalchemy import func, select
 from tests.events.conftest import MakeApp
 from tgassist.events.ingest import ingest
 from tgassist.events.models import Event
-from tgassist.events.sources.ics import occurrences, parse_calendar
+from tgassist.events.sources.ics import ParseLimits, occurrences, parse_calendar
 
 WIDE = (datetime(1990, 1, 1, tzinfo=UTC), datetime(2031, 1, 1, tzinfo=UTC))
+UNCAPPED = ParseLimits(per_series=10**6, per_feed=10**6)
 UTC_ZONE = ZoneInfo("UTC")
 
 
 def feed(fixtures_dir: Path, name: str) -> list:
     cal = parse_calendar((fixtures_dir / "ics" / name).read_bytes(), name)
-    events, _ = occurrences(cal, *WIDE, UTC_ZONE)
+    events, _ = occurrences(cal, *WIDE, UTC_ZONE, limits=UNCAPPED)
     return sorted(events, key=lambda e: (e.starts_at, e.external_id))
 
 

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+NAMED_REJECTS = 50  # rejected records named in the run's stats (all are counted by reason)
+
 
 @dataclass
 class _Planned:
@@ -114,9 +116,10 @@ async def ingest(
         log.info(
             f"[INGEST] Done ({name}): status={st.status} fetched={st.fetched} saved={st.saved} "
             f"updated={st.updated} skipped={st.skipped} cancelled={st.cancelled} invalid={st.invalid} "
-            f"errors={len(st.errors)}",
+            f"outside_window={st.outside_window} capped={st.capped} errors={len(st.errors)}",
             source=name,
             errors=st.errors[:3],
+            rejected=st.rejected_by_reason,
         )
     log.info(
         f"[INGEST] Run {report.run_id} finished: status={report.status} archived={report.archived} "
@@ -159,7 +162,13 @@ async def _collect(
         st.status, st.errors = "failed", [f"{type(err).__name__}: {err}"]
         return None
     unique = {ev.external_id: ev for ev in result.events}
-    st.fetched, st.invalid, st.requests = len(unique), result.invalid, result.requests
+    st.fetched, st.requests = len(unique), result.requests
+    st.invalid = result.counted("invalid")
+    st.outside_window = result.counted("outside_window")
+    st.capped = result.counted("capped")
+    for skip in result.skips:
+        st.rejected_by_reason[skip.reason] = st.rejected_by_reason.get(skip.reason, 0) + skip.count
+    st.rejected = [skip.to_dict() for skip in result.skips[:NAMED_REJECTS]]
     st.errors.extend(result.errors)
     st.status = "ok" if result.complete else "partial" if unique else "failed"
     st.seconds = round(time.perf_counter() - t0, 3)

@@ -84,6 +84,22 @@ class EventsSettings(BaseModel):
         [], description='Pages with schema.org/Event JSON-LD, JSON: [{"url": "…", "city": "bali"}]'
     )
 
+    events_parse_timeout_sec: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="Time budget of parsing one feed or page (off the event loop, in a child process)",
+    )
+    events_parse_memory_mb: int = Field(
+        512, ge=64, description="Memory budget of parsing one feed or page, in MB"
+    )
+    events_max_per_series: int = Field(
+        1000, ge=1, description="Occurrences kept per repeating series; the rest are skipped and counted"
+    )
+    events_max_per_feed: int = Field(
+        10000, ge=1, description="Events kept per feed or page; the rest are skipped and counted"
+    )
+
     events_ai_enabled: bool = Field(
         True, description="Suggest Bali events with the LLM (only when an LLM is configured)"
     )

@@ -46,18 +46,77 @@ class RawEvent:
     is_generated_by_ai: bool = False
 
 
+# Why a record was left out, by category: `invalid` (the record is broken), `outside_window`
+# (valid, but not in the ingest window), `capped` (over a per-series/per-feed limit), `note`
+# (nothing lost, but worth a look: a repeated page). Each reason is a key in `events_ingest`.
+REASONS: dict[str, str] = {
+    "no_title": "invalid",
+    "no_start": "invalid",
+    "bad_date": "invalid",
+    "bad_rrule": "invalid",
+    "rrule_interval_zero": "invalid",
+    "bad_event": "invalid",
+    "outside_window": "outside_window",
+    "series_cap": "capped",
+    "feed_cap": "capped",
+    "repeated_page": "note",
+}
+
+
+@dataclass(frozen=True)
+class Skip:
+    """One record left out of a run: the reason, the record's name (UID, id, title), details.
+
+    `count` > 1 when one line stands for several records (the rest of a capped series/feed).
+    """
+
+    reason: str
+    item: str
+    detail: str = ""
+    count: int = 1
+
+    @property
+    def key(self) -> str:
+        return f"events_ingest.skip.{self.reason}"
+
+    @property
+    def category(self) -> str:
+        return REASONS[self.reason]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "key": self.key,
+            "params": {"item": self.item, "detail": self.detail, "count": self.count},
+        }
+
+
 @dataclass
 class FetchResult:
     """Events of one source plus what went wrong; `complete` is False when a part was lost."""
 
     events: list[RawEvent] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    invalid: int = 0  # items dropped by validation (no dates, no title…)
+    skips: list[Skip] = field(default_factory=list)
     requests: int = 0
 
     @property
     def complete(self) -> bool:
         return not self.errors
+
+    def skip(self, reason: str, item: object, detail: str = "", count: int = 1) -> None:
+        """Count and name a record left out (`reason` is a key of `REASONS`)."""
+        if reason not in REASONS:
+            raise ValueError(f"unknown skip reason {reason!r}")
+        self.skips.append(Skip(reason, str(item)[:200], detail[:300], count))
+
+    def counted(self, category: str) -> int:
+        return sum(s.count for s in self.skips if s.category == category)
+
+    @property
+    def invalid(self) -> int:
+        """Records dropped by validation (no dates, no title, a broken rule…)."""
+        return self.counted("invalid")
 
 
 class Source(Protocol):

@@ -1,0 +1,96 @@
+"""Parsing off the event loop, in a child process with a time and a memory budget.
+
+A hostile or buggy feed (an `RRULE:FREQ=SECONDLY`, a rule that never matches, a huge JSON-LD page)
+must not freeze the process that also answers `/health` and the bot. So a parser runs in a child
+process forked from a clean `forkserver` (not from this multi-threaded process): its address space
+is capped with `RLIMIT_AS` (current size + the budget), and it is killed when it runs past its time.
+A thread could not be stopped, nor its memory capped. Cancelling the caller (SIGTERM) kills it too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+from tgassist.events.exceptions import ParseBudgetError
+
+T = TypeVar("T")
+
+_PRELOAD = ["tgassist.events.sources.ics", "tgassist.events.sources.jsonld"]
+_ctx = multiprocessing.get_context("forkserver")
+_preloaded = False
+
+
+def _vm_bytes() -> int:
+    """The current virtual size of this process (Linux), 0 when unknown."""
+    try:
+        with open(f"/proc/{os.getpid()}/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], memory_mb: int) -> None:
+    try:
+        if memory_mb:
+            import resource
+
+            limit = _vm_bytes() + memory_mb * 2**20
+            resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+        conn.send(("ok", fn(*args)))
+    except MemoryError:
+        conn.send(("memory", ""))
+    except BaseException as err:  # the parent turns it into a SourceError with this text
+        conn.send(("error", f"{type(err).__name__}: {str(err)[:300]}"))
+    finally:
+        conn.close()
+
+
+async def run_bounded(
+    fn: Callable[..., T], *args: Any, timeout_sec: float, memory_mb: int, what: str
+) -> T:
+    """`fn(*args)` in a child process; ParseBudgetError when it runs out of time or memory.
+
+    `fn` must be a module-level function and its arguments and result picklable. `what` names
+    the input (a feed, a page) in the error.
+    """
+    global _preloaded
+    if not _preloaded:
+        _ctx.set_forkserver_preload(_PRELOAD)
+        _preloaded = True
+    receiver, sender = _ctx.Pipe(duplex=False)
+    proc = _ctx.Process(target=_child, args=(sender, fn, args, memory_mb), daemon=True)
+    await asyncio.to_thread(proc.start)
+    sender.close()
+    try:
+        if not await asyncio.to_thread(receiver.poll, timeout_sec):
+            raise ParseBudgetError(
+                "time",
+                what,
+                f"{what}: parsing ran past its budget of {timeout_sec:g} s and was stopped; "
+                "the feed may hold a runaway repeat rule (raise TGASSIST_EVENTS_PARSE_TIMEOUT_SEC "
+                "if it is just big)",
+            )
+        try:
+            status, payload = await asyncio.to_thread(receiver.recv)
+        except EOFError:  # killed without a word: the kernel's OOM killer or a crash
+            status, payload = "memory", ""
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        await asyncio.to_thread(proc.join, 5)
+        receiver.close()
+    if status == "memory":
+        raise ParseBudgetError(
+            "memory",
+            what,
+            f"{what}: parsing needed more than {memory_mb} MB and was stopped "
+            "(raise TGASSIST_EVENTS_PARSE_MEMORY_MB if the feed is just big)",
+        )
+    if status == "error":
+        raise ParseBudgetError("error", what, f"{what}: the parser failed ({payload})")
+    return payload  # type: ignore[no-any-return]
