@@ -25,7 +25,13 @@ from tgassist.events.models import Event, EventSource, IngestRun
 from tgassist.events.report import IngestReport, SourceStats
 from tgassist.events.sources import SourceSpec, select_specs, source_config
 from tgassist.events.sources.base import RawEvent
-from tgassist.events.store import archive_past, cancel_vanished, touch_events, upsert_events
+from tgassist.events.store import (
+    archive_past,
+    cancel_vanished,
+    reschedule_reminders,
+    touch_events,
+    upsert_events,
+)
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -87,11 +93,17 @@ async def ingest(
     plans = await _plan(app, collected, report)
     translated = await _translate(app, plans, report)
     rows, touch = _rows(app, plans, translated, report, now)
+    moved = {
+        p.prev.id: p.ev.starts_at
+        for p in plans
+        if p.prev is not None and p.prev.starts_at != p.ev.starts_at
+    }
 
     try:
         async with app.db.session() as s:
             await upsert_events(s, rows)
             await touch_events(s, touch, now)
+            await reschedule_reminders(s, moved)
             for name, st in report.sources.items():
                 if (
                     name in collected
@@ -194,6 +206,7 @@ async def _plan(
         Event.translation_provider,
         Event.content_hash,
         Event.status,
+        Event.starts_at,
     )
     async with app.db.session() as s:
         result = await s.execute(select(*cols).where(Event.source.in_(list(collected))))

@@ -94,7 +94,9 @@ class EventsSettings(BaseModel):
         512, ge=64, description="Memory budget of parsing one feed or page, in MB"
     )
     events_max_per_series: int = Field(
-        1000, ge=1, description="Occurrences kept per repeating series; the rest are skipped and counted"
+        1000,
+        ge=1,
+        description="Occurrences kept per repeating series; the rest are skipped and counted",
     )
     events_max_per_feed: int = Field(
         10000, ge=1, description="Events kept per feed or page; the rest are skipped and counted"

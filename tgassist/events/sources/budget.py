@@ -40,7 +40,9 @@ def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], memo
             import resource
 
             limit = _vm_bytes() + memory_mb * 2**20
-            resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+            resource.setrlimit(
+                resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1])
+            )
         conn.send(("ok", fn(*args)))
     except MemoryError:
         conn.send(("memory", ""))

@@ -27,7 +27,7 @@ from recurring_ical_events.errors import BadRuleStringFormat
 from recurring_ical_events.util import convert_to_datetime
 
 from tgassist.events.exceptions import SourceError
-from tgassist.events.sources.base import FetchResult, RawEvent, as_utc, clean_text, zone
+from tgassist.events.sources.base import FetchResult, RawEvent, Skip, as_utc, clean_text, zone
 from tgassist.events.sources.budget import run_bounded
 from tgassist.events.sources.http import SourceHttp, read_resource
 
@@ -111,9 +111,7 @@ def expand(
             )
             break
         try:
-            events = _expand_series(
-                name, comps, timezones, since, until, tz, city, limits, skips
-            )
+            events = _expand_series(name, comps, timezones, since, until, tz, city, limits, skips)
         except _Skipped as why:
             skips.skip(why.reason, name, why.detail)
             continue
