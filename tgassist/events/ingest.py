@@ -21,6 +21,7 @@ from sqlalchemy import select
 from tgassist.core.db import utcnow
 from tgassist.events.dedupe import content_hash, dedupe_key, search_text
 from tgassist.events.exceptions import EventsError
+from tgassist.events.lang import title_language
 from tgassist.events.models import Event, EventSource, IngestRun
 from tgassist.events.report import IngestReport, SourceStats
 from tgassist.events.sources import SourceSpec, select_specs, source_config
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+ORIGINAL = "original"  # translation_provider of a title that is English already
 NAMED_REJECTS = 50  # rejected records named in the run's stats (all are counted by reason)
 
 
@@ -223,6 +225,10 @@ async def _plan(
             if ev.title_en:
                 p.title_en, p.provider = ev.title_en, ev.en_provider
                 st.en_from_source += 1
+            elif (ev.language or title_language(ev.title)) in ("en", "none"):
+                # Already English (or no words): the title is its own English title.
+                p.title_en, p.provider = ev.title, ORIGINAL
+                st.en_original += 1
             elif prev is not None and prev.title_en and prev.title == ev.title:
                 p.title_en, p.provider = prev.title_en, prev.translation_provider
                 st.en_existing += 1
@@ -247,6 +253,7 @@ async def _plan(
             missing=st.missing_translations,
             existing=st.en_existing,
             from_source=st.en_from_source,
+            original=st.en_original,
         )
     return plans
 

@@ -16,6 +16,10 @@ class IcsFeed(BaseModel):
     name: str | None = Field(
         None, description="short name shown in stats (default: the file/URL name)"
     )
+    language: str | None = Field(
+        None,
+        description='language of the titles ("en" keeps them as English titles); default: detect',
+    )
 
 
 class JsonLdPage(BaseModel):
@@ -24,6 +28,10 @@ class JsonLdPage(BaseModel):
     url: str = Field(description="http(s) URL or a local file path of the page")
     city: str | None = Field(None, description="city code of the page's events")
     timezone: str = Field("UTC", description="IANA zone for dates given without an offset")
+    language: str | None = Field(
+        None,
+        description='language of the titles ("en" keeps them as English titles); default: detect',
+    )
 
 
 class EventsSettings(BaseModel):

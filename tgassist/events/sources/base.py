@@ -41,6 +41,7 @@ class RawEvent:
     age_restriction: str | None = None
     image_url: str | None = None
     title_en: str | None = None  # an English title the source itself provides
+    language: str | None = None  # the feed's declared language ("en"…); None: detect per title
     en_provider: str | None = None
     status: str = "active"
     is_generated_by_ai: bool = False

@@ -394,6 +394,8 @@ class IcsSource:
                 except SourceError as err:
                     result.errors.append(str(err))
                     continue
+                for ev in part.events:
+                    ev.language = feed.language
                 result.events.extend(part.events)
                 result.errors.extend(part.errors)
                 result.skips.extend(replace(k, item=f"{name}: {k.item}") for k in part.skips)
