@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -20,7 +21,9 @@ from tgassist.events.exceptions import ParseBudgetError
 
 T = TypeVar("T")
 
-_PRELOAD = ["tgassist.events.sources.ics", "tgassist.events.sources.jsonld"]
+# "__main__" too: else every child re-imports the main script (the `tgassist` console script pulls
+# in the whole CLI, over a second a child); the forkserver imports it once, guarded as usual.
+_PRELOAD = ["__main__", "tgassist.events.sources.ics", "tgassist.events.sources.jsonld"]
 _ctx = multiprocessing.get_context("forkserver")
 _preloaded = False
 
@@ -79,8 +82,10 @@ async def run_bounded(
             )
         try:
             status, payload = await asyncio.to_thread(receiver.recv)
-        except EOFError:  # killed without a word: the kernel's OOM killer or a crash
-            status, payload = "memory", ""
+        except EOFError:  # died without a word: SIGKILL (the kernel's OOM killer) or a crash
+            await asyncio.to_thread(proc.join, 5)
+            killed = proc.exitcode == -signal.SIGKILL
+            status, payload = ("memory", "") if killed else ("error", f"exit code {proc.exitcode}")
     finally:
         if proc.is_alive():
             proc.kill()
