@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -160,10 +161,14 @@ def as_dict(value: object) -> dict[str, Any]:
 
 
 def to_float(value: object) -> float | None:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    """A finite float, or None (NaN and infinities are no coordinates)."""
+    if isinstance(value, bool):
         return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def zone(name: str | None, fallback: str = "UTC") -> ZoneInfo:
@@ -186,17 +191,19 @@ def as_utc(value: datetime | date, tz: ZoneInfo) -> datetime:
 
 def parse_datetime(text: object, tz: ZoneInfo) -> datetime | None:
     """ISO 8601 (with or without offset, `Z`, `+0100`) or 'YYYY-MM-DD HH:MM[:SS]'; None if unparseable."""
-    if text is None or text == "":
+    if text is None or text == "" or isinstance(text, bool):
         return None
-    if isinstance(text, int | float):
-        return datetime.fromtimestamp(float(text), UTC)
-    raw = str(text).strip().replace("Z", "+00:00")
-    raw = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", raw)
     try:
+        if isinstance(text, int | float):
+            return datetime.fromtimestamp(float(text), UTC)
+        if not isinstance(text, str) or len(text) > 64:
+            return None
+        raw = text.strip().replace("Z", "+00:00")
+        raw = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", raw)
         if len(raw) == 10:
             return as_utc(date.fromisoformat(raw), tz)
         return as_utc(datetime.fromisoformat(raw), tz)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # OverflowError: year 1 or 9999 near a zone shift
         return None
 
 
