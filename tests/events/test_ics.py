@@ -140,7 +140,11 @@ async def test_ingest_ics_feeds_fills_db_and_reports_a_broken_feed(
         rows = (await s.execute(select(Event).order_by(Event.starts_at))).scalars().all()
     assert len(rows) == 6 and all(r.city == "msk" and r.source == "ics" for r in rows)
     assert sum(r.all_day for r in rows) == 3
-    assert all("@" in r.external_id and r.title_en is None for r in rows)
+    assert all("@" in r.external_id for r in rows)
+    # No translator: only titles already in English ("All Day") have an English title.
+    assert {(r.title, r.title_en, r.translation_provider) for r in rows if r.title_en} == {
+        ("All Day", "All Day", "original")
+    }
 
     again = await ingest(app, "ics", now=now)
     assert (again.sources["ics"].saved, again.sources["ics"].skipped) == (0, 6)

@@ -14,13 +14,13 @@ from sqlalchemy import select
 from tests.events.conftest import MakeApp
 from tests.events.test_ics import cal_text, vevent
 from tgassist.core.models import User
-from tgassist.events.exceptions import ParseBudgetError
+from tgassist.events.exceptions import ParseBudgetError, SourceError
 from tgassist.events.ingest import ingest
 from tgassist.events.models import Event, EventReminder
 from tgassist.events.reminders import produce_due
 from tgassist.events.service import save_event, saved_events
 from tgassist.events.sources.budget import run_bounded
-from tgassist.events.sources.ics import ParseLimits, occurrences, parse_calendar
+from tgassist.events.sources.ics import ParseLimits, expand_feed, occurrences, parse_calendar
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 WINDOW = (NOW, NOW + timedelta(days=60))
@@ -175,3 +175,29 @@ async def test_memory_budget_stops_a_greedy_parse() -> None:
     with pytest.raises(ParseBudgetError) as err:
         await run_bounded(hog_memory, 2048, timeout_sec=20, memory_mb=64, what="ics: feed big")
     assert err.value.kind == "memory" and "more than 64 MB" in str(err.value)
+
+
+def test_a_value_icalendar_rejects_loses_only_its_component() -> None:
+    # icalendar refuses the whole file for a bad RDATE period or a negative DURATION.
+    data = cal_text(
+        vevent(
+            "period", "Bad period", ":20300105T100000Z", "RDATE;VALUE=PERIOD:20300106T100000Z/x"
+        ),
+        vevent("dur", "Bad duration", ":20300105T100000Z", "DURATION:P-1D"),
+        GOOD,
+        "BEGIN:VEVENT\r\nUID:cut\r\nSUMMARY:Cut off\r\n",
+    )
+    with pytest.raises(SourceError):
+        parse_calendar(data, "t")
+    result = expand_feed(data, "t", *WINDOW, UTC_ZONE, None, ParseLimits())
+    assert [e.title for e in result.events] == ["Good"] and result.errors == []
+    assert [(k.reason, k.item) for k in result.skips] == [
+        ("bad_date", "period"),
+        ("bad_date", "dur"),
+        ("no_start", "cut"),
+    ]
+
+
+def test_not_a_calendar_is_still_a_clear_feed_error() -> None:
+    result = expand_feed(b"<html>404</html>", "t", *WINDOW, UTC_ZONE, None, ParseLimits())
+    assert result.events == [] and "t is not a valid iCalendar file" in result.errors[0]

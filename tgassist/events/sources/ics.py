@@ -1,16 +1,15 @@
 """iCalendar feeds (URLs or files): recurrences expanded within the ingest window.
 
-`recurring-ical-events` expands RRULE/RDATE/EXDATE/RECURRENCE-ID and skips broken series
-(`skip_bad_series`); `x-wr-timezone` turns X-WR-TIMEZONE calendars into standard ones; icalendar
+`recurring-ical-events` expands RRULE/RDATE/EXDATE/RECURRENCE-ID, one series at a time (a broken
+one is skipped and named, see `occurrences`); `x-wr-timezone` turns X-WR-TIMEZONE calendars into standard ones; icalendar
 resolves Windows zone names ("GMT Standard Time") and zones without a VTIMEZONE by IANA name.
 Floating times (and zones nobody knows) are read in the feed's configured zone. All-day events keep
-their exclusive DTEND. `external_id` = UID + occurrence start.
+their exclusive DTEND. `external_id` = UID + the occurrence's original start (its RECURRENCE-ID).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -20,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
-import x_wr_timezone
 from icalendar.error import BrokenCalendarProperty
 from icalendar.prop import vBroken
 from recurring_ical_events.errors import BadRuleStringFormat
@@ -29,30 +27,14 @@ from recurring_ical_events.util import convert_to_datetime
 from tgassist.events.exceptions import SourceError
 from tgassist.events.sources.base import FetchResult, RawEvent, Skip, as_utc, clean_text, zone
 from tgassist.events.sources.budget import run_bounded
+from tgassist.events.sources.calendar import parse_calendar, read_calendar, repair
+
+__all__ = ["IcsSource", "ParseLimits", "expand_feed", "occurrences", "parse_calendar", "repair"]
 from tgassist.events.sources.http import SourceHttp, read_resource
 
 if TYPE_CHECKING:
     from tgassist.app import App
     from tgassist.events.settings import IcsFeed
-
-_FOLD = re.compile(r"\r?\n[ \t]")
-_RRULE = re.compile(r"^((?:RRULE|EXRULE)[^:\r\n]*:)([^\r\n]*)$", re.M)
-
-
-def repair(text: str) -> str:
-    """Unfold lines and drop spaces inside RRULEs (`BYDAY=MO, TU` from Exchange CDO)."""
-    text = _FOLD.sub("", text)
-    return _RRULE.sub(lambda m: m.group(1) + m.group(2).replace(" ", ""), text)
-
-
-def parse_calendar(data: bytes, feed_name: str) -> icalendar.Calendar:
-    try:
-        cal = icalendar.Calendar.from_ical(repair(data.decode("utf-8-sig", "replace")))
-        return x_wr_timezone.to_standard(cal)
-    except Exception as err:  # icalendar raises ValueError and friends with terse texts
-        raise SourceError(
-            f"ics: feed {feed_name} is not a valid iCalendar file ({err}); check the feed URL/path"
-        ) from err
 
 
 @dataclass(frozen=True)
@@ -277,7 +259,7 @@ def expand_feed(
     """One feed's bytes → its occurrences and skips; never raises (run in a budgeted child)."""
     result = FetchResult()
     try:
-        cal = parse_calendar(data, name)
+        cal = read_calendar(data, name, result)
     except SourceError as err:
         result.errors.append(str(err))
         return result

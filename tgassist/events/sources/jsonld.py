@@ -86,7 +86,9 @@ def iter_events(node: Any) -> Iterator[dict[str, Any]]:
             if any(isinstance(t, str) and t.endswith("Event") for t in names):
                 yield item
                 continue
-            for key in reversed(("@graph", "itemListElement", "item", "subEvent", "event", "events")):
+            for key in reversed(
+                ("@graph", "itemListElement", "item", "subEvent", "event", "events")
+            ):
                 if key in item:
                     stack.append((item[key], depth + 1))
 
