@@ -13,6 +13,7 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -21,11 +22,21 @@ from tgassist.events.exceptions import ParseBudgetError
 
 T = TypeVar("T")
 
-# "__main__" too: else every child re-imports the main script (the `tgassist` console script pulls
-# in the whole CLI, over a second a child); the forkserver imports it once, guarded as usual.
-_PRELOAD = ["__main__", "tgassist.events.sources.ics", "tgassist.events.sources.jsonld"]
+_PRELOAD = ["tgassist.events.sources.ics", "tgassist.events.sources.jsonld"]
 _ctx = multiprocessing.get_context("forkserver")
 _preloaded = False
+
+
+def _preload() -> list[str]:
+    """Modules the forkserver imports once, so that a child starts in tens of ms.
+
+    Each child re-runs the main *script* (not a `-m` module) before it starts; the `tgassist`
+    console script imports the CLI, so it is preloaded too. ("__main__" in the preload list does
+    not help in 3.11: the forkserver is never given the main path.)
+    """
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__spec__", None) is None and getattr(main, "__file__", None)
+    return (["tgassist.cli"] if script else []) + _PRELOAD
 
 
 def _vm_bytes() -> int:
@@ -55,6 +66,15 @@ def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], memo
         conn.close()
 
 
+def _ready() -> bool:
+    return True
+
+
+async def warm_up() -> None:
+    """Start the forkserver now (a second or more: it imports the parsers), not in the first ingest."""
+    await run_bounded(_ready, timeout_sec=120, memory_mb=0, what="parser warm-up")
+
+
 async def run_bounded(
     fn: Callable[..., T], *args: Any, timeout_sec: float, memory_mb: int, what: str
 ) -> T:
@@ -65,7 +85,7 @@ async def run_bounded(
     """
     global _preloaded
     if not _preloaded:
-        _ctx.set_forkserver_preload(_PRELOAD)
+        _ctx.set_forkserver_preload(_preload())
         _preloaded = True
     receiver, sender = _ctx.Pipe(duplex=False)
     proc = _ctx.Process(target=_child, args=(sender, fn, args, memory_mb), daemon=True)
