@@ -201,3 +201,26 @@ def test_a_value_icalendar_rejects_loses_only_its_component() -> None:
 def test_not_a_calendar_is_still_a_clear_feed_error() -> None:
     result = expand_feed(b"<html>404</html>", "t", *WINDOW, UTC_ZONE, None, ParseLimits())
     assert result.events == [] and "t is not a valid iCalendar file" in result.errors[0]
+
+
+async def test_a_moved_occurrence_stored_under_its_old_key_is_taken_over(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    series = vevent("weekly", "Weekly talk", ":20300107T100000Z", "RRULE:FREQ=WEEKLY;COUNT=4")
+    moved = vevent("weekly", "Moved talk", ":20300115T160000Z", "RECURRENCE-ID:20300114T100000Z")
+    app = await ics_app(make_app, tmp_path, cal_text(series, moved))
+    await ingest(app, "ics", now=NOW)
+    async with app.db.session() as s:
+        row = (await s.execute(select(Event).where(Event.title == "Moved talk"))).scalar_one()
+        assert row.external_id == "weekly@20300114T100000Z"
+        row.external_id = "weekly@20300115T160000Z"  # how releases before this one stored it
+        user = User(telegram_id=7002)
+        s.add(user)
+    assert await save_event(app, user.id, row.id, now=NOW)
+    report = await ingest(app, "ics", now=NOW + timedelta(hours=1))
+    assert (report.sources["ics"].saved, report.sources["ics"].cancelled) == (0, 0)
+    async with app.db.session() as s:
+        again = await s.get(Event, row.id)
+        assert again is not None
+        assert (again.external_id, again.status) == ("weekly@20300114T100000Z", "active")
+    assert [c.id for c in await saved_events(app, user.id)] == [row.id]

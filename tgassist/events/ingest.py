@@ -27,6 +27,7 @@ from tgassist.events.report import IngestReport, SourceStats
 from tgassist.events.sources import SourceSpec, select_specs, source_config
 from tgassist.events.sources.base import RawEvent
 from tgassist.events.store import (
+    adopt_legacy_ids,
     archive_past,
     cancel_vanished,
     reschedule_reminders,
@@ -92,6 +93,15 @@ async def ingest(
         if events is not None:
             collected[spec.name] = events
 
+    async with app.db.session() as s:
+        for name, events in collected.items():
+            current = {e.external_id for e in events}
+            renames = {
+                e.legacy_external_id: e.external_id
+                for e in events
+                if e.legacy_external_id and e.legacy_external_id not in current
+            }
+            await adopt_legacy_ids(s, name, renames)
     plans = await _plan(app, collected, report)
     translated = await _translate(app, plans, report)
     rows, touch = _rows(app, plans, translated, report, now)

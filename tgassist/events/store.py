@@ -51,6 +51,35 @@ async def upsert_events(session: AsyncSession, rows: list[dict[str, Any]]) -> No
         await session.execute(stmt, list(chunk))
 
 
+async def adopt_legacy_ids(session: AsyncSession, source: str, renames: dict[str, str]) -> int:
+    """Rows stored under an old id (`renames`: old → new) take the new id, when no row has it."""
+    if not renames:
+        return 0
+    wanted = list({*renames, *renames.values()})
+    have: set[str] = set()
+    for chunk in _chunks(wanted):
+        have.update(
+            (
+                await session.execute(
+                    select(Event.external_id).where(
+                        Event.source == source, Event.external_id.in_(chunk)
+                    )
+                )
+            ).scalars()
+        )
+    moved = 0
+    for old, new in renames.items():
+        if old in have and new not in have:
+            await session.execute(
+                update(Event)
+                .where(Event.source == source, Event.external_id == old)
+                .values(external_id=new)
+            )
+            have.add(new)
+            moved += 1
+    return moved
+
+
 async def touch_events(session: AsyncSession, ids: list[int], now: datetime) -> None:
     """Mark unchanged rows as seen in this run (so they are not cancelled as vanished)."""
     for chunk in _chunks(ids):

@@ -43,6 +43,9 @@ class RawEvent:
     image_url: str | None = None
     title_en: str | None = None  # an English title the source itself provides
     language: str | None = None  # the feed's declared language ("en"…); None: detect per title
+    # The id this occurrence had under an older keying (a moved iCalendar occurrence was keyed by
+    # its new start before 0.1.x); its row is taken over so saves and reminders stay with it.
+    legacy_external_id: str | None = None
     en_provider: str | None = None
     status: str = "active"
     is_generated_by_ai: bool = False

@@ -297,18 +297,14 @@ def _to_raw(comp: Any, tz: ZoneInfo, city: str | None) -> RawEvent | None:
         categories.extend(str(x) for x in getattr(c, "cats", []) or [])
     # An occurrence is keyed by its original start (RECURRENCE-ID when it was moved), so a moved
     # occurrence keeps its row, its saves and its reminders.
-    rid = comp.get("RECURRENCE-ID")
-    stamp = (
-        _stamp_of(rid, tz)
-        if rid is not None and _stamp_of(rid, tz) != "?"
-        else start_raw.isoformat()
-        if all_day
-        else start.strftime("%Y%m%dT%H%M%SZ")
-    )
+    own = start_raw.isoformat() if all_day else start.strftime("%Y%m%dT%H%M%SZ")
+    rid = _stamp_of(comp.get("RECURRENCE-ID"), tz) if comp.get("RECURRENCE-ID") else "?"
+    stamp = own if rid == "?" else rid
     status = str(comp.get("STATUS") or "").upper()
     return RawEvent(
         source="ics",
         external_id=f"{uid}@{stamp}"[:300],
+        legacy_external_id=f"{uid}@{own}"[:300] if stamp != own else None,
         title=title,
         description=clean_text(comp.get("DESCRIPTION")),
         starts_at=start,
