@@ -44,7 +44,7 @@ class RawEvent:
     title_en: str | None = None  # an English title the source itself provides
     language: str | None = None  # the feed's declared language ("en"…); None: detect per title
     # The id this occurrence had under an older keying (a moved iCalendar occurrence was keyed by
-    # its new start before 0.1.x); its row is taken over so saves and reminders stay with it.
+    # its new start before issue 12 was fixed); its row is taken over, with its saves and reminders.
     legacy_external_id: str | None = None
     en_provider: str | None = None
     status: str = "active"
