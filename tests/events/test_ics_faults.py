@@ -224,3 +224,10 @@ async def test_a_moved_occurrence_stored_under_its_old_key_is_taken_over(
         assert again is not None
         assert (again.external_id, again.status) == ("weekly@20300114T100000Z", "active")
     assert [c.id for c in await saved_events(app, user.id)] == [row.id]
+
+
+def test_the_soft_deadline_stops_between_series_and_says_so() -> None:
+    data = cal_text(GOOD, vevent("other", "Other", ":20300111T110000Z"))
+    result = expand_feed(data, "big.ics", *WINDOW, UTC_ZONE, None, ParseLimits(seconds=0))
+    assert result.events == []
+    assert result.errors[0].startswith("ics: feed big.ics: stopped after 0 of 2 series")

@@ -89,7 +89,9 @@ def expand(
             break
         if limits.deadline is not None and time.monotonic() > limits.deadline:
             skips.errors.append(
-                f"ics: stopped after {n} of {len(groups)} series: the time budget ran out"
+                f"ics: stopped after {n} of {len(groups)} series: the time budget ran out "
+                "(the series read are kept; raise TGASSIST_EVENTS_PARSE_TIMEOUT_SEC if the "
+                "feed is just big)"
             )
             break
         try:
@@ -267,6 +269,7 @@ def expand_feed(
         result.errors.append(f"ics: feed {name} is nested too deeply to be a calendar")
         return result
     expand(cal, since, until, tz, city, limits, result)
+    result.errors = [e.replace("ics: ", f"ics: feed {name}: ", 1) for e in result.errors]
     return result
 
 
