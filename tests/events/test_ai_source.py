@@ -49,7 +49,7 @@ async def test_ai_suggestions_are_validated_and_marked(make_app: MakeApp) -> Non
         report = await ingest(app, "ai", now=NOW)
         calls = fake.count("/chat/completions")
     st = report.sources["ai"]
-    assert st.saved == 1 and st.invalid == 1 and st.status == "partial"
+    assert st.saved == 1 and st.invalid == 0 and st.outside_window == 1 and st.status == "partial"
     assert "Canggu" in st.errors[0] and "AIError" in st.errors[0]
     assert calls == 1 + 3  # Ubud once; Canggu asked again twice with the error, then given up
     assert report.translation.calls == 0 and st.en_from_source == 1

@@ -12,15 +12,16 @@ from sqlalchemy import func, select
 from tests.events.conftest import MakeApp
 from tgassist.events.ingest import ingest
 from tgassist.events.models import Event
-from tgassist.events.sources.ics import occurrences, parse_calendar
+from tgassist.events.sources.ics import ParseLimits, occurrences, parse_calendar
 
 WIDE = (datetime(1990, 1, 1, tzinfo=UTC), datetime(2031, 1, 1, tzinfo=UTC))
+UNCAPPED = ParseLimits(per_series=10**6, per_feed=10**6)
 UTC_ZONE = ZoneInfo("UTC")
 
 
 def feed(fixtures_dir: Path, name: str) -> list:
     cal = parse_calendar((fixtures_dir / "ics" / name).read_bytes(), name)
-    events, _ = occurrences(cal, *WIDE, UTC_ZONE)
+    events, _ = occurrences(cal, *WIDE, UTC_ZONE, limits=UNCAPPED)
     return sorted(events, key=lambda e: (e.starts_at, e.external_id))
 
 
@@ -139,7 +140,11 @@ async def test_ingest_ics_feeds_fills_db_and_reports_a_broken_feed(
         rows = (await s.execute(select(Event).order_by(Event.starts_at))).scalars().all()
     assert len(rows) == 6 and all(r.city == "msk" and r.source == "ics" for r in rows)
     assert sum(r.all_day for r in rows) == 3
-    assert all("@" in r.external_id and r.title_en is None for r in rows)
+    assert all("@" in r.external_id for r in rows)
+    # No translator: only titles already in English ("All Day") have an English title.
+    assert {(r.title, r.title_en, r.translation_provider) for r in rows if r.title_en} == {
+        ("All Day", "All Day", "original")
+    }
 
     again = await ingest(app, "ics", now=now)
     assert (again.sources["ics"].saved, again.sources["ics"].skipped) == (0, 6)

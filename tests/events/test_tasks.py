@@ -15,7 +15,7 @@ from tests.events.conftest import RU_TITLES, MakeApp, messages, write_feed
 from tgassist.core.scheduler import build_trigger
 from tgassist.events.ingest import ingest
 from tgassist.events.models import IngestRun
-from tgassist.events.tasks import PRODUCT, startup_backfill
+from tgassist.events.tasks import PRODUCT, start_parsers, startup_backfill
 from tgassist.settings import Settings
 
 
@@ -39,7 +39,7 @@ def test_jobs_table() -> None:
     assert nxt_ics.astimezone(UTC) == datetime(
         2030, 1, 2, 5, 30, tzinfo=UTC
     )  # 06:30 Berlin, from settings
-    assert PRODUCT.on_start == (startup_backfill,)
+    assert PRODUCT.on_start == (startup_backfill, start_parsers)
 
 
 async def test_scheduler_start_backfills_once_and_never_ingests(

@@ -38,23 +38,46 @@ class EventCard:
     sources: list[dict[str, Any]] = field(default_factory=list)
     distance_km: float | None = None
     dedupe_key: str = ""
+    display_timezone: str = ""  # the city's zone, in which times are shown ("" = the event's)
+
+    @property
+    def shown_zone(self) -> str:
+        return self.display_timezone or self.timezone
 
     @property
     def local_start(self) -> datetime:
-        return self.starts_at.astimezone(ZoneInfo(self.timezone))
+        """The start in the city's zone (all-day events keep their own calendar date)."""
+        zone = self.timezone if self.all_day else self.shown_zone
+        return self.starts_at.astimezone(ZoneInfo(zone))
+
+    @property
+    def original_start(self) -> datetime | None:
+        """The start in the event's own zone when that zone shows another time; else None."""
+        if self.all_day or self.timezone == self.shown_zone:
+            return None
+        own = self.starts_at.astimezone(ZoneInfo(self.timezone))
+        return own if own.utcoffset() != self.local_start.utcoffset() else None
+
+    def when(self) -> str:
+        """'2030-01-11 05:00 MSK', plus the event's own time and zone when they differ."""
+        start = self.local_start
+        if self.all_day:
+            text = start.strftime("%Y-%m-%d")
+            if self.ends_at and self.ends_at - self.starts_at > timedelta(days=1):
+                last = (self.ends_at - timedelta(days=1)).astimezone(ZoneInfo(self.timezone))
+                text += f" – {last.strftime('%Y-%m-%d')}"
+            return text
+        text = f"{start.strftime('%Y-%m-%d %H:%M')} {zone_label(start)}"
+        own = self.original_start
+        if own is not None:
+            day = "%Y-%m-%d " if own.date() != start.date() else ""
+            text += f" ({own.strftime(day + '%H:%M')} {zone_label(own)}, {self.timezone})"
+        return text
 
     def text(self) -> str:
         """A plain-text card (the bot formats its own; this serves the CLI and logs)."""
         en = self.lang == "en"
-        start = self.local_start
-        if self.all_day:
-            when = start.strftime("%Y-%m-%d")
-            if self.ends_at and self.ends_at - self.starts_at > timedelta(days=1):
-                last = (self.ends_at - timedelta(days=1)).astimezone(ZoneInfo(self.timezone))
-                when += f" – {last.strftime('%Y-%m-%d')}"
-        else:
-            when = start.strftime("%Y-%m-%d %H:%M")
-        lines = [self.title, f"{'When' if en else 'Когда'}: {when} ({self.timezone})"]
+        lines = [self.title, f"{'When' if en else 'Когда'}: {self.when()}"]
         if self.location_name:
             lines.append(f"{'Where' if en else 'Где'}: {self.location_name}")
         if self.is_free:
@@ -70,10 +93,28 @@ class EventCard:
         return "\n".join(lines)
 
 
-def to_card(row: Event | EventArchive, lang: str = "ru") -> EventCard:
-    """A card in `lang` ("ru" or "en"); English falls back to the original text."""
+def zone_label(moment: datetime) -> str:
+    """A short zone label: the abbreviation tzdata has ("MSK", "PST") or "UTC+8"."""
+    name = moment.tzname() or ""
+    if name.isalpha():
+        return name
+    offset = moment.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+    return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
+
+
+def to_card(
+    row: Event | EventArchive, lang: str = "ru", city_zones: dict[str, str] | None = None
+) -> EventCard:
+    """A card in `lang` ("ru" or "en"); English falls back to the original text.
+
+    `city_zones` (city → IANA zone, the settings' table) puts times in the city's zone.
+    """
     en = lang == "en"
+    shown = (city_zones or {}).get(row.city or "", "")
     return EventCard(
+        display_timezone=shown,
         id=row.id,
         lang="en" if en else "ru",
         title=(row.title_en or row.title) if en else row.title,

@@ -22,3 +22,21 @@ class SourceShapeError(SourceError):
 
 class UnknownSourceError(EventsError):
     """A source name that is not in the registry."""
+
+
+class SourceHttpError(SourceError):
+    """A source answered with an HTTP error status; `status` and `body` say what it answered."""
+
+    def __init__(self, message: str, *, status: int, body: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+class ParseBudgetError(SourceError):
+    """Parsing a feed or page ran out of its time or memory budget (`kind`: time | memory | error)."""
+
+    def __init__(self, kind: str, what: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.what = what

@@ -21,16 +21,27 @@ from sqlalchemy import select
 from tgassist.core.db import utcnow
 from tgassist.events.dedupe import content_hash, dedupe_key, search_text
 from tgassist.events.exceptions import EventsError
+from tgassist.events.lang import title_language
 from tgassist.events.models import Event, EventSource, IngestRun
 from tgassist.events.report import IngestReport, SourceStats
 from tgassist.events.sources import SourceSpec, select_specs, source_config
 from tgassist.events.sources.base import RawEvent
-from tgassist.events.store import archive_past, cancel_vanished, touch_events, upsert_events
+from tgassist.events.store import (
+    adopt_legacy_ids,
+    archive_past,
+    cancel_vanished,
+    reschedule_reminders,
+    touch_events,
+    upsert_events,
+)
 
 if TYPE_CHECKING:
     from tgassist.app import App
 
 log = structlog.get_logger(__name__)
+
+ORIGINAL = "original"  # translation_provider of a title that is English already
+NAMED_REJECTS = 50  # rejected records named in the run's stats (all are counted by reason)
 
 
 @dataclass
@@ -82,14 +93,29 @@ async def ingest(
         if events is not None:
             collected[spec.name] = events
 
+    async with app.db.session() as s:
+        for name, events in collected.items():
+            current = {e.external_id for e in events}
+            renames = {
+                e.legacy_external_id: e.external_id
+                for e in events
+                if e.legacy_external_id and e.legacy_external_id not in current
+            }
+            await adopt_legacy_ids(s, name, renames)
     plans = await _plan(app, collected, report)
     translated = await _translate(app, plans, report)
     rows, touch = _rows(app, plans, translated, report, now)
+    moved = {
+        p.prev.id: p.ev.starts_at
+        for p in plans
+        if p.prev is not None and p.prev.starts_at != p.ev.starts_at
+    }
 
     try:
         async with app.db.session() as s:
             await upsert_events(s, rows)
             await touch_events(s, touch, now)
+            await reschedule_reminders(s, moved)
             for name, st in report.sources.items():
                 if (
                     name in collected
@@ -114,9 +140,10 @@ async def ingest(
         log.info(
             f"[INGEST] Done ({name}): status={st.status} fetched={st.fetched} saved={st.saved} "
             f"updated={st.updated} skipped={st.skipped} cancelled={st.cancelled} invalid={st.invalid} "
-            f"errors={len(st.errors)}",
+            f"outside_window={st.outside_window} capped={st.capped} errors={len(st.errors)}",
             source=name,
             errors=st.errors[:3],
+            rejected=st.rejected_by_reason,
         )
     log.info(
         f"[INGEST] Run {report.run_id} finished: status={report.status} archived={report.archived} "
@@ -159,7 +186,13 @@ async def _collect(
         st.status, st.errors = "failed", [f"{type(err).__name__}: {err}"]
         return None
     unique = {ev.external_id: ev for ev in result.events}
-    st.fetched, st.invalid, st.requests = len(unique), result.invalid, result.requests
+    st.fetched, st.requests = len(unique), result.requests
+    st.invalid = result.counted("invalid")
+    st.outside_window = result.counted("outside_window")
+    st.capped = result.counted("capped")
+    for skip in result.skips:
+        st.rejected_by_reason[skip.reason] = st.rejected_by_reason.get(skip.reason, 0) + skip.count
+    st.rejected = [skip.to_dict() for skip in result.skips[:NAMED_REJECTS]]
     st.errors.extend(result.errors)
     st.status = "ok" if result.complete else "partial" if unique else "failed"
     st.seconds = round(time.perf_counter() - t0, 3)
@@ -185,6 +218,7 @@ async def _plan(
         Event.translation_provider,
         Event.content_hash,
         Event.status,
+        Event.starts_at,
     )
     async with app.db.session() as s:
         result = await s.execute(select(*cols).where(Event.source.in_(list(collected))))
@@ -201,6 +235,10 @@ async def _plan(
             if ev.title_en:
                 p.title_en, p.provider = ev.title_en, ev.en_provider
                 st.en_from_source += 1
+            elif (ev.language or title_language(ev.title)) in ("en", "none"):
+                # Already English (or no words): the title is its own English title.
+                p.title_en, p.provider = ev.title, ORIGINAL
+                st.en_original += 1
             elif prev is not None and prev.title_en and prev.title == ev.title:
                 p.title_en, p.provider = prev.title_en, prev.translation_provider
                 st.en_existing += 1
@@ -225,6 +263,7 @@ async def _plan(
             missing=st.missing_translations,
             existing=st.en_existing,
             from_source=st.en_from_source,
+            original=st.en_original,
         )
     return plans
 

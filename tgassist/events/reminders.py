@@ -130,7 +130,7 @@ async def produce_due(app: App, now: datetime | None = None) -> int:
             ).first()
             if not exists:
                 lang = "en" if language == "en" else "ru"
-                text = f"{_HEADINGS[lang][reminder.kind]}:\n{to_card(event, lang).text()}"
+                text = f"{_HEADINGS[lang][reminder.kind]}:\n{to_card(event, lang, app.settings.events_city_timezones).text()}"
                 s.add(
                     EventNotification(
                         user_id=reminder.user_id,

@@ -14,16 +14,23 @@ class SourceStats:
     fetched: int = 0
     saved: int = 0
     updated: int = 0
-    skipped: int = 0
+    skipped: int = 0  # unchanged since the last run
     cancelled: int = 0
-    invalid: int = 0
+    invalid: int = 0  # broken records left out (no start, bad rule…), named in `rejected`
+    outside_window: int = 0  # valid records whose dates are all outside the ingest window
+    capped: int = 0  # occurrences over the per-series / per-feed caps
     requests: int = 0
     en_from_source: int = 0
     en_existing: int = 0
     missing_translations: int = 0
     translated: int = 0
+    en_original: int = 0  # titles already in English (or without words): no translation needed
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    # Records left out, by reason (`events_ingest.skip.<reason>`), and the first few by name:
+    # {"reason", "key", "params": {"item", "detail", "count"}}.
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -53,7 +60,16 @@ class IngestReport:
 
     @property
     def totals(self) -> dict[str, int]:
-        keys = ("fetched", "saved", "updated", "skipped", "cancelled", "invalid")
+        keys = (
+            "fetched",
+            "saved",
+            "updated",
+            "skipped",
+            "cancelled",
+            "invalid",
+            "outside_window",
+            "capped",
+        )
         return {k: sum(getattr(s, k) for s in self.sources.values()) for k in keys}
 
     def to_dict(self) -> dict[str, Any]:

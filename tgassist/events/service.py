@@ -90,7 +90,10 @@ async def events_by_city(
             .scalars()
             .all()
         )
-    return collapse([to_card(r, lang) for r in rows], app.settings.events_dedupe_radius_km)[:limit]
+    return collapse(
+        [to_card(r, lang, app.settings.events_city_timezones) for r in rows],
+        app.settings.events_dedupe_radius_km,
+    )[:limit]
 
 
 async def nearby(
@@ -136,7 +139,7 @@ async def nearby(
     for r in rows:
         dist = haversine_km(lat, lng, r.lat, r.lng)  # type: ignore[arg-type]
         if dist <= radius_km:
-            card = to_card(r, lang)
+            card = to_card(r, lang, app.settings.events_city_timezones)
             card.distance_km = round(dist, 3)
             cards.append(card)
     cards.sort(key=lambda c: (c.distance_km, c.starts_at))
@@ -171,7 +174,10 @@ async def search(
             .scalars()
             .all()
         )
-    return collapse([to_card(r, lang) for r in rows], app.settings.events_dedupe_radius_km)[:limit]
+    return collapse(
+        [to_card(r, lang, app.settings.events_city_timezones) for r in rows],
+        app.settings.events_dedupe_radius_km,
+    )[:limit]
 
 
 async def event_card(app: App, event_id: int, lang: str = "ru") -> EventCard:
@@ -191,13 +197,13 @@ async def event_card(app: App, event_id: int, lang: str = "ru") -> EventCard:
             .scalars()
             .all()
         )
-    card = to_card(row, lang)
+    card = to_card(row, lang, app.settings.events_city_timezones)
     radius = app.settings.events_dedupe_radius_km
     for twin in twins:
         if same_place(
             row.lat, row.lng, row.location_name, twin.lat, twin.lng, twin.location_name, radius
         ):
-            card.sources.extend(to_card(twin, lang).sources)
+            card.sources.extend(to_card(twin, lang, app.settings.events_city_timezones).sources)
     return card
 
 
@@ -291,7 +297,7 @@ async def saved_events(app: App, user_id: int, lang: str = "ru") -> list[EventCa
             else []
         )
     rows: list[Event | EventArchive] = [*live, *archived]
-    cards = [to_card(r, lang) for r in rows]
+    cards = [to_card(r, lang, app.settings.events_city_timezones) for r in rows]
     return sorted(cards, key=lambda c: c.starts_at)
 
 

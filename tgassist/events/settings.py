@@ -16,6 +16,10 @@ class IcsFeed(BaseModel):
     name: str | None = Field(
         None, description="short name shown in stats (default: the file/URL name)"
     )
+    language: str | None = Field(
+        None,
+        description='language of the titles ("en" keeps them as English titles); default: detect',
+    )
 
 
 class JsonLdPage(BaseModel):
@@ -24,6 +28,10 @@ class JsonLdPage(BaseModel):
     url: str = Field(description="http(s) URL or a local file path of the page")
     city: str | None = Field(None, description="city code of the page's events")
     timezone: str = Field("UTC", description="IANA zone for dates given without an offset")
+    language: str | None = Field(
+        None,
+        description='language of the titles ("en" keeps them as English titles); default: detect',
+    )
 
 
 class EventsSettings(BaseModel):
@@ -82,6 +90,24 @@ class EventsSettings(BaseModel):
     )
     events_jsonld_pages: list[JsonLdPage] = Field(
         [], description='Pages with schema.org/Event JSON-LD, JSON: [{"url": "…", "city": "bali"}]'
+    )
+
+    events_parse_timeout_sec: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="Time budget of parsing one feed or page (off the event loop, in a child process)",
+    )
+    events_parse_memory_mb: int = Field(
+        512, ge=64, description="Memory budget of parsing one feed or page, in MB"
+    )
+    events_max_per_series: int = Field(
+        1000,
+        ge=1,
+        description="Occurrences kept per repeating series; the rest are skipped and counted",
+    )
+    events_max_per_feed: int = Field(
+        10000, ge=1, description="Events kept per feed or page; the rest are skipped and counted"
     )
 
     events_ai_enabled: bool = Field(

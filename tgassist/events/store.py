@@ -10,7 +10,8 @@ from sqlalchemy import case, delete, insert, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgassist.core.db import UTCDateTime
-from tgassist.events.models import Event, EventArchive
+from tgassist.events.models import Event, EventArchive, EventReminder
+from tgassist.events.reminders import REMINDERS
 
 CHUNK = 500  # rows per statement: far below SQLite's and asyncpg's bind-parameter limits
 # Columns an upsert overwrites; `first_seen_at` stays as first written.
@@ -50,10 +51,54 @@ async def upsert_events(session: AsyncSession, rows: list[dict[str, Any]]) -> No
         await session.execute(stmt, list(chunk))
 
 
+async def adopt_legacy_ids(session: AsyncSession, source: str, renames: dict[str, str]) -> int:
+    """Rows stored under an old id (`renames`: old → new) take the new id, when no row has it."""
+    if not renames:
+        return 0
+    wanted = list({*renames, *renames.values()})
+    have: set[str] = set()
+    for chunk in _chunks(wanted):
+        have.update(
+            (
+                await session.execute(
+                    select(Event.external_id).where(
+                        Event.source == source, Event.external_id.in_(chunk)
+                    )
+                )
+            ).scalars()
+        )
+    moved = 0
+    for old, new in renames.items():
+        if old in have and new not in have:
+            await session.execute(
+                update(Event)
+                .where(Event.source == source, Event.external_id == old)
+                .values(external_id=new)
+            )
+            have.add(new)
+            moved += 1
+    return moved
+
+
 async def touch_events(session: AsyncSession, ids: list[int], now: datetime) -> None:
     """Mark unchanged rows as seen in this run (so they are not cancelled as vanished)."""
     for chunk in _chunks(ids):
         await session.execute(update(Event).where(Event.id.in_(chunk)).values(last_seen_at=now))
+
+
+async def reschedule_reminders(session: AsyncSession, moved: dict[int, datetime]) -> None:
+    """Pending reminders of events whose start moved follow the new start."""
+    for event_id, starts_at in moved.items():
+        for kind, before in REMINDERS:
+            await session.execute(
+                update(EventReminder)
+                .where(
+                    EventReminder.event_id == event_id,
+                    EventReminder.kind == kind,
+                    EventReminder.status == "pending",
+                )
+                .values(due_at=starts_at - before)
+            )
 
 
 async def cancel_vanished(session: AsyncSession, source: str, now: datetime) -> int:

@@ -80,6 +80,20 @@ async def startup_backfill(app: App) -> None:
     await run(app)
 
 
+async def start_parsers(app: App) -> None:
+    """Start-up hook: start the parse forkserver when feeds/pages are configured, so the first
+    ingest does not pay for it (a second or more)."""
+    s = app.settings
+    if not (s.events_ics_feeds or s.events_jsonld_pages):
+        return
+    from tgassist.events.sources.budget import warm_up
+
+    try:
+        await warm_up()
+    except Exception as err:  # the ingest starts it again and reports a real fault
+        log.warning("events parser warm-up failed", error=str(err))
+
+
 async def health(app: App) -> dict[str, Any]:
     from sqlalchemy import func, select
 
@@ -119,5 +133,5 @@ PRODUCT = Product(
         Job("events_archive", archive_job, every_sec=6 * 3600),
     ),
     health=(("events", health),),
-    on_start=(startup_backfill,),
+    on_start=(startup_backfill, start_parsers),
 )

@@ -10,7 +10,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tgassist.events.dedupe import search_text
 from tgassist.events.exceptions import EventsError
-from tgassist.events.ingest import translator_provider
+from tgassist.events.ingest import ORIGINAL, translator_provider
+from tgassist.events.lang import title_language
 from tgassist.events.models import Event
 from tgassist.events.report import BackfillReport
 
@@ -77,26 +78,32 @@ async def backfill(app: App, *, batch_size: int | None = None) -> BackfillReport
         last_id = rows[-1].id
         items: dict[str, str] = {}
         for r in rows:
+            if title_language(r.title) in ("en", "none"):
+                continue  # English already: its own English title, below, with no LLM call
             items[f"{r.id}.t"] = r.title
             if settings.events_translate_description and r.description and not r.description_en:
                 items[f"{r.id}.d"] = r.description
             if settings.events_translate_location and r.location_name and not r.location_name_en:
                 items[f"{r.id}.l"] = r.location_name
-        result = await translator.translate(items)
-        report.batches += 1
-        report.calls += result.calls
-        report.errors.extend(result.errors)
-        got = result.translated
+        got: dict[str, str] = {}
+        if items:
+            result = await translator.translate(items)
+            report.batches += 1
+            report.calls += result.calls
+            report.errors.extend(result.errors)
+            got = dict(result.translated)
         updates = []
         for r in rows:
             title_en = got.get(f"{r.id}.t")
+            own = title_en is None and title_language(r.title) in ("en", "none")
+            title_en = r.title if own else title_en
             if not title_en:
                 report.missing += 1
                 continue
             row = {
                 "id": r.id,
                 "title_en": title_en,
-                "translation_provider": provider,
+                "translation_provider": ORIGINAL if own else provider,
                 "search_text": search_text(
                     r.title, title_en, r.location_name, (r.description or "")[:500]
                 ),
@@ -113,7 +120,7 @@ async def backfill(app: App, *, batch_size: int | None = None) -> BackfillReport
         report.translated += len(updates)
         log.info(
             f"[BACKFILL] Batch {report.batches}: translated={len(updates)} missing={len(rows) - len(updates)}",
-            calls=result.calls,
+            items=len(items),
         )
     return report
 

@@ -92,7 +92,7 @@ class AISource:
                 if end is not None and end < start:
                     end = None
                 if not in_window(start, end, since, until):
-                    result.invalid += 1
+                    result.skip("outside_window", item.title)
                     continue
                 key = hashlib.sha1(
                     f"{location}|{item.title}|{start.isoformat()}".encode()

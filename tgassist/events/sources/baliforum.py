@@ -73,7 +73,10 @@ class BaliForumSource:
             for item in items:
                 events = self.parse(item, since, until)
                 if events is None:
-                    result.invalid += 1
+                    result.skip(*_why_invalid(item))
+                    continue
+                if not events:
+                    result.skip("outside_window", _name(item))
                     continue
                 if events and s.events_baliforum_details and item.get("slug"):
                     try:
@@ -143,6 +146,19 @@ class BaliForumSource:
                 )
             )
         return out if parsed else None
+
+
+def _name(item: dict[str, Any]) -> str:
+    return str(item.get("slug") or item.get("id") or clean_text(item.get("title")) or "?")
+
+
+def _why_invalid(item: dict[str, Any]) -> tuple[str, str]:
+    """The skip reason of an item `parse` rejected, and the item's name."""
+    if not clean_text(item.get("title") or item.get("name")):
+        return "no_title", _name(item)
+    if not (item.get("slug") or item.get("id")):
+        return "bad_event", _name(item)
+    return "no_start", _name(item)
 
 
 def _list_of(page: object) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from tgassist.core.ratelimit import TokenBucket
-from tgassist.events.exceptions import SourceError, SourceShapeError
+from tgassist.events.exceptions import SourceError, SourceHttpError, SourceShapeError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "tgassist/0.1 (+events)"
@@ -74,8 +74,10 @@ class SourceHttp:
                 last = f"HTTP {resp.status_code}"
                 continue
             if resp.status_code >= 400:
-                raise SourceError(
-                    f"{self.name}: {url} answered HTTP {resp.status_code}; check the source's base URL setting"
+                raise SourceHttpError(
+                    f"{self.name}: {url} answered HTTP {resp.status_code}; check the source's base URL setting",
+                    status=resp.status_code,
+                    body=resp.text[:500],
                 )
             return resp
         raise SourceError(

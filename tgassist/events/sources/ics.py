@@ -1,66 +1,276 @@
 """iCalendar feeds (URLs or files): recurrences expanded within the ingest window.
 
-`recurring-ical-events` expands RRULE/RDATE/EXDATE/RECURRENCE-ID and skips broken series
-(`skip_bad_series`); `x-wr-timezone` turns X-WR-TIMEZONE calendars into standard ones; icalendar
+`recurring-ical-events` expands RRULE/RDATE/EXDATE/RECURRENCE-ID, one series at a time (a broken
+one is skipped and named, see `occurrences`); `x-wr-timezone` turns X-WR-TIMEZONE calendars into standard ones; icalendar
 resolves Windows zone names ("GMT Standard Time") and zones without a VTIMEZONE by IANA name.
 Floating times (and zones nobody knows) are read in the feed's configured zone. All-day events keep
-their exclusive DTEND. `external_id` = UID + occurrence start.
+their exclusive DTEND. `external_id` = UID + the occurrence's original start (its RECURRENCE-ID).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-from datetime import date, datetime, timedelta
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
-import x_wr_timezone
+from icalendar.error import BrokenCalendarProperty
+from icalendar.prop import vBroken
+from recurring_ical_events.errors import BadRuleStringFormat
+from recurring_ical_events.util import convert_to_datetime
 
 from tgassist.events.exceptions import SourceError
-from tgassist.events.sources.base import FetchResult, RawEvent, as_utc, clean_text, zone
+from tgassist.events.sources.base import FetchResult, RawEvent, Skip, as_utc, clean_text, zone
+from tgassist.events.sources.budget import run_bounded
+from tgassist.events.sources.calendar import parse_calendar, read_calendar, repair
+
+__all__ = ["IcsSource", "ParseLimits", "expand_feed", "occurrences", "parse_calendar", "repair"]
 from tgassist.events.sources.http import SourceHttp, read_resource
 
 if TYPE_CHECKING:
     from tgassist.app import App
     from tgassist.events.settings import IcsFeed
 
-_FOLD = re.compile(r"\r?\n[ \t]")
-_RRULE = re.compile(r"^((?:RRULE|EXRULE)[^:\r\n]*:)([^\r\n]*)$", re.M)
 
+@dataclass(frozen=True)
+class ParseLimits:
+    """Caps of one feed's expansion; `deadline` is a `time.monotonic()` value (None: no deadline)."""
 
-def repair(text: str) -> str:
-    """Unfold lines and drop spaces inside RRULEs (`BYDAY=MO, TU` from Exchange CDO)."""
-    text = _FOLD.sub("", text)
-    return _RRULE.sub(lambda m: m.group(1) + m.group(2).replace(" ", ""), text)
-
-
-def parse_calendar(data: bytes, feed_name: str) -> icalendar.Calendar:
-    try:
-        cal = icalendar.Calendar.from_ical(repair(data.decode("utf-8-sig", "replace")))
-        return x_wr_timezone.to_standard(cal)
-    except Exception as err:  # icalendar raises ValueError and friends with terse texts
-        raise SourceError(
-            f"ics: feed {feed_name} is not a valid iCalendar file ({err}); check the feed URL/path"
-        ) from err
+    per_series: int = 1000
+    per_feed: int = 10000
+    seconds: float | None = None  # a soft deadline: stop between series, keep what was read
+    deadline: float | None = None
 
 
 def occurrences(
-    cal: icalendar.Calendar, since: datetime, until: datetime, tz: ZoneInfo, city: str | None = None
-) -> tuple[list[RawEvent], int]:
-    """RawEvents of every occurrence in [since, until) and the number of components skipped."""
-    query = recurring_ical_events.of(cal, skip_bad_series=True)
-    out, invalid = [], 0
-    for comp in query.between(since, until):
-        ev = _to_raw(comp, tz, city)
-        if ev is None:
-            invalid += 1
-        else:
-            out.append(ev)
-    return out, invalid
+    cal: icalendar.Calendar,
+    since: datetime,
+    until: datetime,
+    tz: ZoneInfo,
+    city: str | None = None,
+    *,
+    limits: ParseLimits | None = None,
+) -> tuple[list[RawEvent], list[Skip]]:
+    """RawEvents of every occurrence in [since, until) and the records left out, by name.
+
+    Each series (the components sharing a UID: the master and its RECURRENCE-ID overrides) is
+    expanded on its own, so one broken VEVENT or rule loses that series only. A series with more
+    occurrences than `limits.per_series` keeps its first ones; once the feed has `per_feed`, the
+    remaining series are skipped; both are counted.
+    """
+    result = FetchResult()
+    expand(cal, since, until, tz, city, limits or ParseLimits(), result)
+    return result.events, result.skips
+
+
+def expand(
+    cal: icalendar.Calendar,
+    since: datetime,
+    until: datetime,
+    tz: ZoneInfo,
+    city: str | None,
+    limits: ParseLimits,
+    result: FetchResult,
+) -> None:
+    """`occurrences` into `result`; a feed stopped by its deadline keeps what it read, as an error."""
+    if limits.seconds is not None and limits.deadline is None:
+        limits = replace(limits, deadline=time.monotonic() + limits.seconds)
+    out, skips = result.events, result
+    groups = _series_groups(cal)
+    timezones = list(cal.walk("VTIMEZONE"))
+    for n, (name, comps) in enumerate(groups):
+        if len(out) >= limits.per_feed:
+            skips.skip("feed_cap", name, f"limit {limits.per_feed}", count=len(groups) - n)
+            break
+        if limits.deadline is not None and time.monotonic() > limits.deadline:
+            skips.errors.append(
+                f"ics: stopped after {n} of {len(groups)} series: the time budget ran out "
+                "(the series read are kept; raise TGASSIST_EVENTS_PARSE_TIMEOUT_SEC if the "
+                "feed is just big)"
+            )
+            break
+        try:
+            events = _expand_series(name, comps, timezones, since, until, tz, city, limits, skips)
+        except _Skipped as why:
+            skips.skip(why.reason, name, why.detail)
+            continue
+        except BrokenCalendarProperty as err:
+            reason = "bad_rrule" if "'RRULE'" in str(err) else "bad_date"
+            skips.skip(reason, name, str(err)[:200])
+            continue
+        except RecursionError:
+            skips.skip("bad_event", name, "nested too deeply")
+            continue
+        except Exception as err:  # a library fault on one odd series must not lose the others
+            skips.skip("bad_event", name, f"{type(err).__name__}: {err}")
+            continue
+        room = limits.per_feed - len(out)
+        if len(events) > room:
+            skips.skip("feed_cap", name, f"limit {limits.per_feed}", count=len(events) - room)
+            events = events[:room]
+        out.extend(events)
+
+
+class _Skipped(Exception):
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason, self.detail = reason, detail
+
+
+def _series_groups(cal: icalendar.Calendar) -> list[tuple[str, list[Any]]]:
+    """(name, components) per UID, in feed order; components without a UID stand alone."""
+    groups: dict[str, list[Any]] = {}
+    names: dict[str, str] = {}
+    for n, comp in enumerate(cal.walk("VEVENT")):
+        uid = str(comp.get("UID") or "").strip()
+        key = uid or f"\0{n}"
+        groups.setdefault(key, []).append(comp)
+        names.setdefault(key, uid or f"#{n + 1} {clean_text(comp.get('SUMMARY')) or ''}".strip())
+    return [(names[k], v) for k, v in groups.items()]
+
+
+def _expand_series(
+    name: str,
+    comps: list[Any],
+    timezones: list[Any],
+    since: datetime,
+    until: datetime,
+    tz: ZoneInfo,
+    city: str | None,
+    limits: ParseLimits,
+    skips: FetchResult,
+) -> list[RawEvent]:
+    kept = []
+    for comp in comps:
+        try:
+            _check(comp)
+        except _Skipped as why:
+            if comp.get("RECURRENCE-ID") is None or isinstance(comp.get("RECURRENCE-ID"), vBroken):
+                raise
+            # A broken override loses itself only; the series keeps its regular occurrence.
+            rid = _stamp_of(comp.get("RECURRENCE-ID"), tz)
+            skips.skip(why.reason, f"{name} @ {rid}", why.detail)
+            continue
+        kept.append(comp)
+    sub = icalendar.Calendar()
+    for part in [*timezones, *kept]:
+        sub.add_component(part)
+    try:
+        query = recurring_ical_events.of(sub)
+    except BadRuleStringFormat as err:
+        raise _Skipped("bad_rrule", str(err)[:200]) from err
+    events: list[RawEvent] = []
+    no_title = 0
+    for series in query.series:
+        stop, capped = _capped_stop(series, since, until, limits)
+        found = sorted(series.between(since, stop))
+        if len(found) > limits.per_series:
+            capped, found = True, found[: limits.per_series]
+        if capped:
+            skips.skip("series_cap", name, f"limit {limits.per_series}")
+        for occ in found:
+            ev = _to_raw(occ.as_component(False), tz, city)
+            if ev is None:
+                no_title += 1
+            else:
+                events.append(ev)
+    if no_title:
+        skips.skip("no_title", name, count=no_title)
+    return events
+
+
+_DATE_PROPS = ("DTSTART", "DTEND", "DUE", "DURATION", "RECURRENCE-ID", "EXDATE", "RDATE")
+
+
+def _check(comp: Any) -> None:
+    """Raise _Skipped for a component the expansion cannot use (checked before the library)."""
+    for prop in ("RRULE", *_DATE_PROPS):
+        values = comp.get(prop)
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, vBroken):
+                reason = "bad_rrule" if prop == "RRULE" else "bad_date"
+                raise _Skipped(reason, f"{prop}:{str(value)[:60]}")
+    if comp.get("DTSTART") is None:
+        raise _Skipped("no_start", "no DTSTART")
+    if not isinstance(getattr(comp.get("DTSTART"), "dt", None), date):
+        raise _Skipped("bad_date", f"DTSTART {str(comp.get('DTSTART'))[:40]!r}")
+    for rule in _rules(comp):
+        interval = rule.get("INTERVAL", [1])
+        if any(not isinstance(i, int) or i <= 0 for i in interval):
+            raise _Skipped("rrule_interval_zero", f"INTERVAL={interval[0]}")
+        if not rule.get("FREQ"):
+            raise _Skipped("bad_rrule", "no FREQ")
+
+
+def _rules(comp: Any) -> list[Any]:
+    rules = comp.get("RRULE")
+    return [r for r in (rules if isinstance(rules, list) else [rules]) if r is not None]
+
+
+def _capped_stop(
+    series: Any, since: datetime, until: datetime, limits: ParseLimits
+) -> tuple[datetime, bool]:
+    """The end of the span to expand: `until`, or the start of the first occurrence over the cap.
+
+    The library lists every start of a rule in the span before it yields one, so a SECONDLY rule
+    would list millions; counting lazily first keeps the expansion within the cap.
+    """
+    recurrence = getattr(series, "recurrence", None)
+    rules = getattr(recurrence, "rrules", None) or []
+    stop = until
+    for rule in rules:
+        if getattr(rule, "_interval", 1) <= 0:
+            raise _Skipped("rrule_interval_zero", "INTERVAL=0")
+        tzinfo = getattr(recurrence, "tzinfo", None)
+        first, last = convert_to_datetime(since, tzinfo), convert_to_datetime(until, tzinfo)
+        for n, start in enumerate(rule.xafter(first, inc=True), 1):
+            if start > last:
+                break
+            if n % 256 == 0 and limits.deadline and time.monotonic() > limits.deadline:
+                raise _Skipped("bad_event", "expansion ran out of the time budget")
+            if n > limits.per_series:
+                aware = start if start.tzinfo else start.replace(tzinfo=UTC)
+                stop = min(stop, aware)
+                break
+    return stop, stop < until
+
+
+def _stamp_of(prop: Any, tz: ZoneInfo) -> str:
+    value = getattr(prop, "dt", None)
+    if isinstance(value, datetime):
+        return as_utc(value, tz).strftime("%Y%m%dT%H%M%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "?"
+
+
+def expand_feed(
+    data: bytes,
+    name: str,
+    since: datetime,
+    until: datetime,
+    tz: ZoneInfo,
+    city: str | None,
+    limits: ParseLimits,
+) -> FetchResult:
+    """One feed's bytes → its occurrences and skips; never raises (run in a budgeted child)."""
+    result = FetchResult()
+    try:
+        cal = read_calendar(data, name, result)
+    except SourceError as err:
+        result.errors.append(str(err))
+        return result
+    except RecursionError:
+        result.errors.append(f"ics: feed {name} is nested too deeply to be a calendar")
+        return result
+    expand(cal, since, until, tz, city, limits, result)
+    result.errors = [e.replace("ics: ", f"ics: feed {name}: ", 1) for e in result.errors]
+    return result
 
 
 def _to_raw(comp: Any, tz: ZoneInfo, city: str | None) -> RawEvent | None:
@@ -88,11 +298,16 @@ def _to_raw(comp: Any, tz: ZoneInfo, city: str | None) -> RawEvent | None:
     categories: list[str] = []
     for c in cats if isinstance(cats, list) else [cats] if cats is not None else []:
         categories.extend(str(x) for x in getattr(c, "cats", []) or [])
-    stamp = start_raw.isoformat() if all_day else start.strftime("%Y%m%dT%H%M%SZ")
+    # An occurrence is keyed by its original start (RECURRENCE-ID when it was moved), so a moved
+    # occurrence keeps its row, its saves and its reminders.
+    own = start_raw.isoformat() if all_day else start.strftime("%Y%m%dT%H%M%SZ")
+    rid = _stamp_of(comp.get("RECURRENCE-ID"), tz) if comp.get("RECURRENCE-ID") else "?"
+    stamp = own if rid == "?" else rid
     status = str(comp.get("STATUS") or "").upper()
     return RawEvent(
         source="ics",
         external_id=f"{uid}@{stamp}"[:300],
+        legacy_external_id=f"{uid}@{own}"[:300] if stamp != own else None,
         title=title,
         description=clean_text(comp.get("DESCRIPTION")),
         starts_at=start,
@@ -131,22 +346,39 @@ class IcsSource:
     async def fetch(self, since: datetime, until: datetime) -> FetchResult:
         s = self.settings
         result = FetchResult()
+        # The child stops between series at 80 % of the budget (keeping what it read); the hard
+        # kill at 100 % is for a single rule that never ends.
+        limits = ParseLimits(
+            per_series=s.events_max_per_series,
+            per_feed=s.events_max_per_feed,
+            seconds=s.events_parse_timeout_sec * 0.8,
+        )
         async with SourceHttp.from_settings(self.name, s) as http:
             for feed in self.feeds:
                 name = feed_name(feed)
                 try:
                     tz = zone(feed.timezone)
-                    cal = parse_calendar(await read_resource(feed.url, http), name)
-                    events, invalid = occurrences(cal, since, until, tz, feed.city)
+                    data = await read_resource(feed.url, http)
+                    part = await run_bounded(
+                        expand_feed,
+                        data,
+                        name,
+                        since,
+                        until,
+                        tz,
+                        feed.city,
+                        limits,
+                        timeout_sec=s.events_parse_timeout_sec,
+                        memory_mb=s.events_parse_memory_mb,
+                        what=f"ics: feed {name}",
+                    )
                 except SourceError as err:
                     result.errors.append(str(err))
                     continue
-                except Exception as err:  # a library bug on one odd feed must not stop the others
-                    result.errors.append(
-                        f"ics: feed {name} failed to expand ({type(err).__name__}: {err})"
-                    )
-                    continue
-                result.events.extend(events)
-                result.invalid += invalid
+                for ev in part.events:
+                    ev.language = feed.language
+                result.events.extend(part.events)
+                result.errors.extend(part.errors)
+                result.skips.extend(replace(k, item=f"{name}: {k.item}") for k in part.skips)
             result.requests = http.requests
         return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from tgassist.core.ratelimit import TokenBucket
-from tgassist.events.exceptions import SourceError, SourceShapeError
+from tgassist.events.exceptions import SourceError, SourceHttpError, SourceShapeError
 from tgassist.events.sources.base import (
     FetchResult,
     RawEvent,
@@ -65,7 +66,7 @@ class KudaGoSource:
                 for item in items:
                     events = self.parse(item, city, since, until)
                     if not events:
-                        result.invalid += 1
+                        result.skip(_why_not(item), item.get("id") or item.get("title") or "?")
                     for ev in events:
                         en = english.get(item.get("id"))  # type: ignore[arg-type]
                         if en:
@@ -96,6 +97,9 @@ class KudaGoSource:
         }
         params = dict(base)
         items: list[dict[str, Any]] = []
+        seen_ids: set[object] = set()
+        read: set[int] = set()
+        page_no, where = 1, f"{city}/{lang}"
         for _ in range(self.settings.events_kudago_max_pages):
             try:
                 page = await http.get_json(url, params)
@@ -104,16 +108,45 @@ class KudaGoSource:
                     raise SourceShapeError(
                         f"kudago: a page without a `results` list (got {keys}); the API changed"
                     )
+            except SourceHttpError as err:
+                if page_no > 1 and err.status == 404 and _end_of_list(err.body):
+                    return items  # the documented answer past the last page
+                result.errors.append(f"{where}: {err}")
+                return items
             except SourceError as err:
-                result.errors.append(f"{city}/{lang}: {err}")
-                break
-            items.extend(i for i in page["results"] if isinstance(i, dict))
+                result.errors.append(f"{where}: {err}")
+                return items
+            read.add(page_no)
+            results = [i for i in page["results"] if isinstance(i, dict)]
+            fresh = [i for i in results if _key(i) is None or _key(i) not in seen_ids]
+            if results and not fresh:
+                result.skip("repeated_page", f"{where} page {page_no}", "same events as before")
+                result.errors.append(
+                    f"kudago: {where}: page {page_no} repeats events already read; stopped there "
+                    "(events not seen are not cancelled in this run)"
+                )
+                return items
+            seen_ids.update(_key(i) for i in fresh)
+            items.extend(fresh)
             nxt = page.get("next")
             if not nxt:
-                break
+                return items
             # Follow `next` on our configured base URL (a proxy or a test server keeps working).
             # Our own parameters win (a recorded `next` may say lang=ru or text_format=html).
-            params = {**dict(httpx.URL(str(nxt)).params), **base}
+            following = dict(httpx.URL(str(nxt)).params)
+            next_no = _int(following.get("page"), page_no + 1)
+            if next_no in read:
+                result.skip("repeated_page", f"{where} page {next_no}", f"after page {page_no}")
+                result.errors.append(
+                    f"kudago: {where}: `next` of page {page_no} points to page {next_no}, read "
+                    "already; stopped there (events not seen are not cancelled in this run)"
+                )
+                return items
+            params, page_no = {**following, **base}, next_no
+        result.errors.append(
+            f"kudago: {where}: stopped after {self.settings.events_kudago_max_pages} pages with "
+            "more to read; raise TGASSIST_EVENTS_KUDAGO_MAX_PAGES"
+        )
         return items
 
     def parse(
@@ -163,9 +196,39 @@ class KudaGoSource:
         return events
 
 
+def _key(item: dict[str, Any]) -> object:
+    ident = item.get("id")
+    return ident if isinstance(ident, int | str) else None
+
+
+def _int(value: object, default: int) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return default
+
+
+def _end_of_list(body: str) -> bool:
+    """KudaGo's answer to a page past the last: 404 {"detail": "Неправильная страница"}."""
+    try:
+        detail = json.loads(body).get("detail")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(detail, str) and ("страниц" in detail.lower() or "page" in detail.lower())
+
+
 def _occurrence_id(ident: object, start: datetime, dates: int) -> str:
     """The item id; with several dates, id@start per date (a moved single date keeps its id)."""
     return f"{ident}@{int(start.timestamp())}" if dates > 1 else str(ident)
+
+
+def _why_not(item: dict[str, Any]) -> str:
+    """Why `parse` returned nothing for an item: its skip reason."""
+    if not (clean_text(item.get("title")) or clean_text(item.get("short_title"))):
+        return "no_title"
+    if _key(item) is None:
+        return "bad_event"
+    return "outside_window" if _dates(item.get("dates")) else "no_start"
 
 
 def _dates(raw: object) -> list[tuple[datetime, datetime | None]]:
