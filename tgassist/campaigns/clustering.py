@@ -199,7 +199,8 @@ async def cluster_keywords(
     heads = [heads[k] for k in order]
     names = [group_name([phrases[i] for i in g], [freqs[i] for i in g]) for g in groups]
     vec_of = {i: unit[gi] for gi, g in enumerate(found) for i in g.members}
-    report = quality(groups, [vec_of[i] for i in range(n)])
+    # Phrases of one intent share one vector, so a silhouette would only measure that: not reported.
+    report = quality(groups, [vec_of[i] for i in range(n)], silhouette=False)
     report.pregroups = len(found)
     report.explained = [
         explain(sig, intents[next(i for i in g if phrases[i] == name)], len(g))
@@ -257,7 +258,9 @@ def explain(signature: frozenset[str], sample: PhraseIntent, size: int) -> dict[
     }
 
 
-def quality(groups: Sequence[Sequence[int]], vectors: Sequence[np.ndarray]) -> ClusterReport:
+def quality(
+    groups: Sequence[Sequence[int]], vectors: Sequence[np.ndarray], silhouette: bool = True
+) -> ClusterReport:
     """Silhouette (cosine, sampled to 2,000 keywords) and group size spread."""
     sizes = [len(g) for g in groups]
     rep = ClusterReport(
@@ -272,7 +275,7 @@ def quality(groups: Sequence[Sequence[int]], vectors: Sequence[np.ndarray]) -> C
     labels = np.empty(len(vectors), dtype=int)
     for gi, g in enumerate(groups):
         labels[list(g)] = gi
-    if 2 <= len(groups) <= len(vectors) - 1:
+    if silhouette and 2 <= len(groups) <= len(vectors) - 1:
         from sklearn.metrics import silhouette_score
 
         x = np.vstack(vectors)
