@@ -103,6 +103,7 @@ async def run_filter(bc: BuildContext) -> dict[str, Any]:
         minus_words=brief.minus_words,
         min_frequency=s.campaigns_min_frequency,
         max_count=s.campaigns_max_keywords,
+        product=brief.product,
     )
     if not kept:  # an empty campaign must fail loudly, not export an empty file as "completed"
         raise CampaignError(
