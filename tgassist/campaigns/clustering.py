@@ -222,11 +222,18 @@ def attach_small(found: Sequence[IntentGroup], unit: np.ndarray, threshold: floa
         return target
     actions = [frozenset(u for u in g.signature if u.startswith("@")) for g in found]
     objects = [frozenset(u for u in g.signature if u[0] not in "@#") for g in found]
+    types = [frozenset(u for u in objects[gi] if not is_noun(u)) for gi in range(len(found))]
     sims = unit @ unit[big].T
     for gi, g in enumerate(found):
         if len(g.members) > SMALL_GROUP:
             continue
-        same = [(col, bj) for col, bj in enumerate(big) if actions[bj] == actions[gi]]
+        # Same action, and no product type of its own that the other group lacks («кредитная»
+        # never joins «дебетовые карты»).
+        same = [
+            (col, bj)
+            for col, bj in enumerate(big)
+            if actions[bj] == actions[gi] and types[gi] <= objects[bj]
+        ]
         shared = [
             (len(objects[gi] & objects[bj]), len(found[bj].members), col, bj)
             for col, bj in same

@@ -17,7 +17,9 @@ from typing import Any
 from tgassist.campaigns.exceptions import ImportFileError
 from tgassist.campaigns.keywords import KeywordCandidate
 
-PHRASE_HEADER = re.compile(r"фраз|ключ|запрос(?!ов)|keyword|phrase|query|слово", re.I)
+PHRASE_HEADER = re.compile(r"^(?!минус)(?:.*(?:фраз|ключ|запрос(?!ов)|keyword|phrase|query|слово))", re.I)
+# A keyword multiplication matrix (object × action × attribute, minus words): not a phrase list.
+SEED_MATRIX = re.compile(r"^(объект|действие|признак|минус[- ]?слова|продукт|модификатор)", re.I)
 FREQ_HEADER = re.compile(
     r"частот|показ|кол-?во|количеств|число|запросов|count|freq|impressions|shows|\[ws\]|\[yw\]",
     re.I,
@@ -280,6 +282,11 @@ def read_keyword_file(data: bytes, filename: str, source: str = "import") -> Key
         raise ImportFileError("campaigns_report.import.format", file=filename, ext=ext)
     if _looks_direct(rows):
         return _direct_keywords(data, filename, source, cut)
+    titles = [str(c).strip() for c in (rows[0] if rows else []) if c not in (None, "")]
+    if sum(1 for c in titles if SEED_MATRIX.match(c)) >= 2:
+        raise ImportFileError(
+            "campaigns_report.import.seed_matrix", file=filename, found="; ".join(titles[:6])
+        )
     found = rows_to_keywords(rows, source, filename)
     found.rows_cut = cut
     return found
