@@ -105,11 +105,17 @@ async def test_import_keeps_bids_name_and_reports_read_vs_stored(app: App, tmp_p
     assert summary_lines(camp.report, "ru")[0] == "Фраз в файле: 7, сохранено: 7"
     async with app.db.session() as s:
         bids = dict(
-            (await s.execute(service.select(Keyword.phrase, Keyword.bid).where(Keyword.campaign_id == cid))).all()
+            (
+                await s.execute(
+                    service.select(Keyword.phrase, Keyword.bid).where(Keyword.campaign_id == cid)
+                )
+            ).all()
         )
     assert bids["заказать лендинг"] == 26.5
     res = await service.export_campaign(app, 5, cid, "xlsx")
-    again = parse_direct(Path(res.path).read_bytes(), "again.xlsx")
+    from tgassist.campaigns.sources.direct_import import load_direct_file
+
+    again = load_direct_file(res.path)
     assert again.groups[1].bids["заказать лендинг"] == 26.5  # bids go back to Commander
 
 
@@ -145,7 +151,8 @@ def test_a_direct_file_given_as_a_keyword_file_gives_its_phrases() -> None:
 def test_a_budget_table_is_not_a_keyword_list() -> None:
     # Issue 11: a budget table became the keyword «месяц» and the ad «Закажите месяц!».
     table = "Месяц;Бюджет, руб.;Клики;CTR\n" + "".join(
-        f"{m};{1000 * i} ;{50 * i};1,{i}%\n" for i, m in enumerate(["январь", "февраль", "март", "апрель"], 1)
+        f"{m};{1000 * i} ;{50 * i};1,{i}%\n"
+        for i, m in enumerate(["январь", "февраль", "март", "апрель"], 1)
     )
     with pytest.raises(ImportFileError) as err:
         parse_keywords(table.encode(), "budget.csv")
@@ -162,7 +169,9 @@ def test_csv_errors_never_escape_and_long_files_are_cut_with_a_count(monkeypatch
         parse_keywords(b"\xd1\x84\xd1\x80\xd0\xb0\xd0\xb7\xd0\xb0\n" + huge_field, "huge.csv")
     assert err.value.key == "campaigns_report.import.csv_broken"
     monkeypatch.setattr(imports, "MAX_ROWS", 1000)
-    data = ("Фраза;Частота\n" + "".join(f"купить диван {i};{i}\n" for i in range(1_000_000))).encode()
+    data = (
+        "Фраза;Частота\n" + "".join(f"купить диван {i};{i}\n" for i in range(1_000_000))
+    ).encode()
     found = read_keyword_file(data, "million.csv")
     assert len(found.keywords) == 999 and found.rows_cut == 1_000_000 - 999
     assert found.notes()["rows_cut"] == found.rows_cut
@@ -170,13 +179,17 @@ def test_csv_errors_never_escape_and_long_files_are_cut_with_a_count(monkeypatch
 
 CELL = st.one_of(
     st.text(max_size=30),
-    st.sampled_from(["купить диван", "Фраза", "Частота", "=SUM(A1:A3)", "12 345", "0,3%", '"', "\x00"]),
+    st.sampled_from(
+        ["купить диван", "Фраза", "Частота", "=SUM(A1:A3)", "12 345", "0,3%", '"', "\x00"]
+    ),
 )
 
 
 @seed(20261201)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=st.lists(st.lists(CELL, max_size=5), max_size=12), sep=st.sampled_from([";", "\t", ","]))
+@given(
+    rows=st.lists(st.lists(CELL, max_size=5), max_size=12), sep=st.sampled_from([";", "\t", ","])
+)
 def test_keyword_readers_fuzz(rows: list[list[str]], sep: str) -> None:
     """Any text table: either keywords or an ImportFileError, never another exception."""
     data = "\n".join(sep.join(r) for r in rows).encode("utf-8", errors="replace")

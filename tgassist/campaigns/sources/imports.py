@@ -17,7 +17,9 @@ from typing import Any
 from tgassist.campaigns.exceptions import ImportFileError
 from tgassist.campaigns.keywords import KeywordCandidate
 
-PHRASE_HEADER = re.compile(r"^(?!минус)(?:.*(?:фраз|ключ|запрос(?!ов)|keyword|phrase|query|слово))", re.I)
+PHRASE_HEADER = re.compile(
+    r"^(?!минус)(?:.*(?:фраз|ключ|запрос(?!ов)|keyword|phrase|query|слово))", re.I
+)
 # A keyword multiplication matrix (object × action × attribute, minus words): not a phrase list.
 SEED_MATRIX = re.compile(r"^(объект|действие|признак|минус[- ]?слова|продукт|модификатор)", re.I)
 FREQ_HEADER = re.compile(
