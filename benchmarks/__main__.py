@@ -5,7 +5,15 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bus", "channels_import", "pipeline", "ocr", "events", "campaigns")
+BENCHMARKS = (
+    "bus",
+    "channels_import",
+    "pipeline",
+    "ocr",
+    "events",
+    "campaigns",
+    "campaigns_quality",
+)
 
 
 def main(argv: list[str]) -> None:

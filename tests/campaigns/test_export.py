@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 
 import openpyxl
@@ -145,9 +144,8 @@ def test_not_a_direct_file(tmp_path: Path, fixtures_dir: Path) -> None:
 
     from tgassist.campaigns import ImportFileError
 
-    with pytest.raises(ImportFileError) as err:
+    with pytest.raises(ImportFileError, match="Фраза"):
         load_direct_file(fixtures_dir / "yandex-direct" / "wordstat_phrases_small.xlsx")
-    assert re.search("Фраза", err.value.render("ru"))
     with pytest.raises(ImportFileError):
         parse_direct(b"garbage", "x.csv")
 
@@ -158,7 +156,7 @@ def test_not_a_direct_file(tmp_path: Path, fixtures_dir: Path) -> None:
         (
             b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,
             "broken.xls",
-            "XLS не читается",
+            "повреждён",
         ),  # was CompDocError
         (b"", "empty.xls", "пустой"),  # was a TypeError deep in xlrd
         (b"PK\x05\x06" + b"\x00" * 18, "empty_zip.xlsx", "XLSX"),
@@ -169,7 +167,7 @@ def test_broken_direct_files_get_a_clear_message(data: bytes, name: str, message
 
     with pytest.raises(ImportFileError) as err:
         parse_direct(data, name)
-    assert re.search(message, err.value.render("ru"))
+    assert message in err.value.render("ru") and name in err.value.render("ru")
 
 
 def test_broken_xml_inside_a_direct_xlsx(tmp_path: Path) -> None:
@@ -179,9 +177,8 @@ def test_broken_xml_inside_a_direct_xlsx(tmp_path: Path) -> None:
 
     with zipfile.ZipFile(tmp_path / "d.xlsx", "w") as z:
         z.writestr("[Content_Types].xml", "<bad")
-    with pytest.raises(ImportFileError) as err:
+    with pytest.raises(ImportFileError, match="XLSX"):
         load_direct_file(tmp_path / "d.xlsx")
-    assert re.search("XLSX", err.value.render("ru"))
 
 
 def test_minus_phrases_round_trip_as_phrases(tmp_path: Path) -> None:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -51,13 +50,13 @@ def test_example_keyword_file() -> None:
         (b"PK\x03\x04broken", "broken.xlsx", "XLSX"),
         (b"whatever", "old.xls", ".xls"),
         (b"123;456\n789;10\n", "numbers.csv", "фраз"),
-        (b"x", "file.pdf", "формат"),
+        (b"x", "file.pdf", "Формат"),
     ],
 )
 def test_malformed_files_get_a_clear_message(data: bytes, name: str, message: str) -> None:
     with pytest.raises(ImportFileError) as err:
         parse_keywords(data, name)
-    assert re.search(message, err.value.render("ru"))
+    assert message in err.value.render("ru") and name in err.value.render("ru")
 
 
 def test_numbers() -> None:
@@ -85,4 +84,4 @@ def test_broken_xlsx_internals_are_an_import_error_not_a_crash(data: bytes) -> N
     # A zip whose XML is broken used to escape as lxml's XMLSyntaxError (a traceback in the CLI).
     with pytest.raises(ImportFileError) as err:
         parse_keywords(data, "kw.xlsx")
-    assert re.search("XLSX", err.value.render("ru"))
+    assert "XLSX" in err.value.render("ru")

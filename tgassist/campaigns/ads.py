@@ -206,6 +206,9 @@ def ads_report(groups: Sequence[tuple[str, Sequence[AdDraft]]]) -> dict[str, Any
             "keyword_in_title": 0.0,
             "duplicates": 0.0,
             "violations": [],
+            "grammar": 1.0,
+            "grammar_failures": 0,
+            "grammar_examples": [],
         }
     violations = [f"{name}: {v}" for name, ad in ads for v in check_ad(ad)]
     compliant = sum(1 for _, ad in ads if not check_ad(ad))
@@ -215,8 +218,18 @@ def ads_report(groups: Sequence[tuple[str, Sequence[AdDraft]]]) -> dict[str, Any
         key = (ad.title.lower(), ad.text.lower())
         dups += key in seen
         seen.add(key)
+    from tgassist.campaigns.grammar import ad_problems
+
+    grammar = [(name, ad, ad_problems(ad.title, ad.title2, ad.text)) for name, ad in ads]
+    failed = [(name, ad, p) for name, ad, p in grammar if p]
     return {
         "ads": total,
+        "grammar": round(1 - len(failed) / total, 4),
+        "grammar_failures": len(failed),
+        "grammar_examples": [
+            {"group": name, "title": ad.title, "text": ad.text, "problems": p}
+            for name, ad, p in failed[:10]
+        ],
         "compliance": round(compliant / total, 4),
         "keyword_in_title": round(sum(keyword_in_title(n, a) for n, a in ads) / total, 4),
         "duplicates": round(dups / total, 4),

@@ -16,12 +16,14 @@ import numpy as np
 
 from tgassist.ai.base import Embedder
 from tgassist.ai.text import STOP_WORDS, lemma
+from tgassist.campaigns.grouping import IntentGroup, group_intents
+from tgassist.campaigns.intent import PhraseIntent, analyse, is_noun
 from tgassist.campaigns.keywords import plain_words
 from tgassist.campaigns.regions import REGIONS
 
 Progress = Callable[[int, int], Awaitable[None]]
 EMBED_BATCH = 256
-MARKER_SHARE = (0.1, 0.6)  # a marker lemma is in 10–60 % of its cluster's phrases
+SMALL_GROUP = 2  # groups this small are placed by embeddings when no rule places them
 
 # Words that change the bid intent little and the ad not at all: they never separate groups.
 GENERIC_WORDS = frozenset(
@@ -102,6 +104,7 @@ class ClusterReport:
     size_median: float = 0.0
     size_std: float = 0.0
     singletons: int = 0
+    explained: list[dict[str, object]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -142,85 +145,129 @@ async def cluster_keywords(
     freqs: Sequence[int | None],
     embedder: Embedder,
     *,
-    threshold: float = 0.6,
+    threshold: float = 0.4,
     max_size: int = 200,
-    marker_min: int = 6,
+    marker_min: int = 5,
     on_progress: Progress | None = None,
 ) -> Clustering:
-    """Cluster phrases into ad groups; `on_progress(done, total)` may raise to cancel."""
-    from sklearn.cluster import AgglomerativeClustering
+    """Cluster phrases into ad groups; `on_progress(done, total)` may raise to cancel.
 
+    Groups come from what the phrases ask for (`intent.analyse` + `grouping.group_intents`): an action,
+    an audience or a product type never shares a group with another. Embeddings only place the small
+    remainder that no rule places: a group of one or two phrases joins the nearest larger group with
+    the same action when their cosine distance is under `threshold`."""
     n = len(phrases)
     if n == 0:
         return Clustering([], [])
-    pre: dict[str, list[int]] = defaultdict(list)
-    for i, p in enumerate(phrases):
-        pre[core_key(p)].append(i)
-    keys = list(pre)
+    intents = analyse(phrases)
+    found = group_intents(intents, min_family=marker_min)
     texts = [
-        core_text(phrases[max(pre[k], key=lambda i: (freqs[i] or 0, -len(phrases[i])))])
-        for k in keys
+        core_text(phrases[max(g.members, key=lambda i: (freqs[i] or 0, -len(phrases[i])))])
+        for g in found
     ]
-    vectors = np.zeros((len(keys), int(getattr(embedder, "dim", 0) or 1)), dtype=np.float32)
     chunks: list[np.ndarray] = []
-    total_steps = (len(keys) + EMBED_BATCH - 1) // EMBED_BATCH + 1
-    for step, start in enumerate(range(0, len(keys), EMBED_BATCH)):
+    total_steps = (len(texts) + EMBED_BATCH - 1) // EMBED_BATCH + 1
+    for step, start in enumerate(range(0, len(texts), EMBED_BATCH)):
         if on_progress:
             await on_progress(step, total_steps)
         chunks.append(
             np.asarray(await embedder.embed(texts[start : start + EMBED_BATCH]), dtype=np.float32)
         )
     vectors = np.vstack(chunks)
-    if on_progress:
-        await on_progress(total_steps - 1, total_steps)
-    if len(keys) == 1:
-        labels = np.zeros(1, dtype=int)
-    else:
-        model = AgglomerativeClustering(
-            n_clusters=None, distance_threshold=threshold, metric="cosine", linkage="average"
-        )
-        labels = model.fit_predict(vectors)
-    by_label: dict[int, list[str]] = defaultdict(list)
-    for k_idx, lab in enumerate(labels):
-        by_label[int(lab)].append(keys[k_idx])
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = vectors / np.where(norms == 0, 1, norms)
+    target = attach_small(found, unit, threshold)
+    merged: dict[int, list[int]] = defaultdict(list)
+    for gi, g in enumerate(found):
+        merged[target[gi]].extend(g.members)
     groups: list[list[int]] = []
-    for cluster_keys in by_label.values():
-        for members in split_by_markers(cluster_keys, pre, marker_min):
-            members.sort(key=lambda i: (-(freqs[i] or 0), phrases[i]))
-            groups += [members[s : s + max_size] for s in range(0, len(members), max_size)]
-    groups.sort(key=lambda g: (-sum(freqs[i] or 0 for i in g), -len(g), phrases[g[0]]))
+    heads: list[frozenset[str]] = []
+    for root, members in merged.items():
+        members.sort(key=lambda i: (-(freqs[i] or 0), phrases[i]))
+        for s in range(0, len(members), max_size):
+            groups.append(members[s : s + max_size])
+            heads.append(found[root].signature)
+    order = sorted(
+        range(len(groups)),
+        key=lambda k: (
+            -sum(freqs[i] or 0 for i in groups[k]),
+            -len(groups[k]),
+            phrases[groups[k][0]],
+        ),
+    )
+    groups = [groups[k] for k in order]
+    heads = [heads[k] for k in order]
     names = [group_name([phrases[i] for i in g], [freqs[i] for i in g]) for g in groups]
-    key_vec = {keys[j]: vectors[j] for j in range(len(keys))}
-    report = quality(groups, [key_vec[core_key(p)] for p in phrases])
-    report.pregroups = len(keys)
+    vec_of = {i: unit[gi] for gi, g in enumerate(found) for i in g.members}
+    # Phrases of one intent share one vector, so a silhouette would only measure that: not reported.
+    report = quality(groups, [vec_of[i] for i in range(n)], silhouette=False)
+    report.pregroups = len(found)
+    report.explained = [
+        explain(sig, intents[next(i for i in g if phrases[i] == name)], len(g))
+        for sig, g, name in zip(heads, groups, names, strict=True)
+    ]
     if on_progress:
         await on_progress(total_steps, total_steps)
     return Clustering(groups, names, report)
 
 
-def split_by_markers(
-    cluster_keys: Sequence[str], pre: dict[str, list[int]], marker_min: int
-) -> list[list[int]]:
-    """Split a topic cluster by its *marker* lemmas: words found in at least `marker_min` phrases and in
-    MARKER_SHARE of the cluster ("угловой", "кровать" among sofas), not in (nearly) all of it (the head
-    noun) and not in a few (brands, tails). Each phrase joins its most common marker; the rest stay."""
-    n = sum(len(pre[k]) for k in cluster_keys)
-    df: Counter[str] = Counter()
-    for k in cluster_keys:
-        for lem in set(k.split()):
-            df[lem] += len(pre[k])
-    lo, hi = MARKER_SHARE
-    markers = [lem for lem, c in df.most_common() if c >= max(marker_min, lo * n) and c <= hi * n]
-    parts: dict[str | None, list[int]] = defaultdict(list)
-    for k in cluster_keys:
-        words = k.split()
-        parts[next((m for m in markers if m in words), None)].extend(pre[k])
-    if markers and sum(1 for p in parts.values() if len(p) >= marker_min) >= 2:
-        return list(parts.values())
-    return [[i for k in cluster_keys for i in pre[k]]]
+def attach_small(found: Sequence[IntentGroup], unit: np.ndarray, threshold: float) -> list[int]:
+    """For each group, the group it ends in: itself, or for a group of one or two phrases a group of
+    three or more with the same action — the one sharing most of its object words («банкротство
+    гражданина» → «банкротство физических лиц»), else the nearest by embeddings when closer than
+    `threshold` (cosine distance)."""
+    target = list(range(len(found)))
+    big = [gi for gi, g in enumerate(found) if len(g.members) > SMALL_GROUP]
+    if not big:
+        return target
+    actions = [frozenset(u for u in g.signature if u.startswith("@")) for g in found]
+    objects = [frozenset(u for u in g.signature if u[0] not in "@#") for g in found]
+    types = [frozenset(u for u in objects[gi] if not is_noun(u)) for gi in range(len(found))]
+    sims = unit @ unit[big].T
+    for gi, g in enumerate(found):
+        if len(g.members) > SMALL_GROUP:
+            continue
+        # Same action, and no product type of its own that the other group lacks («кредитная»
+        # never joins «дебетовые карты»).
+        same = [
+            (col, bj)
+            for col, bj in enumerate(big)
+            if actions[bj] == actions[gi] and types[gi] <= objects[bj]
+        ]
+        shared = [
+            (len(objects[gi] & objects[bj]), len(found[bj].members), col, bj)
+            for col, bj in same
+            if objects[gi] & objects[bj]
+        ]
+        if shared:
+            target[gi] = max(shared)[3]
+            continue
+        best, best_sim = None, 1.0 - threshold
+        for col, bj in same:
+            if sims[gi, col] >= best_sim:
+                best, best_sim = bj, float(sims[gi, col])
+        if best is not None:
+            target[gi] = best
+    return target
 
 
-def quality(groups: Sequence[Sequence[int]], vectors: Sequence[np.ndarray]) -> ClusterReport:
+def explain(signature: frozenset[str], sample: PhraseIntent, size: int) -> dict[str, object]:
+    """What defines a group, for the report: its head (the object) and its qualifiers (action,
+    audience, type words), as words of one of its phrases."""
+    words = [sample.words.get(u, u.lstrip("@#")) for u in sorted(signature)]
+    objects = [sample.words.get(u, u) for u in sorted(signature) if u[0] not in "@#"]
+    head = next((w for w in objects if is_noun(w)), objects[0] if objects else "")
+    return {
+        "head": head,
+        "qualifiers": [w for w in words if w != head],
+        "action": sample.action,
+        "phrases": size,
+    }
+
+
+def quality(
+    groups: Sequence[Sequence[int]], vectors: Sequence[np.ndarray], silhouette: bool = True
+) -> ClusterReport:
     """Silhouette (cosine, sampled to 2,000 keywords) and group size spread."""
     sizes = [len(g) for g in groups]
     rep = ClusterReport(
@@ -235,7 +282,7 @@ def quality(groups: Sequence[Sequence[int]], vectors: Sequence[np.ndarray]) -> C
     labels = np.empty(len(vectors), dtype=int)
     for gi, g in enumerate(groups):
         labels[list(g)] = gi
-    if 2 <= len(groups) <= len(vectors) - 1:
+    if silhouette and 2 <= len(groups) <= len(vectors) - 1:
         from sklearn.metrics import silhouette_score
 
         x = np.vstack(vectors)

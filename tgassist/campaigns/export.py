@@ -87,6 +87,7 @@ class ExportGroup:
     keywords: list[tuple[str, list[str]]]
     ads: list[tuple[AdDraft, str]]  # (ad, its link)
     minus_phrases: list[str] = field(default_factory=list)
+    bids: dict[str, float] = field(default_factory=dict)  # phrase → search bid («Ставка»)
 
 
 @dataclass
@@ -158,7 +159,10 @@ def build_rows(camp: ExportCampaign) -> list[list[str]]:
         first = g.ads[0] if g.ads else (None, "")
         for phrase, minus in g.keywords or [("", [])]:
             text = f"{phrase} {minus_text(minus)}".strip()
-            rows.append(_row(g, camp, False, text, first[0], first[1]))
+            row = _row(g, camp, False, text, first[0], first[1])
+            if phrase in g.bids:
+                row[_INDEX["Ставка"]] = f"{g.bids[phrase]:g}"
+            rows.append(row)
         for ad, link in g.ads[1:]:
             rows.append(_row(g, camp, True, "", ad, link))
     return rows

@@ -87,9 +87,11 @@ class FilterReport:
     low_frequency: int = 0
     duplicates: int = 0
     over_limit: int = 0
+    drops: list[dict[str, object]] = field(default_factory=list)  # see campaigns/summary.py
 
     def as_dict(self) -> dict[str, object]:
         return {
+            "drops": self.drops,
             "input": self.input,
             "kept": self.kept,
             "invalid": len(self.invalid),
@@ -200,6 +202,23 @@ def minus_lemma_sets(minus_words: Iterable[str], base: Sequence[str]) -> list[fr
     return out
 
 
+def phrase_problem(phrase: str) -> tuple[str, dict[str, object]] | None:
+    """Why Direct would refuse this sanitised phrase, as a code and its parameters; None when valid."""
+    words = [w.strip('"[]') for w in phrase.split()]
+    words = [w for w in words if w]
+    if not words:
+        return "empty", {}
+    for w in words:
+        if not _WORD.match(w):
+            return "bad_chars", {"word": w}
+        if len(w.lstrip("+!")) > MAX_WORD_CHARS:
+            return "long_word", {"word": w, "limit": MAX_WORD_CHARS}
+    significant = [w for w in words if w.startswith(("+", "!")) or w not in STOP_WORDS]
+    if len(significant) > MAX_WORDS:
+        return "too_many_words", {"words": len(significant), "limit": MAX_WORDS}
+    return None
+
+
 def filter_keywords(
     candidates: Sequence[KeywordCandidate],
     *,
@@ -208,25 +227,48 @@ def filter_keywords(
     min_frequency: int = 0,
     max_count: int = 5000,
     use_default_minus: bool = True,
+    product: str = "",
 ) -> tuple[list[KeywordCandidate], FilterReport]:
-    """Sanitise, drop invalid/minus/low-frequency phrases, merge implicit duplicates, cap the count."""
+    """Sanitise, drop invalid/minus/low-frequency phrases, merge implicit duplicates, cap the count.
+
+    Nothing goes in silence: `report.drops` lists each minus word with the phrases it removed, the
+    shipped minus words not applied because they hit the product or the base phrases (a photo-book
+    shop needs «фото»), merged duplicates, phrases over Direct's limits and phrases past the cap."""
+    from tgassist.campaigns.summary import drop
+
     report = FilterReport(input=len(candidates))
-    minus = minus_lemma_sets(
-        [*(DEFAULT_MINUS_WORDS if use_default_minus else ()), *minus_words], base
-    )
+    own = {lemma(w) for text in (*base, product) for w in tokens(text)}
+    shipped = list(DEFAULT_MINUS_WORDS) if use_default_minus else []
+    user_minus = [m for m in minus_words if m.strip()]
+    conflicts = [m for m in shipped if {lemma(w) for w in tokens(m)} & own]
+    for m in conflicts:
+        report.drops.append(drop("minus_word_not_applied", word=m))
+    applied = [m for m in shipped if m not in conflicts] + user_minus
+    minus = [(m, lems) for m in applied for lems in minus_lemma_sets([m], base)]
+    for m in user_minus:
+        if not minus_lemma_sets([m], base):  # the user's own minus word is a word of a base phrase
+            report.drops.append(drop("minus_word_not_applied", word=m))
+    removed: dict[str, list[str]] = {}
+    invalid: list[dict[str, object]] = []
+    merged: list[list[str]] = []
+    low: list[str] = []
     best: dict[str, KeywordCandidate] = {}
     for c in candidates:
         phrase, extra_minus = sanitise(c.phrase)
-        problem = check_phrase(phrase)
+        problem = phrase_problem(phrase)
         if problem:
-            report.invalid.append(f"{c.phrase}: {problem}")
+            report.invalid.append(f"{c.phrase}: {problem[0]}")
+            invalid.append({"phrase": c.phrase, "problem": problem[0], **problem[1]})
             continue
         lems = {lemma(w) for w in plain_words(phrase)}
-        if any(m <= lems for m in minus):
+        hit = next((m for m, ms in minus if ms <= lems), None)
+        if hit is not None:
             report.minus += 1
+            removed.setdefault(hit, []).append(phrase)
             continue
         if c.frequency is not None and c.frequency < min_frequency:
             report.low_frequency += 1
+            low.append(phrase)
             continue
         kc = KeywordCandidate(phrase, c.frequency, c.source, sorted({*c.minus_words, *extra_minus}))
         key = kc.key
@@ -238,9 +280,40 @@ def filter_keywords(
         if (kc.frequency or -1) > (prev.frequency or -1):
             kc.minus_words = sorted({*kc.minus_words, *prev.minus_words})
             best[key] = kc
+            merged.append([kc.phrase, prev.phrase])
+        else:
+            merged.append([prev.phrase, kc.phrase])
     kept = sorted(best.values(), key=lambda k: -(k.frequency or 0))
+    cut: list[str] = []
     if len(kept) > max_count:
         report.over_limit = len(kept) - max_count
+        cut = [k.phrase for k in kept[max_count:]]
         kept = kept[:max_count]
     report.kept = len(kept)
+    for word, phrases in sorted(removed.items(), key=lambda kv: -len(kv[1])):
+        report.drops.append(
+            drop(
+                "minus_word",
+                word=word,
+                shipped=word not in user_minus,
+                count=len(phrases),
+                phrases=phrases,
+            )
+        )
+    if merged:
+        report.drops.append(drop("duplicates", count=len(merged), pairs=merged))
+    if invalid:
+        report.drops.append(drop("over_limits", count=len(invalid), items=invalid))
+    if low:
+        report.drops.append(drop("low_frequency", count=len(low), limit=min_frequency, phrases=low))
+    if cut:
+        report.drops.append(
+            drop(
+                "keyword_limit",
+                count=len(cut),
+                limit=max_count,
+                setting="TGASSIST_CAMPAIGNS_MAX_KEYWORDS",
+                phrases=cut,
+            )
+        )
     return kept, report

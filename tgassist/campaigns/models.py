@@ -82,6 +82,7 @@ class Keyword(Base):
     )
     minus_words: Mapped[list[str]] = mapped_column(JSONType, default=list)
     external_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    bid: Mapped[float | None] = mapped_column(Float, nullable=True)  # search bid from a Direct file
 
     __table_args__ = (
         UniqueConstraint("campaign_id", "lemma_key"),

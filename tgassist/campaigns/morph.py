@@ -50,11 +50,20 @@ def inflect_phrase(phrase: str, case: str) -> str:
     if head is None:
         return phrase
     number = head.tag.number or "sing"
-    new_head = head.inflect({case, number})
+    same = [
+        p
+        for p in _parses(words[h].lower())
+        if p.tag.POS == "NOUN"
+        and p.normal_form == head.normal_form
+        and p.tag.case == case
+        and (p.tag.number or "sing") == number
+        and p.score >= 0.1
+    ]
+    new_head = same[0] if same else head.inflect({case, number})  # «цветы» stays, never «цветки»
     if new_head is None:
         return phrase
     out = list(words)
-    out[h] = _keep_case(words[h], new_head.word)
+    out[h] = words[h] if same else _keep_case(words[h], new_head.word)
     for i in range(h):
         adj = _best(words[i], _ADJ)
         if adj is None:

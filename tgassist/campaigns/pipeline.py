@@ -179,6 +179,9 @@ async def run_build(
         report = {
             name: await bc.result(name) for name in ("filter", "cluster", "generate", "export")
         }
+        imported = ((await bc.campaign()).report or {}).get("import")
+        if imported:
+            report["import"] = imported  # what the keyword file held but did not give
         collected = await bc.result("wordstat")
         report["wordstat"] = {
             "source": collected.get("source"),

@@ -188,14 +188,14 @@ async def create_campaign(
     """Validate the brief (and its keyword file) and enqueue a build; the same unfinished brief resumes."""
     brief = data if isinstance(data, Brief) else validate_brief(data)
     imported = None
+    file_notes: dict[str, Any] = {}
     if brief.keywords_file:
-        from tgassist.campaigns.sources.imports import load_keywords
+        from tgassist.campaigns.sources.imports import load_keyword_file
 
         try:
-            imported = [
-                {"phrase": k.phrase, "frequency": k.frequency}
-                for k in load_keywords(brief.keywords_file)
-            ]
+            kfile = load_keyword_file(brief.keywords_file)
+            file_notes = kfile.notes()
+            imported = [{"phrase": k.phrase, "frequency": k.frequency} for k in kfile.keywords]
         except ImportFileError as err:  # name the brief field, as every other brief error does
             raise ImportFileError(
                 "campaigns.brief.keywords_file_unreadable", reason=err.render("en")
@@ -220,6 +220,7 @@ async def create_campaign(
                 prev.status = "processing"
                 if imported is not None:
                     prev.imported_keywords = imported
+                    prev.report = {"import": file_notes}
                 started = Started(prev.id, task.id, True)
         if prev is None:
             await _check_limit(app, s, user)
@@ -237,7 +238,7 @@ async def create_campaign(
                 imported_keywords=imported,
                 minus_words=[],
                 status="processing",
-                report={},
+                report={"import": file_notes} if file_notes else {},
             )
             s.add(camp)
             await s.flush()
@@ -484,6 +485,7 @@ async def import_direct(app: App, user_id: int, path: str | Path) -> int:
         await s.flush()
         seen: set[str] = set()
         n_kw = n_ads = 0
+        merged: list[str] = []
         for number, g in enumerate(parsed.groups, start=1):
             group = AdGroup(
                 campaign_id=camp.id,
@@ -502,7 +504,8 @@ async def import_direct(app: App, user_id: int, path: str | Path) -> int:
                 ):  # an implicit duplicate is still the user's phrase: keep it, keys stay unique
                     key = f"{key} #{number} {phrase}"
                     if key in seen:
-                        continue  # the very same phrase twice in one group
+                        merged.append(phrase)  # the very same phrase twice in one group
+                        continue
                 seen.add(key)
                 s.add(
                     Keyword(
@@ -514,6 +517,7 @@ async def import_direct(app: App, user_id: int, path: str | Path) -> int:
                         ad_group_id=group.id,
                         minus_words=minus,
                         external_id=ext,
+                        bid=g.bids.get(phrase),
                     )
                 )
                 n_kw += 1
@@ -535,8 +539,13 @@ async def import_direct(app: App, user_id: int, path: str | Path) -> int:
     from tgassist.campaigns.stages import campaign_ads_report
 
     report = await campaign_ads_report(app, camp_id)
+    from tgassist.campaigns.summary import import_summary
+
+    summary = import_summary(parsed, stored=n_kw, merged=merged)
     async with app.db.session() as s:
         await s.execute(
-            update(Campaign).where(Campaign.id == camp_id).values(report={"generate": report})
+            update(Campaign)
+            .where(Campaign.id == camp_id)
+            .values(report={"generate": report, "import": summary})
         )
     return camp_id

@@ -54,12 +54,12 @@ class CampaignsSettings(BaseModel):
         5000, description="Keep at most this many keywords (highest frequency first)"
     )
     campaigns_cluster_threshold: float = Field(
-        0.6,
-        description="Cosine distance under which keyword groups merge (agglomerative, average linkage)",
+        0.4,
+        description="Cosine distance under which a group of one or two phrases joins a larger group",
     )
     campaigns_marker_min: int = Field(
-        6,
-        description="A word shared by at least this many phrases of a cluster splits it into its own ad group",
+        5,
+        description="A narrower query asked by at least this many phrases becomes its own ad group",
     )
     campaigns_max_group_size: int = Field(
         200, description="Largest ad group (Direct allows 200 phrases a group)"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
 
-from tgassist.ai.text import STOP_WORDS, lemma
+from tgassist.ai.text import STOP_WORDS, lemma, tokens
 from tgassist.campaigns.ads import ads_report, generate_group_ads
 from tgassist.campaigns.brief import Brief
 from tgassist.campaigns.clustering import cluster_keywords, cross_minus
@@ -103,6 +103,7 @@ async def run_filter(bc: BuildContext) -> dict[str, Any]:
         minus_words=brief.minus_words,
         min_frequency=s.campaigns_min_frequency,
         max_count=s.campaigns_max_keywords,
+        product=brief.product,
     )
     if not kept:  # an empty campaign must fail loudly, not export an empty file as "completed"
         raise CampaignError(
@@ -232,6 +233,9 @@ def ad_context(brief: Brief) -> AdContext:
         callouts=brief.callouts,
         sitelinks=brief.sitelinks,
         region_words=words,
+        brief_words=frozenset(
+            w for text in (brief.product, brief.name, *brief.base_phrases) for w in tokens(text)
+        ),
     )
 
 

@@ -81,6 +81,8 @@ async def load_export(app: App, campaign_id: int) -> ExportCampaign:
     for k in kws:
         if k.ad_group_id in by_id:
             by_id[k.ad_group_id].keywords.append((k.phrase, list(k.minus_words)))
+            if k.bid is not None:
+                by_id[k.ad_group_id].bids[k.phrase] = k.bid
     for ad in ads:
         if ad.ad_group_id in by_id:
             by_id[ad.ad_group_id].ads.append((draft_of(ad), ad.url))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tgassist.ai.text import lemma, tokens
+from tgassist.ai.text import LATIN_RE, lemma, morph, tokens
+from tgassist.campaigns.grammar import problems
 from tgassist.campaigns.limits import LIMITS, AdDraft, TextLimit, counted_length, fit
 from tgassist.campaigns.morph import agree, inflect_phrase, nominative
 
@@ -89,6 +90,10 @@ ABBREVIATIONS = {
     "рф": "РФ",
     "жк": "ЖК",
     "ооо": "ООО",
+    "узи": "УЗИ",
+    "мрт": "МРТ",
+    "ндфл": "НДФЛ",
+    "ндс": "НДС",
     "ип": "ИП",
     "тв": "ТВ",
     "дтп": "ДТП",
@@ -103,6 +108,7 @@ ABBREVIATIONS = {
     "мск": "Мск",
     "пк": "ПК",
 }
+_VOWELS = re.compile(r"[аеёиоуыэюяaeiouy]")
 _WORD_TOKEN = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+")
 
 
@@ -123,6 +129,31 @@ class AdContext:
     callouts: tuple[str, ...] = ()
     sitelinks: tuple[dict[str, str], ...] = ()
     region_words: frozenset[str] = field(default_factory=frozenset)
+    brief_words: frozenset[str] = field(default_factory=frozenset)  # words of product, name, bases
+
+
+def foreign_words(text: str, ctx: AdContext) -> list[str]:
+    """Words an ad must not present as the product: Latin words, names and words the dictionary does not
+    know (brands, competitors' names from the keyword list) that the brief itself does not use."""
+    if not ctx.brief_words:
+        return []
+    stems = {w[:5] for w in ctx.brief_words}
+    out = []
+    for w in tokens(text):
+        if w.isdigit() or w[:5] in stems or lemma(w) in ctx.region_words:
+            continue
+        grams = set(str(morph().parse(w)[0].tag).replace(" ", ",").split(","))
+        if "Abbr" in grams or w in ABBREVIATIONS or not _VOWELS.search(w):
+            continue  # «ООО», «НДФЛ»: abbreviations, not names
+        named = bool({"Name", "Surn", "Trad"} & grams)
+        if LATIN_RE.search(w) or not morph().word_is_known(w) or named:
+            out.append(w)
+    return out
+
+
+def reads_well(text: str, ctx: AdContext) -> bool:
+    """No grammar problem (agreement, dangling words, noun pile-ups, repeats) and no foreign product."""
+    return not problems(text) and not foreign_words(text, ctx)
 
 
 def clean_phrase(phrase: str) -> str:
@@ -210,6 +241,9 @@ def headlines(phrase: str, ctx: AdContext) -> list[str]:
         ):
             continue  # «диван москва», «диван в москве» → «Диван в Москве» below
         (lead if lem in LEAD_VERBS else tail if lem in TAIL_NOUNS else body).append(w)
+    if tail and body and (body[0].lower() in PREPOSITIONS or body[-1].lower() in PREPOSITIONS):
+        # «фото на холсте»: the «tail» noun is the head here; moving it would leave «На холсте — фото».
+        body, tail = [w for w in words if w in body or w in tail], []
     while body and body[-1].lower() in PREPOSITIONS:
         body.pop()
     if not body:
@@ -234,7 +268,19 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
     """`count` distinct ads for a group whose main phrase is `group_phrase`."""
     phrase = title_case_regions(clean_phrase(group_phrase), ctx.region_words)
     core = _short_words(ad_core(phrase, ctx.region_words)) or _short_words(ctx.product) or "товары"
+    words = core.split()
+    while (
+        len(words) > 1 and lemma(words[-1].lower()) in TAIL_NOUNS and words[-2] not in PREPOSITIONS
+    ):
+        words.pop()  # «угловой диван каталог» → «угловой диван»: the title puts «— каталог» after a dash
+    core = " ".join(words)
     noun_group = nominative(core)
+    if not reads_well(capitalise(noun_group), ctx):
+        # The phrase cannot be said in Russian as the product (a pile-up, an adjective without its
+        # noun, a brand from the list): the ad speaks of the brief's product instead.
+        phrase = title_case_regions(clean_phrase(ctx.product), ctx.region_words)
+        core = _short_words(ad_core(phrase, ctx.region_words)) or _short_words(ctx.product)
+        noun_group = nominative(core)
     has_region = bool({lemma(w) for w in tokens(phrase)} & ctx.region_words)
     where = "" if has_region or not ctx.where else f" {ctx.where}"
     title_lim, t2_lim, text_lim = LIMITS["title"], LIMITS["title2"], LIMITS["text"]
@@ -249,7 +295,8 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
         ]
         titles = [capitalise(_short_words(t)) for t in titles]
         title = next(
-            (t for t in titles if t and _fits(t, title_lim)), fit(capitalise(core), title_lim)
+            (t for t in titles if t and _fits(t, title_lim) and reads_well(t, ctx)),
+            fit(capitalise(core), title_lim),
         )
         t2_options = (
             (
@@ -276,14 +323,11 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
         benefits = [capitalise(a.rstrip(".!")) + "." for a in ctx.advantages]
         benefits = benefits[n % max(1, len(benefits)) :] + benefits[: n % max(1, len(benefits))]
         acc = inflect_phrase(noun_group, "accs")
-        lead = capitalise(
-            f"{agree(ADJECTIVES[(n + 1) % len(ADJECTIVES)], noun_group)} {noun_group}{where}."
-        )
-        offer = (
-            f"Закажите {acc}{' ' + ctx.price if ctx.price else ''}!"
-            if n % 2 == 0
-            else CTAS[n % len(CTAS)]
-        )
+        # No epithet in the lead: «Надёжные тюльпаны», «Надёжная стерилизация кошки» read wrong.
+        price = f" {ctx.price}" if ctx.price and n % 2 == 1 else ""
+        lead = capitalise(f"{noun_group}{where}{price}.")
+        order = f"Закажите {acc}{' ' + ctx.price if ctx.price else ''}!"
+        offer = order if n % 2 == 0 and reads_well(order, ctx) else CTAS[n % len(CTAS)]
         text = _compose([lead, *benefits[:2], offer], text_lim)
         extra_titles: list[str] = []
         for cand in (

@@ -94,6 +94,10 @@ def _summary(view: Any, task: Any) -> None:
         console.print(
             say("campaigns.cli.violation", text=violation), soft_wrap=True, highlight=False
         )
+    from tgassist.campaigns.summary import summary_lines
+
+    for line in summary_lines(report):  # what was left out and why: nothing dropped in silence
+        console.print(f"[yellow]•[/] {line}", soft_wrap=True, highlight=False)
     # Paths go outside the table: a narrow terminal would cut them to «…» and the user could not copy them.
     files = [("XLSX", camp.file), ("CSV", report.get("export", {}).get("csv"))]
     for label, path in files:

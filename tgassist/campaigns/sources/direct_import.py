@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 from tgassist.campaigns.exceptions import ImportFileError
 from tgassist.campaigns.keywords import sanitise
 from tgassist.campaigns.limits import AdDraft
+from tgassist.campaigns.sources.commander import read_sheet
 
 PHRASE_COL = "Фраза (с минус-словами)"
 
@@ -25,6 +25,7 @@ class DirectGroup:
     minus_phrases: list[str] = field(default_factory=list)
     keywords: list[tuple[str, list[str], int | None]] = field(default_factory=list)
     ads: list[tuple[AdDraft, str, int | None]] = field(default_factory=list)
+    bids: dict[str, float] = field(default_factory=dict)  # phrase → search bid from «Ставка»
 
 
 @dataclass
@@ -36,15 +37,9 @@ class DirectFile:
     minus_words: list[str] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
     groups: list[DirectGroup] = field(default_factory=list)
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    s = str(v).strip()
-    return "" if s.startswith("=") else s  # formulas (length counters) are not data
+    phrases_read: int = 0  # rows with a phrase, whatever became of them
+    skipped: list[dict[str, object]] = field(default_factory=list)  # {"row", "phrase", "reason"}
+    unreadable_formulas: int = 0
 
 
 def minus_list(text: str) -> list[str]:
@@ -57,58 +52,51 @@ def _as_id(v: str) -> int | None:
 
 
 def read_rows(data: bytes, filename: str) -> list[list[str]]:
-    ext = Path(filename).suffix.lower()
-    if not data:
-        raise ImportFileError(
-            f"файл {filename} пустой: выгрузите кампанию из Директа заново (XLS или XLSX)"
-        )
-    if ext == ".xls" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        import xlrd
+    return read_sheet(data, filename).rows
 
-        try:
-            book = xlrd.open_workbook(file_contents=data)
-            sheet = (
-                book.sheet_by_name("Тексты")
-                if "Тексты" in book.sheet_names()
-                else book.sheet_by_index(0)
-            )
-            return [[_cell(v) for v in sheet.row_values(i)] for i in range(sheet.nrows)]
-        except (
-            Exception
-        ) as err:  # xlrd raises many kinds (CompDocError, struct.error …) on a broken file
-            raise ImportFileError(
-                f"файл XLS не читается ({type(err).__name__}: {err}); выгрузите кампанию из "
-                "Директа заново или сохраните её как XLSX"
-            ) from err
-    if ext == ".xlsx" or data[:2] == b"PK":
-        import openpyxl
 
-        try:
-            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
-            try:
-                ws = wb["Тексты"] if "Тексты" in wb.sheetnames else wb.worksheets[0]
-                return [[_cell(v) for v in r] for r in ws.iter_rows(values_only=True)]
-            finally:
-                wb.close()
-        except Exception as err:  # zip, XML and openpyxl errors: the file is broken, not our state
-            raise ImportFileError(
-                f"файл XLSX повреждён или это не XLSX ({type(err).__name__}: {err}); "
-                "выгрузите кампанию из Директа заново"
-            ) from err
-    raise ImportFileError(
-        f"для импорта из Директа нужен файл .xls или .xlsx (получен {ext or 'файл без расширения'})"
-    )
+def parse_bid(value: str) -> float | None:
+    """«12,50» / «12.5» → 12.5; empty or text → None."""
+    try:
+        bid = float(value.replace(" ", "").replace("\u00a0", "").replace(",", "."))
+    except ValueError:
+        return None
+    return bid if bid > 0 else None
+
+
+def _campaign_name(rows: list[list[str]], header_at: int, filename: str) -> str:
+    """«Название кампании:» of the metadata block; in a CSV export the campaign name is the last
+    one-cell line above the header (line 1 is the template marker); else the file name."""
+    for r in rows[:header_at]:
+        for j, v in enumerate(r):
+            if v.rstrip(":").strip().lower() in ("название кампании", "кампания"):
+                nxt = next((x for x in r[j + 1 :] if x), "")
+                if nxt:
+                    return nxt
+    singles = [
+        [c for c in r if c][0]
+        for r in rows[:header_at]
+        if len([c for c in r if c]) == 1 and not [c for c in r if c][0].endswith(":")
+    ]
+    if Path(filename).suffix.lower() in (".csv", ".tsv", ".txt") and singles:
+        return singles[-1]
+    return Path(filename).stem
 
 
 def parse_direct(data: bytes, filename: str) -> DirectFile:
-    """Read sheet «Тексты»: the metadata block, the header row, then group/phrase/ad rows."""
-    rows = read_rows(data, filename)
+    """Read sheet «Тексты»: the metadata block, the header row, then group/phrase/ad rows.
+
+    A row without a group (blank, or a formula that could not be read) belongs to the group above it,
+    as in Commander. Every phrase row is counted, so a caller can tell read from stored."""
+    sheet = read_sheet(data, filename)
+    rows = sheet.rows
     header_at = next((i for i, r in enumerate(rows) if PHRASE_COL in r), None)
     if header_at is None:
         raise ImportFileError(
-            f"это не выгрузка Директа: на листе «Тексты» нет строки заголовков с «{PHRASE_COL}»"
+            "campaigns_report.import.not_direct", file=filename, column=PHRASE_COL
         )
-    out = DirectFile(name=Path(filename).stem)
+    out = DirectFile(name=_campaign_name(rows, header_at, filename))
+    out.unreadable_formulas = sheet.unreadable_formulas
     for r in rows[:header_at]:
         for j, v in enumerate(r):
             nxt = next((x for x in r[j + 1 :] if x), "")
@@ -127,23 +115,39 @@ def parse_direct(data: bytes, filename: str) -> DirectFile:
 
     epk = "Заголовок 3" in cols or "Текст 1" in cols
     groups: dict[str, DirectGroup] = {}
-    for r in rows[header_at + 1 :]:
+    current: DirectGroup | None = None
+    for n, r in enumerate(rows[header_at + 1 :], start=header_at + 2):
         gid, gnum, gname = get(r, "ID группы"), get(r, "Номер группы"), get(r, "Название группы")
         phrase = get(r, PHRASE_COL)
+        ad = _ad(r, get, epk)
         key = gid or gnum or gname
-        if not key:
+        if not key and not phrase and ad is None:
             continue  # the sub-header row and blank rows
-        g = groups.get(key)
-        if g is None:
-            g = groups[key] = DirectGroup(key=key, name=gname, external_id=_as_id(gid))
-            g.minus_phrases = minus_list(get(r, "Минус-фразы на группу"))
+        if phrase:
+            out.phrases_read += 1
+        if not key:
+            if current is None:
+                out.skipped.append({"row": n, "phrase": phrase, "reason": "no_group"})
+                continue
+            g = current  # a blank group cell: the same group as the row above
+        else:
+            g = groups.get(key) or groups.setdefault(
+                key, DirectGroup(key=key, name=gname, external_id=_as_id(gid))
+            )
+            if not g.minus_phrases:
+                g.minus_phrases = minus_list(get(r, "Минус-фразы на группу"))
+        current = g
         if not out.regions and get(r, "Регион"):
             out.regions = [x.strip() for x in get(r, "Регион").split(",") if x.strip()]
         if phrase:
             clean, minus = sanitise(phrase)
             if clean:
                 g.keywords.append((clean, minus, _as_id(get(r, "ID фразы"))))
-        ad = _ad(r, get, epk)
+                bid = parse_bid(get(r, "Ставка"))
+                if bid is not None:
+                    g.bids[clean] = bid
+            else:
+                out.skipped.append({"row": n, "phrase": phrase, "reason": "invalid"})
         if ad is not None:
             ad_id = _as_id(get(r, "ID объявления"))
             link = get(r, "Ссылка")
@@ -159,9 +163,7 @@ def parse_direct(data: bytes, filename: str) -> DirectFile:
             )
     out.groups = [g for g in groups.values() if g.keywords or g.ads]
     if not out.groups:
-        raise ImportFileError(
-            "в файле Директа не нашлось ни одной группы с фразами или объявлениями"
-        )
+        raise ImportFileError("campaigns_report.import.no_groups", file=filename)
     return out
 
 
@@ -210,5 +212,5 @@ def _ad(r: list[str], get: Any, epk: bool) -> AdDraft | None:
 def load_direct_file(path: str | Path) -> DirectFile:
     p = Path(path)
     if not p.is_file():
-        raise ImportFileError(f"файл Директа не найден: {p}")
+        raise ImportFileError("campaigns_report.import.not_found", file=str(p))
     return parse_direct(p.read_bytes(), p.name)

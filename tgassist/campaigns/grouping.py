@@ -1,0 +1,88 @@
+"""Phrases → ad groups by their signatures (see `intent.py`).
+
+A signature that holds another one plus some words is a narrower query of the same intent («диван
+серый» under «диван») unless enough phrases ask for it (`min_family`): then it is an intent of its own
+(«угловой диван», «ветеринар на дом»). Actions never fold: «ремонт дивана» is never put under «диван».
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tgassist.campaigns.intent import PhraseIntent, is_noun
+
+
+@dataclass(frozen=True)
+class IntentGroup:
+    """One ad group before naming: its phrases and the signature that defines it."""
+
+    members: list[int]
+    signature: frozenset[str]
+
+
+def _actions(sig: frozenset[str]) -> frozenset[str]:
+    return frozenset(u for u in sig if u.startswith("@"))
+
+
+def hubs(
+    intents: Sequence[PhraseIntent], min_partners: int = 4, min_df: int = 3, max_share: float = 0.5
+) -> set[str]:
+    """Object nouns spread over many intents of the list («букет» роз, пионов, невесты…; «ооо» to
+    register, close, report): a format or a form of the object, not an intent. Spread means at least
+    `min_partners` different partner words, none of which takes more than `max_share` of its phrases
+    («репетитор» goes with «английский» in most phrases: it defines an intent there)."""
+    df: Counter[str] = Counter(u for it in intents for u in it.signature)
+    partners: dict[str, Counter[str]] = defaultdict(Counter)
+    for it in intents:
+        objs = [u for u in it.signature if u[0] not in "@#" and df[u] >= min_df]
+        for u in objs:
+            partners[u].update(o for o in objs if o != u)
+    return {
+        u
+        for u, ps in partners.items()
+        if len(ps) >= min_partners and ps.most_common(1)[0][1] <= max_share * df[u] and is_noun(u)
+    }
+
+
+def group_intents(
+    intents: Sequence[PhraseIntent], min_family: int = 6, min_partners: int = 4
+) -> list[IntentGroup]:
+    by_sig: dict[frozenset[str], list[int]] = defaultdict(list)
+    for i, it in enumerate(intents):
+        by_sig[it.signature].append(i)
+    df: Counter[str] = Counter(u for it in intents for u in it.signature)
+    sigs = sorted(by_sig, key=lambda s: (len(s), -len(by_sig[s]), sorted(s)))
+    # Postings: unit → signatures holding it, to find sub- and supersets without a quadratic scan.
+    postings: dict[str, set[frozenset[str]]] = defaultdict(set)
+    for s in sigs:
+        for u in s:
+            postings[u].add(s)
+    hub = hubs(intents, min_partners)
+    group_of: dict[frozenset[str], frozenset[str]] = {}
+    for s in sigs:
+        objects = [u for u in s if not u.startswith("@")]
+        if not objects:
+            group_of[s] = s
+            continue
+        supers = set.intersection(*(postings[u] for u in s))
+        family = sum(len(by_sig[t]) for t in supers if _actions(t) == _actions(s))
+        parents = [
+            p
+            for p in group_of
+            if p < s and _actions(p) == _actions(s) and any(not u.startswith("@") for u in p)
+        ]
+        if not parents:
+            group_of[s] = s
+            continue
+        best = max(parents, key=lambda p: (len(p), sum(df[u] for u in s - p), sorted(p)))
+        via_hub = (s - best) <= hub and not {u for u in best if u[0] not in "@#"} <= hub
+        if family >= min_family and not via_hub:
+            group_of[s] = s
+            continue
+        group_of[s] = group_of[best]
+    members: dict[frozenset[str], list[int]] = defaultdict(list)
+    for s in sigs:
+        members[group_of[s]].extend(by_sig[s])
+    return [IntentGroup(sorted(m), sig) for sig, m in members.items()]

@@ -1,0 +1,253 @@
+"""What a key phrase asks for: its action, audience and object words, with typos and word forms folded.
+
+`analyse(phrases)` reads a whole list at once, because a typo is recognised against the list itself
+(«кандиционер» is one letter from «кондиционер», which the list holds 40 times) and word forms are tied
+by their common stem across the list («бухгалтерия», «бухгалтерский», «бухгалтер»).
+
+A phrase's *signature* is the set of its meaning units: `@repair`-style action classes, `#children`-style
+audiences, and object roots. Commercial words, places, numbers and stop words are left out, so «купить
+диван недорого в москве» and «диваны цена» share the signature {диван}.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from tgassist.ai.text import STOP_WORDS, STOP_WORDS_RU, lemma, morph
+from tgassist.campaigns.keywords import plain_words
+from tgassist.campaigns.lexicon import (
+    ACTION_OF,
+    AUDIENCE_OF,
+    BUSINESS_AFTER_FOR,
+    COMBINING_FORMS,
+    GENERIC,
+    PLACE_WORDS,
+    SYNONYMS,
+    WITH_PREPOSITIONS,
+)
+from tgassist.campaigns.regions import REGIONS
+
+_DIGIT = re.compile(r"\d")
+_CYRILLIC = re.compile(r"^[а-яё]+$")
+REGION_LEMMAS = frozenset(
+    lemma(w)
+    for r in REGIONS
+    for phrase in (*r.words, *r.aliases, r.name)
+    for w in phrase.replace("-", " ").split()
+)
+
+
+@dataclass(frozen=True)
+class PhraseIntent:
+    """One phrase read: its signature and the words behind each unit (for names and explanations)."""
+
+    signature: frozenset[str]
+    words: dict[str, str]  # unit → the phrase's word that carries it
+
+    @property
+    def action(self) -> str | None:
+        return next((u[1:] for u in sorted(self.signature) if u.startswith("@")), None)
+
+
+@lru_cache(maxsize=100_000)
+def _known(word: str) -> bool:
+    return bool(morph().word_is_known(word))
+
+
+@lru_cache(maxsize=100_000)
+def _is_place(word: str) -> bool:
+    return any("Geox" in p.tag for p in morph().parse(word)[:2])
+
+
+@lru_cache(maxsize=100_000)
+def _other_lemmas(word: str) -> tuple[str, ...]:
+    """Other likely normal forms of an ambiguous word, same part of speech as the first reading."""
+    parses = morph().parse(word)
+    pos = parses[0].tag.POS
+    first = parses[0].normal_form
+    return tuple(
+        {p.normal_form.replace("ё", "е") for p in parses[1:] if p.tag.POS == pos and p.score >= 0.2}
+        - {first}
+    )
+
+
+@lru_cache(maxsize=100_000)
+def is_noun(word: str) -> bool:
+    return morph().parse(word)[0].tag.POS == "NOUN"
+
+
+@lru_cache(maxsize=100_000)
+def _is_abbr(word: str) -> bool:
+    return "Abbr" in morph().parse(word)[0].tag or not _known(word)
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (Damerau–Levenshtein without repeated edits)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def typo_fixes(counts: Counter[str]) -> dict[str, str]:
+    """Misspelt words of the list → the list's word they were meant as.
+
+    A word is a typo when the dictionary does not know it and a word at most one edit away (two for
+    long words) is in the list at least three times as often (and at least twice)."""
+    index: dict[str, list[str]] = defaultdict(list)
+    for w, c in counts.items():
+        if c >= 2 and len(w) >= 4 and _CYRILLIC.match(w) and (_known(w) or c >= 3):
+            for d in _deletes(w) | {w}:
+                index[d].append(w)
+    out: dict[str, str] = {}
+    for w, c in counts.items():
+        if len(w) < 4 or not _CYRILLIC.match(w) or _known(w):
+            continue
+        cands = {cand for d in _deletes(w) | {w} for cand in index.get(d, ())}
+        best = None
+        for cand in sorted(cands, key=lambda x: (-counts[x], x)):
+            limit = 2 if min(len(w), len(cand)) >= 8 else 1
+            if counts[cand] >= max(2, 3 * c) and _distance(w, cand) <= limit:
+                best = cand
+                break
+        if best and lemma(best) != lemma(w):
+            out[w] = best
+    return out
+
+
+def stem_roots(lemmas: Counter[str], aliases: Sequence[tuple[str, str]] = ()) -> dict[str, str]:
+    """Lemma → root: lemmas sharing a long common prefix are one word in different parts of speech
+    («бухгалтерия» / «бухгалтерский»); an abbreviation joins the word it starts («англ» → «английский»).
+    `aliases` are pairs of normal forms of one ambiguous word («цветов»: «цвет», «цветок»).
+    The root is the most frequent lemma of its set."""
+    parent = {w: w for w in lemmas}
+
+    def find(w: str) -> str:
+        while parent[w] != w:
+            parent[w] = parent[parent[w]]
+            w = parent[w]
+        return w
+
+    words = sorted(w for w in lemmas if _CYRILLIC.match(w))
+    by_prefix: dict[str, list[str]] = defaultdict(list)
+    for w in words:
+        if len(w) >= 5:
+            by_prefix[w[:5]].append(w)
+    for group in by_prefix.values():
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                common = len(_common_prefix(a, b))
+                if common >= 0.7 * min(len(a), len(b)):
+                    parent[find(a)] = find(b)
+    for a, b in aliases:
+        if a in parent and b in parent:
+            parent[find(a)] = find(b)
+    for w in words:  # abbreviations: «англ», «бух»
+        if 3 <= len(w) <= 5 and _is_abbr(w):
+            longer = [x for x in words if len(x) > len(w) + 2 and x.startswith(w)]
+            if longer:
+                parent[find(w)] = find(max(longer, key=lambda x: lemmas[x]))
+    sets: dict[str, list[str]] = defaultdict(list)
+    for w in lemmas:
+        sets[find(w)].append(w)
+    out = {}
+    for members in sets.values():
+        root = max(members, key=lambda x: (lemmas[x], -len(x), x))
+        out.update({m: root for m in members})
+    return out
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
+
+
+@lru_cache(maxsize=100_000)
+def split_compound(word: str) -> tuple[str, ...]:
+    """«фотокнига» → («фото», «книга»): a combining form and a dictionary noun of 4+ letters."""
+    for form in COMBINING_FORMS:
+        rest = word[len(form) :]
+        if word.startswith(form) and len(rest) >= 4 and _known(rest):
+            if morph().parse(rest)[0].tag.POS == "NOUN":
+                return (form, rest)
+    return (word,)
+
+
+def _words(phrase: str) -> list[str]:
+    return [p for w in plain_words(phrase) for p in w.replace("ё", "е").split("-") if p]
+
+
+def analyse(phrases: Sequence[str]) -> list[PhraseIntent]:
+    """Signatures of all phrases of one list."""
+    raw = [_words(p) for p in phrases]
+    fixes = typo_fixes(Counter(w for ws in raw for w in ws))
+    tokenised = [[c for w in ws for c in split_compound(fixes.get(w, w))] for ws in raw]
+    counts = Counter(w for ws in tokenised for w in ws)
+    # A dictionary place name that a large share of the list carries is the product («сплит»).
+    common = max(3.0, 0.04 * len(phrases))
+    units: list[list[tuple[str, str, str]]] = []  # per phrase: (kind, key, word)
+    lemma_counts: Counter[str] = Counter()
+    aliases: list[tuple[str, str]] = []
+    for ws in tokenised:
+        # In a Russian phrase a Latin word is a name («английский для it»), never an English stop word.
+        stop = STOP_WORDS_RU if any(_CYRILLIC.match(w) for w in ws) else STOP_WORDS
+        row: list[tuple[str, str, str]] = []
+        action_seen = False
+        for i, w in enumerate(ws):
+            prev = ws[i - 1] if i else ""
+            word = w
+            lem = lemma(word)
+            lem = SYNONYMS.get(lem, lem)
+            if w in stop or lem in stop or _DIGIT.search(w):
+                continue
+            if lem == "заказ" and prev in ("на", "под"):
+                row.append(("audience", "#custom", w))  # made to order: its own intent when asked
+                continue
+            if lem in GENERIC or lem in PLACE_WORDS or lem in REGION_LEMMAS:
+                continue
+            if _is_place(word) and counts[w] < common:
+                continue
+            if lem in ACTION_OF:
+                if prev in WITH_PREPOSITIONS:
+                    continue  # «кондиционер с установкой»: bought with it, not the service sold
+                if not action_seen:
+                    action_seen = True
+                    row.append(("action", "@" + ACTION_OF[lem], w))
+                    continue
+            if lem in AUDIENCE_OF:
+                row.append(("audience", "#" + AUDIENCE_OF[lem], w))
+                continue
+            if lem in BUSINESS_AFTER_FOR and prev == "для":
+                row.append(("audience", "#business", w))
+                continue
+            for part in lem.split():
+                row.append(("object", part, w))
+                lemma_counts[part] += 1
+            aliases += [(lem, other) for other in _other_lemmas(word)]
+        units.append(row)
+    roots = stem_roots(lemma_counts, aliases)
+    out = []
+    for row in units:
+        words: dict[str, str] = {}
+        for kind, key, w in row:
+            unit = roots.get(key, key) if kind == "object" else key
+            words.setdefault(unit, w)
+        out.append(PhraseIntent(frozenset(words), words))
+    return out

@@ -1,0 +1,95 @@
+"""The shipped lexicon of keyword semantics: service actions, audiences, words that never define an intent.
+
+General Russian search vocabulary, not any one business: an action word (repair, clean, install …) or an
+audience word (children, adults, companies) always separates ad groups; a commercial or filler word
+(купить, цена, курсы, рядом …) never does. Keys are lemmas (pymorphy3 normal forms, «ё» as «е»).
+"""
+
+from __future__ import annotations
+
+from tgassist.ai.text import lemma
+
+
+def _lemmas(words: str) -> frozenset[str]:
+    return frozenset(lemma(w) for w in words.split())
+
+
+# Action class → lemmas. The first action word of a phrase is its action; "с установкой" is a modifier.
+ACTIONS: dict[str, frozenset[str]] = {
+    "repair": _lemmas("ремонт ремонтировать отремонтировать починить починка чинить ремонтный"),
+    "clean": _lemmas(
+        "чистка почистить чистить очистка очистить мойка мыть помыть вымыть мытье стирка постирать "
+        "химчистка уборка убрать убираться клининг клининговый"
+    ),
+    "install": _lemmas(
+        "установка установить устанавливать монтаж смонтировать подключение подключить"
+    ),
+    "remove": _lemmas("демонтаж демонтировать снять снятие"),
+    "refill": _lemmas("заправка заправить дозаправка дозаправить"),
+    "replace": _lemmas("замена заменить поменять"),
+    "service": _lemmas("обслуживание обслуживать"),
+    "restore": _lemmas("реставрация реставрировать восстановление восстановить ретушь"),
+    "register": _lemmas("регистрация зарегистрировать открыть открытие"),
+    "close": _lemmas("ликвидация ликвидировать закрыть закрытие"),
+    "prepare": _lemmas("подготовка подготовиться готовиться"),
+    "vaccinate": _lemmas("прививка привить вакцинация вакцинировать"),
+    "castrate": _lemmas("кастрация кастрировать"),
+    "sterilise": _lemmas("стерилизация стерилизовать"),
+    "rent": _lemmas("аренда арендовать прокат напрокат"),
+    "diagnose": _lemmas("диагностика диагностировать"),
+    "sew": _lemmas("пошив сшить"),
+    "dispose": _lemmas("утилизация утилизировать вывоз"),
+}
+ACTION_OF: dict[str, str] = {lem: name for name, lems in ACTIONS.items() for lem in lems}
+
+# Audience class → lemmas ("для бизнеса" counts only after «для», see BUSINESS_AFTER_FOR).
+AUDIENCES: dict[str, frozenset[str]] = {
+    "children": _lemmas(
+        "ребенок дети детский малыш школьник дошкольник подросток подростковый ученик детсад"
+    ),
+    "adults": _lemmas("взрослый пенсионер студент"),
+    "business": _lemmas("корпоративный сотрудник персонал юрлицо"),
+}
+AUDIENCE_OF: dict[str, str] = {lem: name for name, lems in AUDIENCES.items() for lem in lems}
+BUSINESS_AFTER_FOR = _lemmas("компания бизнес организация предприятие офис")
+
+# Words that never define an intent: buying, price, place, time, quality, and the generic nouns of
+# a service ("курсы", "услуги", "мастер") that a searcher adds or leaves out at will.
+GENERIC: frozenset[str] = _lemmas(
+    """купить покупка куплю продажа продать продаю цена стоимость сколько стоит стоить прайс тариф
+    заказать заказ недорого недорогой дешево дешевый дорого бюджетный доставка доставить
+    магазин интернет онлайн официальный сайт лучший хороший топ рейтинг отзыв рядом
+    ближайший срочно быстро сегодня ночью круглосуточно круглосуточный акция скидка распродажа выгодно
+    рубль руб год производитель услуга сервис компания фирма центр студия
+    салон агентство мастер специалист вызов вызвать нужный подобрать выбрать где какой
+    курс школа занятие урок обучение учить изучение изучать сделать изготовление изготовить
+    печать напечатать распечатать печатать каталог оптом опт поштучно клиника больница помощь
+    служба"""
+)
+# Words of places that Wordstat phrases carry besides region names.
+PLACE_WORDS: frozenset[str] = _lemmas(
+    "подмосковье область район город метро юго запад восток север юг центр округ россия рф"
+)
+# Prepositions after which an action word is a modifier of the product, not the service sold.
+WITH_PREPOSITIONS = frozenset({"с", "со", "без"})
+# Short forms a dictionary does not tie to their full word.
+SYNONYMS: dict[str, str] = {"фото": "фотография", "бухучет": "бухгалтерский учет"}
+# Combining forms that make one word of two («фотокнига» = «фото» + «книга»): split so that
+# «фотокнига» and «фото книга», «фотокалендарь» and «календарь с фото» read the same.
+COMBINING_FORMS: tuple[str, ...] = (
+    "фото",
+    "видео",
+    "аудио",
+    "авто",
+    "мото",
+    "вело",
+    "электро",
+    "эко",
+    "био",
+    "мини",
+    "евро",
+    "аэро",
+    "гидро",
+    "термо",
+    "вет",
+)
