@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tgassist.channels.models import Channel, MediaGroup, Post, Subscription
 from tgassist.channels.sources.base import ChannelInfo
-from tgassist.core.errors import TgassistError
+from tgassist.core.errors import LocalizedError, TgassistError
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -66,7 +66,8 @@ async def ensure_channel(app: App, info: ChannelInfo, source: str) -> Channel:
                 session.add(channel)
             else:
                 channel.title = info.title or channel.title
-                channel.telegram_id = channel.telegram_id or info.telegram_id
+                if channel.telegram_id is None or channel.telegram_id in info.legacy_ids:
+                    channel.telegram_id = info.telegram_id  # the real id replaces an old encoding
                 channel.username = channel.username or info.username
             try:
                 await session.flush()
@@ -77,10 +78,30 @@ async def ensure_channel(app: App, info: ChannelInfo, source: str) -> Channel:
     raise ChannelError(f"cannot register channel {info.username or info.telegram_id}")
 
 
+async def add_channel(app: App, ref: str) -> Channel:
+    """Follow a channel by @name / t.me link for live parsing; refused when it can never be parsed.
+
+    Live parsing needs Telegram API credentials: without them the channel would sit "new" forever,
+    so nothing is added and the error says how to import an export instead.
+    """
+    from tgassist.channels.login import telegram_configured
+
+    name = normalise_username(ref)
+    if not name or not name.replace("_", "").isalnum():
+        raise LocalizedError("channels_import.add.not_a_channel", ref=ref[:100])
+    if not telegram_configured(app.settings):
+        raise LocalizedError("channels_import.add.needs_credentials", name=name)
+    return await ensure_channel(
+        app, ChannelInfo(telegram_id=None, username=name, title=None), source="telegram"
+    )
+
+
 async def _find(session: object, info: ChannelInfo) -> Channel | None:
     conds = []
     if info.telegram_id is not None:
         conds.append(Channel.telegram_id == info.telegram_id)
+    if info.legacy_ids:  # stored by an import of an export from before 2021
+        conds.append(Channel.telegram_id.in_(info.legacy_ids))
     if info.username:
         conds.append(Channel.username == info.username)
     for cond in conds:

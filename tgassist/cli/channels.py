@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from tgassist.cli.common import console, fail, load_settings, run, with_app
+from tgassist.core.i18n import t
 
 channels_app = typer.Typer(
     help="Telegram channels: add, import exports, parse live, list, remove.", no_args_is_help=True
@@ -21,7 +22,7 @@ def register(root: typer.Typer) -> None:
     root.add_typer(channels_app, name="channels")
 
 
-def _import_with_progress(app: Any, path: Path) -> Any:
+def _import_with_progress(app: Any, path: Path, timezone: str | None = None) -> Any:
     from tgassist.channels.ingest import import_export
 
     async def go() -> Any:
@@ -38,40 +39,95 @@ def _import_with_progress(app: Any, path: Path) -> Any:
             def advance(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            result = await import_export(app, path, progress=advance)
-        result.events = await app.outbox.drain()  # publish now; workers pick the events up
+            result = await import_export(app, path, progress=advance, timezone=timezone)
+        # Publish now so workers start at once. The report counts the rows this import wrote to
+        # the outbox, not what this drain published: a running `tgassist run` relays too.
+        await app.outbox.drain()
         return result
 
     return go()
 
 
 def _print_import(result: Any) -> None:
-    console.print(f"[bold]{result.title or result.channel_id}[/] (channel id {result.channel_id})")
-    posts = result.posts_new + result.posts_edited + result.posts_unchanged
     console.print(
-        f"  posts:         {posts} (new {result.posts_new}, edited {result.posts_edited}, "
-        f"unchanged {result.posts_unchanged})"
+        "[bold]"
+        + t(
+            "channels_import.report.header",
+            None,
+            title=result.title or "",
+            channel_id=result.channel_id,
+        )
+        + "[/]",
+        highlight=False,
     )
-    console.print(
-        f"  albums:        {result.albums_in_export} in the export ({result.albums} new or updated)"
-    )
-    console.print(f"  media:         {result.media} new file(s) stored")
-    console.print(
-        f"  skipped:       {result.skipped} (service {result.skipped_service}, "
-        f"unknown type {result.skipped_unknown}, invalid {result.skipped_invalid})"
-    )
-    missing = f"[yellow]{result.missing_media}[/]" if result.missing_media else "0"
-    console.print(f"  missing media: {missing} (not in the export; their posts are imported)")
-    console.print(f"  events:        {result.events} published")
+    lines = [
+        t(
+            "channels_import.report.posts",
+            None,
+            total=result.posts_new + result.posts_edited + result.posts_unchanged,
+            new=result.posts_new,
+            edited=result.posts_edited,
+            unchanged=result.posts_unchanged,
+        ),
+        t(
+            "channels_import.report.albums",
+            None,
+            in_export=result.albums_in_export,
+            changed=result.albums,
+        ),
+        t("channels_import.report.media", None, count=result.media),
+        t(
+            "channels_import.report.skipped",
+            None,
+            total=result.skipped,
+            service=result.skipped_service,
+            unknown=result.skipped_unknown,
+            invalid=result.skipped_invalid,
+        ),
+    ]
+    if result.invalid_examples:
+        lines.append(
+            t(
+                "channels_import.report.invalid_examples",
+                None,
+                examples="; ".join(result.invalid_examples),
+            )
+        )
+    lines.append(t("channels_import.report.missing_media", None, count=result.missing_media))
+    if result.legacy_id is not None:
+        lines.append(
+            t(
+                "channels_import.report.legacy_id",
+                None,
+                old=result.legacy_id,
+                new=result.telegram_id,
+            )
+        )
+    if result.local_times:
+        key = (
+            "channels_import.report.local_times_assumed"
+            if result.timezone_assumed
+            else "channels_import.report.local_times"
+        )
+        lines.append(t(key, None, count=result.local_times, zone=result.timezone))
+    lines.append(t("channels_import.report.outbox", None, count=result.events))
+    for line in lines:
+        console.print("  " + line, highlight=False, soft_wrap=True)
 
 
 @channels_app.command("import")
 def import_cmd(
     path: Path = typer.Argument(..., help="Telegram Desktop export folder (or its result.json)"),
+    timezone: str = typer.Option(
+        None,
+        "--timezone",
+        help="Zone of the computer that made an old export without date_unixtime "
+        "(e.g. Europe/Moscow, +03:00); default TGASSIST_IMPORT_TIMEZONE, else UTC",
+    ),
 ) -> None:
     """Import a Telegram Desktop channel export (JSON); safe to repeat: nothing is duplicated."""
     settings = load_settings()
-    result = run(lambda: with_app(lambda app: _import_with_progress(app, path), settings))
+    result = run(lambda: with_app(lambda app: _import_with_progress(app, path, timezone), settings))
     _print_import(result)
 
 
@@ -87,22 +143,12 @@ def add(
         result = run(lambda: with_app(lambda app: _import_with_progress(app, Path(ref)), settings))
         _print_import(result)
         return
-    from tgassist.channels.service import ensure_channel, normalise_username
-    from tgassist.channels.sources.base import ChannelInfo
+    from tgassist.channels.service import add_channel
 
-    name = normalise_username(ref)
-    if not name or not name.replace("_", "").isalnum():
-        fail(f"{ref!r} is neither an existing export folder nor a channel @username")
-
-    async def go(app: Any) -> Any:
-        return await ensure_channel(
-            app, ChannelInfo(telegram_id=None, username=name, title=None), source="telegram"
-        )
-
-    channel = run(lambda: with_app(go, settings))
+    channel = run(lambda: with_app(lambda app: add_channel(app, ref), settings))
     console.print(
-        f"added @{name} (channel id {channel.id}); it is parsed on the next tick, "
-        f"or now with `tgassist channels parse @{name}`"
+        t("channels_import.add.added", None, name=channel.username, channel_id=channel.id),
+        highlight=False,
     )
 
 
