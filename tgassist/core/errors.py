@@ -17,8 +17,6 @@ class CryptoError(TgassistError):
     """Encryption keys are missing or do not decrypt the stored value."""
 
 
-
-
 class LocalizedError(TgassistError):
     """An error a user sees: a message key and its parameters, rendered by the door in the
     user's language (`err.render(lang)`); `str(err)` is the English text (logs, tracebacks)."""
