@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from tgassist.cli.common import console, err_console, fail, load_settings, run, with_app
+from tgassist.cli.common import (
+    console,
+    err_console,
+    error_text,
+    fail,
+    load_settings,
+    run,
+    say,
+    watch_task,
+    with_app,
+)
 from tgassist.core.errors import TgassistError
 
 if TYPE_CHECKING:
@@ -25,43 +35,27 @@ def register(root: typer.Typer) -> None:
     root.add_typer(campaign_app, name="campaign")
 
 
-async def follow_build(app: App, task_id: str, *, show: bool = True, poll: float = 0.2) -> Any:
-    """Run a worker for campaign builds in this process until the task ends; draw a progress bar."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+async def owner(app: App, telegram_id: int) -> int:
+    """The internal user id of the `--user` Telegram id (0 = the local CLI user)."""
+    from tgassist.core.users import ensure_user
 
-    from tgassist.campaigns import service
+    return (await ensure_user(app.db, telegram_id=telegram_id)).id
+
+
+async def follow_build(app: App, task_id: str, *, show: bool = True, poll: float = 0.2) -> Any:
+    """Run a worker for campaign builds in this process and watch the task until it ends."""
     from tgassist.campaigns.tasks import BUILD_STAGE
     from tgassist.core.worker import Worker
 
     stop = asyncio.Event()
     worker = Worker(app, [BUILD_STAGE])
     jobs = [asyncio.create_task(worker.run()), asyncio.create_task(app.outbox.run(stop, 0.2))]
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not show,
-    )
     try:
-        with progress:
-            bar = progress.add_task("В очереди", total=100)
-            while True:
-                task = await service.get_task(app, task_id)
-                if task is None:
-                    break
-                progress.update(
-                    bar, completed=task.percent, description=(task.message or task.status)[:70]
-                )
-                if task.status in ("completed", "failed", "cancelled"):
-                    break
-                await asyncio.sleep(poll)
+        return await watch_task(app, task_id, show=show, poll=poll)
     finally:
         stop.set()
         worker.stop()
         await asyncio.gather(*jobs, return_exceptions=True)
-    return await service.get_task(app, task_id)
 
 
 def _summary(view: Any, task: Any) -> None:
@@ -84,8 +78,8 @@ def _summary(view: Any, task: Any) -> None:
         t.add_row("соответствие лимитам", f"{gen.get('compliance', 0) * 100:.0f} %")
         t.add_row("фраза в заголовке", f"{gen.get('keyword_in_title', 0) * 100:.0f} %")
         t.add_row("дубли", f"{gen.get('duplicates', 0) * 100:.0f} %")
-    if task is not None and task.status != "completed":
-        t.add_row("сообщение", task.error or task.message or "")
+    if task is not None and task.status != "done":
+        t.add_row("сообщение", task.message.render() if task.message else (task.error or ""))
     console.print(t)
     for warning in report.get("export", {}).get("warnings", []):
         console.print(f"[yellow]внимание:[/] {warning}", soft_wrap=True, highlight=False)
@@ -125,7 +119,7 @@ def new(
     try:
         data: dict[str, Any] = load_brief_file(brief) if brief else {}
     except TgassistError as err:  # a missing or broken brief file: one red line, no traceback
-        fail(str(err))
+        fail(error_text(err))
     for key, value in (
         ("name", name),
         ("product", product),
@@ -141,21 +135,20 @@ def new(
             data[key] = value
 
     async def go(app: App) -> tuple[Any, Any, Any]:
-        started = await service.create_campaign(app, user, data)
+        uid = await owner(app, user)
+        started = await service.create_campaign(app, uid, data)
         if started.resumed:
-            console.print(
-                f"[yellow]Продолжаю незавершённую сборку кампании №{started.campaign_id}[/]"
-            )
+            console.print(f"[yellow]{say('campaigns.build.resumed', id=started.campaign_id)}[/]")
         task = (
             await follow_build(app, started.task_id)
             if wait
             else await service.get_task(app, started.task_id)
         )
-        return started, task, await service.show_campaign(app, user, started.campaign_id)
+        return started, task, await service.show_campaign(app, uid, started.campaign_id)
 
     started, task, view = run(lambda: with_app(go, settings))
     _summary(view, task)
-    if wait and task is not None and task.status != "completed":
+    if wait and task is not None and task.status != "done":
         raise typer.Exit(1)
 
 
@@ -167,7 +160,11 @@ def list_(
     from tgassist.campaigns import service
 
     settings = load_settings()
-    rows = run(lambda: with_app(lambda app: service.list_campaigns(app, user, all_), settings))
+
+    async def go(app: App) -> Any:
+        return await service.list_campaigns(app, await owner(app, user), all_)
+
+    rows = run(lambda: with_app(go, settings))
     t = Table(title="кампании")
     for col in ("№", "название", "статус", "фразы", "группы", "объявления", "создана"):
         t.add_column(col)
@@ -192,9 +189,11 @@ def show(campaign_id: int, user: int = USER_OPT) -> None:
     from tgassist.campaigns import service
 
     settings = load_settings()
-    view = run(
-        lambda: with_app(lambda app: service.show_campaign(app, user, campaign_id), settings)
-    )
+
+    async def go(app: App) -> Any:
+        return await service.show_campaign(app, await owner(app, user), campaign_id)
+
+    view = run(lambda: with_app(go, settings))
     _summary(view, view.task)
     if view.task is not None:
         console.print(
@@ -216,11 +215,11 @@ def export(
     from tgassist.campaigns import service
 
     settings = load_settings()
-    res = run(
-        lambda: with_app(
-            lambda app: service.export_campaign(app, user, campaign_id, fmt, share), settings
-        )
-    )
+
+    async def go(app: App) -> Any:
+        return await service.export_campaign(app, await owner(app, user), campaign_id, fmt, share)
+
+    res = run(lambda: with_app(go, settings))
     if res.message:
         err_console.print(f"[yellow]{res.message}[/]")
     console.print(res.url or str(res.path))
@@ -234,13 +233,14 @@ def repeat(campaign_id: int, user: int = USER_OPT, wait: bool = typer.Option(Tru
     settings = load_settings()
 
     async def go(app: App) -> tuple[Any, Any]:
-        started = await service.repeat_campaign(app, user, campaign_id)
+        uid = await owner(app, user)
+        started = await service.repeat_campaign(app, uid, campaign_id)
         task = (
             await follow_build(app, started.task_id)
             if wait
             else await service.get_task(app, started.task_id)
         )
-        return task, await service.show_campaign(app, user, started.campaign_id)
+        return task, await service.show_campaign(app, uid, started.campaign_id)
 
     task, view = run(lambda: with_app(go, settings))
     _summary(view, task)
@@ -252,8 +252,12 @@ def cancel(campaign_id: int, user: int = USER_OPT) -> None:
     from tgassist.campaigns import service
 
     settings = load_settings()
-    run(lambda: with_app(lambda app: service.cancel_campaign(app, user, campaign_id), settings))
-    console.print(f"отмена сборки кампании №{campaign_id} запрошена")
+
+    async def go(app: App) -> Any:
+        return await service.cancel_campaign(app, await owner(app, user), campaign_id)
+
+    run(lambda: with_app(go, settings))
+    console.print(say("campaigns.cancel.requested", id=campaign_id))
 
 
 @campaign_app.command("delete")
@@ -268,7 +272,11 @@ def delete(
     if not yes:
         typer.confirm(f"Удалить кампанию №{campaign_id}?", abort=True)
     settings = load_settings()
-    run(lambda: with_app(lambda app: service.delete_campaign(app, user, campaign_id), settings))
+
+    async def go(app: App) -> Any:
+        return await service.delete_campaign(app, await owner(app, user), campaign_id)
+
+    run(lambda: with_app(go, settings))
     console.print(f"кампания №{campaign_id} удалена")
 
 
@@ -280,8 +288,9 @@ def import_(path: Path, user: int = USER_OPT) -> None:
     settings = load_settings()
 
     async def go(app: App) -> Any:
-        cid = await service.import_direct(app, user, path)
-        return await service.show_campaign(app, user, cid)
+        uid = await owner(app, user)
+        cid = await service.import_direct(app, uid, path)
+        return await service.show_campaign(app, uid, cid)
 
     view = run(lambda: with_app(go, settings))
     _summary(view, None)
