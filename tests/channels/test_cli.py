@@ -22,6 +22,7 @@ def env(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     monkeypatch.setenv("TGASSIST_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("TGASSIST_DATABASE_URL", str(settings.database_url))
     monkeypatch.setenv("TGASSIST_REDIS_URL", str(settings.redis_url))
+    monkeypatch.setenv("TGASSIST_LANGUAGE", "en")  # the assertions below read English
     for name in ("TGASSIST_TELEGRAM_API_ID", "TGASSIST_TELEGRAM_API_HASH"):
         monkeypatch.delenv(name, raising=False)
     client = syncredis.Redis.from_url(str(settings.redis_url))
@@ -43,19 +44,19 @@ def test_import_twice_then_list_and_remove(
     code, out = invoke("channels", "import", export)
     assert code == 0, out
     out = " ".join(out.split())  # the console wraps long lines
-    assert t("channels_import.report.posts", None, total=53, new=53, edited=0, unchanged=0) in out
-    assert t("channels_import.report.albums", None, in_export=5, changed=5) in out
-    skipped = t("channels_import.report.skipped", None, total=4, service=4, unknown=0, invalid=0)
+    assert t("channels_import.report.posts", "en", total=53, new=53, edited=0, unchanged=0) in out
+    assert t("channels_import.report.albums", "en", in_export=5, changed=5) in out
+    skipped = t("channels_import.report.skipped", "en", total=4, service=4, unknown=0, invalid=0)
     assert skipped in out
-    assert t("channels_import.report.missing_media", None, count=12) in out
-    assert " ".join(t("channels_import.report.outbox", None, count=58).split()) in out
+    assert t("channels_import.report.missing_media", "en", count=12) in out
+    assert " ".join(t("channels_import.report.outbox", "en", count=58).split()) in out
 
     code, out = invoke("channels", "import", export)
     out = " ".join(out.split())
     assert code == 0
-    assert t("channels_import.report.posts", None, total=53, new=0, edited=0, unchanged=53) in out
+    assert t("channels_import.report.posts", "en", total=53, new=0, edited=0, unchanged=53) in out
     # rows this import wrote to the outbox: none, whoever relays the outbox meanwhile
-    assert " ".join(t("channels_import.report.outbox", None, count=0).split()) in out
+    assert " ".join(t("channels_import.report.outbox", "en", count=0).split()) in out
 
     # Without Telegram API credentials an @name could never be parsed: refused, nothing added
     code, out = invoke("channels", "add", "@Some_Channel")

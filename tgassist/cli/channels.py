@@ -9,8 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from tgassist.cli.common import console, fail, load_settings, run, with_app
-from tgassist.core.i18n import t
+from tgassist.cli.common import console, fail, load_settings, run, say, with_app
 
 channels_app = typer.Typer(
     help="Telegram channels: add, import exports, parse live, list, remove.", no_args_is_help=True
@@ -51,9 +50,8 @@ def _import_with_progress(app: Any, path: Path, timezone: str | None = None) -> 
 def _print_import(result: Any) -> None:
     console.print(
         "[bold]"
-        + t(
+        + say(
             "channels_import.report.header",
-            None,
             title=result.title or "",
             channel_id=result.channel_id,
         )
@@ -61,24 +59,21 @@ def _print_import(result: Any) -> None:
         highlight=False,
     )
     lines = [
-        t(
+        say(
             "channels_import.report.posts",
-            None,
             total=result.posts_new + result.posts_edited + result.posts_unchanged,
             new=result.posts_new,
             edited=result.posts_edited,
             unchanged=result.posts_unchanged,
         ),
-        t(
+        say(
             "channels_import.report.albums",
-            None,
             in_export=result.albums_in_export,
             changed=result.albums,
         ),
-        t("channels_import.report.media", None, count=result.media),
-        t(
+        say("channels_import.report.media", count=result.media),
+        say(
             "channels_import.report.skipped",
-            None,
             total=result.skipped,
             service=result.skipped_service,
             unknown=result.skipped_unknown,
@@ -87,18 +82,16 @@ def _print_import(result: Any) -> None:
     ]
     if result.invalid_examples:
         lines.append(
-            t(
+            say(
                 "channels_import.report.invalid_examples",
-                None,
                 examples="; ".join(result.invalid_examples),
             )
         )
-    lines.append(t("channels_import.report.missing_media", None, count=result.missing_media))
+    lines.append(say("channels_import.report.missing_media", count=result.missing_media))
     if result.legacy_id is not None:
         lines.append(
-            t(
+            say(
                 "channels_import.report.legacy_id",
-                None,
                 old=result.legacy_id,
                 new=result.telegram_id,
             )
@@ -109,8 +102,8 @@ def _print_import(result: Any) -> None:
             if result.timezone_assumed
             else "channels_import.report.local_times"
         )
-        lines.append(t(key, None, count=result.local_times, zone=result.timezone))
-    lines.append(t("channels_import.report.outbox", None, count=result.events))
+        lines.append(say(key, count=result.local_times, zone=result.timezone))
+    lines.append(say("channels_import.report.outbox", count=result.events))
     for line in lines:
         console.print("  " + line, highlight=False, soft_wrap=True)
 
@@ -147,7 +140,7 @@ def add(
 
     channel = run(lambda: with_app(lambda app: add_channel(app, ref), settings))
     console.print(
-        t("channels_import.add.added", None, name=channel.username, channel_id=channel.id),
+        say("channels_import.add.added", name=channel.username, channel_id=channel.id),
         highlight=False,
     )
 
