@@ -104,6 +104,9 @@ async def make_bot_env(
             "bot_api_url": server.url,
             "bot_admin_ids": str(ADMIN_ID),
             "secret_keys": SECRET_KEY,
+            # Scripted users type faster than people; the rate-limit test sets its own values.
+            "bot_rate_per_sec": 100.0,
+            "bot_rate_burst": 100,
             **bot_overrides,
             **overrides,
         }

@@ -1,8 +1,8 @@
 """The bot role: one aiogram `Bot` + `Dispatcher` per process, long polling or webhook.
 
-`run_bot(app, stop)` is what `tgassist run` / `tgassist bot` start: it registers the commands,
-runs the `bot.outgoing` sender stage and then polls Telegram (or, with TGASSIST_BOT_WEBHOOK_URL,
-sets the webhook that the API serves) until `stop` is set.
+`run_bot(app, stop)` is what `tgassist run` / `tgassist bot` start: it registers the command
+menus, runs the `bot.outgoing` sender stage, and then either polls Telegram or, with
+TGASSIST_BOT_WEBHOOK_URL, sets the webhook (which the API role serves) until `stop` is set.
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ from aiogram.enums import ParseMode
 from tgassist.core.errors import ConfigError
 
 if TYPE_CHECKING:
+    from aiogram import Dispatcher
+
     from tgassist.app import App
+    from tgassist.core.product import Stage
     from tgassist.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -50,22 +53,76 @@ async def run_bot(app: App, stop: asyncio.Event) -> None:
 
     bot = create_bot(app.settings)
     dp = build_dispatcher(app)
+    sender = asyncio.create_task(_run_sender(app, stop), name="bot-sender")
     try:
         await register_commands(bot, app.settings.language, app.settings.admin_ids)
-        polling = asyncio.create_task(
-            dp.start_polling(
-                bot,
-                handle_signals=False,
-                close_bot_session=False,
-                polling_timeout=app.settings.bot_polling_timeout_sec,
-            )
+        if app.settings.bot_webhook_url:
+            await _serve_webhook(bot, dp, app, stop)
+        else:
+            await _poll(bot, dp, app, stop)
+    finally:
+        stop.set()
+        await asyncio.gather(sender, return_exceptions=True)
+        await bot.session.close()
+
+
+async def _poll(bot: Bot, dp: Dispatcher, app: App, stop: asyncio.Event) -> None:
+    await bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
+    polling = asyncio.create_task(
+        dp.start_polling(
+            bot,
+            handle_signals=False,
+            close_bot_session=False,
+            polling_timeout=app.settings.bot_polling_timeout_sec,
         )
-        log.info("bot polling started")
-        await stop.wait()
+    )
+    log.info("bot polling started")
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({polling, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not polling.done():
         try:
             await dp.stop_polling()
-        except RuntimeError:  # polling already ended (e.g. a bad token)
+        except RuntimeError:  # polling already ended
             pass
-        await asyncio.gather(polling, return_exceptions=True)
-    finally:
-        await bot.session.close()
+    await asyncio.gather(polling, return_exceptions=True)
+    if polling.done() and not polling.cancelled() and polling.exception() is not None:
+        raise polling.exception()  # type: ignore[misc]
+
+
+async def _serve_webhook(bot: Bot, dp: Dispatcher, app: App, stop: asyncio.Event) -> None:
+    from tgassist.bot.webhook import webhook_secret
+
+    await bot.set_webhook(
+        str(app.settings.bot_webhook_url),
+        secret_token=webhook_secret(app.settings),
+        allowed_updates=dp.resolve_used_update_types(),
+        drop_pending_updates=False,
+    )
+    log.info("bot webhook set; the API serves it", url=app.settings.bot_webhook_url)
+    await stop.wait()
+
+
+async def _run_sender(app: App, stop: asyncio.Event) -> None:
+    """The `bot.outgoing` sender stage, in the bot role (messages from any process)."""
+    from tgassist.core.worker import Worker
+
+    stages = _sender_stages()
+    if not stages:
+        log.warning("bot.outgoing sender stage is not available; outgoing messages wait")
+        return
+    worker = Worker(app, stages, name=None)
+    task = asyncio.create_task(worker.run(), name="bot-sender-worker")
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    worker.stop()
+    await task
+
+
+def _sender_stages() -> list[Stage]:
+    try:
+        from tgassist.bot.sender import STAGES  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    return list(STAGES)

@@ -47,8 +47,7 @@ class LoggingMiddleware(BaseMiddleware):
         with structlog.contextvars.bound_contextvars(trace_id=trace_id):
             try:
                 result = await handler(event, data)
-                if result is not None and type(result).__name__ == "_UNHANDLED":
-                    outcome = "unhandled"
+                outcome = data.get("outcome", outcome)
                 return result
             except BaseException:
                 outcome = "error"
@@ -73,6 +72,7 @@ class ErrorMiddleware(BaseMiddleware):
             return await handler(event, data)
         except Exception as err:
             trace_id = data.get("trace_id", "-")
+            data["outcome"] = "error"
             log.exception("update failed", error=f"{type(err).__name__}: {err}")
             user: TgUser | None = data.get("event_from_user")
             bot: Bot | None = data.get("bot")
@@ -133,6 +133,7 @@ class BlockedMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user = data.get("user")
         if user is not None and user.is_blocked and not user.is_admin:
+            data["outcome"] = "blocked"
             await _refuse(event, data, tr(data["lang"], "bot.blocked"))
             return None
         return await handler(event, data)
@@ -158,6 +159,7 @@ class RateLimitMiddleware(BaseMiddleware):
         if wait <= 0:
             return await handler(event, data)
         seconds = max(1, round(wait))
+        data["outcome"] = "throttled"
         log.info("update throttled", telegram_id=user.telegram_id, wait_sec=seconds)
         notice_key = keys.throttle_notice(user.telegram_id)
         if await self.app.redis.set(notice_key, "1", nx=True, ex=seconds + 1):

@@ -224,13 +224,6 @@ async def campaign_file(app: App, user_id: int, campaign_id: int, fmt: str) -> P
     return (await write_exports(app, campaign_id, (fmt,)))[fmt]
 
 
-async def _telegram_id(s: AsyncSession, user_id: int) -> int:
-    tg = await s.scalar(select(User.telegram_id).where(User.id == user_id))
-    if tg is None:
-        raise LocalizedError("campaigns.history.not_found", id=0)
-    return int(tg)
-
-
 async def repeat(app: App, user_id: int, campaign_id: int) -> Any:
     """Build the campaign again (resume an unfinished build; a new build of a finished one)."""
     from tgassist.campaigns import service
@@ -244,8 +237,7 @@ async def repeat(app: App, user_id: int, campaign_id: int) -> Any:
                 else "campaigns.history.repeat_import"
             )
             raise LocalizedError(key, id=campaign_id)
-        owner = await _telegram_id(s, user_id)
-    return await service.repeat_campaign(app, _owner_arg(service, owner, user_id), campaign_id)
+    return await service.repeat_campaign(app, user_id, campaign_id)
 
 
 async def delete(app: App, user_id: int, campaign_id: int) -> str:
@@ -255,18 +247,8 @@ async def delete(app: App, user_id: int, campaign_id: int) -> str:
     async with app.db.session() as s:
         camp = await _own(s, user_id, campaign_id)
         name = camp.name
-        owner = await _telegram_id(s, user_id)
-    await service.delete_campaign(app, _owner_arg(service, owner, user_id), campaign_id)
+    await service.delete_campaign(app, user_id, campaign_id)
     return name
-
-
-def _owner_arg(service: Any, telegram_id: int, user_id: int) -> int:
-    """The owner argument the campaigns service takes (Telegram id today, users.id once the
-    service moves to internal ids — both are accepted here so the bot keeps working)."""
-    import inspect
-
-    params = list(inspect.signature(service.repeat_campaign).parameters)
-    return user_id if len(params) > 1 and params[1] == "user_id" else telegram_id
 
 
 async def sheets_link(app: App, user_id: int, campaign_id: int) -> str | None:

@@ -8,7 +8,6 @@ read with the same importer the CLI uses, kept under the data dir, and named in 
 from __future__ import annotations
 
 import hashlib
-import inspect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tgassist.campaigns.brief import validate_brief
-from tgassist.campaigns.exceptions import BriefError, ImportFileError
+from tgassist.campaigns.exceptions import BriefError
 from tgassist.core.errors import LocalizedError
 
 if TYPE_CHECKING:
@@ -92,10 +91,7 @@ def read_keyword_file(app: App, user_id: int, data: bytes, filename: str) -> Key
 
     if len(data) > MAX_FILE_BYTES:
         raise LocalizedError("campaigns.wizard.file_too_big", mb=MAX_FILE_BYTES // 2**20)
-    try:
-        found = parse_keywords(data, filename)
-    except ImportFileError as err:
-        raise LocalizedError("campaigns.wizard.file_invalid", reason=str(err)) from err
+    found = parse_keywords(data, filename)  # ImportFileError says what is wrong with the file
     good = [k for k in found if len(k.phrase) <= 200 and _phrase_problem(k.phrase) is None]
     if len(good) * 2 < len(found):
         raise LocalizedError(
@@ -142,17 +138,9 @@ def missing_steps(answers: Mapping[str, Any]) -> list[str]:
 
 async def start_build(app: App, user_id: int, answers: Mapping[str, Any]) -> Any:
     """Validate the whole brief again and enqueue its build (`Started`)."""
-    from sqlalchemy import select
-
     from tgassist.campaigns import service
-    from tgassist.core.models import User
 
     missing = missing_steps(answers)
     if missing:
         raise LocalizedError("campaigns.wizard.incomplete", steps=", ".join(missing))
-    params = list(inspect.signature(service.create_campaign).parameters)
-    owner: int = user_id
-    if len(params) > 1 and params[1] == "telegram_id":
-        async with app.db.session() as s:
-            owner = int(await s.scalar(select(User.telegram_id).where(User.id == user_id)) or 0)
-    return await service.create_campaign(app, owner, brief_data(answers))
+    return await service.create_campaign(app, user_id, brief_data(answers))

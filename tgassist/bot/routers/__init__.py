@@ -12,10 +12,19 @@ __all__ = ["build_routers"]
 
 
 def build_routers() -> list[Router]:
-    from tgassist.bot.routers import admin, campaigns, channels, core, events, fallback
+    from tgassist.bot.routers import (
+        admin,
+        campaigns,
+        channels,
+        core,
+        events,
+        fallback,
+        settings,
+    )
 
     return [
         core.build_router(),
+        settings.build_router(),
         admin.build_router(),
         # products: campaigns, events, channels (each `build_router()`), here in this order
         campaigns.build_router(),

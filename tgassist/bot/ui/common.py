@@ -49,10 +49,10 @@ def error_text(err: BaseException, lang: str) -> str:
     """A service error as the user reads it (a key in their language, else the message)."""
     from tgassist.campaigns.exceptions import BriefError
 
+    if isinstance(err, BriefError):  # one step's field: its errors, without the field name
+        return "\n".join(field_error_text(e, lang) for e in err.errors)
     if isinstance(err, LocalizedError):
         return esc(err.render(lang))
-    if isinstance(err, BriefError):
-        return "\n".join(f"• {field_error_text(e, lang)}" for e in err.errors)
     if isinstance(err, TgassistError):
         return esc(err)
     raise err
