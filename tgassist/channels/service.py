@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -116,9 +117,14 @@ async def get_channel(app: App, ref: str | int) -> Channel:
     async with app.db.session() as session:
         text = str(ref).strip()
         query = select(Channel)
-        if text.lstrip("-").isdigit():
+        if re.fullmatch(r"-?[0-9]+", text):
             n = int(text)
-            query = query.where((Channel.id == n) | (Channel.telegram_id == n))
+            # an id past 64 bits cannot exist (and would overflow the driver): not found
+            query = query.where(
+                (Channel.id == n) | (Channel.telegram_id == n)
+                if -(2**63) < n < 2**63
+                else Channel.id.is_(None)
+            )
         else:
             query = query.where(Channel.username == normalise_username(text))
         found = (await session.execute(query)).scalars().first()

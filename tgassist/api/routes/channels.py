@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from sqlalchemy import select
 
 from tgassist.api.deps import get_app, require_admin
+from tgassist.api.params import ChannelRef, Limit
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -26,7 +27,7 @@ async def list_channels(app: App = Depends(get_app)) -> list[dict[str, Any]]:
 
 @router.get("/channels/{ref}/runs")
 async def channel_runs(
-    ref: str, limit: int = 20, app: App = Depends(get_app)
+    ref: ChannelRef, limit: Limit = 20, app: App = Depends(get_app)
 ) -> list[dict[str, Any]]:
     """The latest parses/imports of a channel (@username, Telegram id or our id), newest first."""
     from tgassist.channels.models import ParserRun
