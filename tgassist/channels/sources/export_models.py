@@ -7,11 +7,10 @@ reaches the database layer. Unknown keys are ignored: Telegram Desktop adds fiel
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError
 
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
@@ -26,17 +25,13 @@ def _not_bool(value: Any) -> Any:
     return value
 
 
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):  # json.loads accepts NaN/Infinity
-        raise ValueError("not a finite number")
-    return value
-
-
-MessageId = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=INT64_MAX)]
-Id64 = Annotated[int, BeforeValidator(_not_bool), Field(ge=-INT64_MAX, le=INT64_MAX)]
-Count = Annotated[int, BeforeValidator(_not_bool), Field(ge=0, le=INT32_MAX)]
-Size = Annotated[int, BeforeValidator(_not_bool), Field(ge=0, le=INT64_MAX)]
-Seconds = Annotated[float, BeforeValidator(_not_bool), BeforeValidator(_finite), Field(ge=0)]
+# Strict: JSON true/false or "12" are no numbers here (checked in Rust, no Python call per field)
+MessageId = Annotated[int, Strict(), Field(ge=1, le=INT64_MAX)]
+Id64 = Annotated[int, Strict(), Field(ge=-INT64_MAX, le=INT64_MAX)]
+Count = Annotated[int, Strict(), Field(ge=0, le=INT32_MAX)]
+Size = Annotated[int, Strict(), Field(ge=0, le=INT64_MAX)]
+Seconds = Annotated[float, BeforeValidator(_not_bool), Field(ge=0, allow_inf_nan=False)]
+# Telegram Desktop writes "1689611019" (a string); lax int parsing, booleans refused
 UnixTime = Annotated[int, BeforeValidator(_not_bool), Field(ge=UNIX_MIN, le=UNIX_MAX)]
 PeerRef = Annotated[str, Field(max_length=100)] | Id64  # "channel123", "user42" or a bare id
 
