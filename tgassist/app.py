@@ -96,7 +96,7 @@ class App:
         )
 
     async def close(self) -> None:
-        for name in ("http", "embedder", "llm", "vectors", "graph"):
+        for name in ("http", "embedder", "llm", "vectors", "graph", "telegram_sender"):
             obj = self.__dict__.get(name)
             if obj is None:
                 continue

@@ -60,7 +60,8 @@ class BotEnv:
             )
         # Ready once the bot has registered its commands and started polling.
         for _ in range(500):
-            if self.server.count("getUpdates") or any(t.done() for t in self._tasks):
+            ready = self.server.count("getUpdates") or self.server.webhook
+            if ready or any(t.done() for t in self._tasks):
                 break
             await asyncio.sleep(0.01)
         for task in self._tasks:

@@ -208,3 +208,24 @@ async def test_search_and_bad_input(bot_env: BotEnv) -> None:
     await user.press_data("ev:card:c:msk:today:0:0:999999")
     answer = await user.callback_answer()
     assert "не найдено" in answer["text"]
+
+
+async def test_reminder_reaches_the_user_through_bot_outgoing(bot_env: BotEnv) -> None:
+    from tgassist.events.reminders import check_reminders
+
+    start = utcnow() + timedelta(hours=2)
+    event = await _add(
+        bot_env, 1, title="Лекция", title_en="Lecture", starts_at=start, ends_at=None
+    )
+    user = bot_env.user(3005, language_code="en")
+    await user.send("/events")
+    await user.reply()
+    await user.press_data(f"ev:save:m::::0:{event.id}")
+    saved = await user.reply()
+    assert "In your events" in saved.text
+    later = utcnow() + timedelta(hours=1, minutes=5)  # the 1 h reminder is due then
+    assert await check_reminders(bot_env.app, now=later) == (1, 1, 0)
+    reminder = await user.reply(timeout=10)
+    assert "In one hour" in reminder.text and "Lecture" in reminder.text
+    assert await check_reminders(bot_env.app, now=later) == (0, 0, 0)  # never twice
+    await user.no_reply(0.5)

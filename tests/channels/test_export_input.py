@@ -177,11 +177,11 @@ def test_deeply_nested_json_is_a_clear_error(tmp_path: Path) -> None:
 
 
 async def test_add_by_name_without_credentials_refuses_and_points_to_an_export(app: App) -> None:
-    from tgassist.channels.service import add_channel
+    from tgassist.channels.service import add_by_username
     from tgassist.core.errors import LocalizedError
 
     with pytest.raises(LocalizedError) as err:
-        await add_channel(app, "@durov")
+        await add_by_username(app, "durov")
     assert err.value.key == "channels_import.add.needs_credentials"
     assert "my.telegram.org" in str(err.value) and "export" in str(err.value)
     assert await channels(app) == []

@@ -113,7 +113,7 @@ class FakeTelegram:
         self._ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._changed = asyncio.Condition()
-        self._polling = False
+        self._poll_gen = 0
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._client: ClientSession | None = None
@@ -366,26 +366,28 @@ class FakeTelegram:
             raise TelegramError(
                 409, "Conflict: can't use getUpdates method while webhook is active"
             )
-        if self._polling:
-            raise TelegramError(409, "Conflict: terminated by other getUpdates request")
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
-        self._polling = True
-        try:
-            async with self._changed:
-                self._updates = [u for u in self._updates if u["update_id"] >= offset]
-                if not self._updates and timeout > 0:
-                    try:
-                        await asyncio.wait_for(
-                            self._changed.wait_for(lambda: bool(self._updates) or self._closing),
-                            timeout,
-                        )
-                    except TimeoutError:
-                        pass
-                return self._updates[:limit]
-        finally:
-            self._polling = False
+        # As in Telegram, a newer getUpdates terminates an older one still waiting (409 to it).
+        self._poll_gen += 1
+        gen = self._poll_gen
+        async with self._changed:
+            self._changed.notify_all()
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            if not self._updates and timeout > 0:
+                try:
+                    await asyncio.wait_for(
+                        self._changed.wait_for(
+                            lambda: bool(self._updates) or self._closing or self._poll_gen != gen
+                        ),
+                        timeout,
+                    )
+                except TimeoutError:
+                    pass
+            if self._poll_gen != gen:
+                raise TelegramError(409, "Conflict: terminated by other getUpdates request")
+            return self._updates[:limit]
 
     async def _m_setwebhook(self, params: dict[str, Any]) -> bool:
         url = params.get("url") or ""

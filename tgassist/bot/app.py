@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from aiogram import Dispatcher
 
     from tgassist.app import App
-    from tgassist.core.product import Stage
     from tgassist.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -48,6 +47,7 @@ def create_bot(settings: Settings) -> Bot:
 
 async def run_bot(app: App, stop: asyncio.Event) -> None:
     """Serve Telegram until `stop` is set."""
+    from tgassist.bot.broadcasts import resume_broadcasts
     from tgassist.bot.commands import register_commands
     from tgassist.bot.dispatcher import build_dispatcher
 
@@ -56,12 +56,14 @@ async def run_bot(app: App, stop: asyncio.Event) -> None:
     sender = asyncio.create_task(_run_sender(app, stop), name="bot-sender")
     try:
         await register_commands(bot, app.settings.language, app.settings.admin_ids)
+        await resume_broadcasts(app, bot, dp["background"])
         if app.settings.bot_webhook_url:
             await _serve_webhook(bot, dp, app, stop)
         else:
             await _poll(bot, dp, app, stop)
     finally:
         stop.set()
+        await dp["background"].close()
         await asyncio.gather(sender, return_exceptions=True)
         await bot.session.close()
 
@@ -105,24 +107,13 @@ async def _serve_webhook(bot: Bot, dp: Dispatcher, app: App, stop: asyncio.Event
 
 async def _run_sender(app: App, stop: asyncio.Event) -> None:
     """The `bot.outgoing` sender stage, in the bot role (messages from any process)."""
+    from tgassist.bot.sender import STAGES
     from tgassist.core.worker import Worker
 
-    stages = _sender_stages()
-    if not stages:
-        log.warning("bot.outgoing sender stage is not available; outgoing messages wait")
-        return
-    worker = Worker(app, stages, name=None)
+    worker = Worker(app, STAGES)
     task = asyncio.create_task(worker.run(), name="bot-sender-worker")
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
     stopped.cancel()
     worker.stop()
     await task
-
-
-def _sender_stages() -> list[Stage]:
-    try:
-        from tgassist.bot.sender import STAGES  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    return list(STAGES)

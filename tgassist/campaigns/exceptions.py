@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from tgassist.core.errors import LocalizedError
@@ -22,7 +23,7 @@ class FieldError:
 
     field: str
     key: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dc_field(default_factory=dict)
 
     def render(self, lang: str | None = None) -> str:
         from tgassist.core.i18n import t

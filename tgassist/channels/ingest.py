@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 
@@ -23,7 +24,8 @@ from tgassist.core.errors import LocalizedError
 if TYPE_CHECKING:
     from tgassist.app import App
 
-Progress = Callable[[int, int], None]  # (messages done, messages total)
+# (messages done, messages total); may return an awaitable (e.g. a TaskManager report)
+Progress = Callable[[int, int], Any]
 
 
 @dataclass
@@ -128,7 +130,9 @@ async def import_export(
                 result.events += saved.events
                 done += len(batch)
                 if progress:
-                    progress(done, len(messages))
+                    reported = progress(done, len(messages))
+                    if inspect.isawaitable(reported):
+                        await reported
         except BaseException as err:
             if media is not None and not media.done():
                 media.cancel()

@@ -84,6 +84,7 @@ async def watch_task(app: Any, task_id: str, *, show: bool = True, poll: float =
         TimeElapsedColumn(),
         console=console,
         disable=not show,
+        transient=True,  # the bar goes; the command prints the outcome
     )
     with bar_view:
         bar = bar_view.add_task(say("core.task.queued"), total=100)

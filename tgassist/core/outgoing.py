@@ -94,3 +94,46 @@ async def enqueue_message(
             broadcast_id=broadcast_id,
         ),
     )
+
+
+async def delivered(db: Any, marker: str) -> bool:
+    """Whether a message with this dedupe key was already answered by Telegram."""
+    from sqlalchemy import select
+
+    from tgassist.core.models import OutgoingDelivery
+
+    async with db.session() as s:
+        found = await s.scalar(
+            select(OutgoingDelivery.dedupe_key).where(OutgoingDelivery.dedupe_key == marker)
+        )
+    return found is not None
+
+
+async def record_delivery(
+    db: Any,
+    msg: OutgoingMessage,
+    status: str,
+    *,
+    message_id: int | None = None,
+    error: str | None = None,
+) -> bool:
+    """Write the sent-marker of `msg` (sent | blocked | failed); False when one existed."""
+    from sqlalchemy.exc import IntegrityError
+
+    from tgassist.core.models import OutgoingDelivery
+
+    try:
+        async with db.session() as s:
+            s.add(
+                OutgoingDelivery(
+                    dedupe_key=msg.marker,
+                    chat_id=msg.chat_id,
+                    status=status,
+                    telegram_message_id=message_id,
+                    broadcast_id=msg.broadcast_id,
+                    error=error[:1000] if error else None,
+                )
+            )
+    except IntegrityError:  # a concurrent copy recorded it first: one marker is enough
+        return False
+    return True

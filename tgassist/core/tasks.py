@@ -348,6 +348,7 @@ class TaskManager:
         prev = progress_of(task)
         yield prev
         while not prev.finished:
+            resp: Any
             try:
                 resp = await self.redis.xread(
                     {stream: last_id}, count=100, block=max(1, int(poll_sec * 1000))

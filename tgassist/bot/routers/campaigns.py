@@ -16,7 +16,7 @@ from tgassist.bot.callbacks import Nav
 from tgassist.bot.routers import campaign_history
 from tgassist.bot.screens import show
 from tgassist.bot.ui import campaigns as ui
-from tgassist.bot.ui.build_watch import open_progress
+from tgassist.bot.ui.build_watch import open_progress, resume_watches, stop_watches
 from tgassist.bot.ui.common import error_text
 from tgassist.campaigns import history, wizard
 from tgassist.campaigns.exceptions import BriefError
@@ -103,6 +103,14 @@ async def _stale(query: CallbackQuery, lang: str) -> None:
 def build_router() -> Router:
     router = Router(name="campaigns")
     router.include_router(campaign_history.build_router())
+
+    @router.startup()
+    async def resume_progress_messages(bot: Bot, app: App) -> None:
+        await resume_watches(bot, app)
+
+    @router.shutdown()
+    async def stop_progress_messages() -> None:
+        await stop_watches()
 
     async def home(message: Message, user: UserView) -> None:
         lang = user.language

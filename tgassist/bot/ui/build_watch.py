@@ -5,8 +5,10 @@ honoured — then the XLSX and CSV as documents and a summary, or the reason wit
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -28,7 +30,19 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 MIN_EDIT_INTERVAL_SEC = 1.0
+WATCH_TTL_SEC = 86_400  # a build nobody has watched for a day is not resumed
+LEASE_SEC = 30  # one bot copy watches a build; a dead copy's lease runs out
+WATCHES = "bot:campaigns:watches"  # task ids whose progress message is being shown
 _watchers: set[asyncio.Task[None]] = set()
+
+
+def watch_key(task_id: str) -> str:
+    """Where a progress message is (chat, message, language): a restarted bot resumes it."""
+    return f"bot:campaigns:watch:{task_id}"
+
+
+def lease_key(task_id: str) -> str:
+    return f"bot:campaigns:watch_lease:{task_id}"
 
 
 @dataclass(frozen=True)
@@ -59,57 +73,143 @@ async def open_progress(
 
 def start_watch(bot: Bot, app: App, w: Watched) -> asyncio.Task[None]:
     """Run the watcher in the background (kept referenced until it ends)."""
-    task = asyncio.create_task(watch_build(bot, app, w), name=f"build-watch:{w.task_id}")
+    task = asyncio.create_task(_leased_watch(bot, app, w), name=f"build-watch:{w.task_id}")
     _watchers.add(task)
     task.add_done_callback(_watchers.discard)
     return task
 
 
+async def resume_watches(bot: Bot, app: App) -> int:
+    """After a restart: watch again every build whose progress message was being shown."""
+    resumed = 0
+    for raw in await app.redis.smembers(WATCHES):
+        task_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+        data = await app.redis.get(watch_key(task_id))
+        if data is None:
+            await app.redis.srem(WATCHES, task_id)
+            continue
+        start_watch(bot, app, Watched(**json.loads(data)))
+        resumed += 1
+    if resumed:
+        log.info("build progress messages resumed", count=resumed)
+    return resumed
+
+
+async def stop_watches() -> None:
+    """On shutdown: stop watching (the leases are released, the watches stay to be resumed)."""
+    tasks = list(_watchers)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _leased_watch(bot: Bot, app: App, w: Watched) -> None:
+    """Record the watch, hold its lease while watching (several bot copies: one watches),
+    and forget it once the end is shown."""
+    redis = app.redis
+    await redis.set(watch_key(w.task_id), json.dumps(asdict(w)), ex=WATCH_TTL_SEC)
+    await redis.sadd(WATCHES, w.task_id)
+    while not await redis.set(lease_key(w.task_id), "1", nx=True, ex=LEASE_SEC):
+        await asyncio.sleep(LEASE_SEC / 3)
+        if not await redis.exists(watch_key(w.task_id)):
+            return  # another copy showed the end meanwhile
+    refresher = asyncio.create_task(_refresh_lease(app, w.task_id))
+    try:
+        if await watch_build(bot, app, w):
+            await redis.delete(watch_key(w.task_id))
+            await redis.srem(WATCHES, w.task_id)
+    finally:
+        refresher.cancel()
+        with contextlib.suppress(BaseException):
+            await refresher
+        with contextlib.suppress(Exception):  # expires by itself when Redis is gone
+            await redis.delete(lease_key(w.task_id))
+
+
+async def _refresh_lease(app: App, task_id: str) -> None:
+    while True:
+        await asyncio.sleep(LEASE_SEC / 3)
+        await app.redis.expire(lease_key(task_id), LEASE_SEC)
+
+
 class _Editor:
-    """Edits one message: throttled, deduplicated, waiting out 429s."""
+    """Edits one message: at most once per MIN_EDIT_INTERVAL_SEC, identical text skipped,
+    Telegram's 429 waited out. A state that comes too soon is shown when the interval is over
+    (unless a newer one replaces it first)."""
 
     def __init__(self, bot: Bot, chat_id: int, message_id: int) -> None:
         self.bot, self.chat_id, self.message_id = bot, chat_id, message_id
         self.last_text: str | None = None
-        self.last_at = 0.0
+        self.last_at = time.monotonic()
         self.gone = False
+        self._pending: tuple[str, InlineKeyboardMarkup | None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
 
     async def edit(
         self, text: str, markup: InlineKeyboardMarkup | None, *, final: bool = False
     ) -> None:
-        if self.gone or text == self.last_text:
+        if final:
+            if self._flusher is not None:
+                self._flusher.cancel()
+            self._pending = None
+            await self._send(text, markup, wait=True)
             return
-        wait = self.last_at + MIN_EDIT_INTERVAL_SEC - time.monotonic()
-        if wait > 0:
-            if not final:
-                return  # the next report (or the final one) shows a fresher state
-            await asyncio.sleep(wait)
-        for _ in range(5):
-            try:
-                await self.bot.edit_message_text(
-                    text=text,
-                    chat_id=self.chat_id,
-                    message_id=self.message_id,
-                    reply_markup=markup,
-                )
-                break
-            except TelegramRetryAfter as err:
-                await asyncio.sleep(err.retry_after)
-            except TelegramBadRequest as err:
-                if "not modified" not in err.message:
-                    log.warning("progress message cannot be edited", error=err.message)
-                    self.gone = True
-                break
-        self.last_text, self.last_at = text, time.monotonic()
+        if text == self.last_text:
+            self._pending = None
+            return
+        self._pending = (text, markup)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            await asyncio.gather(self._flusher, return_exceptions=True)
+
+    async def _flush(self) -> None:
+        while self._pending is not None:
+            wait = self.last_at + MIN_EDIT_INTERVAL_SEC - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            pending, self._pending = self._pending, None
+            if pending is not None:
+                await self._send(*pending, wait=False)
+
+    async def _send(self, text: str, markup: InlineKeyboardMarkup | None, *, wait: bool) -> None:
+        async with self._lock:
+            if self.gone or text == self.last_text:
+                return
+            if wait:
+                delay = self.last_at + MIN_EDIT_INTERVAL_SEC - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            for _ in range(5):
+                try:
+                    await self.bot.edit_message_text(
+                        text=text,
+                        chat_id=self.chat_id,
+                        message_id=self.message_id,
+                        reply_markup=markup,
+                    )
+                    break
+                except TelegramRetryAfter as err:
+                    await asyncio.sleep(err.retry_after)
+                except TelegramBadRequest as err:
+                    if "not modified" not in err.message:
+                        log.warning("progress message cannot be edited", error=err.message)
+                        self.gone = True
+                    break
+            self.last_text, self.last_at = text, time.monotonic()
 
 
 def _stage(p: Progress, lang: str) -> str:
     return p.message.render(lang) if p.message is not None else ""
 
 
-async def watch_build(bot: Bot, app: App, w: Watched) -> None:
+async def watch_build(bot: Bot, app: App, w: Watched) -> bool:
+    """Show the build until it ends; True once the end was shown (False: watching failed)."""
     editor = _Editor(bot, w.chat_id, w.message_id)
-    editor.last_at = time.monotonic()
     cancel_kb = ui.progress_keyboard(w.lang, w.campaign_id, w.task_id)
     final: Progress | None = None
     try:
@@ -122,11 +222,13 @@ async def watch_build(bot: Bot, app: App, w: Watched) -> None:
     except Exception:
         log.exception("build watch failed", task=w.task_id)
     if final is None:
-        return
+        await editor.close()
+        return False
     try:
         await _finish(bot, app, w, editor, final)
     except Exception:
         log.exception("build result delivery failed", task=w.task_id)
+    return True
 
 
 async def _finish(bot: Bot, app: App, w: Watched, editor: _Editor, p: Progress) -> None:
