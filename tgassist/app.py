@@ -16,6 +16,7 @@ from tgassist.core.db import Database, upgrade
 from tgassist.core.errors import BackendUnavailable, ConfigError
 from tgassist.core.i18n import set_default_language
 from tgassist.core.outbox import OutboxRelay
+from tgassist.core.redact import mask_secrets
 from tgassist.core.redis import EmbeddedRedis, Redis, connect
 from tgassist.core.tasks import TaskManager
 from tgassist.settings import Settings
@@ -172,4 +173,4 @@ class App:
 
 def _short(err: BaseException) -> str:
     text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return text[:300]
+    return mask_secrets(text)[:300]  # a driver may echo the URL, password included

@@ -30,7 +30,11 @@ class Settings(
     """All settings; environment variables carry the `TGASSIST_` prefix; `.env` is read."""
 
     model_config = SettingsConfigDict(
-        env_prefix="TGASSIST_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="TGASSIST_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,  # a rejected token or URL is never echoed back
     )
 
     @property

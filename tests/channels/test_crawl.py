@@ -206,3 +206,103 @@ async def test_per_domain_rate_limit_spaces_requests(app: App) -> None:
     other = time.monotonic()
     await limiter("other.example")
     assert time.monotonic() - other < 0.2  # another domain has its own bucket
+
+
+@pytest.mark.parametrize(
+    "url,outcome",
+    [
+        ("http://example.com:80:80/", "bad_url"),
+        ("http://example.com:99999/", "bad_url"),
+        ("http://[::1/", "bad_url"),
+        ("http:///nohost", "bad_url"),
+        ("data:text/html,<p>hi</p>", "blocked"),
+    ],
+)
+async def test_a_malformed_link_is_a_recorded_failure_not_an_exception(
+    guarded: Fetcher, url: str, outcome: str
+) -> None:
+    res = await guarded.fetch(url)
+    assert res.outcome == outcome, res
+    assert res.error and res.page is None
+
+
+@pytest.mark.parametrize(
+    "location,outcome",
+    [
+        ("data:text/html,<p>hi</p>", "blocked"),
+        ("javascript:alert(1)", "blocked"),
+        ("http://[::1", "bad_url"),
+        ("http://example.com:80:80/", "bad_url"),
+        ("http:foo", "http_error"),  # a relative reference (like browsers): /foo is a 404 here
+    ],
+)
+async def test_a_redirect_to_a_malformed_or_foreign_url_fails_that_link_only(
+    fetcher: Fetcher, web: WebServer, location: str, outcome: str
+) -> None:
+    good = web.url("/page/lemire.me.json.html")
+    bad = await fetcher.fetch(web.url(f"/redirect?to={location}"))
+    assert bad.outcome == outcome, bad
+    assert (await fetcher.fetch(good)).outcome == "ok"  # the fetcher is still usable
+
+
+async def test_enrichment_keeps_the_valid_links_of_a_post_with_a_bad_one(
+    app: App, web: WebServer
+) -> None:
+    from tgassist.channels.stage_crawl import page_record
+
+    f = Fetcher.from_settings(app.settings)
+    f.allow_loopback = True
+    try:
+        urls = ["http://example.com:80:80/", web.url("/page/lemire.me.json.html")]
+        records = [page_record(await f.fetch(u)) for u in urls]
+    finally:
+        await f.aclose()
+    assert [r["outcome"] for r in records] == ["bad_url", "ok"]
+
+
+async def test_a_gzip_bomb_stops_at_the_decoded_byte_cap(fetcher: Fetcher, web: WebServer) -> None:
+    import tracemalloc
+
+    from tests.channels.web import _gzip_bomb
+
+    _gzip_bomb()  # built by the server thread (same process) before memory is traced
+    tracemalloc.start()
+    try:
+        res = await fetcher.fetch(web.url("/gzip-bomb"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert res.outcome == "too_large", res
+    assert 1_000_000 < res.size <= 1_000_000 + 65_536  # counted decoded, stopped within a piece
+    assert peak < 16 * 1024 * 1024  # never inflated the 64 MiB at once
+
+
+@pytest.mark.parametrize("path", ["/gzip/lemire.me.json.html", "/deflate-raw/lemire.me.json.html"])
+async def test_compressed_pages_are_decoded(
+    fetcher: Fetcher, web: WebServer, fixtures_dir: Path, path: str
+) -> None:
+    res = await fetcher.fetch(web.url(path))
+    assert res.outcome == "ok", res
+    assert res.size == len((fixtures_dir / "web" / "lemire.me.json.html").read_bytes())
+    assert res.page is not None and res.page.title
+
+
+async def test_an_unsupported_content_encoding_is_a_recorded_failure(
+    fetcher: Fetcher, web: WebServer
+) -> None:
+    res = await fetcher.fetch(web.url("/brotli"))
+    assert res.outcome == "error" and "content encoding" in (res.error or "")
+
+
+async def test_page_extraction_runs_inside_the_time_cap(web: WebServer) -> None:
+    def slow_extractor(body: bytes, url: str) -> None:
+        time.sleep(1.5)  # a pathological page keeps trafilatura busy
+
+    f = Fetcher(timeout=0.5, allow_loopback=True, extractor=slow_extractor)
+    started = time.monotonic()
+    try:
+        res = await f.fetch(web.url("/page/lemire.me.json.html"))
+    finally:
+        await f.aclose()
+    assert time.monotonic() - started < 1.2
+    assert res.outcome == "timeout" and "extraction" in (res.error or ""), res

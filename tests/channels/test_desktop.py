@@ -214,7 +214,8 @@ def test_truncated_json_names_the_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "content, words",
     [
-        (b"\x89PNG not json at all", "not valid JSON"),
+        (b"\x89PNG not json at all", "not UTF-8 text"),
+        (b"PNG not json at all", "not valid JSON"),
         (b'{"about": "x", "chats": {"list": []}}', "whole-account export"),
         (b"[1, 2, 3]", "no `messages` list"),
     ],

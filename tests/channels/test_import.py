@@ -113,7 +113,7 @@ async def test_truncated_export_writes_nothing(
 ) -> None:
     raw = (fixtures_dir / "telegram-desktop" / "trantor" / "result.json").read_bytes()
     (tmp_path / "result.json").write_bytes(raw[: len(raw) // 3])
-    with pytest.raises(SourceError, match="result.json is not valid JSON"):
+    with pytest.raises(SourceError, match="result.json is cut off"):
         await import_export(app, tmp_path)
     assert (
         await count(app, Channel) == 0

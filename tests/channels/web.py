@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import gzip
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -74,6 +77,18 @@ def _handler(pages: Path, hits: list[str]) -> type[BaseHTTPRequestHandler]:
                     self.send_header("Content-Type", "text/html")
                     self.send_header("Content-Length", str(50 * 1024 * 1024))
                     self.end_headers()
+                elif parts.path == "/gzip-bomb":  # ~65 KB on the wire, 64 MiB inflated
+                    self._send(200, _gzip_bomb(), Content_Encoding="gzip")
+                elif parts.path.startswith("/gzip/"):  # a real page, gzip-encoded
+                    body = gzip.compress((pages / parts.path[len("/gzip/") :]).read_bytes())
+                    self._send(200, body, Content_Encoding="gzip")
+                elif parts.path.startswith("/deflate-raw/"):  # raw deflate, no zlib header
+                    data = (pages / parts.path[len("/deflate-raw/") :]).read_bytes()
+                    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+                    body = packer.compress(data) + packer.flush()
+                    self._send(200, body, Content_Encoding="deflate")
+                elif parts.path == "/brotli":
+                    self._send(200, b"\x0b\x02\x80hello\x03", Content_Encoding="br")
                 elif parts.path == "/image.png":
                     self._send(200, b"\x89PNG\r\n\x1a\n" + b"\0" * 100, ctype="image/png")
                 else:
@@ -82,6 +97,11 @@ def _handler(pages: Path, hits: list[str]) -> type[BaseHTTPRequestHandler]:
                 pass
 
     return Handler
+
+
+@functools.lru_cache(maxsize=1)
+def _gzip_bomb() -> bytes:
+    return gzip.compress(b"<html><body><p>" + b"\0" * (64 * 1024 * 1024) + b"</p></body></html>", 9)
 
 
 @contextmanager

@@ -24,7 +24,9 @@ async def test_health_details_reports_backends_streams_scheduler(app: App) -> No
             assert (await client.get("/health")).json() == {"status": "ok"}
             page = await client.get("/dashboard/")
             assert page.status_code == 200 and "/health/details" in page.text
-            r = await client.get("/health/details")
+            r = await client.get(
+                "/health/details", headers={"Authorization": "Bearer test-admin-token"}
+            )
             body = r.json()
             assert r.status_code == 200 and body["status"] == "ok"
             assert body["db"]["status"] == "ok" and body["redis"]["status"] == "ok"

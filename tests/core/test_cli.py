@@ -99,7 +99,7 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_run_serves_health_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     port = _free_port()
-    env = base_env(tmp_path, TGASSIST_API_PORT=str(port))
+    env = base_env(tmp_path, TGASSIST_API_PORT=str(port), TGASSIST_ADMIN_TOKEN="test-admin-token")
     proc = subprocess.Popen(
         ["tgassist", "run"] if _has_script() else [*BIN, "run"],
         env=env,
@@ -112,9 +112,11 @@ def test_run_serves_health_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/health/details", timeout=5
-                ) as resp:
+                details = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/health/details",
+                    headers={"Authorization": "Bearer test-admin-token"},  # admins only
+                )
+                with urllib.request.urlopen(details, timeout=5) as resp:
                     body = json.loads(resp.read())
                     if body.get("scheduler", {}).get("status") == "ok" and body["workers"]["items"]:
                         break

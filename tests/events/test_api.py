@@ -61,7 +61,7 @@ async def test_ingest_sources_and_runs(make_app: MakeApp, tmp_path: Path) -> Non
         assert sources["ics"]["configured"] and not sources["jsonld"]["configured"]
         assert sources["ai"]["configured"] is False  # no LLM configured
         assert sources["kudago"]["config"]["cities"] == ["msk", "spb"]
-        health = (await c.get("/health/details")).json()["events"]
+        health = (await c.get("/health/details", headers=AUTH)).json()["events"]
         assert health == health | {
             "status": "ok",
             "events": 4,

@@ -96,6 +96,7 @@ def test_tgassist_run_on_a_fresh_data_dir_does_not_ingest(
                 "TGASSIST_EVENTS_KUDAGO_BASE_URL": sources.url,
                 "TGASSIST_EVENTS_BALIFORUM_BASE_URL": sources.url,
                 "TGASSIST_EVENTS_ICS_FEEDS": json.dumps([{"url": sources.url + "/feed.ics"}]),
+                "TGASSIST_ADMIN_TOKEN": "test-admin-token",
             }
         )
         exe = Path(sys.executable).parent / "tgassist"
@@ -114,9 +115,11 @@ def test_tgassist_run_on_a_fresh_data_dir_does_not_ingest(
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline and body.get("scheduler", {}).get("status") != "ok":
                 try:
-                    with urllib.request.urlopen(
-                        f"http://127.0.0.1:{port}/health/details", timeout=5
-                    ) as resp:
+                    details = urllib.request.Request(
+                        f"http://127.0.0.1:{port}/health/details",
+                        headers={"Authorization": "Bearer test-admin-token"},  # admins only
+                    )
+                    with urllib.request.urlopen(details, timeout=5) as resp:
                         body = json.loads(resp.read())
                 except OSError:
                     time.sleep(0.5)

@@ -6,13 +6,15 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from tgassist.api.routes import admin, campaigns, channels, dashboard, events, health
+from tgassist.api.routes import admin, campaigns, channels, dashboard, docs, events, health
 
 if TYPE_CHECKING:
     from tgassist.app import App
 
 ROUTERS = (
     health.router,
+    docs.router,
+    docs.session_router,
     dashboard.router,
     admin.router,
     channels.router,
@@ -22,7 +24,10 @@ ROUTERS = (
 
 
 def create_api(app: App) -> FastAPI:
-    api = FastAPI(title="tgassist", version="0.1.0")
+    # Docs and schema are admin pages (routes/docs.py), not FastAPI's public defaults.
+    api = FastAPI(
+        title="tgassist", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None
+    )
     api.state.tgassist = app
     for router in ROUTERS:
         api.include_router(router)

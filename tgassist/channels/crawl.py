@@ -9,9 +9,8 @@ every hop, reads at most `max_bytes` and gives up after `timeout` seconds in all
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
 import ssl
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -21,8 +20,17 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 import structlog
 
+from tgassist.channels.crawl_body import ACCEPT_ENCODING, CappedDecoder
+from tgassist.channels.crawl_errors import (
+    BadContentType,
+    BadURL,
+    BlockedURL,
+    CrawlError,
+    HTTPStatusError,
+    TooLarge,
+)
 from tgassist.channels.metrics import CRAWL_BYTES, CRAWL_FETCHES
-from tgassist.core.errors import TgassistError
+from tgassist.channels.netguard import is_public_address, resolve_public
 
 if TYPE_CHECKING:
     from tgassist.core.redis import Redis
@@ -33,30 +41,6 @@ log = structlog.get_logger(__name__)
 ALWAYS_SKIPPED = ("t.me", "telegram.me", "telegram.dog", "telegram.org")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 Limiter = Callable[[str], Awaitable[None]]
-
-
-class CrawlError(TgassistError):
-    """A URL cannot be fetched; `outcome` is the short reason recorded with the post."""
-
-    outcome = "error"
-
-
-class BlockedURL(CrawlError):
-    """The URL points somewhere the crawler must not go (private address, bad scheme)."""
-
-    outcome = "blocked"
-
-
-class TooLarge(CrawlError):
-    outcome = "too_large"
-
-
-class BadContentType(CrawlError):
-    outcome = "bad_type"
-
-
-class HTTPStatusError(CrawlError):
-    outcome = "http_error"
 
 
 def _split_domains(value: str) -> tuple[str, ...]:
@@ -76,8 +60,12 @@ def normalise_url(url: str) -> str | None:
     url = url.strip().rstrip(").,;:!?»\"'")
     if "://" not in url and url.startswith("www."):
         url = "http://" + url
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # "http://[::1" and the like: not a link we can do anything with
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
         return None
     return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path or "/", parts.query, ""))
 
@@ -124,31 +112,6 @@ class LinkPolicy:
         return out
 
 
-def is_public_address(ip: str, allow_loopback: bool = False) -> bool:
-    """True for globally routable unicast addresses (IPv4-mapped IPv6 is judged as IPv4)."""
-    addr = ipaddress.ip_address(ip.split("%", 1)[0])
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-        addr = addr.ipv4_mapped
-    if addr.is_loopback:
-        return allow_loopback
-    return addr.is_global and not (addr.is_multicast or addr.is_reserved or addr.is_unspecified)
-
-
-async def resolve_public(host: str, port: int, allow_loopback: bool = False) -> str:
-    """Resolve `host`; the address to connect to, or BlockedURL if any answer is not public."""
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as err:
-        raise CrawlError(f"cannot resolve {host}: {err.strerror or err}") from err
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    if not addresses:
-        raise CrawlError(f"cannot resolve {host}")
-    bad = [a for a in addresses if not is_public_address(a, allow_loopback)]
-    if bad:  # one private answer is enough to refuse: rebinding tricks mix them
-        raise BlockedURL(f"{host} resolves to a non-public address ({bad[0]}); refused")
-    return addresses[0]
-
-
 @dataclass
 class Page:
     """What trafilatura found in a page."""
@@ -177,6 +140,19 @@ class FetchResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@lru_cache(maxsize=1)
+def load_extractor() -> None:
+    """Warm trafilatura up once per process so no page's time cap pays for it.
+
+    Beyond the import, dateparser (used by htmldate for page dates) compiles the regexes of its
+    ~200 locales on first use: about 2 s that would otherwise land on the first page with a date.
+    """
+    import trafilatura  # noqa: F401
+    from dateparser.date import DateDataParser
+
+    DateDataParser(settings={"STRICT_PARSING": True}).get_date_data("warm up 2024")
 
 
 def extract_page(html: bytes | str, url: str | None = None) -> Page | None:
@@ -209,6 +185,30 @@ def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
+@dataclass(frozen=True)
+class Target:
+    """A URL the fetcher may request: scheme, host and port, checked before any network use."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, url: str) -> Target:
+        """BlockedURL for a scheme other than http(s); BadURL for anything malformed."""
+        try:
+            parts = urlsplit(url)
+            scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
+        except ValueError as err:  # "http://example.com:80:80/", a port over 65535, "[::1"
+            raise BadURL(f"malformed URL {url[:100]!r}: {err}") from err
+        if scheme not in ("http", "https"):
+            raise BlockedURL(f"only http and https are fetched, not {url[:100]!r}")
+        if not host:
+            raise BadURL(f"malformed URL {url[:100]!r}: no host")
+        return cls(url, scheme, host.lower(), port or (443 if scheme == "https" else 80))
+
+
 class Fetcher:
     """Fetches pages under the SSRF guard and the size/time/type caps; `fetch` never raises."""
 
@@ -222,6 +222,7 @@ class Fetcher:
         user_agent: str = "tgassist/0.1",
         limiter: Limiter | None = None,
         allow_loopback: bool = False,
+        extractor: Callable[[bytes, str], Page | None] | None = None,
     ) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
@@ -229,12 +230,14 @@ class Fetcher:
         self.user_agent = user_agent
         self.limiter = limiter
         self.allow_loopback = allow_loopback  # tests of the fetch path only
-        # No connection reuse: every request goes to the address checked for it.
-        self.client = httpx.AsyncClient(
-            follow_redirects=False,
+        self.extractor = extractor or extract_page
+        self._timeouts = httpx.Timeout(timeout, connect=connect_timeout).as_dict()
+        # The transport, not a client: no redirect handling of its own (it chokes on a malformed
+        # Location before we could record it) and no connection reuse, so every request goes to
+        # the address checked for it.
+        self.transport = httpx.AsyncHTTPTransport(
             verify=_ssl_context(),
             trust_env=False,
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
             limits=httpx.Limits(max_keepalive_connections=0),
         )
 
@@ -256,24 +259,38 @@ class Fetcher:
         )
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.transport.aclose()
 
     async def fetch(self, url: str, extract: bool = True) -> FetchResult:
-        """Fetch `url` (and extract its main text); failures become a result with an outcome."""
+        """Fetch `url` and extract its main text, all within `timeout`; failures become outcomes."""
         result = FetchResult(url=url, outcome="ok")
+        started = downloaded = time.monotonic()
+        stage = "download"
         try:
             async with asyncio.timeout(self.timeout):
                 body = await self._download(url, result)
-            if extract:  # CPU work in a thread, outside the network time cap
-                result.page = await asyncio.to_thread(extract_page, body, result.final_url or url)
+            stage, downloaded = "extract", time.monotonic()
+            if extract:
+                if self.extractor is extract_page:  # once per process, not charged to a page
+                    await asyncio.to_thread(load_extractor)
+                # CPU work in a thread, within what is left of the page's time cap
+                async with asyncio.timeout(max(self.timeout - (downloaded - started), 0.01)):
+                    page_url = result.final_url or url
+                    result.page = await asyncio.to_thread(self.extractor, body, page_url)
         except TimeoutError:
-            result.outcome, result.error = (
-                "timeout",
-                f"gave up after {self.timeout:g}s (page too slow or never ends)",
+            result.outcome = "timeout"
+            result.error = (
+                f"gave up after {self.timeout:g}s (page too slow or never ends)"
+                if stage == "download"
+                else f"main-text extraction passed the {self.timeout:g}s cap "
+                f"(download took {downloaded - started:.1f}s)"
             )
         except CrawlError as err:
             result.outcome, result.error = err.outcome, str(err)
-        except httpx.HTTPError as err:
+        except (httpx.HTTPError, httpx.InvalidURL) as err:
+            result.outcome, result.error = "error", f"{type(err).__name__}: {err}"[:500]
+        except Exception as err:  # one odd page never sinks the post's other links
+            log.warning("crawl: unexpected error", url=url, exc_info=True)
             result.outcome, result.error = "error", f"{type(err).__name__}: {err}"[:500]
         CRAWL_FETCHES.labels(result.outcome).inc()
         CRAWL_BYTES.inc(result.size)
@@ -284,23 +301,21 @@ class Fetcher:
     async def _download(self, url: str, result: FetchResult) -> bytes:
         current = url
         for _ in range(self.max_redirects + 1):
-            parts = urlsplit(current)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise BlockedURL(f"only http and https are fetched, not {current[:100]!r}")
-            host = parts.hostname.lower()
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            ip = await resolve_public(host, port, self.allow_loopback)
+            target = Target.parse(current)
+            ip = await resolve_public(target.host, target.port, self.allow_loopback)
             if self.limiter:
-                await self.limiter(host)
-            request = self._pinned_request(current, host, ip)
-            response = await self.client.send(request, stream=True)
+                await self.limiter(target.host)
+            response = await self.transport.handle_async_request(self._pinned_request(target, ip))
             try:
                 result.http_status = response.status_code
                 if response.is_redirect:
                     location = response.headers.get("location")
                     if not location:
                         raise HTTPStatusError(f"redirect without Location from {current}")
-                    current = urljoin(current, location)
+                    try:
+                        current = urljoin(current, location)
+                    except ValueError as err:
+                        raise BadURL(f"malformed redirect target {location[:100]!r}") from err
                     result.redirects.append(current)
                     continue
                 result.final_url = current
@@ -309,17 +324,22 @@ class Fetcher:
                 await response.aclose()
         raise HTTPStatusError(f"more than {self.max_redirects} redirects")
 
-    def _pinned_request(self, url: str, host: str, ip: str) -> httpx.Request:
-        target = httpx.URL(url)
+    def _pinned_request(self, target: Target, ip: str) -> httpx.Request:
+        try:
+            url = httpx.URL(target.url)
+            pinned = url.copy_with(host=ip)
+        except (httpx.InvalidURL, ValueError) as err:
+            raise BadURL(f"malformed URL {target.url[:100]!r}: {err}") from err
         headers = {
-            "Host": target.netloc.decode("ascii"),
+            "Host": url.netloc.decode("ascii"),
             "User-Agent": self.user_agent,
             "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
+            "Accept-Encoding": ACCEPT_ENCODING,
         }
-        extensions = {"sni_hostname": host} if target.scheme == "https" else {}
-        return self.client.build_request(
-            "GET", target.copy_with(host=ip), headers=headers, extensions=extensions
-        )
+        extensions: dict[str, Any] = {"timeout": self._timeouts}
+        if target.scheme == "https":
+            extensions["sni_hostname"] = target.host
+        return httpx.Request("GET", pinned, headers=headers, extensions=extensions)
 
     async def _read_body(self, response: httpx.Response, result: FetchResult) -> bytes:
         if response.status_code >= 400:
@@ -329,16 +349,17 @@ class Fetcher:
         if ctype and ctype not in HTML_TYPES:
             raise BadContentType(f"content type {ctype!r} is not a web page")
         declared = response.headers.get("content-length")
+        encoding = response.headers.get("content-encoding", "")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise TooLarge(f"declared {int(declared)} bytes, over the {self.max_bytes}-byte cap")
+        decoder = CappedDecoder(encoding, self.max_bytes)
         chunks: list[bytes] = []
-        async for chunk in response.aiter_bytes():
-            result.size += len(chunk)
-            if (
-                result.size > self.max_bytes
-            ):  # stop reading: compressed bombs and endless bodies too
-                raise TooLarge(f"body over the {self.max_bytes}-byte cap")
-            chunks.append(chunk)
+        try:
+            async for raw in response.aiter_raw():
+                chunks.append(decoder.feed(raw))
+            chunks.append(decoder.flush())
+        finally:
+            result.size = decoder.size  # decoded bytes: what the cap counts
         return b"".join(chunks)
 
 
@@ -357,12 +378,14 @@ def domain_limiter(redis: Redis, rate: float, max_wait: float) -> Limiter:
 
 
 __all__ = [
+    "BadURL",
     "BlockedURL",
     "CrawlError",
     "FetchResult",
     "Fetcher",
     "LinkPolicy",
     "Page",
+    "Target",
     "domain_limiter",
     "extract_page",
     "host_of",

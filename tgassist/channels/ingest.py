@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +15,11 @@ from tgassist.channels.media import store_media
 from tgassist.channels.models import STATUS_OK, Channel, ParserRun
 from tgassist.channels.service import channel_lock, ensure_channel
 from tgassist.channels.sources.desktop import DesktopExport
+from tgassist.channels.sources.export_file import ExportError
+from tgassist.channels.sources.export_zone import zone_of
 from tgassist.channels.store import save_batch
 from tgassist.core.db import utcnow
+from tgassist.core.errors import LocalizedError
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -43,14 +46,38 @@ class ImportResult:
     skipped_unknown: int = 0
     skipped_invalid: int = 0
     missing_media: int = 0
-    events: int = 0  # events published (when the caller relays the outbox)
+    events: int = 0  # rows written to the outbox (the relay publishes them; workers process them)
+    invalid_examples: list[str] = field(default_factory=list)  # "#12: views: …", the first few
+    local_times: int = 0  # messages whose export time had no zone (old exports)
+    timezone: str = "UTC"  # the zone those local times were read in
+    timezone_assumed: bool = True  # no zone given: UTC was assumed
+    legacy_id: int | None = None  # the export's pre-2021 channel id, recognised as `telegram_id`
+    telegram_id: int | None = None
+
+
+class ImportInterrupted(LocalizedError):
+    """The import stopped part-way; what was saved stays and a re-run resumes without duplicates."""
+
+
+def resolve_zone(app: App, name: str | None) -> tuple[str, bool]:
+    """(zone name, assumed?) from the CLI option, else the setting, else UTC (assumed)."""
+    chosen = (name or "").strip() or app.settings.import_timezone
+    if not chosen:
+        return "UTC", True
+    if zone_of(chosen) is None:
+        raise ExportError("channels_import.timezone.unknown", zone=chosen[:60])
+    return chosen, False
 
 
 async def import_export(
-    app: App, path: Path | str, progress: Progress | None = None
+    app: App, path: Path | str, progress: Progress | None = None, timezone: str | None = None
 ) -> ImportResult:
-    """Import one channel export; re-importing the same export changes and publishes nothing."""
-    export = DesktopExport.open(path)
+    """Import one channel export; re-importing the same export changes and publishes nothing.
+
+    `timezone`: the zone of an old export's local times (see `resolve_zone`).
+    """
+    zone_name, assumed = resolve_zone(app, timezone)
+    export = DesktopExport.open(path, None if assumed else zone_of(zone_name))
     messages = export.parse()
     info = await export.info()
     channel = await ensure_channel(app, info, source="export")
@@ -64,6 +91,12 @@ async def import_export(
         skipped_service=stats.service,
         skipped_unknown=stats.unknown,
         skipped_invalid=stats.invalid,
+        invalid_examples=list(stats.invalid_examples),
+        local_times=stats.local_times,
+        timezone=zone_name,
+        timezone_assumed=assumed,
+        legacy_id=info.legacy_ids[0] if export.legacy_id and info.legacy_ids else None,
+        telegram_id=info.telegram_id,
     )
     async with channel_lock(app, channel.id):
         async with app.db.session() as session:
@@ -94,6 +127,7 @@ async def import_export(
                 result.albums += saved.albums
                 result.media += saved.media_new
                 result.missing_media += saved.missing_media
+                result.events += saved.events
                 done += len(batch)
                 if progress:
                     reported = progress(done, len(messages))
@@ -103,6 +137,14 @@ async def import_export(
             if media is not None and not media.done():
                 media.cancel()
             await _finish(app, run.id, channel.id, result, "failed", str(err)[:500])
+            if isinstance(err, Exception) and not isinstance(err, LocalizedError):
+                # never a half-imported file without saying so: what was saved, what was not
+                raise ImportInterrupted(
+                    "channels_import.import.interrupted",
+                    saved=done,
+                    total=len(messages),
+                    reason=f"{type(err).__name__}: {err}"[:300],
+                ) from err
             raise
         await _finish(app, run.id, channel.id, result, "ok", None)
     return result

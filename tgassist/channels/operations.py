@@ -28,9 +28,11 @@ async def start_import(app: App, path: str | Path, *, user_id: int | None = None
     )
 
 
-async def run_import(app: App, task_id: str, path: str | Path) -> Any:
+async def run_import(
+    app: App, task_id: str, path: str | Path, *, timezone: str | None = None
+) -> Any:
     """Import a Telegram Desktop export, reporting progress through the task; the result's
-    counts are also the task's result."""
+    counts are also the task's result. `timezone`: see `ingest.resolve_zone`."""
     from tgassist.channels.ingest import import_export
 
     await app.tasks.start(task_id, key="channels.import.reading")
@@ -46,7 +48,7 @@ async def run_import(app: App, task_id: str, path: str | Path) -> Any:
         )
 
     try:
-        result = await import_export(app, path, progress=report)
+        result = await import_export(app, path, progress=report, timezone=timezone)
     except LocalizedError as err:
         await app.tasks.fail(task_id, err.key, error=str(err), **err.params)
         raise

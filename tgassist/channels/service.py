@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -111,7 +112,8 @@ async def ensure_channel(app: App, info: ChannelInfo, source: str) -> Channel:
                 session.add(channel)
             else:
                 channel.title = info.title or channel.title
-                channel.telegram_id = channel.telegram_id or info.telegram_id
+                if channel.telegram_id is None or channel.telegram_id in info.legacy_ids:
+                    channel.telegram_id = info.telegram_id  # the real id replaces an old encoding
                 channel.username = channel.username or info.username
             try:
                 await session.flush()
@@ -126,6 +128,8 @@ async def _find(session: object, info: ChannelInfo) -> Channel | None:
     conds = []
     if info.telegram_id is not None:
         conds.append(Channel.telegram_id == info.telegram_id)
+    if info.legacy_ids:  # stored by an import of an export from before 2021
+        conds.append(Channel.telegram_id.in_(info.legacy_ids))
     if info.username:
         conds.append(Channel.username == info.username)
     for cond in conds:
@@ -140,9 +144,14 @@ async def get_channel(app: App, ref: str | int) -> Channel:
     async with app.db.session() as session:
         text = str(ref).strip()
         query = select(Channel)
-        if text.lstrip("-").isdigit():
+        if re.fullmatch(r"-?[0-9]+", text):
             n = int(text)
-            query = query.where((Channel.id == n) | (Channel.telegram_id == n))
+            # an id past 64 bits cannot exist (and would overflow the driver): not found
+            query = query.where(
+                (Channel.id == n) | (Channel.telegram_id == n)
+                if -(2**63) < n < 2**63
+                else Channel.id.is_(None)
+            )
         else:
             query = query.where(Channel.username == normalise_username(text))
         found = (await session.execute(query)).scalars().first()
@@ -292,7 +301,15 @@ def resolve_ref(ref: str) -> ChannelRef:
 
 
 async def add_by_username(app: App, name: str) -> ChannelView:
-    """Register a channel to be parsed live (Telethon) on the next parser tick."""
+    """Register a channel to be parsed live (Telethon) on the next parser tick.
+
+    Live parsing needs Telegram API credentials: without them the channel would sit "new"
+    forever, so nothing is added and the error says how to import an export instead.
+    """
+    from tgassist.channels.login import telegram_configured
+
+    if not telegram_configured(app.settings):
+        raise ChannelError("channels_import.add.needs_credentials", name=name)
     channel = await ensure_channel(
         app, ChannelInfo(telegram_id=None, username=name, title=None), source="telegram"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 
 class ChannelsSettings(BaseModel):
@@ -74,6 +74,22 @@ class ChannelsSettings(BaseModel):
     import_batch_size: int = Field(
         2000, description="Messages saved per transaction by `tgassist channels import`"
     )
+    import_timezone: str = Field(
+        "",
+        description="Time zone (IANA name, e.g. Europe/Moscow) of the computer that made a Telegram "
+        "Desktop export without date_unixtime (old exports hold local times); empty = UTC, "
+        "reported as assumed by `tgassist channels import`",
+    )
     album_seen_ttl_sec: int = Field(
         7 * 86400, description="TTL of the Redis album cache `album_seen:{channel}:{grouped_id}`"
     )
+
+    @field_validator("import_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from tgassist.channels.sources.export_zone import zone_of
+
+        value = value.strip()
+        if value and zone_of(value) is None:
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Moscow")
+        return value

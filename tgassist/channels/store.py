@@ -43,7 +43,17 @@ CHUNK = 900  # ids per IN (…) list
 POSTS, OUTBOX = cast(Table, Post.__table__), cast(Table, OutboxRow.__table__)
 GROUPS, ITEMS = cast(Table, MediaGroup.__table__), cast(Table, MediaGroupItem.__table__)
 MEDIA, POST_MEDIA = cast(Table, MediaObject.__table__), cast(Table, PostMedia.__table__)
-SILENT = ("views", "forwards", "replies", "reactions", "reactions_count", "edit_date", "author")
+# Changes saved without announcing an edit (a re-import in the right time zone corrects `date`).
+SILENT = (
+    "views",
+    "forwards",
+    "replies",
+    "reactions",
+    "reactions_count",
+    "edit_date",
+    "author",
+    "date",
+)
 
 
 @dataclass
@@ -57,6 +67,7 @@ class BatchResult:
     media_new: int = 0
     missing_media: int = 0
     hwm: int = 0
+    events: int = 0  # outbox rows written (posts.parsed + albums.parsed)
     post_ids: dict[int, int] = field(default_factory=dict)  # message id → post id
 
 
@@ -206,6 +217,7 @@ async def _save(
                 )
         events.extend((ALBUMS_PARSED, album) for album in touched)
         await add_events(session, events)
+        result.events = len(events)
         if hwm is not None:
             await session.execute(
                 update(Channel).where(Channel.id == channel_id, Channel.hwm < hwm).values(hwm=hwm)

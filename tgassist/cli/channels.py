@@ -20,7 +20,7 @@ def register(root: typer.Typer) -> None:
     root.add_typer(channels_app, name="channels")
 
 
-def _import_with_progress(app: Any, path: Path) -> Any:
+def _import_with_progress(app: Any, path: Path, timezone: str | None = None) -> Any:
     """Run the import here and draw its task's progress (the same task any door can watch)."""
     import asyncio
 
@@ -28,42 +28,91 @@ def _import_with_progress(app: Any, path: Path) -> Any:
 
     async def go() -> Any:
         task = await start_import(app, path)
-        job = asyncio.create_task(run_import(app, task.id, path))
+        job = asyncio.create_task(run_import(app, task.id, path, timezone=timezone))
         await watch_task(app, task.id, poll=0.2)
         result = await job
-        result.events = await app.outbox.drain()  # publish now; workers pick the events up
+        # Publish now so workers start at once. The report counts the rows this import wrote to
+        # the outbox, not what this drain published: a running `tgassist run` relays too.
+        await app.outbox.drain()
         return result
 
     return go()
 
 
 def _print_import(result: Any) -> None:
-    console.print(f"[bold]{result.title or result.channel_id}[/] (channel id {result.channel_id})")
-    posts = result.posts_new + result.posts_edited + result.posts_unchanged
     console.print(
-        f"  posts:         {posts} (new {result.posts_new}, edited {result.posts_edited}, "
-        f"unchanged {result.posts_unchanged})"
+        "[bold]"
+        + say(
+            "channels_import.report.header",
+            title=result.title or "",
+            channel_id=result.channel_id,
+        )
+        + "[/]",
+        highlight=False,
     )
-    console.print(
-        f"  albums:        {result.albums_in_export} in the export ({result.albums} new or updated)"
-    )
-    console.print(f"  media:         {result.media} new file(s) stored")
-    console.print(
-        f"  skipped:       {result.skipped} (service {result.skipped_service}, "
-        f"unknown type {result.skipped_unknown}, invalid {result.skipped_invalid})"
-    )
-    missing = f"[yellow]{result.missing_media}[/]" if result.missing_media else "0"
-    console.print(f"  missing media: {missing} (not in the export; their posts are imported)")
-    console.print(f"  events:        {result.events} published")
+    lines = [
+        say(
+            "channels_import.report.posts",
+            total=result.posts_new + result.posts_edited + result.posts_unchanged,
+            new=result.posts_new,
+            edited=result.posts_edited,
+            unchanged=result.posts_unchanged,
+        ),
+        say(
+            "channels_import.report.albums",
+            in_export=result.albums_in_export,
+            changed=result.albums,
+        ),
+        say("channels_import.report.media", count=result.media),
+        say(
+            "channels_import.report.skipped",
+            total=result.skipped,
+            service=result.skipped_service,
+            unknown=result.skipped_unknown,
+            invalid=result.skipped_invalid,
+        ),
+    ]
+    if result.invalid_examples:
+        lines.append(
+            say(
+                "channels_import.report.invalid_examples",
+                examples="; ".join(result.invalid_examples),
+            )
+        )
+    lines.append(say("channels_import.report.missing_media", count=result.missing_media))
+    if result.legacy_id is not None:
+        lines.append(
+            say(
+                "channels_import.report.legacy_id",
+                old=result.legacy_id,
+                new=result.telegram_id,
+            )
+        )
+    if result.local_times:
+        key = (
+            "channels_import.report.local_times_assumed"
+            if result.timezone_assumed
+            else "channels_import.report.local_times"
+        )
+        lines.append(say(key, count=result.local_times, zone=result.timezone))
+    lines.append(say("channels_import.report.outbox", count=result.events))
+    for line in lines:
+        console.print("  " + line, highlight=False, soft_wrap=True)
 
 
 @channels_app.command("import")
 def import_cmd(
     path: Path = typer.Argument(..., help="Telegram Desktop export folder (or its result.json)"),
+    timezone: str = typer.Option(
+        None,
+        "--timezone",
+        help="Zone of the computer that made an old export without date_unixtime "
+        "(e.g. Europe/Moscow, +03:00); default TGASSIST_IMPORT_TIMEZONE, else UTC",
+    ),
 ) -> None:
     """Import a Telegram Desktop channel export (JSON); safe to repeat: nothing is duplicated."""
     settings = load_settings()
-    result = run(lambda: with_app(lambda app: _import_with_progress(app, path), settings))
+    result = run(lambda: with_app(lambda app: _import_with_progress(app, path, timezone), settings))
     _print_import(result)
 
 

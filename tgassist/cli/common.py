@@ -15,6 +15,7 @@ from rich.console import Console
 from tgassist.core.errors import LocalizedError, TgassistError
 from tgassist.core.i18n import set_default_language, t
 from tgassist.core.logging import configure_logging
+from tgassist.core.redact import mask_secrets
 from tgassist.settings import Settings
 
 T = TypeVar("T")
@@ -45,6 +46,7 @@ def error_text(err: BaseException) -> str:
 
 
 def fail(message: str, code: int = 1) -> None:
+    message = mask_secrets(message)  # never a password from TGASSIST_*_URL on the terminal
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 

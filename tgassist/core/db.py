@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from tgassist.core.errors import ConfigError
+from tgassist.core.redact import mask_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
 
@@ -72,8 +73,10 @@ def async_url(url: str) -> str:
     """Fill in the async driver: sqlite → aiosqlite, postgresql → asyncpg."""
     try:
         parsed = make_url(url)
-    except Exception as err:  # sqlalchemy raises ArgumentError with a terse text
-        raise ConfigError(f"TGASSIST_DATABASE_URL is not a valid URL: {url!r}") from err
+    except Exception:  # sqlalchemy raises ArgumentError with a terse text
+        raise ConfigError(
+            f"TGASSIST_DATABASE_URL is not a valid URL: {mask_url(url)!r}"
+        ) from None  # the cause would print the URL with its password
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         parsed = parsed.set(drivername="sqlite+aiosqlite")

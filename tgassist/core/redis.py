@@ -26,6 +26,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from tgassist.core.errors import BackendUnavailable, ConfigError
+from tgassist.core.redact import mask_url
 
 Redis = aioredis.Redis
 
@@ -163,9 +164,11 @@ async def connect(
                 socket_connect_timeout=5,
             )
             client = aioredis.Redis.from_pool(pool)  # from_pool: closing the client closes the pool
-        except ValueError as err:
-            raise ConfigError(f"TGASSIST_REDIS_URL is not a valid Redis URL: {url!r}") from err
-        where = f"TGASSIST_REDIS_URL={url}"
+        except ValueError:
+            raise ConfigError(
+                f"TGASSIST_REDIS_URL is not a valid Redis URL: {mask_url(url)!r}"
+            ) from None  # the cause would print the URL with its password
+        where = f"TGASSIST_REDIS_URL={mask_url(url)}"
     else:
         embedded = EmbeddedRedis(data_dir / "redis")
         lock = await asyncio.to_thread(embedded.lock)

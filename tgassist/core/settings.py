@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
+
+ADMIN_TOKEN_MIN_CHARS = 16
 
 
 class CoreSettings(BaseModel):
@@ -79,7 +81,9 @@ class CoreSettings(BaseModel):
         description="Serve Prometheus /metrics on this port in `worker`/`scheduler` processes (the API serves its own)",
     )
     admin_token: SecretStr | None = Field(
-        None, description="Bearer token for /admin routes (unset = admin routes refuse)"
+        None,
+        description=f"Bearer token for /admin routes, /docs and /health/details, at least "
+        f"{ADMIN_TOKEN_MIN_CHARS} characters (unset = admin routes refuse)",
     )
 
     secret_keys: SecretStr | None = Field(
@@ -98,3 +102,24 @@ class CoreSettings(BaseModel):
         pattern="^(ru|en)$",
         description="Language of the CLI, the API and new bot users without a Telegram language: ru or en",
     )
+
+    @field_validator("admin_token")
+    @classmethod
+    def _strong_admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty TGASSIST_ADMIN_TOKEN= once opened every admin route: refuse it at start.
+        if value is None:
+            return None
+        token = value.get_secret_value()
+        if not token.strip():
+            raise ValueError(
+                "is empty, which would leave the admin API without protection: unset it to "
+                f"turn the admin API off, or set at least {ADMIN_TOKEN_MIN_CHARS} random "
+                "characters (for example the output of `openssl rand -hex 24`)"
+            )
+        if len(token) < ADMIN_TOKEN_MIN_CHARS or token != token.strip():
+            raise ValueError(
+                f"is too short ({len(token)} characters) or has surrounding spaces: use at least "
+                f"{ADMIN_TOKEN_MIN_CHARS} random characters (for example the output of "
+                "`openssl rand -hex 24`), or unset it to turn the admin API off"
+            )
+        return value

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, status
 
 from tgassist.api.deps import get_app, require_admin
 from tgassist.api.errors import http_error
+from tgassist.api.params import ChannelRef, Limit
 from tgassist.channels import service
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ async def list_channels(app: App = Depends(get_app)) -> list[dict[str, Any]]:
 
 @router.get("/channels/{ref}/runs")
 async def channel_runs(
-    ref: str, limit: int = 20, app: App = Depends(get_app)
+    ref: ChannelRef, limit: Limit = 20, app: App = Depends(get_app)
 ) -> list[dict[str, Any]]:
     """The latest parses/imports of a channel (@username, Telegram id or our id), newest first."""
     try:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from tgassist.api.deps import get_app, require_admin
+from tgassist.api.params import Limit
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -19,8 +20,13 @@ router = APIRouter(prefix="/admin", tags=["events"], dependencies=[Depends(requi
 _background: set[asyncio.Task[Any]] = set()  # keep references so tasks are not collected mid-run
 
 
+SourceName = Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class IngestRequest(BaseModel):
-    source: str | list[str] = Field("all", description='a source name, a list of names, or "all"')
+    source: SourceName | Annotated[list[SourceName], Field(min_length=1, max_length=50)] = Field(
+        "all", description='a source name, a list of names, or "all"'
+    )
     wait: bool = Field(
         False, description="answer with the finished run's stats instead of 202 at once"
     )
@@ -87,7 +93,7 @@ async def sources(app: App = Depends(get_app)) -> list[dict[str, Any]]:
 
 
 @router.get("/events/runs")
-async def runs(limit: int = 20, app: App = Depends(get_app)) -> list[dict[str, Any]]:
+async def runs(limit: Limit = 20, app: App = Depends(get_app)) -> list[dict[str, Any]]:
     """The latest ingest runs, newest first."""
     from tgassist.events.ingest import recent_runs
 

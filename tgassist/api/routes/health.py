@@ -1,4 +1,5 @@
-"""Liveness, details and Prometheus metrics (no auth: for probes and scrapers)."""
+"""Liveness and Prometheus metrics (no auth: for probes and scrapers); details for admins only
+(they name hosts, processes and backends)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from tgassist.api.deps import get_app
+from tgassist.api.deps import get_app, require_admin_read
 from tgassist.core import health
 
 router = APIRouter(tags=["health"])
@@ -19,7 +20,7 @@ async def liveness() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/health/details")
+@router.get("/health/details", dependencies=[Depends(require_admin_read)])
 async def details(app: Any = Depends(get_app)) -> JSONResponse:
     report = await health.details(app)
     return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)

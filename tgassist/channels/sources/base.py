@@ -103,6 +103,8 @@ class ChannelInfo:
     telegram_id: int | None
     username: str | None
     title: str | None
+    # Other encodings of the same id an older import may have stored (Telegram Desktop before 2021)
+    legacy_ids: tuple[int, ...] = ()
 
 
 class Source(Protocol):

@@ -4,15 +4,21 @@ Exports do not mark albums. We detect them: consecutive media messages from the 
 with the same `date_unixtime`, the caption (text) on the first, at most 10 items. Such a run gets
 the synthetic `grouped_id = -<id of its first message>` (negative, so it never collides with
 Telegram's own positive grouped ids).
+
+Every record is checked by `export_models` first: one that does not fit is skipped and counted
+with its reason, never half-read. Exports made before Telegram Desktop wrote `date_unixtime`
+carry only the exporter's local time: those are read in the zone given (`timezone`), and the
+count of such messages is reported, with the zone used and whether it was assumed.
+Exports from before 2021 write a channel's id in Telegram Desktop's old peer encoding (the id
+plus 2**33); `info()` gives the real id, so both exports land in one channel.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +28,16 @@ from tgassist.channels.sources.base import (
     ChannelInfo,
     RawMedia,
     RawMessage,
-    SourceError,
 )
+from tgassist.channels.sources.export_file import CHANNEL_KINDS, read_export
+from tgassist.channels.sources.export_models import ExportMessage, TextPart, validate_message
 
 ALBUM_MAX_ITEMS = 10
 # Media types Telegram can put in an album (stickers, voice and round videos cannot be grouped).
 ALBUM_KINDS = {"photo", "video_file", "file", "audio_file"}
-_EXPORT_HELP = (
-    "Export the channel again in Telegram Desktop (channel menu → Export chat history, "
-    "format: Machine-readable JSON) and import the folder that holds result.json."
-)
+# Telegram Desktop before 2.6 (2021) wrote peer ids with a type shift; channels got 2**33 added.
+LEGACY_CHANNEL_SHIFT = 2**33
+INVALID_EXAMPLES = 5
 
 
 @dataclass
@@ -43,6 +49,13 @@ class ExportStats:
     unknown: int = 0
     invalid: int = 0
     missing_media: int = 0
+    local_times: int = 0  # messages with only a local time (no date_unixtime)
+    invalid_examples: list[str] = field(default_factory=list)  # "#12: views: …" (the first few)
+
+    def reject(self, where: str, reason: str) -> None:
+        self.invalid += 1
+        if len(self.invalid_examples) < INVALID_EXAMPLES:
+            self.invalid_examples.append(f"{where}: {reason}"[:200])
 
     @property
     def skipped(self) -> int:
@@ -52,51 +65,64 @@ class ExportStats:
 class DesktopExport:
     """A Telegram Desktop export of one channel; `messages()` yields `RawMessage`s in id order."""
 
-    def __init__(self, root: Path, data: dict[str, Any], file: Path) -> None:
+    def __init__(
+        self, root: Path, data: dict[str, Any], file: Path, timezone: tzinfo | None = None
+    ) -> None:
         self.root = root
         self.file = file
         self.data = data
+        self.timezone = timezone or UTC
+        self.timezone_assumed = timezone is None  # UTC taken for local times: say so
         self.stats = ExportStats()
         self._parsed: list[RawMessage] | None = None
 
     @classmethod
-    def open(cls, path: Path | str) -> DesktopExport:
-        """Read and validate `path` (an export folder or its result.json); errors name the file."""
-        path = Path(path).expanduser()
-        file = path / "result.json" if path.is_dir() else path
-        if not file.exists():
-            raise SourceError(f"{file} does not exist. {_EXPORT_HELP}")
-        try:
-            data = json.loads(file.read_bytes())
-        except json.JSONDecodeError as err:
-            raise SourceError(
-                f"{file} is not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}); the file is "
-                f"truncated or is not a Telegram Desktop export. {_EXPORT_HELP}"
-            ) from err
-        except UnicodeDecodeError as err:
-            raise SourceError(f"{file} is not valid JSON (not UTF-8 text). {_EXPORT_HELP}") from err
-        except OSError as err:
-            raise SourceError(f"{file} cannot be read ({err}). {_EXPORT_HELP}") from err
-        if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
-            hint = (
-                " It is a whole-account export; export a single channel instead."
-                if isinstance(data, dict) and "chats" in data
-                else ""
-            )
-            raise SourceError(
-                f"{file} has no `messages` list: not a Telegram Desktop chat export.{hint} {_EXPORT_HELP}"
-            )
-        return cls(file.parent.resolve(), data, file)
+    def open(cls, path: Path | str, timezone: tzinfo | None = None) -> DesktopExport:
+        """Read and check `path` (an export folder or its result.json); errors name the file.
+
+        `timezone`: the zone of the computer that made the export, for exports without
+        `date_unixtime` (their times are local); UTC, reported as assumed, when not given.
+        """
+        file, data = read_export(path)
+        return cls(file.parent.resolve(), data, file, timezone)
+
+    @property
+    def kind(self) -> str:
+        return str(self.data.get("type") or "public_channel")
+
+    @property
+    def raw_id(self) -> int | None:
+        raw = self.data.get("id")
+        if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).isdigit():
+            return None
+        value = int(raw)
+        return value if 0 < value < 2**63 else None
+
+    @property
+    def legacy_id(self) -> bool:
+        """Whether the export's id is in the pre-2021 encoding (channel id + 2**33)."""
+        raw = self.raw_id
+        return (
+            raw is not None
+            and self.kind in CHANNEL_KINDS
+            and LEGACY_CHANNEL_SHIFT <= raw < LEGACY_CHANNEL_SHIFT + 2**32
+        )
 
     async def info(self) -> ChannelInfo:
-        raw_id = self.data.get("id")
-        return ChannelInfo(
-            telegram_id=int(raw_id)
-            if isinstance(raw_id, int | str) and str(raw_id).isdigit()
-            else None,
-            username=None,
-            title=self.data.get("name"),
-        )
+        raw = self.raw_id
+        if raw is not None and self.legacy_id:
+            real = raw - LEGACY_CHANNEL_SHIFT
+            return ChannelInfo(
+                telegram_id=real, username=None, title=self._title(), legacy_ids=(raw,)
+            )
+        legacy = (
+            (raw + LEGACY_CHANNEL_SHIFT,) if raw is not None and raw < 2**32 else ()
+        )  # an older import of the same channel may have stored the old encoding
+        return ChannelInfo(telegram_id=raw, username=None, title=self._title(), legacy_ids=legacy)
+
+    def _title(self) -> str | None:
+        name = self.data.get("name")
+        return name[:300] if isinstance(name, str) and name else None
 
     def parse(self) -> list[RawMessage]:
         """Every regular message, with album ids filled in; counts skips in `stats`."""
@@ -136,7 +162,7 @@ class DesktopExport:
                     m.grouped_id = gid
             run.clear()
 
-        for item in self.data["messages"]:
+        for n, item in enumerate(self.data["messages"]):
             kind = item.get("type") if isinstance(item, dict) else None
             if kind == "service":
                 self.stats.service += 1
@@ -144,18 +170,22 @@ class DesktopExport:
                 continue
             if kind != "message":
                 if kind is None:
-                    self.stats.invalid += 1
+                    self.stats.reject(f"record {n + 1}", "not a message object")
                 else:
                     self.stats.unknown += 1
                 close_run()
                 continue
             try:
-                msg = self._message(item)
-            except (KeyError, TypeError, ValueError):
-                self.stats.invalid += 1
+                record = validate_message(item)
+                msg = self._message(record)
+            except (TypeError, ValueError, OverflowError) as err:
+                where = item.get("id") if isinstance(item.get("id"), int) else f"record {n + 1}"
+                self.stats.reject(f"#{where}" if isinstance(where, int) else where, str(err))
                 close_run()
                 continue
             self.stats.messages += 1
+            if record.date_unixtime is None and record.date.tzinfo is None:
+                self.stats.local_times += 1
             self.stats.missing_media += sum(1 for m in msg.media if m.missing)
             if not _album_candidate(msg):
                 close_run()
@@ -169,56 +199,71 @@ class DesktopExport:
         out.sort(key=lambda m: m.message_id)
         return out
 
-    def _message(self, item: dict[str, Any]) -> RawMessage:
-        text, entities = _text(
-            item.get("text_entities") if "text_entities" in item else item.get("text", "")
-        )
-        reply = item.get("reply_to_message_id")
+    def _message(self, item: ExportMessage) -> RawMessage:
+        raw_text = item.text_entities if item.text_entities is not None else item.text
+        text, entities = _text(raw_text)
         return RawMessage(
-            message_id=int(item["id"]),
-            date=_date(item, "date"),
-            edit_date=_date(item, "edited")
-            if ("edited" in item or "edited_unixtime" in item)
+            message_id=item.id,
+            date=self._date(item.date, item.date_unixtime),
+            edit_date=self._date(item.edited, item.edited_unixtime)
+            if (item.edited is not None or item.edited_unixtime is not None)
             else None,
             text=text,
             entities=entities,
-            author=item.get("author"),
-            sender_id=item.get("from_id") or item.get("from"),
-            views=item.get("views") if isinstance(item.get("views"), int) else None,
-            forwards=item.get("forwards") if isinstance(item.get("forwards"), int) else None,
-            reactions=_reactions(item.get("reactions")),
-            forward_from=item.get("forwarded_from") or item.get("saved_from"),
-            forward_from_id=_peer_id(item.get("forwarded_from_id")),
-            reply_to_message_id=int(reply) if isinstance(reply, int) else None,
+            author=item.author,
+            sender_id=_str(item.from_id) or item.from_,
+            views=item.views,
+            forwards=item.forwards,
+            reactions=[
+                {
+                    "type": r.type,
+                    "count": r.count,
+                    **({"emoji": r.emoji} if r.emoji else {}),
+                    **({"document_id": r.document_id} if r.document_id else {}),
+                }
+                for r in item.reactions
+            ],
+            forward_from=item.forwarded_from or item.saved_from,
+            forward_from_id=_peer_id(item.forwarded_from_id),
+            reply_to_message_id=item.reply_to_message_id,
             media=self._media(item),
         )
 
-    def _media(self, item: dict[str, Any]) -> list[RawMedia]:
-        if "photo" in item:
+    def _date(self, local: datetime | None, unix: int | None) -> datetime:
+        if unix is not None:
+            return datetime.fromtimestamp(unix, UTC)
+        if local is None:
+            raise ValueError("edited_unixtime without edited")
+        if local.tzinfo is not None:
+            return local.astimezone(UTC)
+        return local.replace(tzinfo=self.timezone).astimezone(UTC)
+
+    def _media(self, item: ExportMessage) -> list[RawMedia]:
+        if item.photo is not None:
             return [
                 self._file(
-                    item["photo"],
+                    item.photo,
                     RawMedia(
                         kind="photo",
                         mime="image/jpeg",
-                        size=item.get("photo_file_size"),
-                        width=item.get("width"),
-                        height=item.get("height"),
+                        size=item.photo_file_size,
+                        width=item.width,
+                        height=item.height,
                     ),
                 )
             ]
-        if "file" in item:
+        if item.file is not None:
             return [
                 self._file(
-                    item["file"],
+                    item.file,
                     RawMedia(
-                        kind=item.get("media_type") or "file",
-                        mime=item.get("mime_type"),
-                        size=item.get("file_size"),
-                        width=item.get("width"),
-                        height=item.get("height"),
-                        duration=item.get("duration_seconds"),
-                        file_name=item.get("file_name"),
+                        kind=item.media_type or "file",
+                        mime=item.mime_type,
+                        size=item.file_size,
+                        width=item.width,
+                        height=item.height,
+                        duration=item.duration_seconds,
+                        file_name=item.file_name,
                     ),
                 )
             ]
@@ -254,72 +299,46 @@ def _continues(prev: dict[str, Any], item: dict[str, Any], msg: RawMessage, size
     )
 
 
-def _date(item: dict[str, Any], name: str) -> datetime:
-    unix = item.get(f"{name}_unixtime")
-    if unix is not None:
-        return datetime.fromtimestamp(int(unix), UTC)
-    # Older exports carry only the exporter's local time; taken as UTC.
-    parsed = datetime.fromisoformat(str(item[name]))
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+_EXTRA_KEYS = ("user_id", "document_id", "language")
 
 
-_EXTRA_KEYS = (("user_id", "user_id"), ("document_id", "document_id"), ("language", "language"))
-
-
-def _text(raw: Any) -> tuple[str, list[dict[str, Any]]]:
+def _text(raw: str | Sequence[str | TextPart]) -> tuple[str, list[dict[str, Any]]]:
     """Plain text and entities (UTF-16 offsets) from a string or a mixed string/object array."""
     if isinstance(raw, str):
         return raw, []
     parts: list[str] = []
     entities: list[dict[str, Any]] = []
     offset = 0
-    for part in raw or ():
-        if part.__class__ is str:
+    for part in raw:
+        if isinstance(part, str):
             chunk, kind = part, None
-        elif isinstance(part, dict):
-            chunk = part.get("text", "")
-            if chunk.__class__ is not str:
-                chunk = str(chunk)
-            kind = part.get("type")
-            if kind == "plain":
-                kind = None
         else:
-            raise TypeError("text part is neither a string nor an object")
+            chunk, kind = part.text, (None if part.type == "plain" else part.type)
         # UTF-16 length (Telegram's unit): astral characters such as most emoji count twice
         length = len(chunk) if chunk.isascii() else len(chunk.encode("utf-16-le")) >> 1
-        if kind is not None:
+        if kind is not None and not isinstance(part, str):
             entity: dict[str, Any] = {
                 "type": kind,
                 "offset": offset,
                 "length": length,
                 "text": chunk,
             }
-            href = part.get("href")
-            if href:
-                entity["url"] = href
+            if part.href:
+                entity["url"] = part.href
             elif kind == "link":
                 entity["url"] = chunk
-            for src, dst in _EXTRA_KEYS:
-                if src in part and part[src]:
-                    entity[dst] = part[src]
+            for name in _EXTRA_KEYS:
+                value = getattr(part, name)
+                if value:
+                    entity[name] = value
             entities.append(entity)
         parts.append(chunk)
         offset += length
     return "".join(parts), entities
 
 
-def _reactions(raw: Any) -> list[dict[str, Any]]:
-    out = []
-    for r in raw or []:
-        if not isinstance(r, dict):
-            continue
-        entry: dict[str, Any] = {"type": r.get("type", "emoji"), "count": int(r.get("count") or 0)}
-        if r.get("emoji"):
-            entry["emoji"] = r["emoji"]
-        if r.get("document_id"):
-            entry["document_id"] = r["document_id"]
-        out.append(entry)
-    return out
+def _str(value: str | int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _peer_id(raw: Any) -> int | None:
