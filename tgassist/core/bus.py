@@ -138,16 +138,34 @@ class Bus:
         return await self._with_counts(stream, group, entries)
 
     async def claim(
-        self, stream: str, group: str, consumer: str, ids: Sequence[str], min_idle_ms: int
+        self,
+        stream: str,
+        group: str,
+        consumer: str,
+        ids: Sequence[str],
+        min_idle_ms: int,
+        retrycount: int | None = None,
     ) -> list[Delivery]:
-        """Claim specific entries (a retry after backoff) if nobody touched them meanwhile."""
+        """Claim specific entries (a retry after backoff) if nobody touched them meanwhile.
+
+        `retrycount` sets the delivery count instead of adding one (a delivery that failed on an
+        unreachable backend is refunded).
+        """
         if not ids:
             return []
-        resp = await self.redis.xclaim(stream, group, consumer, min_idle_ms, list(ids))
+        resp = await self.redis.xclaim(
+            stream, group, consumer, min_idle_ms, list(ids), retrycount=retrycount
+        )
         entries = [(mid, f) for mid, f in resp if mid is not None and f]
         if len(entries) < len(resp):  # Redis 6.2: trimmed entries come back nil and stay pending
             await self._ack_deleted(stream, group, consumer, {mid for mid, _ in entries})
         return await self._with_counts(stream, group, entries)
+
+    async def keep(self, stream: str, group: str, consumer: str, ids: Sequence[str]) -> None:
+        """Reset the idle time of entries this consumer holds (delivery counts unchanged), so
+        no reclaim takes over entries parked during an outage."""
+        if ids:
+            await self.redis.xclaim(stream, group, consumer, 0, list(ids), justid=True)
 
     async def _ack_deleted(self, stream: str, group: str, consumer: str, keep: set[str]) -> None:
         """Ack entries pending for `consumer` that no longer exist in the stream (never `keep`)."""

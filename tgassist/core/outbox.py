@@ -61,6 +61,7 @@ class OutboxRelay:
         self.batch = batch
         self.keep_published = keep_published
         self.wakeup = asyncio.Event()
+        self._sentinel_checked = False
 
     def kick(self) -> None:
         """Wake the relay now (call after committing rows) instead of waiting for the poll."""
@@ -85,6 +86,8 @@ class OutboxRelay:
                 ).all()
                 if not rows:
                     return 0
+                if not self._sentinel_checked:
+                    await self._mark_fresh_bus(session)
                 results = await self.bus.publish_each(
                     [(r.stream, {"type": r.event_type, "data": r.payload}) for r in rows]
                 )
@@ -118,6 +121,20 @@ class OutboxRelay:
                 await lock.release()
             except Exception:  # lock expired: another relay may run now; harmless
                 pass
+
+    async def _mark_fresh_bus(self, session: AsyncSession) -> None:
+        """Before this process first publishes: set the bus marker (`core.recovery`) when
+        nothing was ever published. If rows were, a missing marker means Redis lost its data:
+        leave it missing, so the loss is detected and re-driven."""
+        from tgassist.core.recovery import SENTINEL_KEY
+
+        if not await self.redis.exists(SENTINEL_KEY):
+            published = await session.scalar(
+                select(OutboxRow.id).where(OutboxRow.published_at.is_not(None)).limit(1)
+            )
+            if published is None:
+                await self.redis.set(SENTINEL_KEY, utcnow().isoformat(), nx=True)
+        self._sentinel_checked = True
 
     async def drain(self) -> int:
         """Publish until nothing is left (used by CLI commands and tests)."""

@@ -19,6 +19,9 @@ Handler = Callable[[Any, "StageContext"], Awaitable[None]]
 JobFunc = Callable[["App"], Awaitable[Any]]
 HealthCheck = Callable[["App"], Awaitable[dict[str, Any]]]
 StartupHook = Callable[["App"], Awaitable[None]]
+# After Redis lost its data: re-queue work whose state is missing (posts created before the
+# oldest outbox row still kept, or all when None); returns how many items were re-queued.
+RedriveHook = Callable[["App", Any], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -78,3 +81,4 @@ class Product:
     jobs: tuple[Job, ...] = ()
     health: tuple[tuple[str, HealthCheck], ...] = ()
     on_start: tuple[StartupHook, ...] = ()
+    on_bus_loss: tuple[RedriveHook, ...] = ()
