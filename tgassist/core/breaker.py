@@ -52,6 +52,18 @@ def _chain(err: BaseException) -> Iterator[BaseException]:
         cur = cur.__cause__ or cur.__context__
 
 
+def _modules(err: BaseException) -> set[str]:
+    """Modules of the frames `err` travelled through (and of its cause chain)."""
+    out: set[str] = set()
+    for e in _chain(err):
+        out.add(type(e).__module__)
+        tb = e.__traceback__
+        while tb is not None:
+            out.add(str(tb.tb_frame.f_globals.get("__name__", "")))
+            tb = tb.tb_next
+    return out
+
+
 def infrastructure_backend(err: BaseException) -> str | None:
     """`"db"` or `"redis"` when `err` says that backend is unreachable, else None."""
     from redis import exceptions as rexc
@@ -82,10 +94,11 @@ def infrastructure_backend(err: BaseException) -> str | None:
         ):
             return DB
         if isinstance(e, ConnectionError | OSError) and not isinstance(e, FileNotFoundError):
-            # A refused/reset socket under SQLAlchemy (asyncpg connect) or redis-py.
-            if any(type(x).__module__.startswith(("sqlalchemy", "asyncpg")) for x in _chain(err)):
+            # A refused/reset socket: whose? The code it was raised through tells.
+            where = _modules(e)
+            if any(m.startswith(("sqlalchemy", "asyncpg", "aiosqlite")) for m in where):
                 return DB
-            if any(type(x).__module__.startswith("redis") for x in _chain(err)):
+            if any(m.startswith("redis") for m in where):
                 return REDIS
     return None
 
