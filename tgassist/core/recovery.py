@@ -102,9 +102,10 @@ async def recover(app: App, stages: Sequence[Stage] = ()) -> RecoveryReport | No
         await app.redis.set(
             RECOVERING_KEY, json.dumps({"since": started.isoformat(), "reasons": reasons}), ex=3600
         )
-        missing = await _missing_groups(app, all_stages())
-        for stage in all_stages():
-            await app.bus.ensure_group(stage.stream, stage.group_name)
+        every = {(s.stream, s.group_name): s for s in (*all_stages(), *stages)}
+        missing = await _missing_groups(app, list(every.values()))
+        for stream, group in every:
+            await app.bus.ensure_group(stream, group)
         async with app.db.session() as session:
             oldest = await session.scalar(
                 select(func.min(OutboxRow.created_at)).where(OutboxRow.published_at.is_not(None))
