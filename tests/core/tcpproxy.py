@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 
 
 class TcpProxy:
@@ -54,3 +55,12 @@ class TcpProxy:
 
     async def close(self) -> None:
         await self.cut()
+
+
+async def until(condition: Callable[[], Awaitable[bool]], within: float, poll: float = 0.1) -> bool:
+    """Poll `condition` until it holds (True) or `within` seconds passed (False)."""
+    for _ in range(max(1, int(within / poll))):
+        if await condition():
+            return True
+        await asyncio.sleep(poll)
+    return bool(await condition())

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from tests.core.crash_worker import STAGE, Job
-from tests.core.tcpproxy import TcpProxy
+from tests.core.tcpproxy import TcpProxy, until
 from tgassist.app import App
 from tgassist.core.health import worker_report
 from tgassist.core.models import User
@@ -33,6 +33,10 @@ RETRY_MAX_SEC = 0.2
 async def _users(app: App) -> int:
     async with app.db.session() as s:
         return int(await s.scalar(select(func.count()).select_from(User)) or 0)
+
+
+async def _has_users(app: App, n: int) -> bool:
+    return await _users(app) >= n
 
 
 class _SqliteOutage:
@@ -63,9 +67,7 @@ class _SqliteOutage:
             await asyncio.to_thread(self._thread.join, 30)
 
 
-async def _outage_app(
-    settings: Settings, make_app: Callable[..., Any]
-) -> tuple[App, Any, Any]:
+async def _outage_app(settings: Settings, make_app: Callable[..., Any]) -> tuple[App, Any, Any]:
     overrides: dict[str, Any] = {
         "bus_max_deliveries": MAX_DELIVERIES,
         "bus_retry_max_sec": RETRY_MAX_SEC,
@@ -115,9 +117,7 @@ async def test_database_outage_dead_letters_nothing_and_resumes(
         assert paused_seen, "health (worker heartbeats) showed the pause during the outage"
         assert (await app.bus.stats(STAGE.stream, STAGE.group_name)).dlq == 0
         await outage.restore()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and await _users(app) < total:
-            await asyncio.sleep(0.1)
+        await until(lambda: _has_users(app, total), 20)
         async with app.db.session() as s:
             ids = sorted((await s.execute(select(User.telegram_id))).scalars())
     finally:

@@ -5,13 +5,13 @@ the outbox, health is red meanwhile, and every event ends up processed exactly o
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
 
 from tests.core.crash_worker import STAGE, Job
+from tests.core.tcpproxy import until
 from tgassist.app import App
 from tgassist.core.health import details
 from tgassist.core.models import User
@@ -23,6 +23,14 @@ from tgassist.core.worker import Worker
 async def _users(app: App) -> int:
     async with app.db.session() as s:
         return int(await s.scalar(select(func.count()).select_from(User)) or 0)
+
+
+async def _has_users(app: App, n: int) -> bool:
+    return await _users(app) >= n
+
+
+async def _bus_ok(app: App) -> bool:
+    return (await bus_health(app))["status"] == "ok"
 
 
 async def _stage_rows(app: App, numbers: range) -> None:
@@ -49,11 +57,8 @@ async def test_redis_emptied_mid_pipeline_every_event_processed_once(
             await asyncio.sleep(0.05)
         await app.redis.flushdb()  # streams, groups, pending entries, processed ids: all gone
         await _stage_rows(app, range(60, total))
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and await _users(app) < total:
-            await asyncio.sleep(0.1)
-        while time.monotonic() < deadline and (await bus_health(app))["status"] != "ok":
-            await asyncio.sleep(0.1)
+        await until(lambda: _has_users(app, total), 20)
+        await until(lambda: _bus_ok(app), 20)
         assert (await bus_health(app))["status"] == "ok"
     finally:
         stop.set()

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from tgassist.channels import parser, stages
 from tgassist.core.product import Product
+
+if TYPE_CHECKING:
+    from tgassist.app import App
+
+
+async def redrive_after_loss(app: App, before: datetime | None) -> int:
+    from tgassist.channels.reprocess import redrive_after_loss as redrive
+
+    return await redrive(app, before)
+
 
 PRODUCT = Product(
     name="channels",
     stages=stages.STAGES,
     jobs=parser.JOBS + stages.JOBS,
     health=parser.HEALTH + stages.HEALTH,
+    on_bus_loss=(redrive_after_loss,),
 )
