@@ -18,10 +18,18 @@ async def redrive_after_loss(app: App, before: datetime | None) -> int:
     return await redrive(app, before)
 
 
+async def close_orphaned_runs(app: App) -> None:
+    """At start: close parser/import runs a killed process left "running"."""
+    from tgassist.channels.service import close_orphaned_runs as close
+
+    await close(app)
+
+
 PRODUCT = Product(
     name="channels",
     stages=stages.STAGES,
     jobs=parser.JOBS + stages.JOBS,
     health=parser.HEALTH + stages.HEALTH,
+    on_start=(close_orphaned_runs,),
     on_bus_loss=(redrive_after_loss,),
 )
