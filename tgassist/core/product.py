@@ -40,6 +40,9 @@ class Stage:
     max_deliveries: int | None = None  # None: settings.bus_max_deliveries
     dedupe: bool = True
     group: str | None = None  # None: the stage name
+    # settings -> a key when the stage must run in one process only (single-process embedded
+    # stores); stages with the same key run together in whichever worker holds its lock.
+    exclusive: Callable[[Any], str | None] | None = None
 
     @property
     def group_name(self) -> str:

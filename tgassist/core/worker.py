@@ -28,6 +28,7 @@ from redis.exceptions import ResponseError
 from tgassist.core.breaker import Breaker, Breakers
 from tgassist.core.bus import Bus, Delivery, backoff_delay, parse_read
 from tgassist.core.events import Event
+from tgassist.core.locks import OwnedLock
 from tgassist.core.metrics import BUS_MESSAGES, HANDLER_SECONDS
 from tgassist.core.product import Stage
 from tgassist.core.redis import process_tag
@@ -95,6 +96,7 @@ class Worker:
         self.stats = WorkerStats()
         self.breakers = Breakers.for_app(app)
         self.shutdown_grace = s.worker_shutdown_grace_sec
+        self.exclusive_stages: list[str] = []  # single-process stages this worker holds
         self.bus_lost = asyncio.Event()  # a NOGROUP was seen: check Redis for lost data now
         self._stopping = asyncio.Event()
         self._retry_tasks: set[asyncio.Task[None]] = set()
@@ -116,14 +118,16 @@ class Worker:
         for st in self.stages:
             await self.bus.ensure_group(st.stream, st.group_name)
         log.info("worker started", worker=self.name, stages=[s.name for s in self.stages])
-        tasks = [
-            asyncio.create_task(self._consume(st), name=f"consume:{st.name}") for st in self.stages
-        ]
-        # One reclaim loop per stage: a stage whose handlers wait (a lock, a slow API) never
-        # holds up the takeover of another stage's entries.
+        exclusive: dict[str, list[Stage]] = {}
+        for st in self.stages:
+            key = st.exclusive(self.app.settings) if st.exclusive else None
+            if key:
+                exclusive.setdefault(key, []).append(st)
+        held = {st.name for group in exclusive.values() for st in group}
+        tasks = self._stage_tasks([st for st in self.stages if st.name not in held])
         tasks += [
-            asyncio.create_task(self._reclaim_loop(st), name=f"reclaim:{st.name}")
-            for st in self.stages
+            asyncio.create_task(self._run_exclusive(key, group), name=f"exclusive:{key}")
+            for key, group in exclusive.items()
         ]
         tasks.append(asyncio.create_task(self._heartbeat_loop(), name="heartbeat"))
         tasks.append(asyncio.create_task(self._guard_loop(), name="bus-guard"))
@@ -146,6 +150,45 @@ class Worker:
             except Exception:  # Redis gone: the heartbeat expires on its own
                 pass
             log.info("worker stopped", worker=self.name, **self.stats.__dict__)
+
+    def _stage_tasks(self, stages: Sequence[Stage]) -> list[asyncio.Task[None]]:
+        # One reclaim loop per stage: a stage whose handlers wait (a lock, a slow API) never
+        # holds up the takeover of another stage's entries.
+        return [
+            asyncio.create_task(loop(st), name=f"{kind}:{st.name}")
+            for st in stages
+            for kind, loop in (("consume", self._consume), ("reclaim", self._reclaim_loop))
+        ]
+
+    async def _run_exclusive(self, key: str, stages: list[Stage]) -> None:
+        """Run `stages` only while holding the `key` lock: one process at a time (embedded
+        Qdrant/LadybugDB are single-process). Others skip them, say so, and take over when the
+        holder is gone."""
+        names = [st.name for st in stages]
+        lock = OwnedLock(self.app.redis, f"lock:stages:{key}", ttl=self.app.settings.lock_ttl_sec)
+        announced = False
+        while not await lock.acquire():
+            if not announced:
+                log.warning(
+                    "stages skipped: they run in one process with embedded stores, and another "
+                    "worker runs them; set TGASSIST_QDRANT_URL and TGASSIST_NEO4J_URL to run "
+                    "them in many",
+                    stages=names,
+                    holder=await lock.holder(),
+                )
+                announced = True
+            if await _sleep_or_stop(self._stopping, self.app.settings.lock_ttl_sec / 3):
+                return
+        log.info("single-process stages run here", stages=names, key=key)
+        self.exclusive_stages = names
+        tasks = self._stage_tasks(stages)
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await lock.release()
 
     async def run_until_idle(self, idle_rounds: int = 2) -> None:
         """Process until no stage has new, pending or retrying entries (tests, CLI drains)."""
@@ -266,6 +309,7 @@ class Worker:
                 "stages": [s.name for s in self.stages],
                 "at": datetime.now(UTC).isoformat(),
                 "paused": self.breakers.any_open,
+                "exclusive": self.exclusive_stages,
                 "breakers": self.breakers.report(),
                 **self.stats.__dict__,
             }
