@@ -23,15 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from pydantic import ValidationError
-from redis.exceptions import ResponseError
 
-from tgassist.core.breaker import Breaker, Breakers
-from tgassist.core.bus import Bus, Delivery, backoff_delay, parse_read
+from tgassist.core.breaker import Breakers
+from tgassist.core.bus import Delivery, backoff_delay, parse_read
 from tgassist.core.events import Event
-from tgassist.core.locks import OwnedLock
 from tgassist.core.metrics import BUS_MESSAGES, HANDLER_SECONDS
 from tgassist.core.product import Stage
 from tgassist.core.redis import process_tag
+from tgassist.core.worker_faults import FaultHandling, sleep_or_stop
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -82,7 +81,7 @@ class WorkerStats:
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
 
-class Worker:
+class Worker(FaultHandling):
     """Runs `stages` until `stop()`; in-flight batches finish and are acked before it returns."""
 
     def __init__(self, app: App, stages: Sequence[Stage], name: str | None = None) -> None:
@@ -101,10 +100,6 @@ class Worker:
         self._stopping = asyncio.Event()
         self._retry_tasks: set[asyncio.Task[None]] = set()
         self._metric_children: dict[tuple[str, str], Any] = {}
-
-    @property
-    def bus(self) -> Bus:
-        return self.app.bus
 
     def stop(self) -> None:
         self._stopping.set()
@@ -160,36 +155,6 @@ class Worker:
             for kind, loop in (("consume", self._consume), ("reclaim", self._reclaim_loop))
         ]
 
-    async def _run_exclusive(self, key: str, stages: list[Stage]) -> None:
-        """Run `stages` only while holding the `key` lock: one process at a time (embedded
-        Qdrant/LadybugDB are single-process). Others skip them, say so, and take over when the
-        holder is gone."""
-        names = [st.name for st in stages]
-        lock = OwnedLock(self.app.redis, f"lock:stages:{key}", ttl=self.app.settings.lock_ttl_sec)
-        announced = False
-        while not await lock.acquire():
-            if not announced:
-                log.warning(
-                    "stages skipped: they run in one process with embedded stores, and another "
-                    "worker runs them; set TGASSIST_QDRANT_URL and TGASSIST_NEO4J_URL to run "
-                    "them in many",
-                    stages=names,
-                    holder=await lock.holder(),
-                )
-                announced = True
-            if await _sleep_or_stop(self._stopping, self.app.settings.lock_ttl_sec / 3):
-                return
-        log.info("single-process stages run here", stages=names, key=key)
-        self.exclusive_stages = names
-        tasks = self._stage_tasks(stages)
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await lock.release()
-
     async def run_until_idle(self, idle_rounds: int = 2) -> None:
         """Process until no stage has new, pending or retrying entries (tests, CLI drains)."""
         for st in self.stages:
@@ -217,58 +182,19 @@ class Worker:
                 )
             except Exception as err:
                 if not await self._on_bus_error(stage, err, "stream read failed"):
-                    await _sleep_or_stop(self._stopping, 1.0)
+                    await sleep_or_stop(self._stopping, 1.0)
                 continue
             while batch:  # a full batch likely has a successor: fetch it with the acks
                 try:
                     batch = await self.process(stage, batch, prefetch=not self._stopping.is_set())
                 except Exception as err:  # entries stay pending; the reclaim loop retries them
                     if not await self._on_bus_error(stage, err, "batch failed; left pending"):
-                        await _sleep_or_stop(self._stopping, 1.0)
+                        await sleep_or_stop(self._stopping, 1.0)
                     batch = []
-
-    async def _on_bus_error(self, stage: Stage, err: Exception, what: str) -> bool:
-        """Handle a failed bus call; True when it was dealt with (group recreated, breaker open)."""
-        if isinstance(err, ResponseError) and "NOGROUP" in str(err):
-            # Redis lost the group (flushed, failed over to an empty replica, restarted without
-            # persistence): recreate it and have the loss check re-drive what was lost.
-            log.error("consumer group missing: recreated", stage=stage.name, stream=stage.stream)
-            await self.bus.ensure_group(stage.stream, stage.group_name)
-            self.bus_lost.set()
-            return True
-        breaker = self.breakers.for_error(err)
-        if breaker is not None and await breaker.confirm(err):
-            return True
-        log.error(what, stage=stage.name, error=f"{type(err).__name__}: {err}")
-        return False
-
-    async def _guard_loop(self) -> None:
-        """Check that Redis still holds the bus; when it lost it, re-drive from the database."""
-        from tgassist.core.recovery import detect_loss, recover
-
-        period = self.app.settings.bus_loss_check_sec
-        while not self._stopping.is_set():
-            self.bus_lost.clear()
-            try:
-                if await detect_loss(self.app, self.stages):
-                    await recover(self.app, self.stages)
-            except Exception as err:
-                breaker = self.breakers.for_error(err)
-                if breaker is None or not await breaker.confirm(err):
-                    log.warning("bus loss check failed", error=f"{type(err).__name__}: {err}")
-            waiters = [
-                asyncio.ensure_future(self.bus_lost.wait()),
-                asyncio.ensure_future(self._stopping.wait()),
-            ]
-            try:
-                await asyncio.wait(waiters, timeout=period, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for w in waiters:
-                    w.cancel()
 
     async def _reclaim_loop(self, stage: Stage) -> None:
         period = max(0.5, self.visibility_ms / 2000)
-        while not await _sleep_or_stop(self._stopping, period):
+        while not await sleep_or_stop(self._stopping, period):
             if not await self.breakers.wait_closed(self._stopping):
                 return
             try:
@@ -317,7 +243,7 @@ class Worker:
                 await self.app.redis.set(key, json.dumps(info), ex=max(1, int(period * 3)))
             except Exception as err:
                 log.warning("heartbeat failed", error=str(err))
-            if await _sleep_or_stop(self._stopping, period):
+            if await sleep_or_stop(self._stopping, period):
                 return
 
     async def process(
@@ -475,7 +401,7 @@ class Worker:
         self._spawn(self._retry(stage, d, delay))
 
     async def _retry(self, stage: Stage, d: Delivery, delay: float) -> None:
-        if await _sleep_or_stop(self._stopping, delay):
+        if await sleep_or_stop(self._stopping, delay):
             return  # shutting down: the entry stays pending and is reclaimed later
         try:
             # min-idle: if another consumer reclaimed it meanwhile, its idle time was reset: leave it.
@@ -486,46 +412,3 @@ class Worker:
                 await self.process(stage, claimed)
         except Exception as err:  # still pending: the reclaim loop takes it after the timeout
             log.error("retry failed; left pending", stage=stage.name, entry=d.id, error=str(err))
-
-    async def _resume_parked(self, stage: Stage, d: Delivery, breaker: Breaker) -> None:
-        """Hold an entry that failed on an unreachable backend until the backend is back.
-
-        Its idle time is kept fresh (no reclaim elsewhere takes it while we wait) and, once the
-        breakers close, it is claimed with its delivery count unchanged: the outage cost nothing.
-        """
-        refresh = max(0.2, self.visibility_ms / 3000)
-        while self.breakers.any_open:
-            waiter = asyncio.ensure_future(self.breakers.wait_closed(self._stopping))
-            try:
-                await asyncio.wait_for(asyncio.shield(waiter), refresh)
-            except TimeoutError:
-                pass
-            finally:
-                waiter.cancel()
-            if self._stopping.is_set():
-                return  # stays pending: reclaimed (with one delivery more) by whoever runs next
-            if self.breakers.any_open and not self.breakers.redis.is_open:
-                try:
-                    await self.bus.keep(stage.stream, stage.group_name, self.name, [d.id])
-                except Exception as err:
-                    log.warning("could not keep parked entry", entry=d.id, error=str(err))
-        try:
-            claimed = await self.bus.claim(
-                stage.stream, stage.group_name, self.name, [d.id], 0, retrycount=d.deliveries
-            )
-            if claimed:
-                await self.process(stage, claimed)
-        except Exception as err:
-            if not await self._on_bus_error(stage, err, "parked entry failed; left pending"):
-                return
-            if not self._stopping.is_set():
-                self._spawn(self._resume_parked(stage, d, breaker))
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
-    """Sleep up to `seconds`; True if `stop` was set."""
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-        return True
-    except TimeoutError:
-        return stop.is_set()
