@@ -49,7 +49,12 @@ def _chain(err: BaseException) -> Iterator[BaseException]:
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
         yield cur
-        cur = cur.__cause__ or cur.__context__
+        orig = getattr(cur, "orig", None)  # SQLAlchemy's DBAPIError wraps the driver's error
+        cur = (
+            orig
+            if isinstance(orig, BaseException) and id(orig) not in seen
+            else cur.__cause__ or cur.__context__
+        )
 
 
 def _modules(err: BaseException) -> set[str]:

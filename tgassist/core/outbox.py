@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tgassist.core.bus import Bus
 from tgassist.core.db import Database, utcnow
 from tgassist.core.events import Event
+from tgassist.core.locks import OwnedLock
 from tgassist.core.metrics import OUTBOX_PUBLISHED
 from tgassist.core.models import OutboxRow
 from tgassist.core.redis import Redis
@@ -54,12 +55,14 @@ class OutboxRelay:
         bus: Bus,
         batch: int = 1000,
         keep_published: timedelta = timedelta(days=1),
+        lock_ttl: float = 15.0,
     ) -> None:
         self.db = db
         self.redis = redis
         self.bus = bus
         self.batch = batch
         self.keep_published = keep_published
+        self.lock_ttl = lock_ttl  # a killed relay's lock is taken over (owned lock)
         self.wakeup = asyncio.Event()
         self._sentinel_checked = False
 
@@ -69,7 +72,7 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish up to one batch; returns how many were published (0 if another relay runs)."""
-        lock = self.redis.lock(RELAY_LOCK, timeout=60, blocking=False)
+        lock = OwnedLock(self.redis, RELAY_LOCK, ttl=self.lock_ttl)
         if not await lock.acquire():
             return 0
         try:
@@ -117,10 +120,7 @@ class OutboxRelay:
             OUTBOX_PUBLISHED.inc(len(sent))
             return len(sent)
         finally:
-            try:
-                await lock.release()
-            except Exception:  # lock expired: another relay may run now; harmless
-                pass
+            await lock.release()
 
     async def _mark_fresh_bus(self, session: AsyncSession) -> None:
         """Before this process first publishes: set the bus marker (`core.recovery`) when
