@@ -59,3 +59,21 @@ async def test_missing_stages_are_requeued_once_from_the_database(app: App) -> N
         assert row is not None and row.status == "ok"
         assert await app.vectors.get(pid) is not None
     assert not any((await reprocess_missing(app)).values())  # nothing left missing
+
+
+async def test_reprocess_missing_from_the_cli(app: App) -> None:
+    from tests.channels.test_pipeline_cli import cli
+
+    cid = await channel(app)
+    await save(app, cid, [message(TEXTS[0]), message(TEXTS[1])])
+    await app.outbox.drain()
+    await app.redis.flushdb()  # the posts' events are gone; the posts are not
+    r = await cli(app, "pipeline", "reprocess", "--missing")
+    assert r.returncode == 0, r.stderr
+    assert "re-queued: tagging 2" in r.stdout
+    await run_pipeline(app, STAGES)
+    assert await _tag_rows(app) == 2
+    r = await cli(app, "pipeline", "reprocess", "--missing")
+    assert "nothing missing" in r.stdout
+    r = await cli(app, "pipeline", "reprocess", "--missing", "--stage", "tagging")
+    assert r.returncode != 0 and "either --stage or --missing" in (r.stdout + r.stderr)
