@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgassist.core.bus import Bus
@@ -96,16 +96,20 @@ class OutboxRelay:
                 )
                 # Mark exactly what went out: a row Redis refused must not make the whole batch
                 # go out again on every poll; it stays unpublished with its error.
+                # The stream id is kept: it shows when Redis falls behind what was published.
                 sent = [
-                    r.id
+                    {"rid": r.id, "sid": str(res)}
                     for r, res in zip(rows, results, strict=True)
                     if not isinstance(res, Exception)
                 ]
                 if sent:
+                    now = utcnow()
+                    table = OutboxRow.metadata.tables[OutboxRow.__tablename__]  # Core: executemany
                     await session.execute(
-                        update(OutboxRow)
-                        .where(OutboxRow.id.in_(sent))
-                        .values(published_at=utcnow())
+                        update(table)
+                        .where(table.c.id == bindparam("rid"))
+                        .values(published_at=now, stream_id=bindparam("sid")),
+                        sent,
                     )
                 for r, res in zip(rows, results, strict=True):
                     if isinstance(res, Exception):

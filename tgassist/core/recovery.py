@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -64,6 +64,62 @@ async def _missing_groups(app: App, stages: Sequence[Stage]) -> list[tuple[str, 
     return missing
 
 
+BEHIND_WINDOW = timedelta(hours=1)  # how far back published rows are compared with Redis
+
+
+def _sid(text: str | None) -> tuple[int, int]:
+    ms, _, seq = (text or "0-0").partition("-")
+    try:
+        return int(ms), int(seq or 0)
+    except ValueError:
+        return 0, 0
+
+
+async def streams_behind(app: App) -> dict[str, tuple[str, str]]:
+    """Streams whose last id in Redis is older than an id the outbox recently got for them:
+    `{stream: (last id in Redis, newest published id)}` (a lagging replica, a rewound AOF)."""
+    async with app.db.session() as session:
+        rows = (
+            await session.execute(
+                select(OutboxRow.stream, func.max(OutboxRow.stream_id))
+                .where(
+                    OutboxRow.published_at > datetime.now(UTC) - BEHIND_WINDOW,
+                    OutboxRow.stream_id.is_not(None),
+                )
+                .group_by(OutboxRow.stream)
+            )
+        ).all()
+    behind: dict[str, tuple[str, str]] = {}
+    for stream, newest in rows:
+        try:
+            last = str((await app.redis.xinfo_stream(stream))["last-generated-id"])
+        except ResponseError:  # the stream is gone altogether
+            last = "0-0"
+        if _sid(last) < _sid(newest):
+            behind[stream] = (last, str(newest))
+    return behind
+
+
+async def _redrive_behind(app: App, behind: dict[str, tuple[str, str]]) -> int:
+    """Mark unpublished the recent rows whose ids Redis no longer has (the relay resends them)."""
+    ids: list[int] = []
+    async with app.db.session() as session:
+        for stream, (last, _newest) in behind.items():
+            rows = await session.execute(
+                select(OutboxRow.id, OutboxRow.stream_id).where(
+                    OutboxRow.stream == stream,
+                    OutboxRow.published_at > datetime.now(UTC) - BEHIND_WINDOW,
+                    OutboxRow.stream_id.is_not(None),
+                )
+            )
+            ids += [rid for rid, sid in rows if _sid(sid) > _sid(last)]
+        if ids:
+            await session.execute(
+                update(OutboxRow).where(OutboxRow.id.in_(ids)).values(published_at=None)
+            )
+    return len(ids)
+
+
 async def detect_loss(app: App, stages: Sequence[Stage] = ()) -> list[str]:
     """Why Redis looks like it lost the bus (empty when it did not).
 
@@ -82,6 +138,11 @@ async def detect_loss(app: App, stages: Sequence[Stage] = ()) -> list[str]:
             names = ", ".join(f"{s}/{g}" for s, g in missing[:5])
             more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
             reasons.append(f"{len(missing)} consumer groups are missing ({names}{more})")
+    if not reasons:
+        behind = await streams_behind(app)
+        if behind:
+            names = ", ".join(f"{s} at {last} < {newest}" for s, (last, newest) in behind.items())
+            reasons.append(f"Redis is behind what the outbox published ({names})")
     return reasons
 
 
@@ -103,9 +164,18 @@ async def recover(app: App, stages: Sequence[Stage] = ()) -> RecoveryReport | No
             RECOVERING_KEY, json.dumps({"since": started.isoformat(), "reasons": reasons}), ex=3600
         )
         every = {(s.stream, s.group_name): s for s in (*all_stages(), *stages)}
+        own_missing = await _missing_groups(app, stages)
         missing = await _missing_groups(app, list(every.values()))
         for stream, group in every:
             await app.bus.ensure_group(stream, group)
+        behind = await streams_behind(app) if await app.redis.exists(SENTINEL_KEY) else {}
+        if behind and not own_missing:
+            # Only the newest entries are missing: send just those again.
+            redriven = await _redrive_behind(app, behind)
+            app.outbox.kick()
+            await app.redis.delete(RECOVERING_KEY)
+            log.error("bus recovered from the database", outbox_redriven=redriven)
+            return RecoveryReport(reasons, 0, redriven, {})
         async with app.db.session() as session:
             oldest = await session.scalar(
                 select(func.min(OutboxRow.created_at)).where(OutboxRow.published_at.is_not(None))
