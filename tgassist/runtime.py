@@ -14,6 +14,7 @@ import uvicorn
 
 from tgassist.app import App
 from tgassist.core.errors import ConfigError, TgassistError
+from tgassist.core.locks import OwnedLock
 from tgassist.core.product import StartupHook
 from tgassist.core.scheduler import Scheduler
 from tgassist.core.worker import Worker
@@ -156,7 +157,7 @@ async def run_startup_hook(app: App, hook: StartupHook) -> bool:
     runs it again. Failures are logged, never fatal.
     """
     name = hook.__name__
-    lock = app.redis.lock(f"startup:{hook.__module__}.{name}", timeout=3600, blocking=False)
+    lock = OwnedLock(app.redis, f"startup:{hook.__module__}.{name}", ttl=app.settings.lock_ttl_sec)
     if not await lock.acquire():
         log.info("start-up hook already running in another scheduler; skipped", hook=name)
         return False
@@ -165,8 +166,5 @@ async def run_startup_hook(app: App, hook: StartupHook) -> bool:
     except Exception as err:
         log.exception("start-up hook failed", hook=name, error=str(err))
     finally:
-        try:
-            await lock.release()
-        except Exception:  # expired after an hour: nothing to release
-            pass
+        await lock.release()
     return True

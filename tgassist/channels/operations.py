@@ -179,3 +179,19 @@ __all__ = [
     "start_import",
     "start_reprocess",
 ]
+
+
+async def requeue_missing(
+    app: App,
+    *,
+    since: datetime | None = None,
+    channel_id: int | None = None,
+    limit: int | None = None,
+) -> dict[str, int]:
+    """Re-queue every stage whose result is missing in the database (after Redis lost its
+    data); returns how many items each stage got."""
+    from tgassist.channels.reprocess import Selection, reprocess_missing
+
+    return await reprocess_missing(
+        app, Selection(since=since, channel_id=channel_id, limit=limit)
+    )

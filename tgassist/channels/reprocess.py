@@ -1,4 +1,5 @@
-"""Run one enrichment stage again for stored posts (`tgassist pipeline reprocess`).
+"""Run one enrichment stage again for stored posts (`tgassist pipeline reprocess`), or re-queue
+what is missing (`--missing`, and automatically after Redis lost its data).
 
 Each post gets a *new* event (new id: the worker's dedupe would skip the old one) on the stage's
 stream. Other groups reading that stream are told the event is done for them (their idempotency
@@ -53,6 +54,7 @@ class Selection:
     since: datetime | None = None
     channel_id: int | None = None
     limit: int | None = None
+    created_before: datetime | None = None  # stored before this (`--missing` after a Redis loss)
 
 
 async def _posts(app: App, sel: Selection) -> AsyncIterator[list[Post]]:
@@ -64,6 +66,8 @@ async def _posts(app: App, sel: Selection) -> AsyncIterator[list[Post]]:
             q = q.where(Post.date >= sel.since)
         if sel.channel_id is not None:
             q = q.where(Post.channel_id == sel.channel_id)
+        if sel.created_before is not None:
+            q = q.where(Post.created_at < sel.created_before)
         async with app.db.session() as session:
             rows = list(await session.scalars(q))
         if sel.limit is not None:
@@ -161,6 +165,8 @@ async def _album_events(app: App, sel: Selection) -> list[Event]:
         q = q.where(MediaGroup.date >= sel.since)
     if sel.channel_id is not None:
         q = q.where(MediaGroup.channel_id == sel.channel_id)
+    if sel.created_before is not None:
+        q = q.where(MediaGroup.created_at < sel.created_before)
     if sel.limit is not None:
         q = q.limit(sel.limit)
     async with app.db.session() as session:
@@ -188,12 +194,15 @@ async def _album_events(app: App, sel: Selection) -> list[Event]:
     ]
 
 
-async def _publish_only_to(app: App, stage_name: str, events: list[Event]) -> None:
-    stage = next(s for s in STAGES if s.name == stage_name)
+async def _publish_only_to(app: App, stage_names: str | set[str], events: list[Event]) -> None:
+    """Publish `events` on the stream of `stage_names` (one stream); every other group reading
+    that stream is told the events are done for it, so only the chosen stages run."""
+    names = {stage_names} if isinstance(stage_names, str) else stage_names
+    stage = next(s for s in STAGES if s.name in names)
     from tgassist.products import all_stages
 
     others = [
-        s.group_name for s in all_stages() if s.stream == stage.stream and s.name != stage_name
+        s.group_name for s in all_stages() if s.stream == stage.stream and s.name not in names
     ]
     ttl = app.settings.idempotency_ttl_sec
     pipe = app.redis.pipeline(transaction=False)
@@ -236,3 +245,69 @@ async def reprocess(
 async def _maybe(value: Any) -> None:
     if inspect.isawaitable(value):
         await value
+
+
+async def _missing_for_posts(app: App, posts: list[Post], counts: dict[str, int]) -> None:
+    ids = [p.id for p in posts]
+    tags = await _kinds(app, ids, "tags")
+    vision = await _kinds(app, ids, "vision")
+    crawl = await _kinds(app, ids, "crawl")
+    media = await _media(app, ids)
+    parsed = await _post_events(app, "tagging", posts)
+    by_groups: dict[frozenset[str], list[Event]] = {}
+    for p, ev in zip(posts, parsed, strict=True):
+        wanted = set()
+        if p.id not in tags:
+            wanted.add("tagging")  # its follow-ups (tags saved, crawl, index) come with it
+        if (media.get(p.id) or p.album_id is not None) and p.id not in vision:
+            wanted.add("vision")
+        if wanted:
+            by_groups.setdefault(frozenset(wanted), []).append(ev)
+            for name in wanted:
+                counts[name] = counts.get(name, 0) + 1
+    for names, events in by_groups.items():
+        await _publish_only_to(app, set(names), events)
+    policy = LinkPolicy.from_settings(app.settings)
+    crawls: list[Event] = []
+    for p in posts:
+        if p.id in tags and p.id not in crawl:
+            urls = policy.select(list(p.links or []))
+            if urls:
+                crawls.append(PostCrawl(post_id=p.id, channel_id=p.channel_id, urls=urls))
+    await _publish_only_to(app, "enrichment", crawls)
+    counts["enrichment"] = counts.get("enrichment", 0) + len(crawls)
+
+
+async def reprocess_missing(
+    app: App, selection: Selection | None = None, progress: Progress | None = None
+) -> dict[str, int]:
+    """Re-queue every stage whose result is missing from the database: posts without tags or
+    without vision results (when they have media), tagged posts whose links were never crawled,
+    albums never assembled. Returns how many items each stage got."""
+    sel = selection or Selection()
+    counts: dict[str, int] = {}
+    seen = 0
+    async for posts in _posts(app, sel):
+        await _missing_for_posts(app, posts, counts)
+        seen += len(posts)
+        if progress:
+            await _maybe(progress(seen))
+    album_events = [ev for ev in await _album_events(app, sel) if isinstance(ev, AlbumParsed)]
+    unassembled = await _unassembled(app, [ev.album_id for ev in album_events])
+    albums: list[Event] = [ev for ev in album_events if ev.album_id in unassembled]
+    await _publish_only_to(app, "album_assembler", albums)
+    counts["album_assembler"] = len(albums)
+    return counts
+
+
+async def _unassembled(app: App, album_ids: list[int]) -> set[int]:
+    async with app.db.session() as session:
+        groups = await session.scalars(select(MediaGroup).where(MediaGroup.id.in_(album_ids)))
+        return {g.id for g in groups if not (g.meta or {}).get("enrichment")}
+
+
+async def redrive_after_loss(app: App, before: datetime | None) -> int:
+    """`Product.on_bus_loss`: re-queue missing work of posts older than the outbox rows that are
+    re-sent anyway (all posts when none are kept)."""
+    counts = await reprocess_missing(app, Selection(created_before=before))
+    return sum(counts.values())

@@ -9,15 +9,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tgassist.channels.models import Channel, MediaGroup, ParserRun, Post, Subscription
 from tgassist.channels.sources.base import ChannelInfo
+from tgassist.core.db import utcnow
 from tgassist.core.errors import LocalizedError
+from tgassist.core.locks import OwnedLock
 
 if TYPE_CHECKING:
     from tgassist.app import App
+
+log = structlog.get_logger(__name__)
 
 
 class ChannelError(LocalizedError):
@@ -269,19 +274,56 @@ async def subscribe(app: App, user_id: int, channel_id: int) -> None:
 
 @asynccontextmanager
 async def channel_lock(app: App, channel_id: int) -> AsyncIterator[None]:
-    """The per-channel Redis lock shared by the parser and imports; `ChannelBusy` when taken."""
-    lock = app.redis.lock(
-        f"lock:channel:{channel_id}", timeout=app.settings.parser_lock_ttl_sec, blocking=False
-    )
+    """The per-channel lock shared by the parser and imports; `ChannelBusy` when taken.
+
+    An owned lock with a short TTL renewed while the holder lives: a killed import or parser
+    frees it at once on this host (its pid is gone) and within TGASSIST_LOCK_TTL_SEC elsewhere.
+    Runs a dead holder left "running" are closed as soon as the lock is taken.
+    """
+    lock = OwnedLock(app.redis, f"lock:channel:{channel_id}", ttl=app.settings.lock_ttl_sec)
     if not await lock.acquire():
         raise ChannelBusy(channel_id)
     try:
+        await close_orphaned_runs(app, channel_id)
         yield
     finally:
-        try:
-            await lock.release()
-        except Exception:  # expired: another process may hold it now; nothing to undo
-            pass
+        await lock.release()
+
+
+async def close_orphaned_runs(app: App, channel_id: int | None = None) -> int:
+    """Close runs left "running" by a process that died (their channel's lock is free, or held
+    by the caller); returns how many. Channels left "parsing" go back to `error`."""
+    from tgassist.channels.models import STATUS_ERROR, STATUS_PARSING, ParserRun
+
+    async with app.db.session() as session:
+        q = select(ParserRun.id, ParserRun.channel_id).where(ParserRun.status == "running")
+        if channel_id is not None:
+            q = q.where(ParserRun.channel_id == channel_id)
+        rows = (await session.execute(q)).all()
+    if channel_id is None:  # at start: only runs whose channel nobody holds
+        held = {
+            cid
+            for cid in {r.channel_id for r in rows if r.channel_id is not None}
+            if await app.redis.exists(f"lock:channel:{cid}")
+        }
+        rows = [r for r in rows if r.channel_id not in held]
+    if not rows:
+        return 0
+    note = {"error": "interrupted: the process running it stopped before it finished"}
+    async with app.db.session() as session:
+        for r in rows:
+            run = await session.get(ParserRun, r.id)
+            if run is not None and run.status == "running":
+                run.status, run.finished_at = "failed", utcnow()
+                run.errors = [*(run.errors or []), note]
+        channels = {r.channel_id for r in rows if r.channel_id is not None}
+        await session.execute(
+            update(Channel)
+            .where(Channel.id.in_(channels), Channel.status == STATUS_PARSING)
+            .values(status=STATUS_ERROR, last_error=note["error"])
+        )
+    log.warning("closed runs left running by a dead process", runs=len(rows))
+    return len(rows)
 
 
 def view_of(c: Channel) -> ChannelView:
@@ -358,6 +400,7 @@ from tgassist.channels.operations import (  # noqa: E402
     REPROCESS_TASK,
     PipelineStatus,
     pipeline_status,
+    requeue_missing,
     run_import,
     run_reprocess,
     start_import,
@@ -378,12 +421,14 @@ __all__ = [
     "adopt_duplicate",
     "channel_lock",
     "channel_runs",
+    "close_orphaned_runs",
     "ensure_channel",
     "get_channel",
     "list_channels",
     "normalise_username",
     "pipeline_status",
     "remove_channel",
+    "requeue_missing",
     "resolve_ref",
     "run_import",
     "run_reprocess",

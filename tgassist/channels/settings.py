@@ -64,9 +64,6 @@ class ChannelsSettings(BaseModel):
     parser_backoff_base_sec: float = Field(
         30, description="First back-off delay after a long FloodWait; doubles each retry"
     )
-    parser_lock_ttl_sec: int = Field(
-        1800, description="Per-channel parser lock lifetime (a crashed parser frees it then)"
-    )
     parser_media_max_bytes: int = Field(
         20_000_000,
         description="Media larger than this are not downloaded (recorded as missing, reason too_large)",

@@ -32,6 +32,7 @@ from tgassist.channels.metrics import (
     VISION_SUMMARY_BYTES,
 )
 from tgassist.channels.models import MediaGroup, MediaGroupItem, PostEnrichment
+from tgassist.core.locks import OwnedLock
 from tgassist.core.outbox import add_event
 
 if TYPE_CHECKING:
@@ -104,7 +105,9 @@ async def assemble(app: App, album_id: int, timed_out: bool = False) -> AlbumAss
     """Build and store the album's vision summary; None when already done or the album is gone."""
     t = tracker(app)
     # One assembler per album at a time; the loser of a race finds the work done.
-    async with app.redis.lock(f"album:assemble:{album_id}", timeout=120, blocking_timeout=120):
+    async with OwnedLock(
+        app.redis, f"album:assemble:{album_id}", ttl=app.settings.lock_ttl_sec, blocking_timeout=120
+    ):
         async with app.db.session() as session:
             group = await session.get(MediaGroup, album_id)
             if group is None:

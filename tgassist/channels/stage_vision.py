@@ -27,6 +27,7 @@ from tgassist.channels.enrichment_store import (
 )
 from tgassist.channels.events import POSTS_VISION_ANALYZED, PostParsed, PostVisionAnalyzed
 from tgassist.channels.metrics import VISION_BUDGET_EXHAUSTED, VISION_MEDIA
+from tgassist.core.locks import OwnedLock
 from tgassist.core.outbox import add_event
 
 if TYPE_CHECKING:
@@ -128,7 +129,13 @@ async def analyse_media(app: App, media: MediaObject, *, force: bool = False) ->
         VISION_MEDIA.labels("skipped").inc()
         return {**base, "status": "skipped", "reason": reason}
     provider, phash = params_hash(app)
-    async with app.redis.lock(f"vision:lock:{media.sha256}", timeout=300, blocking_timeout=300):
+    # Owned, short TTL: a killed worker's lock is taken over at once, not after minutes.
+    async with OwnedLock(
+        app.redis,
+        f"vision:lock:{media.sha256}",
+        ttl=app.settings.lock_ttl_sec,
+        blocking_timeout=300,
+    ):
         async with app.db.session() as session:
             done = await session.scalar(
                 select(MediaVision).where(

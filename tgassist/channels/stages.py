@@ -45,6 +45,19 @@ def lazy(target: str) -> Handler:
     return handler
 
 
+EMBEDDED_STORES = "embedded-stores"
+
+
+def _index_exclusive(settings: Any) -> str | None:
+    """Indexing writes Qdrant and the graph: one process only while either is embedded."""
+    return None if settings.qdrant_url and settings.neo4j_url else EMBEDDED_STORES
+
+
+def _graph_exclusive(settings: Any) -> str | None:
+    """Album assembly writes the graph: one process only while LadybugDB is embedded."""
+    return None if settings.neo4j_url else EMBEDDED_STORES
+
+
 STAGES: tuple[Stage, ...] = (
     Stage("vision", POSTS_PARSED, PostParsed, lazy("stage_vision:handle_vision"), concurrency=2),
     Stage("tagging", POSTS_PARSED, PostParsed, lazy("stage_tags:handle_tagging"), concurrency=64),
@@ -74,19 +87,28 @@ STAGES: tuple[Stage, ...] = (
         PostTagged,
         lazy("stage_index:handle_indexing_tagged"),
         concurrency=64,
+        exclusive=_index_exclusive,
     ),
     Stage(
         "indexing_enriched",
         POSTS_ENRICHED,
         PostEnriched,
         lazy("stage_index:handle_indexing_enriched"),
+        exclusive=_index_exclusive,
     ),
-    Stage("album_assembler", ALBUMS_PARSED, AlbumParsed, lazy("stage_albums:handle_album_parsed")),
+    Stage(
+        "album_assembler",
+        ALBUMS_PARSED,
+        AlbumParsed,
+        lazy("stage_albums:handle_album_parsed"),
+        exclusive=_graph_exclusive,
+    ),
     Stage(
         "album_assembler_vision",
         POSTS_VISION_ANALYZED,
         PostVisionAnalyzed,
         lazy("stage_albums:handle_album_vision"),
+        exclusive=_graph_exclusive,
     ),
 )
 

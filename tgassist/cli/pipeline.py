@@ -74,7 +74,7 @@ def _parse_since(value: str | None) -> datetime | None:
 @pipeline_app.command("reprocess")
 def reprocess_cmd(
     stage: str = typer.Option(
-        ...,
+        None,
         "--stage",
         help="Stage to run again (vision, tagging, retagging, "
         "tag_persistence, crawl_trigger, enrichment, indexing, indexing_enriched, "
@@ -85,12 +85,34 @@ def reprocess_cmd(
     ),
     channel: int = typer.Option(None, "--channel", help="Only this channel id"),
     limit: int = typer.Option(None, "--limit", help="At most this many posts"),
+    missing: bool = typer.Option(
+        False,
+        "--missing",
+        help="Instead of one stage: re-queue every stage whose result is missing in the database "
+        "(after Redis lost its data; workers also do this by themselves)",
+    ),
 ) -> None:
     """Publish new events so one stage runs again for stored posts (its follow-ups run too)."""
     import asyncio
 
-    from tgassist.channels.service import run_reprocess, start_reprocess
+    from tgassist.channels.service import requeue_missing, run_reprocess, start_reprocess
 
+    if missing:
+        if stage:
+            fail("give either --stage or --missing, not both")
+        counts = run(
+            lambda: with_app(
+                lambda app: requeue_missing(
+                    app, since=_parse_since(since), channel_id=channel, limit=limit
+                ),
+                load_settings(),
+            )
+        )
+        queued = ", ".join(f"{name} {n}" for name, n in counts.items() if n) or "nothing missing"
+        console.print(f"re-queued: {queued}; running workers pick them up")
+        return
+    if not stage:
+        fail("give --stage <name> or --missing")
     settings = load_settings()
     after = _parse_since(since)
 

@@ -117,8 +117,9 @@ class Bus:
     ) -> list[Delivery]:
         """Take over entries other consumers left pending longer than `min_idle_ms`.
 
-        Follows the XAUTOCLAIM cursor: one call scans only COUNT (Redis 6.2) or 10×COUNT (7) PEL
-        entries, so stale entries behind fresh ones would otherwise never be reached.
+        Follows the XAUTOCLAIM cursor: one call scans only 10×COUNT PEL entries, so stale
+        entries behind fresh ones would otherwise never be reached. Entries trimmed away while
+        pending are dropped from the PEL by Redis 7 itself (returned as deleted ids).
         """
         entries: list[tuple[str, dict[str, str]]] = []
         start = "0-0"
@@ -126,44 +127,40 @@ class Bus:
             resp = await self.redis.xautoclaim(
                 stream, group, consumer, min_idle_ms, start, count=count - len(entries)
             )
-            found = [(mid, f) for mid, f in resp[1] if mid is not None and f is not None]
-            entries += found
-            # Entries trimmed away while pending: Redis 7 drops them itself; 6.2 claims them and
-            # replies nil without their id. Nothing can process them: ack them out of the PEL.
-            if any(f is None for _mid, f in resp[1]):
-                await self._ack_deleted(stream, group, consumer, {mid for mid, _ in entries})
+            entries += [(mid, f) for mid, f in resp[1] if mid is not None and f is not None]
             start = str(resp[0])
             if start == "0-0":
                 break
         return await self._with_counts(stream, group, entries)
 
     async def claim(
-        self, stream: str, group: str, consumer: str, ids: Sequence[str], min_idle_ms: int
+        self,
+        stream: str,
+        group: str,
+        consumer: str,
+        ids: Sequence[str],
+        min_idle_ms: int,
+        retrycount: int | None = None,
     ) -> list[Delivery]:
-        """Claim specific entries (a retry after backoff) if nobody touched them meanwhile."""
+        """Claim specific entries (a retry after backoff) if nobody touched them meanwhile.
+
+        `retrycount` sets the delivery count instead of adding one (a delivery that failed on an
+        unreachable backend is refunded).
+        """
         if not ids:
             return []
-        resp = await self.redis.xclaim(stream, group, consumer, min_idle_ms, list(ids))
+        resp = await self.redis.xclaim(
+            stream, group, consumer, min_idle_ms, list(ids), retrycount=retrycount
+        )
+        # Redis 7 drops entries trimmed away while pending from the PEL and does not return them.
         entries = [(mid, f) for mid, f in resp if mid is not None and f]
-        if len(entries) < len(resp):  # Redis 6.2: trimmed entries come back nil and stay pending
-            await self._ack_deleted(stream, group, consumer, {mid for mid, _ in entries})
         return await self._with_counts(stream, group, entries)
 
-    async def _ack_deleted(self, stream: str, group: str, consumer: str, keep: set[str]) -> None:
-        """Ack entries pending for `consumer` that no longer exist in the stream (never `keep`)."""
-        pending = await self.redis.xpending_range(
-            stream, group, min="-", max="+", count=10_000, consumername=consumer
-        )
-        ids = [str(p["message_id"]) for p in pending if str(p["message_id"]) not in keep]
-        if not ids:
-            return
-        pipe = self.redis.pipeline(transaction=False)
-        for mid in ids:
-            pipe.xrange(stream, min=mid, max=mid, count=1)
-        exists = await pipe.execute()
-        gone = [mid for mid, found in zip(ids, exists, strict=True) if not found]
-        if gone:
-            await self.redis.xack(stream, group, *gone)
+    async def keep(self, stream: str, group: str, consumer: str, ids: Sequence[str]) -> None:
+        """Reset the idle time of entries this consumer holds (delivery counts unchanged), so
+        no reclaim takes over entries parked during an outage."""
+        if ids:
+            await self.redis.xclaim(stream, group, consumer, 0, list(ids), justid=True)
 
     async def _with_counts(
         self, stream: str, group: str, entries: list[tuple[str, dict[str, str]]]
@@ -243,7 +240,7 @@ class Bus:
             lag = 0
             for g in groups:
                 glag = g.get("lag")
-                if glag is None:  # Redis < 7: count entries after the last delivered id (capped)
+                if glag is None:  # unknown after deletions: count what follows (capped)
                     after = await self.redis.xrange(
                         stream, min=f"({g['last-delivered-id']}", count=10_001
                     )

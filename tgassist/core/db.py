@@ -95,7 +95,10 @@ def create_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # `?timeout=<sec>` in the URL: how long a writer waits for a locked file (default 30 s).
+        busy_sec = float(str(parsed.query.get("timeout", 30)))
+        url = parsed.difference_update_query(["timeout"]).render_as_string(hide_password=False)
+        engine = create_async_engine(url, connect_args={"timeout": busy_sec})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -103,7 +106,7 @@ def create_engine(url: str) -> AsyncEngine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_sec * 1000)}")
             cur.close()
 
         return engine
@@ -136,6 +139,18 @@ class Database:
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    async def probe(self) -> None:
+        """Raise unless the database can take a write now (the circuit breaker's probe).
+
+        SQLite answers reads while another process holds the write lock: take it and let go.
+        """
+        async with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                await conn.rollback()
+            else:
+                await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tgassist.core.metrics import STREAM_DLQ, STREAM_LAG, STREAM_LENGTH, STREAM_PENDING
+from tgassist.core.recovery import bus_health
 from tgassist.core.scheduler import HEARTBEAT_KEY, JOBS_KEY
 from tgassist.core.worker import HEARTBEAT_PREFIX
 
@@ -112,18 +113,35 @@ async def details(app: App) -> dict[str, Any]:
             "status": "ok" if all(r["dlq"] == 0 for r in streams) else "degraded",
             "items": streams,
         }
-        report["workers"] = {"status": "ok", "items": await worker_report(app)}
+        report["bus"] = await _product_check(app, bus_health)
+        workers = await worker_report(app)
+        paused = sorted(
+            {
+                name
+                for w in workers
+                for name, b in (w.get("breakers") or {}).items()
+                if b.get("state") == "open"
+            }
+        )
+        report["workers"] = {
+            "status": "paused" if paused else "ok",
+            **({"unreachable": paused} if paused else {}),
+            "items": workers,
+        }
         report["scheduler"] = await scheduler_report(app)
     checks = [(name, check) for product in PRODUCTS for name, check in product.health]
     results = await asyncio.gather(*(_product_check(app, check) for _name, check in checks))
     report.update({name: result for (name, _check), result in zip(checks, results, strict=True)})
-    core_ok = db["status"] == "ok" and redis["status"] == "ok"
+    # Redis without the bus state (lost, being re-driven) is as bad as no Redis.
+    bus_ok = report.get("bus", {}).get("status", "ok") == "ok"
+    core_ok = db["status"] == "ok" and redis["status"] == "ok" and bus_ok
     # Core backends down: 503. Something else down (no scheduler anywhere, a product check):
     # still serving, but not "ok".
     problems = [
         k
         for k, v in report.items()
-        if isinstance(v, dict) and v.get("status") in ("down", "not running")
+        if isinstance(v, dict)
+        and v.get("status") in ("down", "not running", "paused", "lost", "recovering")
     ]
     report["status"] = "down" if not core_ok else "degraded" if problems else "ok"
     if problems:

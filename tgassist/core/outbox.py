@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgassist.core.bus import Bus
 from tgassist.core.db import Database, utcnow
 from tgassist.core.events import Event
+from tgassist.core.locks import OwnedLock
 from tgassist.core.metrics import OUTBOX_PUBLISHED
 from tgassist.core.models import OutboxRow
 from tgassist.core.redis import Redis
@@ -54,13 +55,16 @@ class OutboxRelay:
         bus: Bus,
         batch: int = 1000,
         keep_published: timedelta = timedelta(days=1),
+        lock_ttl: float = 15.0,
     ) -> None:
         self.db = db
         self.redis = redis
         self.bus = bus
         self.batch = batch
         self.keep_published = keep_published
+        self.lock_ttl = lock_ttl  # a killed relay's lock is taken over (owned lock)
         self.wakeup = asyncio.Event()
+        self._sentinel_checked = False
 
     def kick(self) -> None:
         """Wake the relay now (call after committing rows) instead of waiting for the poll."""
@@ -68,7 +72,7 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish up to one batch; returns how many were published (0 if another relay runs)."""
-        lock = self.redis.lock(RELAY_LOCK, timeout=60, blocking=False)
+        lock = OwnedLock(self.redis, RELAY_LOCK, ttl=self.lock_ttl)
         if not await lock.acquire():
             return 0
         try:
@@ -85,21 +89,27 @@ class OutboxRelay:
                 ).all()
                 if not rows:
                     return 0
+                if not self._sentinel_checked:
+                    await self._mark_fresh_bus(session)
                 results = await self.bus.publish_each(
                     [(r.stream, {"type": r.event_type, "data": r.payload}) for r in rows]
                 )
                 # Mark exactly what went out: a row Redis refused must not make the whole batch
                 # go out again on every poll; it stays unpublished with its error.
+                # The stream id is kept: it shows when Redis falls behind what was published.
                 sent = [
-                    r.id
+                    {"rid": r.id, "sid": str(res)}
                     for r, res in zip(rows, results, strict=True)
                     if not isinstance(res, Exception)
                 ]
                 if sent:
+                    now = utcnow()
+                    table = OutboxRow.metadata.tables[OutboxRow.__tablename__]  # Core: executemany
                     await session.execute(
-                        update(OutboxRow)
-                        .where(OutboxRow.id.in_(sent))
-                        .values(published_at=utcnow())
+                        update(table)
+                        .where(table.c.id == bindparam("rid"))
+                        .values(published_at=now, stream_id=bindparam("sid")),
+                        sent,
                     )
                 for r, res in zip(rows, results, strict=True):
                     if isinstance(res, Exception):
@@ -114,10 +124,21 @@ class OutboxRelay:
             OUTBOX_PUBLISHED.inc(len(sent))
             return len(sent)
         finally:
-            try:
-                await lock.release()
-            except Exception:  # lock expired: another relay may run now; harmless
-                pass
+            await lock.release()
+
+    async def _mark_fresh_bus(self, session: AsyncSession) -> None:
+        """Before this process first publishes: set the bus marker (`core.recovery`) when
+        nothing was ever published. If rows were, a missing marker means Redis lost its data:
+        leave it missing, so the loss is detected and re-driven."""
+        from tgassist.core.recovery import SENTINEL_KEY
+
+        if not await self.redis.exists(SENTINEL_KEY):
+            published = await session.scalar(
+                select(OutboxRow.id).where(OutboxRow.published_at.is_not(None)).limit(1)
+            )
+            if published is None:
+                await self.redis.set(SENTINEL_KEY, utcnow().isoformat(), nx=True)
+        self._sentinel_checked = True
 
     async def drain(self) -> int:
         """Publish until nothing is left (used by CLI commands and tests)."""

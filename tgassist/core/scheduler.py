@@ -19,6 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from tgassist.core.locks import OwnedLock
 from tgassist.core.metrics import JOB_RUNS, JOB_SECONDS
 from tgassist.core.product import Job
 
@@ -47,7 +48,8 @@ async def run_job_once(app: App, job: Job, now: float | None = None) -> bool:
     if not await redis.set(slot_key, "1", nx=True, ex=max(2, int(width * 2))):
         JOB_RUNS.labels(job.name, "skipped").inc()
         return False
-    lock = redis.lock(f"sched:running:{job.name}", timeout=job.lock_ttl_sec, blocking=False)
+    # Owned and renewed while the run lasts: a killed scheduler's run does not block the job.
+    lock = OwnedLock(redis, f"sched:running:{job.name}", ttl=app.settings.lock_ttl_sec)
     if not await lock.acquire():
         JOB_RUNS.labels(job.name, "skipped").inc()
         log.info("job still running elsewhere; skipped", job=job.name)
@@ -67,10 +69,7 @@ async def run_job_once(app: App, job: Job, now: float | None = None) -> bool:
         seconds = time.perf_counter() - started
         JOB_SECONDS.labels(job.name).observe(seconds)
         await _record_run(app, job.name, now, seconds, outcome, error)
-        try:
-            await lock.release()
-        except Exception:
-            pass
+        await lock.release()
 
 
 async def _record_run(

