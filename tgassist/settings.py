@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from tgassist.ai.settings import AISettings
 from tgassist.campaigns.settings import CampaignsSettings
 from tgassist.channels.enrichment_settings import EnrichmentSettings
+from tgassist.channels.read_settings import ReadSettings
 from tgassist.channels.settings import ChannelsSettings
 from tgassist.core.settings import CoreSettings
 from tgassist.events.settings import EventsSettings
@@ -19,6 +20,7 @@ __all__ = ["Settings", "settings_table"]
 class Settings(
     CampaignsSettings,
     EventsSettings,
+    ReadSettings,
     EnrichmentSettings,
     ChannelsSettings,
     AISettings,
