@@ -290,19 +290,44 @@ async def _load_docs(session: Any, ids: list[int]) -> list[Doc]:
 
 
 async def _fill_vectors(app: App, corpus: Corpus) -> None:
-    if not corpus.missing_vectors or not corpus.dense_ok:
+    """Vectors of posts that lack one: from the vector index, else embedded here (cached)."""
+    if not corpus.missing_vectors:
+        return
+    missing = sorted(corpus.missing_vectors)
+    if corpus.dense_ok:
+        try:
+            index = app.vectors
+            for start in range(0, len(missing), VECTOR_BATCH):
+                found = await index.vectors(missing[start : start + VECTOR_BATCH])
+                for pid, vec in found.items():
+                    corpus.set_vector(pid, vec)
+        except TgassistError as err:
+            corpus.dense_error = str(err)
+            log.warning("search: vector index unavailable; embedding posts here", error=str(err))
+    rest = sorted(corpus.missing_vectors)[-app.settings.search_embed_missing_max :]
+    if not rest:
         return
     try:
-        index = app.vectors
-        missing = sorted(corpus.missing_vectors)
-        for start in range(0, len(missing), VECTOR_BATCH):
-            found = await index.vectors(missing[start : start + VECTOR_BATCH])
-            for pid, vec in found.items():
+        from tgassist.channels.embedcache import cached_embed, post_document
+
+        max_chars = app.settings.index_text_max_chars
+        docs = [corpus.doc(pid) for pid in rest]
+        texts = [
+            post_document(d.text, d.ocr, d.page.split("\n", 1)[0], max_chars=max_chars)
+            for d in docs
+            if d is not None
+        ]
+        pids = [d.post_id for d in docs if d is not None]
+        for start in range(0, len(texts), VECTOR_BATCH):
+            vecs = await cached_embed(
+                app.redis, app.embedder, texts[start : start + VECTOR_BATCH]
+            )
+            for pid, vec in zip(pids[start : start + VECTOR_BATCH], vecs, strict=True):
                 corpus.set_vector(pid, vec)
-    except TgassistError as err:
+    except Exception as err:  # no embedder (e.g. a remote one unreachable): words only
         corpus.dense_ok = False
         corpus.dense_error = str(err)
-        log.warning("search: vector index unavailable; lexical search only", error=str(err))
+        log.warning("search: cannot embed posts; lexical search only", error=str(err))
 
 
 __all__ = ["ChannelRef", "Corpus", "Doc", "corpus_of", "refresh_now"]

@@ -13,6 +13,11 @@ class ReadSettings(BaseModel):
         ge=0,
         description="A search reads posts indexed since the previous refresh at most this often (s)",
     )
+    search_embed_missing_max: int = Field(
+        5000,
+        ge=0,
+        description="Posts not in the vector index yet (or when it is held by another process) embedded by search itself, at most this many per refresh",
+    )
     search_recency_half_life_days: float = Field(
         30.0, gt=0, description="Search recency boost: a post this many days old gets half of it"
     )

@@ -1,0 +1,111 @@
+"""The reader service: the one door into search, ask, digests, trends, interests and storage.
+
+Bot, API and CLI call these functions and render the views they return. A request made for a user
+(a Telegram id) covers the channels that user follows; one without a user (the CLI, the admin
+API) covers every channel.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from tgassist.channels.ask import Answer, ask
+from tgassist.channels.read_errors import ReadError, render
+from tgassist.channels.scope import followed_channel_ids, resolve_channels
+from tgassist.channels.search import SearchQuery, SearchResult, search
+from tgassist.core.models import User
+
+if TYPE_CHECKING:
+    from tgassist.app import App
+
+
+def parse_when(value: str | datetime | None, *, end_of_day: bool = False) -> datetime | None:
+    """A date or date-time (ISO; naive = UTC); a bare date as `until` means the end of that day."""
+    if value is None or isinstance(value, datetime):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+    text = value.strip()
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise ReadError("search.date_invalid", value=text) from err
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if end_of_day and len(text) == 10:
+        when = when.replace(hour=23, minute=59, second=59)
+    return when
+
+
+async def user_id_of(app: App, telegram_id: int) -> int:
+    async with app.db.session() as session:
+        found = await session.scalar(select(User.id).where(User.telegram_id == telegram_id))
+    if found is None:
+        raise ReadError("search.user_unknown", telegram_id=telegram_id)
+    return int(found)
+
+
+async def scope_of(
+    app: App, telegram_id: int | None, channels: list[str] | tuple[str, ...]
+) -> tuple[int, ...] | None:
+    """Channel ids a request covers; a user who follows nothing gets a clear error."""
+    allowed: tuple[int, ...] | None = None
+    if telegram_id is not None:
+        allowed = await followed_channel_ids(app, await user_id_of(app, telegram_id))
+        if not allowed:
+            raise ReadError("search.no_channels")
+    return await resolve_channels(app, list(channels), allowed)
+
+
+async def search_posts(
+    app: App,
+    text: str,
+    *,
+    telegram_id: int | None = None,
+    channels: list[str] | tuple[str, ...] = (),
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+    tags: tuple[str, ...] = (),
+    limit: int = 10,
+    offset: int = 0,
+) -> SearchResult:
+    scope = await scope_of(app, telegram_id, channels)
+    return await search(
+        app,
+        SearchQuery(
+            text,
+            channel_ids=scope,
+            since=parse_when(since),
+            until=parse_when(until, end_of_day=True),
+            tags=tags,
+            limit=limit,
+            offset=offset,
+        ),
+    )
+
+
+async def ask_question(
+    app: App,
+    question: str,
+    *,
+    telegram_id: int | None = None,
+    channels: list[str] | tuple[str, ...] = (),
+) -> Answer:
+    scope = await scope_of(app, telegram_id, channels)
+    return await ask(app, question, channel_ids=scope)
+
+
+__all__ = [
+    "Answer",
+    "ReadError",
+    "render",
+    "SearchResult",
+    "ask_question",
+    "parse_when",
+    "scope_of",
+    "search_posts",
+    "user_id_of",
+]
