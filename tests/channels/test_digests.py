@@ -51,7 +51,8 @@ async def outbox_sender(session: Any, **kw: Any) -> None:
 async def _users(app: App, n: int) -> list[int]:
     ch = await make_channel(app, "digestnews", "Digest News")
     texts = [
-        f"Новость {i}: город открыл {i} новых парков и скверов для жителей района." for i in range(5)
+        f"Новость {i}: город открыл {i} новых парков и скверов для жителей района."
+        for i in range(5)
     ] + ["Python 3.14 вышел с новым сборщиком мусора и быстрым интерпретатором."]
     ids = await add_posts(app, ch, texts, start=NOW - timedelta(hours=10), views=100)
     await index_posts(app, ids)
@@ -94,7 +95,12 @@ async def test_settings_are_validated_and_nothing_changes_on_bad_input(app: App)
         with pytest.raises(ReadError):
             await update_settings(app, uid, **bad)
     s = await get_settings(app, uid)
-    assert (s.time_local, s.timezone, s.frequency, s.items) == ("09:00", "Europe/Moscow", "daily", 10)
+    assert (s.time_local, s.timezone, s.frequency, s.items) == (
+        "09:00",
+        "Europe/Moscow",
+        "daily",
+        10,
+    )
 
 
 def test_due_periods_follow_the_users_time_zone() -> None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from tgassist.api.routes import admin, campaigns, channels, dashboard, events, health
+from tgassist.api.routes import admin, campaigns, channels, channels_read, dashboard, events, health
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -16,6 +16,7 @@ ROUTERS = (
     dashboard.router,
     admin.router,
     channels.router,
+    channels_read.router,
     events.router,
     campaigns.router,
 )

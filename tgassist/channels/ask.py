@@ -254,7 +254,7 @@ async def _llm_answer(
         if problem is None:
             cited = sorted({int(n) for n in CITATION_RE.findall(text)})
             renumber = {old: new for new, old in enumerate(cited, 1)}
-            text = CITATION_RE.sub(lambda m: f"[{renumber[int(m.group(1))]}]", text)
+            text = CITATION_RE.sub(lambda m, r=renumber: f"[{r[int(m.group(1))]}]", text)
             sources = tuple(
                 _source(corpus, renumber[n], slots[n - 1], set(terms), passages[n - 1])
                 for n in cited

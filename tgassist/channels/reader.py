@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from tgassist.channels.ask import Answer, ask
+from tgassist.channels.digest_rank import DigestItem
+from tgassist.channels.digests import build_digest
 from tgassist.channels.read_errors import ReadError, render
 from tgassist.channels.scope import followed_channel_ids, resolve_channels
 from tgassist.channels.search import SearchQuery, SearchResult, search
+from tgassist.channels.trends import Trend, chart_png, find_trends
 from tgassist.core.models import User
 
 if TYPE_CHECKING:
@@ -98,7 +101,33 @@ async def ask_question(
     return await ask(app, question, channel_ids=scope)
 
 
+async def trends(
+    app: App,
+    *,
+    until: str | datetime | None = None,
+    window_hours: int | None = None,
+    baseline_days: int | None = None,
+) -> list[Trend]:
+    """Emerging trends of the window ending `until` (default now), best first."""
+    return await find_trends(
+        app, until=parse_when(until), window_hours=window_hours, baseline_days=baseline_days
+    )
+
+
+async def digest_preview(
+    app: App, telegram_id: int, *, until: str | datetime | None = None
+) -> list[DigestItem]:
+    """The digest a user would get now (or at `until`); nothing is sent or recorded."""
+    uid = await user_id_of(app, telegram_id)
+    return await build_digest(app, uid, until=parse_when(until) or datetime.now(UTC))
+
+
 __all__ = [
+    "DigestItem",
+    "Trend",
+    "chart_png",
+    "digest_preview",
+    "trends",
     "Answer",
     "ReadError",
     "render",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tgassist.channels import parser, stages
+from tgassist.channels import parser, read_jobs, stages
 from tgassist.core.product import Product
 
 PRODUCT = Product(
     name="channels",
     stages=stages.STAGES,
-    jobs=parser.JOBS + stages.JOBS,
-    health=parser.HEALTH + stages.HEALTH,
+    jobs=parser.JOBS + stages.JOBS + read_jobs.JOBS,
+    health=parser.HEALTH + stages.HEALTH + read_jobs.HEALTH,
 )

@@ -127,3 +127,81 @@ def ask_cmd(
         console.print(f"[dim]{reader.render(answer.message_key)}[/]")
     for s in answer.sources:
         console.print(f"  [{s.n}] {s.url or s.source_label}", highlight=False)
+
+
+@channels_app.command("trends")
+def trends_cmd(
+    window_hours: int = typer.Option(24, "--window-hours", help="Window length (hours)"),
+    baseline_days: int = typer.Option(7, "--baseline-days", help="Baseline before the window"),
+    until: str = typer.Option(None, "--until", help="The window's end ('now'), ISO date-time"),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list"),
+) -> None:
+    """Emerging trends: terms and phrases that jump against the baseline in several channels."""
+    found = _call(
+        lambda app: reader.trends(
+            app, until=until, window_hours=window_hours, baseline_days=baseline_days
+        )
+    )
+    if as_json:
+        _print_json(
+            [
+                {
+                    "label": t.label,
+                    "terms": t.terms,
+                    "score": t.score,
+                    "channels": t.channels,
+                    "post_ids": t.post_ids,
+                    "window_count": t.window_count,
+                    "baseline_mean": t.baseline_mean,
+                    "daily_counts": dict(zip(t.days, t.daily_counts, strict=True)),
+                }
+                for t in found
+            ]
+        )
+        return
+    if not found:
+        console.print(reader.render("search.trends.none"))
+        return
+    t = Table(title="trends")
+    for col in ("label", "score", "posts", "baseline", "channels"):
+        t.add_column(col, overflow="fold")
+    for tr in found:
+        t.add_row(
+            tr.label,
+            f"{tr.score:.2f}",
+            str(tr.window_count),
+            f"{tr.baseline_mean:.2f}",
+            str(len(tr.channels)),
+        )
+    console.print(t)
+
+
+@channels_app.command("digest")
+def digest_cmd(
+    user: int = typer.Option(..., "--user", help="The user's Telegram id"),
+    until: str = typer.Option(None, "--until", help="Build it as of this ISO date-time"),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list"),
+) -> None:
+    """Preview a user's digest (nothing is sent)."""
+    items = _call(lambda app: reader.digest_preview(app, user, until=until))
+    if as_json:
+        _print_json(
+            [
+                {
+                    "post_id": i.post_id,
+                    "channel": i.channel,
+                    "message_id": i.message_id,
+                    "url": i.url,
+                    "summary": i.summary,
+                    "score": i.score,
+                    "date": i.date,
+                }
+                for i in items
+            ]
+        )
+        return
+    if not items:
+        console.print(reader.render("search.digest.empty"))
+        return
+    for n, i in enumerate(items, 1):
+        console.print(f"{n}. {i.summary}\n   {i.url or i.source_label}", highlight=False)
