@@ -25,7 +25,7 @@ class ReadSettings(BaseModel):
         0.15, ge=0, description="Largest share added to a fresh post's search score (0 = none)"
     )
     ask_min_confidence: float = Field(
-        0.42,
+        0.36,
         ge=0,
         le=1,
         description="Below this answer confidence ask says 'not found in your channels'",
