@@ -13,14 +13,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 import structlog
 
 from tgassist.ai.base import ChatMessage
-from tgassist.channels.corpus import Corpus
 from tgassist.ai.text import STOP_WORDS
+from tgassist.channels.corpus import Corpus
 from tgassist.channels.lexical import analyze
 from tgassist.channels.search import SearchQuery, hit_of, rank
 
@@ -291,7 +292,7 @@ async def _llm_answer(
         if problem is None:
             cited = sorted({int(n) for n in CITATION_RE.findall(text)})
             renumber = {old: new for new, old in enumerate(cited, 1)}
-            text = CITATION_RE.sub(lambda m, r=renumber: f"[{r[int(m.group(1))]}]", text)
+            text = CITATION_RE.sub(partial(_renumbered, renumber), text)
             sources = tuple(
                 _source(corpus, renumber[n], slots[n - 1], set(terms), passages[n - 1])
                 for n in cited
@@ -307,6 +308,10 @@ async def _llm_answer(
             ),
         ]
     return None
+
+
+def _renumbered(renumber: dict[int, int], m: re.Match[str]) -> str:
+    return f"[{renumber[int(m.group(1))]}]"
 
 
 def check_grounding(text: str, passages: list[str]) -> str | None:

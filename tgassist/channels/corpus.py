@@ -319,9 +319,7 @@ async def _fill_vectors(app: App, corpus: Corpus) -> None:
         ]
         pids = [d.post_id for d in docs if d is not None]
         for start in range(0, len(texts), VECTOR_BATCH):
-            vecs = await cached_embed(
-                app.redis, app.embedder, texts[start : start + VECTOR_BATCH]
-            )
+            vecs = await cached_embed(app.redis, app.embedder, texts[start : start + VECTOR_BATCH])
             for pid, vec in zip(pids[start : start + VECTOR_BATCH], vecs, strict=True):
                 corpus.set_vector(pid, vec)
     except Exception as err:  # no embedder (e.g. a remote one unreachable): words only

@@ -100,9 +100,7 @@ def rank_digest(
         fresh = math.pow(0.5, age_h / FRESH_HALF_LIFE_H)
         usual = norms.get(doc.channel_id, 0.0)
         eng = _engagement(doc)
-        engagement = (
-            min(2.0, max(0.5, (1 + eng) / (1 + usual))) if usual > 0 or eng > 0 else 1.0
-        )
+        engagement = min(2.0, max(0.5, (1 + eng) / (1 + usual))) if usual > 0 or eng > 0 else 1.0
         scored.append((relevance * (0.3 + fresh) * engagement, int(slot), terms))
     scored.sort(key=lambda s: -s[0])
     scored = scored[: items * 20]
@@ -116,18 +114,18 @@ def rank_digest(
             value = MMR_LAMBDA * score / top - (1 - MMR_LAMBDA) * sim
             if value > best_v:
                 best_i, best_v = i, value
-        score, slot, terms = scored.pop(best_i)
-        doc = corpus.docs[slot]
+        score, pick, terms = scored.pop(best_i)
+        doc = corpus.docs[pick]
         assert doc is not None
         if any(_jaccard(terms, c[2]) >= DUP_JACCARD for c in chosen):
             continue  # a repost of a chosen item
         if per.get(doc.channel_id, 0) >= per_channel:
             continue
         per[doc.channel_id] = per.get(doc.channel_id, 0) + 1
-        chosen.append((score, slot, terms))
+        chosen.append((score, pick, terms))
     out = []
-    for score, slot, _terms in chosen:
-        doc = corpus.docs[slot]
+    for score, pick, _terms in chosen:
+        doc = corpus.docs[pick]
         assert doc is not None
         ch = corpus.channels.get(doc.channel_id)
         username = ch.username if ch else None

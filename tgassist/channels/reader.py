@@ -8,16 +8,27 @@ API) covers every channel.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from tgassist.channels.ask import Answer, ask
 from tgassist.channels.digest_rank import DigestItem
-from tgassist.channels.digests import build_digest
+from tgassist.channels.digests import (
+    DigestSettingsView,
+    DigestView,
+    build_digest,
+    digest_now,
+    get_settings,
+    last_digests,
+    update_settings,
+)
+from tgassist.channels.interests import Profile, record_feedback, set_topics
 from tgassist.channels.read_errors import ReadError, render
+from tgassist.channels.recommend import more_like_this, you_may_have_missed
 from tgassist.channels.scope import followed_channel_ids, resolve_channels
-from tgassist.channels.search import SearchQuery, SearchResult, search
+from tgassist.channels.search import SearchHit, SearchQuery, SearchResult, search
+from tgassist.channels.storage import StorageUsage, usage
 from tgassist.channels.trends import Trend, chart_png, find_trends
 from tgassist.core.models import User
 
@@ -122,7 +133,65 @@ async def digest_preview(
     return await build_digest(app, uid, until=parse_when(until) or datetime.now(UTC))
 
 
+async def similar_posts(
+    app: App, post_id: int, *, telegram_id: int | None = None, limit: int = 5
+) -> list[SearchHit]:
+    """ "More like this" within the user's channels (all channels without a user)."""
+    scope = await scope_of(app, telegram_id, ())
+    return await more_like_this(app, post_id, channel_ids=scope, limit=limit)
+
+
+async def missed_posts(app: App, telegram_id: int, *, limit: int = 5) -> list[SearchHit]:
+    """ "You may have missed": interesting posts of the user's channels not in their digests."""
+    return await you_may_have_missed(app, await user_id_of(app, telegram_id), limit=limit)
+
+
+async def feedback(app: App, telegram_id: int, post_id: int, value: int) -> None:
+    """👍 (+1) / 👎 (-1) on a post; the user's interest profile follows at once."""
+    await record_feedback(app, await user_id_of(app, telegram_id), post_id, value)
+
+
+async def choose_topics(app: App, telegram_id: int, topics: list[str]) -> Profile:
+    return await set_topics(app, await user_id_of(app, telegram_id), topics)
+
+
+async def digest_settings(app: App, telegram_id: int) -> DigestSettingsView:
+    return await get_settings(app, await user_id_of(app, telegram_id))
+
+
+async def change_digest_settings(app: App, telegram_id: int, **changes: Any) -> DigestSettingsView:
+    """Change digest settings (time_local, timezone, frequency, weekday, topics, channel_ids,
+    items, enabled); bad values raise ReadError and change nothing."""
+    return await update_settings(app, await user_id_of(app, telegram_id), **changes)
+
+
+async def send_digest_now(app: App, telegram_id: int) -> DigestView:
+    return await digest_now(app, await user_id_of(app, telegram_id))
+
+
+async def recent_digests(app: App, telegram_id: int, limit: int = 5) -> list[DigestView]:
+    return await last_digests(app, await user_id_of(app, telegram_id), limit)
+
+
+async def storage_usage(app: App) -> StorageUsage:
+    return await usage(app)
+
+
 __all__ = [
+    "DigestSettingsView",
+    "DigestView",
+    "Profile",
+    "SearchHit",
+    "StorageUsage",
+    "change_digest_settings",
+    "choose_topics",
+    "digest_settings",
+    "feedback",
+    "missed_posts",
+    "recent_digests",
+    "send_digest_now",
+    "similar_posts",
+    "storage_usage",
     "DigestItem",
     "Trend",
     "chart_png",

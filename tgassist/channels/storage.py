@@ -52,7 +52,7 @@ async def measure(app: App) -> StorageUsage:
                 )
             ).all()
         )
-        rows = dict(
+        rows: dict[int, int] = dict(
             (
                 await session.execute(
                     select(

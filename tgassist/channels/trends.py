@@ -144,7 +144,7 @@ def _samples(items: list[tuple[int, int]]) -> tuple[int, ...]:
 def _merge(trends: list[Trend]) -> list[Trend]:
     """A word trend whose posts are those of a phrase trend is that phrase: keep the phrase."""
     phrases = [t for t in trends if len(t.terms) > 1]
-    out = []
+    out: list[Trend] = []
     for t in trends:
         if len(t.terms) == 1 and any(
             t.terms[0] in p.terms and p.window_count >= 0.6 * t.window_count for p in phrases
