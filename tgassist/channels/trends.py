@@ -64,8 +64,8 @@ async def find_trends(
     """Trends of the window ending `until` (default now), best first."""
     s = app.settings
     until = until or datetime.now(UTC)
-    wh = window_hours or s.channels_trends_window_hours
-    bd = baseline_days or s.channels_trends_baseline_days
+    wh = s.channels_trends_window_hours if window_hours is None else window_hours
+    bd = s.channels_trends_baseline_days if baseline_days is None else baseline_days
     if not 1 <= wh <= MAX_WINDOW_H or not 1 <= bd <= MAX_BASELINE_D:
         raise ReadError("search.trends.window_invalid", max=MAX_WINDOW_H, max_days=MAX_BASELINE_D)
     need = min_channels or s.channels_trends_min_channels
