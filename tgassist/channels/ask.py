@@ -148,7 +148,9 @@ async def ask(
     from tgassist.channels.search import embed_query
 
     k = app.settings.ask_passages
-    corpus, ranked = await rank(app, SearchQuery(question, channel_ids=channel_ids, limit=k))
+    corpus, ranked = await rank(
+        app, SearchQuery(question, channel_ids=channel_ids, limit=k), need=k
+    )
     slots = ranked.slots[:k]
     if not slots:
         return _not_found(0.0)

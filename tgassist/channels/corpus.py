@@ -108,6 +108,7 @@ class Corpus:
         self.dense_ok = True
         self.dense_error = ""
         self.missing_vectors: set[int] = set()
+        self.task: asyncio.Task[None] | None = None
 
     def __len__(self) -> int:
         return len(self.slot_of)
@@ -171,15 +172,34 @@ def _dim(app: App) -> int:
 
 
 async def corpus_of(app: App, *, refresh: bool = True) -> Corpus:
-    """This process's corpus of `app`, refreshed when TGASSIST_SEARCH_REFRESH_SEC has passed."""
+    """This process's corpus of `app`. The first call loads every post; later ones return at once
+    and, when TGASSIST_SEARCH_REFRESH_SEC has passed, start a refresh in the background (a new
+    post is searchable a few seconds after it is indexed; no search waits for the refresh)."""
     corpus = _corpora.get(app)
     if corpus is None:
         corpus = _corpora[app] = Corpus(_dim(app))
-    if refresh and time.monotonic() - corpus.refreshed_at >= app.settings.search_refresh_sec:
+    if not refresh:
+        return corpus
+    if corpus.since is None:
         async with corpus.lock:
-            if time.monotonic() - corpus.refreshed_at >= app.settings.search_refresh_sec:
+            if corpus.since is None:
                 await _refresh(app, corpus)
+    elif (
+        time.monotonic() - corpus.refreshed_at >= app.settings.search_refresh_sec
+        and not corpus.lock.locked()
+        and (corpus.task is None or corpus.task.done())
+    ):
+        corpus.task = asyncio.create_task(_background_refresh(app, corpus))
     return corpus
+
+
+async def _background_refresh(app: App, corpus: Corpus) -> None:
+    try:
+        async with corpus.lock:
+            await _refresh(app, corpus)
+    except Exception as err:  # the next search tries again; this one keeps what it has
+        corpus.refreshed_at = time.monotonic()
+        log.warning("search: corpus refresh failed", error=str(err))
 
 
 async def refresh_now(app: App) -> Corpus:

@@ -103,26 +103,28 @@ def rank_digest(
         engagement = min(2.0, max(0.5, (1 + eng) / (1 + usual))) if usual > 0 or eng > 0 else 1.0
         scored.append((relevance * (0.3 + fresh) * engagement, int(slot), terms))
     scored.sort(key=lambda s: -s[0])
-    scored = scored[: items * 20]
+    scored = scored[: items * 10]
     top = scored[0][0] if scored else 1.0
     chosen: list[tuple[float, int, set[str]]] = []
     per: dict[int, int] = {}
-    while scored and len(chosen) < items:
-        best_i, best_v = -1, -1e9
-        for i, (score, _slot, terms) in enumerate(scored):
-            sim = max((_jaccard(terms, c[2]) for c in chosen), default=0.0)
-            value = MMR_LAMBDA * score / top - (1 - MMR_LAMBDA) * sim
-            if value > best_v:
-                best_i, best_v = i, value
-        score, pick, terms = scored.pop(best_i)
+    closest = [0.0] * len(scored)  # each candidate's highest similarity to a chosen item
+    left = set(range(len(scored)))
+    while left and len(chosen) < items:
+        best_i = max(
+            left, key=lambda i: MMR_LAMBDA * scored[i][0] / top - (1 - MMR_LAMBDA) * closest[i]
+        )
+        left.discard(best_i)
+        score, pick, terms = scored[best_i]
         doc = corpus.docs[pick]
         assert doc is not None
-        if any(_jaccard(terms, c[2]) >= DUP_JACCARD for c in chosen):
+        if closest[best_i] >= DUP_JACCARD:
             continue  # a repost of a chosen item
         if per.get(doc.channel_id, 0) >= per_channel:
             continue
         per[doc.channel_id] = per.get(doc.channel_id, 0) + 1
         chosen.append((score, pick, terms))
+        for i in left:
+            closest[i] = max(closest[i], _jaccard(terms, scored[i][2]))
     out = []
     for score, pick, _terms in chosen:
         doc = corpus.docs[pick]

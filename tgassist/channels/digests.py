@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from tgassist.channels.corpus import corpus_of
 from tgassist.channels.digest_rank import DigestItem, rank_digest
-from tgassist.channels.interests import load_profile
+from tgassist.channels.interests import Profile, load_profiles
+from tgassist.channels.models import Subscription
 from tgassist.channels.read_errors import ReadError, render
 from tgassist.channels.read_models import DigestDelivery, DigestSettings
-from tgassist.channels.scope import followed_channel_ids
 from tgassist.core.models import User
 
 if TYPE_CHECKING:
@@ -164,25 +164,69 @@ def current_period(s: DigestSettingsView, now: datetime) -> tuple[str, datetime]
     return local.date().isoformat(), at.astimezone(UTC)
 
 
+@dataclass(frozen=True)
+class DigestContext:
+    """What building digests needs of many users, read in a few queries."""
+
+    follows: dict[int, tuple[int, ...]]
+    last_sent: dict[int, datetime]
+    profiles: dict[int, Profile]
+
+
+async def load_context(app: App, user_ids: list[int]) -> DigestContext:
+    follows: dict[int, list[int]] = {u: [] for u in user_ids}
+    last: dict[int, datetime] = {}
+    async with app.db.session() as session:
+        for start in range(0, len(user_ids), 500):
+            chunk = user_ids[start : start + 500]
+            for uid, cid in (
+                await session.execute(
+                    select(Subscription.user_id, Subscription.channel_id).where(
+                        Subscription.user_id.in_(chunk)
+                    )
+                )
+            ).all():
+                follows[uid].append(cid)
+            for uid, at in (
+                await session.execute(
+                    select(DigestDelivery.user_id, func.max(DigestDelivery.created_at))
+                    .where(DigestDelivery.user_id.in_(chunk), ~DigestDelivery.period.like("now:%"))
+                    .group_by(DigestDelivery.user_id)
+                )
+            ).all():
+                last[uid] = at
+    return DigestContext(
+        {u: tuple(sorted(c)) for u, c in follows.items()},
+        last,
+        await load_profiles(app, user_ids),
+    )
+
+
 async def build_digest(
-    app: App, user_id: int, *, until: datetime, since: datetime | None = None
+    app: App,
+    user_id: int,
+    *,
+    until: datetime,
+    since: datetime | None = None,
+    settings: DigestSettingsView | None = None,
+    context: DigestContext | None = None,
 ) -> list[DigestItem]:
     """The digest's items for a user (a preview: nothing is sent or recorded)."""
-    s = await get_settings(app, user_id)
-    channels = await followed_channel_ids(app, user_id)
+    s = settings or await get_settings(app, user_id)
+    ctx = context or await load_context(app, [user_id])
+    channels = ctx.follows.get(user_id, ())
     if s.channel_ids:
         channels = tuple(c for c in channels if c in set(s.channel_ids))
     if not channels:
         return []
     if since is None:
-        since = await _last_sent(app, user_id) or until - timedelta(
+        since = ctx.last_sent.get(user_id) or until - timedelta(
             days=7 if s.frequency == "weekly" else 1
         )
     corpus = await corpus_of(app)
-    profile = await load_profile(app, user_id)
     return rank_digest(
         corpus,
-        profile,
+        ctx.profiles[user_id],
         channel_ids=channels,
         since=since,
         until=until,
@@ -190,16 +234,6 @@ async def build_digest(
         per_channel=app.settings.digest_max_per_channel,
         topics=s.topics,
     )
-
-
-async def _last_sent(app: App, user_id: int) -> datetime | None:
-    async with app.db.session() as session:
-        return await session.scalar(  # type: ignore[no-any-return]
-            select(DigestDelivery.created_at)
-            .where(DigestDelivery.user_id == user_id, ~DigestDelivery.period.like("now:%"))
-            .order_by(DigestDelivery.created_at.desc())
-            .limit(1)
-        )
 
 
 def split_parts(items: list[DigestItem], limit: int = MAX_MESSAGE) -> list[str]:
@@ -308,17 +342,17 @@ async def send_due(
                 )
             ).all()
         }
+    todo = []
     for settings_row, user in rows:
         view = _view(settings_row, user.id, app.settings.digest_default_items)
         due = current_period(view, now)
-        if due is None:
-            continue
-        period, _start = due
-        if (user.id, period) in done:
-            continue
+        if due is not None and (user.id, due[0]) not in done:
+            todo.append((view, user, due[0]))
+    context = await load_context(app, [u.id for _v, u, _p in todo])
+    for view, user, period in todo:
         report.due += 1
         try:
-            items = await build_digest(app, user.id, until=now)
+            items = await build_digest(app, user.id, until=now, settings=view, context=context)
             if not items:
                 report.empty += 1  # recorded so the period is not looked at again
             if await deliver(app, user, period, items, send):

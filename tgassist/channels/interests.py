@@ -44,24 +44,35 @@ class Profile:
 
 
 async def load_profile(app: App, user_id: int) -> Profile:
+    return (await load_profiles(app, [user_id]))[user_id]
+
+
+async def load_profiles(app: App, user_ids: list[int]) -> dict[int, Profile]:
+    """Profiles of many users in one query."""
+    rows: list = []
     async with app.db.session() as session:
-        rows = (
-            await session.execute(
-                select(UserInterest.term, UserInterest.source, UserInterest.weight).where(
-                    UserInterest.user_id == user_id
+        for start in range(0, len(user_ids), 500):
+            rows += (
+                await session.execute(
+                    select(
+                        UserInterest.user_id,
+                        UserInterest.term,
+                        UserInterest.source,
+                        UserInterest.weight,
+                    ).where(UserInterest.user_id.in_(user_ids[start : start + 500]))
                 )
-            )
-        ).all()
-    weights: dict[str, float] = {}
-    topics = []
+            ).all()
+    weights: dict[int, dict[str, float]] = {u: {} for u in user_ids}
+    topics: dict[int, list[str]] = {u: [] for u in user_ids}
     for r in rows:
+        w = weights[r.user_id]
         if r.source == "topic":
-            topics.append(r.term)
+            topics[r.user_id].append(r.term)
             for t in analyze(r.term):
-                weights[t] = weights.get(t, 0.0) + r.weight
+                w[t] = w.get(t, 0.0) + r.weight
         else:
-            weights[r.term] = weights.get(r.term, 0.0) + r.weight
-    return Profile(user_id, weights, tuple(sorted(topics)))
+            w[r.term] = w.get(r.term, 0.0) + r.weight
+    return {u: Profile(u, weights[u], tuple(sorted(topics[u]))) for u in user_ids}
 
 
 async def set_topics(app: App, user_id: int, topics: list[str]) -> Profile:
@@ -165,4 +176,12 @@ async def sync_all(app: App) -> int:
     return len(users)
 
 
-__all__ = ["Profile", "load_profile", "record_feedback", "set_topics", "sync_all", "sync_user"]
+__all__ = [
+    "Profile",
+    "load_profile",
+    "load_profiles",
+    "record_feedback",
+    "set_topics",
+    "sync_all",
+    "sync_user",
+]

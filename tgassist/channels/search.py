@@ -80,6 +80,7 @@ class Ranked:
     terms: list[str] = field(default_factory=list)
     corrections: list[tuple[str, str]] = field(default_factory=list)
     duplicates: dict[int, list[int]] = field(default_factory=dict)
+    total: int = 0
 
 
 def post_url(username: str | None, message_id: int) -> str | None:
@@ -137,8 +138,11 @@ def _top(scores: np.ndarray, mask: np.ndarray, depth: int) -> list[int]:
     return [int(i) for i in cand[np.argsort(-scores[cand], kind="stable")]]
 
 
-async def rank(app: App, q: SearchQuery, *, now: datetime | None = None) -> tuple[Corpus, Ranked]:
-    """The fused ranking of every matching post (albums and reposts collapsed)."""
+async def rank(
+    app: App, q: SearchQuery, *, now: datetime | None = None, need: int | None = None
+) -> tuple[Corpus, Ranked]:
+    """The fused ranking of matching posts (albums and reposts collapsed), the first `need` of
+    them (all when None); `Ranked.total` counts every candidate."""
     text = validate_text(q.text)
     corpus = await corpus_of(app)
     terms, fixes = query_terms(text, corpus.lexical)
@@ -167,11 +171,13 @@ async def rank(app: App, q: SearchQuery, *, now: datetime | None = None) -> tupl
         age = max(0.0, now_ts - float(ts[slot]))
         fused[slot] *= 1.0 + weight * math.pow(0.5, age / half)
     order = sorted(fused, key=lambda s: -fused[s])
-    ranked_out = Ranked([], [], terms=terms, corrections=fixes)
+    ranked_out = Ranked([], [], terms=terms, corrections=fixes, total=len(order))
     seen_albums: set[int] = set()
     kept_sigs: list[tuple[int, set[str]]] = []
     want_tags = {t.lower() for t in q.tags}
     for slot in order:
+        if need is not None and len(ranked_out.slots) >= need:
+            break
         doc = corpus.docs[slot]
         if doc is None:
             continue
@@ -205,12 +211,17 @@ def _duplicate_of(sig: set[str], kept: list[tuple[int, set[str]]]) -> int | None
     return None
 
 
-def marked_snippet(text: str, terms: set[str], width: int = SNIPPET_CHARS) -> str:
+def marked_snippet(
+    text: str,
+    terms: set[str],
+    width: int = SNIPPET_CHARS,
+    found: list[tuple[str, int, int]] | None = None,
+) -> str:
     """The window of `text` with the most query words, those words wrapped in **…**."""
-    found = words(text)
-    hits = [(s, e) for w, s, e in found if set(word_terms(w)) & terms]
     if not text:
         return ""
+    found = words(text) if found is None else found
+    hits = [(s, e) for w, s, e in found if set(word_terms(w)) & terms]
     start = 0
     if hits:
         best, best_n = hits[0][0], 0
@@ -234,12 +245,17 @@ def marked_snippet(text: str, terms: set[str], width: int = SNIPPET_CHARS) -> st
     return ("…" if start > 0 else "") + snippet + ("…" if end < len(text) else "")
 
 
-def matched_in(doc: Doc, terms: set[str]) -> tuple[str, ...]:
+def matched_in(doc: Doc, terms: set[str]) -> tuple[tuple[str, ...], dict[str, list]]:
+    """Which parts of the post hold query words, and each part's words (for the snippet)."""
     where = []
+    parsed: dict[str, list[tuple[str, int, int]]] = {}
     for name, part in (("text", doc.text), ("ocr", doc.ocr), ("page", doc.page)):
-        if part and any(set(word_terms(w)) & terms for w, _s, _e in words(part)):
+        if not part:
+            continue
+        parsed[name] = words(part)
+        if any(set(word_terms(w)) & terms for w, _s, _e in parsed[name]):
             where.append(name)
-    return tuple(where) or ("meaning",)
+    return tuple(where) or ("meaning",), parsed
 
 
 def hit_of(corpus: Corpus, slot: int, score: float, terms: set[str], dups: list[int]) -> SearchHit:
@@ -248,8 +264,9 @@ def hit_of(corpus: Corpus, slot: int, score: float, terms: set[str], dups: list[
     ch = corpus.channels.get(doc.channel_id)
     username = ch.username if ch else None
     title = (ch.title if ch else None) or username or str(doc.channel_id)
-    where = matched_in(doc, terms)
-    source = {"text": doc.text, "ocr": doc.ocr, "page": doc.page}.get(where[0], doc.full_text)
+    where, parsed = matched_in(doc, terms)
+    part = where[0] if where[0] in parsed else next(iter(parsed), "")
+    source = {"text": doc.text, "ocr": doc.ocr, "page": doc.page}.get(part, "")
     return SearchHit(
         post_id=doc.post_id,
         channel_id=doc.channel_id,
@@ -258,7 +275,7 @@ def hit_of(corpus: Corpus, slot: int, score: float, terms: set[str], dups: list[
         message_id=doc.message_id,
         date=doc.date,
         score=round(score, 6),
-        snippet=marked_snippet(source or doc.full_text, terms),
+        snippet=marked_snippet(source, terms, found=parsed.get(part)),
         url=post_url(username, doc.message_id),
         source_label=f"{title}, {doc.date:%Y-%m-%d %H:%M} UTC",
         matched_in=where,
@@ -275,7 +292,7 @@ async def search(app: App, q: SearchQuery, *, now: datetime | None = None) -> Se
     if q.since and q.until and q.since > q.until:
         raise ReadError("search.date_range")
     started = time.perf_counter()
-    corpus, ranked = await rank(app, q, now=now)
+    corpus, ranked = await rank(app, q, now=now, need=q.offset + q.limit)
     terms = set(ranked.terms)
     page = range(q.offset, min(len(ranked.slots), q.offset + q.limit))
     hits = tuple(
@@ -290,7 +307,7 @@ async def search(app: App, q: SearchQuery, *, now: datetime | None = None) -> Se
     )
     return SearchResult(
         hits=hits,
-        total=len(ranked.slots),
+        total=max(ranked.total - sum(len(d) for d in ranked.duplicates.values()), len(hits)),
         lexical_only=not corpus.dense_ok,
         corrections=tuple(ranked.corrections),
         took_ms=round((time.perf_counter() - started) * 1000, 2),

@@ -9,15 +9,17 @@ from __future__ import annotations
 import io
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tgassist.ai.text import lemmas
-from tgassist.channels.models import Post
+from tgassist.ai.text import lemma
+from tgassist.channels.corpus import corpus_of
+from tgassist.channels.lexical import word_terms, words
 from tgassist.channels.read_errors import ReadError
 from tgassist.channels.read_models import TrendRecord
 
@@ -46,11 +48,25 @@ class Trend:
     days: tuple[str, ...]
 
 
-def _phrases(text: str) -> set[str]:
-    lem = [w for w in lemmas(text) if len(w) > 2 and not w.isdigit()]
-    out = set(lem)
-    out.update(f"{a} {b}" for a, b in zip(lem, lem[1:], strict=False) if a != b)
+def _phrases(terms: list[str]) -> set[str]:
+    """A post's stems and pairs of neighbouring stems (numbers and short stems left out)."""
+    kept = [t for t in terms if len(t) > 2 and not t.isdigit()]
+    out = set(kept)
+    out.update(f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False) if a != b)
     return out
+
+
+def readable(term: str, texts: list[str]) -> str:
+    """The lemmatised words behind a stem or stem pair, as they appear in these posts."""
+    want = term.split()
+    seen: Counter[str] = Counter()
+    for text in texts:
+        found = [w for w, _s, _e in words(text) if word_terms(w)]
+        stems = [word_terms(w)[0] for w in found]
+        for i in range(len(stems) - len(want) + 1):
+            if stems[i : i + len(want)] == want:
+                seen[" ".join(lemma(w) for w in found[i : i + len(want)])] += 1
+    return seen.most_common(1)[0][0] if seen else term
 
 
 async def find_trends(
@@ -71,36 +87,39 @@ async def find_trends(
     need = min_channels or s.channels_trends_min_channels
     start = until - timedelta(hours=wh)
     base_start = start - timedelta(days=bd)
-    async with app.db.session() as session:
-        rows = (
-            await session.execute(
-                select(Post.id, Post.channel_id, Post.date, Post.text).where(
-                    Post.date > base_start, Post.date <= until, Post.text != ""
-                )
-            )
-        ).all()
+    corpus = await corpus_of(app)
+    ts = corpus.ts_col.view
+    slots = np.flatnonzero(
+        corpus.alive_mask() & (ts > int(base_start.timestamp())) & (ts <= int(until.timestamp()))
+    )
     buckets = max(1, round(bd * 24 / wh))  # baseline windows of the same length
     day0 = base_start.date()
     ndays = (until.date() - day0).days + 1
+    start_ts = int(start.timestamp())
+    day0_ts = int(datetime.combine(day0, datetime.min.time(), UTC).timestamp())
     in_window: Counter[str] = Counter()
     in_base: Counter[str] = Counter()
     chans: defaultdict[str, set[int]] = defaultdict(set)
     posts: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
     daily: defaultdict[str, list[int]] = defaultdict(lambda: [0] * ndays)
-    for r in rows:
-        date = r.date if r.date.tzinfo else r.date.replace(tzinfo=UTC)
-        terms = _phrases(r.text[:3000])
-        window = date > start
-        day = (date.date() - day0).days
-        for t in terms:
-            if 0 <= day < ndays:
+    for slot in slots:
+        doc = corpus.docs[int(slot)]
+        if doc is None or not doc.text:
+            continue
+        terms = _phrases(doc.terms)
+        when = int(ts[slot])
+        day = (when - day0_ts) // 86400
+        if when > start_ts:
+            in_window.update(terms)
+            for t in terms:
+                chans[t].add(doc.channel_id)
+                posts[t].append((doc.channel_id, doc.post_id))
                 daily[t][day] += 1
-            if window:
-                in_window[t] += 1
-                chans[t].add(r.channel_id)
-                posts[t].append((r.channel_id, r.id))
-            else:
-                in_base[t] += 1
+        else:
+            in_base.update(terms)
+            if 0 <= day < ndays:
+                for t in terms:
+                    daily[t][day] += 1
     found: list[Trend] = []
     for t, w in in_window.items():
         if w < MIN_COUNT or len(chans[t]) < need:
@@ -113,7 +132,7 @@ async def find_trends(
             continue
         found.append(
             Trend(
-                label=t,
+                label=t,  # made readable below, for the trends kept
                 terms=tuple(t.split()),
                 score=round(z * math.log1p(len(chans[t])), 4),
                 channels=tuple(sorted(chans[t])),
@@ -125,7 +144,12 @@ async def find_trends(
             )
         )
     found.sort(key=lambda tr: (-tr.score, tr.label))
-    return _merge(found)[:MAX_TRENDS]
+    out = []
+    for tr in _merge(found)[:MAX_TRENDS]:
+        texts = [d.text for d in (corpus.doc(p) for p in tr.post_ids) if d is not None]
+        label = readable(tr.label, texts)
+        out.append(replace(tr, label=label, terms=tuple(label.split())))
+    return out
 
 
 def _samples(items: list[tuple[int, int]]) -> tuple[int, ...]:
