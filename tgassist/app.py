@@ -14,8 +14,10 @@ from tgassist.core.bus import Bus
 from tgassist.core.crypto import SecretBox
 from tgassist.core.db import Database, upgrade
 from tgassist.core.errors import BackendUnavailable, ConfigError
+from tgassist.core.i18n import set_default_language
 from tgassist.core.outbox import OutboxRelay
 from tgassist.core.redis import EmbeddedRedis, Redis, connect
+from tgassist.core.tasks import TaskManager
 from tgassist.settings import Settings
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ class App:
     bus: Bus
     blobs: BlobStore
     outbox: OutboxRelay
+    tasks: TaskManager
     embedded_redis: EmbeddedRedis | None = None
 
     @classmethod
@@ -56,6 +59,7 @@ class App:
             raise ConfigError(
                 f"TGASSIST_DATA_DIR={settings.data_dir} cannot be used as a directory: {err.strerror}"
             ) from err
+        set_default_language(settings.language)
         db = Database(settings.db_url)
         try:
             if migrate:
@@ -86,11 +90,12 @@ class App:
             bus=bus,
             blobs=build_blobs(settings),
             outbox=OutboxRelay(db, redis, bus),
+            tasks=TaskManager(db, redis),
             embedded_redis=embedded,
         )
 
     async def close(self) -> None:
-        for name in ("http", "embedder", "llm", "vectors", "graph"):
+        for name in ("http", "embedder", "llm", "vectors", "graph", "telegram_sender"):
             obj = self.__dict__.get(name)
             if obj is None:
                 continue

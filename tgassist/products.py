@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tgassist.campaigns.tasks import PRODUCT as CAMPAIGNS
 from tgassist.channels.tasks import PRODUCT as CHANNELS
+from tgassist.core.jobs import PRODUCT as CORE
 from tgassist.core.product import Job, Product, Stage
-from tgassist.core.tasks import PRODUCT as CORE
 from tgassist.events.tasks import PRODUCT as EVENTS
 
 PRODUCTS: tuple[Product, ...] = (CORE, CHANNELS, EVENTS, CAMPAIGNS)

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tgassist.ai.settings import AISettings
+from tgassist.bot.settings import BotSettings
 from tgassist.campaigns.settings import CampaignsSettings
 from tgassist.channels.enrichment_settings import EnrichmentSettings
 from tgassist.channels.read_settings import ReadSettings
@@ -18,6 +19,7 @@ __all__ = ["Settings", "settings_table"]
 
 
 class Settings(
+    BotSettings,
     CampaignsSettings,
     EventsSettings,
     ReadSettings,

@@ -63,3 +63,35 @@ def labelled(intents: int | None = None) -> tuple[list[str], list[str]]:
     names = list(dict.fromkeys(r[1] for r in rows))[:intents]
     rows = [r for r in rows if r[1] in names]
     return [r[0] for r in rows], [r[1] for r in rows]
+
+
+USERS = 9  # users with Telegram ids 1..9 get internal ids 1..9 (services take internal ids)
+
+
+async def _users(app: Any) -> None:
+    from tgassist.core.users import ensure_user
+
+    for n in range(1, USERS + 1):
+        assert (await ensure_user(app.db, telegram_id=n)).id == n
+
+
+@pytest.fixture
+async def app(app: Any) -> Any:
+    """The root `app` with the tests' users created."""
+    await _users(app)
+    return app
+
+
+@pytest.fixture
+async def make_app(make_app: Any) -> Any:
+    """The root `make_app`; its first App also creates the tests' users."""
+    made: list[Any] = []
+
+    async def make(**overrides: Any) -> Any:
+        application = await make_app(**overrides)
+        if not made:
+            await _users(application)
+        made.append(application)
+        return application
+
+    return make

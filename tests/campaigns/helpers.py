@@ -13,7 +13,7 @@ from tests.util import run_pipeline
 from tgassist.app import App
 from tgassist.campaigns.models import Campaign, Keyword, StageResult
 from tgassist.campaigns.tasks import BUILD_STAGE
-from tgassist.core.models import Task
+from tgassist.core.tasks import TaskView
 
 
 class HookedEmbedder:
@@ -35,9 +35,8 @@ async def build(app: App) -> None:
     await run_pipeline(app, [BUILD_STAGE])
 
 
-async def task_of(app: App, task_id: str) -> Task:
-    async with app.db.session() as s:
-        task = await s.get(Task, task_id)
+async def task_of(app: App, task_id: str) -> TaskView:
+    task = await app.tasks.get(task_id)
     assert task is not None
     return task
 

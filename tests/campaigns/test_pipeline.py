@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +21,11 @@ from tests.campaigns.helpers import (
 from tests.campaigns.wordstat_server import Reply, WordstatServer
 from tgassist.app import App
 from tgassist.campaigns import service
-from tgassist.campaigns.events import PROGRESS_STREAM
 from tgassist.campaigns.export import COLUMNS, HEADER_ROW
 from tgassist.campaigns.limits import check_ad
 from tgassist.campaigns.sources.direct_import import load_direct_file
 from tgassist.campaigns.tasks import BUILD_STAGE
+from tgassist.core.keys import task_progress
 from tgassist.core.worker import Worker
 
 ALL = ["wordstat", "filter", "cluster", "generate", "export"]
@@ -36,7 +35,7 @@ async def test_offline_build_completes_with_progress(app: App, brief_data: dict[
     started = await service.create_campaign(app, 1, brief_data)
     await build(app)
     task = await task_of(app, started.task_id)
-    assert (task.status, task.percent, task.stage) == ("completed", 100, "export")
+    assert (task.status, task.percent, task.stage) == ("done", 100, "export")
     camp = await campaign_of(app, started.campaign_id)
     assert camp.status == "completed" and camp.source == "multiplication"
     assert (
@@ -58,10 +57,12 @@ async def test_offline_build_completes_with_progress(app: App, brief_data: dict[
     assert len(ads) == camp.ads_count and all(check_ad(ad) == [] for ad in ads)
     assert sum(len(g.keywords) for g in exported.groups) == camp.keywords_count
     assert await asyncio.to_thread(Path(camp.report["export"]["csv"]).is_file)
-    events = [json.loads(f["data"]) for _, f in await app.redis.xrange(PROGRESS_STREAM)]
+    events = [f for _, f in await app.redis.xrange(task_progress(started.task_id))]
     stages = [e["stage"] for e in events if e["stage"]]
     assert [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s] == ALL
-    assert events[-1]["status"] == "completed" and events[-1]["percent"] == 100
+    assert events[-1]["status"] == "done" and events[-1]["percent"] == "100"
+    assert events[-1]["key"] == "campaigns.build.done"
+    assert {e["key"] for e in events} >= {"campaigns.stage.cluster", "campaigns.progress.generate"}
 
 
 async def test_wordstat_v2_build_and_401(
@@ -80,7 +81,7 @@ async def test_wordstat_v2_build_and_401(
     wordstat.always = None  # the key is fixed
     again = await service.repeat_campaign(app, 1, started.campaign_id)
     await build(app)
-    assert (await task_of(app, again.task_id)).status == "completed"
+    assert (await task_of(app, again.task_id)).status == "done"
     camp = await campaign_of(app, started.campaign_id)
     assert camp.source == "wordstat_v2" and camp.keywords_count >= 3
     assert (await task_of(app, started.task_id)).status == "failed"
@@ -126,7 +127,7 @@ async def test_crash_between_stages_resumes(
     started = await service.create_campaign(app, 1, brief_data)
     await build(app)  # delivery 1 fails in "cluster", the worker retries it
     task = await task_of(app, started.task_id)
-    assert task.status == "completed"
+    assert task.status == "done"
     assert list(seen["stages"]) == ["wordstat", "filter"]
     assert (
         await keyword_ids(app, started.campaign_id) == seen["keywords"]
@@ -153,7 +154,7 @@ async def test_killed_worker_resumes_on_another(
     await asyncio.gather(first, return_exceptions=True)
     assert (await task_of(app, started.task_id)).stage == "cluster"
     assert await Worker(app, [BUILD_STAGE], name="w2").reclaim_now(min_idle_ms=0) == 1
-    assert (await task_of(app, started.task_id)).status == "completed"
+    assert (await task_of(app, started.task_id)).status == "done"
     assert list(await stages_of(app, started.campaign_id)) == ALL
 
 
@@ -166,9 +167,9 @@ async def test_same_brief_again_resumes_the_interrupted_build(
         again.resumed and again.campaign_id == first.campaign_id and again.task_id != first.task_id
     )
     await build(app)
-    assert (await task_of(app, again.task_id)).status == "completed"
+    assert (await task_of(app, again.task_id)).status == "done"
     old = await task_of(app, first.task_id)
-    assert old.status == "failed" and "прервано" in (old.error or "")
+    assert old.status == "failed" and old.key == "campaigns.build.superseded"
     assert len(await service.list_campaigns(app, 1)) == 1
 
 
@@ -185,15 +186,17 @@ async def test_cancel_during_clustering_then_repeat(
     assert (
         task.status == "cancelled"
         and task.stage == "cluster"
-        and "отменена" in (task.message or "")
+        and task.key == "campaigns.build.cancelled"
     )
     assert list(await stages_of(app, started.campaign_id)) == ["wordstat", "filter"]
     assert (await campaign_of(app, started.campaign_id)).status == "cancelled"
-    with pytest.raises(service.CampaignError, match="нечего"):
+    with pytest.raises(service.CampaignError) as nothing:
         await service.cancel_campaign(app, 1, started.campaign_id)
+    assert nothing.value.key == "campaigns.cancel.nothing_running"
+    assert "нечего" in nothing.value.render("ru")
     again = await service.repeat_campaign(app, 1, started.campaign_id)
     await build(app)
-    assert (await task_of(app, again.task_id)).status == "completed"
+    assert (await task_of(app, again.task_id)).status == "done"
     assert list(await stages_of(app, started.campaign_id)) == ALL
 
 
@@ -204,9 +207,12 @@ async def test_users_own_wordstat_token(
     from tgassist.core.models import User
 
     app = await make_app(wordstat_v1_url=wordstat.url, secret_keys=SecretBox.generate_key())
-    started = await service.create_campaign(app, 5, brief_data)
+    from tgassist.core.users import ensure_user
+
+    owner = await ensure_user(app.db, telegram_id=5)
+    started = await service.create_campaign(app, owner.id, brief_data)
     async with app.db.session() as s:
-        user = await s.scalar(service.select(User).where(User.telegram_id == 5))
+        user = await s.get(User, owner.id)
         user.wordstat_token_enc = app.secrets.encrypt("users-oauth")
     await build(app)
     assert (await campaign_of(app, started.campaign_id)).source == "wordstat_v1"
@@ -230,7 +236,9 @@ async def test_build_without_any_valid_keyword_fails_instead_of_an_empty_file(
     task = await task_of(app, started.task_id)
     camp = await campaign_of(app, started.campaign_id)
     assert task.status == camp.status == "failed" and camp.file_path is None
-    assert "ни одной ключевой фразы" in (task.error or "") and "base_phrases" in (task.error or "")
+    assert task.key == "campaigns.build.no_keywords" and task.message is not None
+    shown = task.message.render("ru")
+    assert "ни одной ключевой фразы" in shown and "base_phrases" in shown
 
 
 async def test_unnamed_geo_id_is_not_exported_as_a_fake_region_name(

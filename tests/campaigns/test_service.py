@@ -15,17 +15,17 @@ from tgassist.app import App
 from tgassist.campaigns import CampaignLimitError, CampaignNotFound, ImportFileError, service
 from tgassist.campaigns.models import Campaign
 from tgassist.core.models import User
+from tgassist.core.users import ensure_user, set_limits
 
 
 async def test_per_user_limit(make_app: Any, brief_data: dict[str, Any]) -> None:
     app = await make_app(campaigns_max_per_user=1)
     await service.create_campaign(app, 1, brief_data)
-    with pytest.raises(CampaignLimitError, match="лимит"):
+    with pytest.raises(CampaignLimitError, match="limit"):
         await service.create_campaign(app, 1, {**brief_data, "name": "Вторая"})
-    await service.create_campaign(app, 2, brief_data)  # another user has their own limit
-    async with app.db.session() as s:
-        user = await s.scalar(service.select(User).where(User.telegram_id == 1))
-        user.limits = {"campaigns": 5}
+    other = await ensure_user(app.db, telegram_id=2)
+    await service.create_campaign(app, other.id, brief_data)  # another user has their own limit
+    await set_limits(app.db, 1, {"campaigns": 5})
     await service.create_campaign(app, 1, {**brief_data, "name": "Вторая"})
 
 
@@ -52,11 +52,11 @@ async def test_import_file_build_and_malformed_file(
 
 async def test_show_export_formats_and_delete(app: App, brief_data: dict[str, Any]) -> None:
     started = await service.create_campaign(app, 7, brief_data)
-    with pytest.raises(service.CampaignError, match="ещё не собрана"):
+    with pytest.raises(service.CampaignError, match="not built yet"):
         await service.export_campaign(app, 7, started.campaign_id, "xlsx")
     await build(app)
     view = await service.show_campaign(app, 7, started.campaign_id)
-    assert view.task.status == "completed" and view.stages[-1] == "export"
+    assert view.task.status == "done" and view.stages[-1] == "export"
     csv_res = await service.export_campaign(app, 7, started.campaign_id, "csv")
     assert (
         csv_res.path
@@ -80,7 +80,7 @@ async def test_completed_campaign_repeat_builds_a_new_one(
     again = await service.repeat_campaign(app, 1, first.campaign_id)
     assert again.campaign_id != first.campaign_id and not again.resumed
     await build(app)
-    assert (await task_of(app, again.task_id)).status == "completed"
+    assert (await task_of(app, again.task_id)).status == "done"
 
 
 async def test_import_direct_file_edit_and_reexport(app: App, fixtures_dir: Path) -> None:
@@ -135,11 +135,16 @@ async def test_llm_build_through_fake_openai(make_app: Any, brief_data: dict[str
 
 
 async def test_user_row_is_shared_with_the_core(app: App, brief_data: dict[str, Any]) -> None:
-    await service.create_campaign(app, 42, brief_data)
+    from tgassist.core.users import UserNotFound
+
+    owner = await ensure_user(app.db, telegram_id=42, username="marketer")
+    await service.create_campaign(app, owner.id, brief_data)
     async with app.db.session() as s:
         user = await s.scalar(service.select(User).where(User.telegram_id == 42))
         camp = await s.scalar(service.select(Campaign).where(Campaign.user_id == user.id))
-    assert camp is not None and user.last_activity_at is not None
+    assert camp is not None and user.last_activity_at is not None and user.username == "marketer"
+    with pytest.raises(UserNotFound):  # services take internal ids: an unknown one creates nothing
+        await service.create_campaign(app, 4242, brief_data)
 
 
 async def test_sheets_with_a_broken_key_still_gives_the_xlsx(

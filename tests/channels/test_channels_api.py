@@ -29,4 +29,6 @@ async def test_channels_and_runs(app: App, fixtures_dir: Path) -> None:
             and runs[0]["missing_media"] == 12
         )
         missing = await client.get("/admin/channels/@nobody/runs", headers=AUTH)
-        assert missing.status_code == 404 and "tgassist channels list" in missing.json()["detail"]
+        detail = missing.json()["detail"]
+        assert missing.status_code == 404 and detail["key"] == "channels.not_found"
+        assert "@nobody" in detail["message"]

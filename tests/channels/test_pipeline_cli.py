@@ -24,6 +24,7 @@ def _env(app: App) -> dict[str, str]:
         TGASSIST_DATABASE_URL=str(s.database_url),
         TGASSIST_REDIS_URL=str(s.redis_url),
         TGASSIST_LOG_LEVEL="WARNING",
+        TGASSIST_LANGUAGE="en",  # the CLI speaks TGASSIST_LANGUAGE
     )
     return env
 

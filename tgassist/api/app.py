@@ -27,4 +27,8 @@ def create_api(app: App) -> FastAPI:
     api.state.tgassist = app
     for router in ROUTERS:
         api.include_router(router)
+    if app.settings.bot_token and app.settings.bot_webhook_url:
+        from tgassist.bot.webhook import webhook_router
+
+        api.include_router(webhook_router(app))
     return api

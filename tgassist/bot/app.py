@@ -1,7 +1,8 @@
-"""The Telegram bot (aiogram 3): long polling inside `tgassist run` / `tgassist bot`.
+"""The bot role: one aiogram `Bot` + `Dispatcher` per process, long polling or webhook.
 
-Product screens plug in as routers in later work; today it greets, registers the user and says
-what the install offers.
+`run_bot(app, stop)` is what `tgassist run` / `tgassist bot` start: it registers the command
+menus, runs the `bot.outgoing` sender stage, and then either polls Telegram or, with
+TGASSIST_BOT_WEBHOOK_URL, sets the webhook (which the API role serves) until `stop` is set.
 """
 
 from __future__ import annotations
@@ -10,77 +11,109 @@ import asyncio
 from typing import TYPE_CHECKING
 
 import structlog
-from aiogram import Bot, Dispatcher, Router
-from aiogram.filters import Command, CommandStart
-from aiogram.types import Message
-from sqlalchemy import select
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
 
-from tgassist.core.db import utcnow
-from tgassist.core.models import User
+from tgassist.core.errors import ConfigError
 
 if TYPE_CHECKING:
+    from aiogram import Dispatcher
+
     from tgassist.app import App
+    from tgassist.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-HELP_RU = (
-    "Я — tgassist.\n"
-    "• Каналы: слежу за Telegram-каналами, ищу по постам, присылаю дайджесты.\n"
-    "• События: афиша KudaGo, BaliForum и календарей с напоминаниями.\n"
-    "• Кампании: собираю кампанию Яндекс Директа по короткому брифу.\n"
-    "Команды: /start, /help"
-)
+__all__ = ["create_bot", "run_bot"]
 
 
-async def remember_user(
-    app: App,
-    tg_user_id: int,
-    username: str | None,
-    first: str | None,
-    last: str | None,
-    language: str | None,
-) -> User:
-    """Create or refresh the `users` row of a Telegram user."""
-    async with app.db.session() as session:
-        user = await session.scalar(select(User).where(User.telegram_id == tg_user_id))
-        if user is None:
-            user = User(telegram_id=tg_user_id, language=(language or "ru")[:8])
-            session.add(user)
-        user.username, user.first_name, user.last_name = username, first, last
-        user.last_activity_at = utcnow()
-    return user
-
-
-def build_router(app: App) -> Router:
-    router = Router(name="core")
-
-    @router.message(CommandStart())
-    async def start(message: Message) -> None:
-        u = message.from_user
-        if u is not None:
-            await remember_user(app, u.id, u.username, u.first_name, u.last_name, u.language_code)
-        await message.answer(HELP_RU)
-
-    @router.message(Command("help"))
-    async def help_(message: Message) -> None:
-        await message.answer(HELP_RU)
-
-    return router
+def create_bot(settings: Settings) -> Bot:
+    """A Bot for the configured token, talking to api.telegram.org or TGASSIST_BOT_API_URL."""
+    if settings.bot_token is None:
+        raise ConfigError("TGASSIST_BOT_TOKEN is not set: the bot cannot start")
+    session = None
+    if settings.bot_api_url:
+        server = TelegramAPIServer.from_base(settings.bot_api_url.rstrip("/"))
+        session = AiohttpSession(api=server)
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
 
 
 async def run_bot(app: App, stop: asyncio.Event) -> None:
-    """Poll Telegram until `stop` is set."""
-    assert app.settings.bot_token is not None
-    bot = Bot(app.settings.bot_token.get_secret_value())
-    dp = Dispatcher()
-    dp.include_router(build_router(app))
+    """Serve Telegram until `stop` is set."""
+    from tgassist.bot.broadcasts import resume_broadcasts
+    from tgassist.bot.commands import register_commands
+    from tgassist.bot.dispatcher import build_dispatcher
+
+    bot = create_bot(app.settings)
+    dp = build_dispatcher(app)
+    sender = asyncio.create_task(_run_sender(app, stop), name="bot-sender")
+    try:
+        await register_commands(bot, app.settings.language, app.settings.admin_ids)
+        await resume_broadcasts(app, bot, dp["background"])
+        if app.settings.bot_webhook_url:
+            await _serve_webhook(bot, dp, app, stop)
+        else:
+            await _poll(bot, dp, app, stop)
+    finally:
+        stop.set()
+        await dp["background"].close()
+        await asyncio.gather(sender, return_exceptions=True)
+        await bot.session.close()
+
+
+async def _poll(bot: Bot, dp: Dispatcher, app: App, stop: asyncio.Event) -> None:
+    await bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
     polling = asyncio.create_task(
-        dp.start_polling(bot, handle_signals=False, close_bot_session=True)
+        dp.start_polling(
+            bot,
+            handle_signals=False,
+            close_bot_session=False,
+            polling_timeout=app.settings.bot_polling_timeout_sec,
+        )
     )
     log.info("bot polling started")
-    await stop.wait()
-    try:
-        await dp.stop_polling()
-    except RuntimeError:  # polling already ended (e.g. a bad token)
-        pass
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({polling, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not polling.done():
+        try:
+            await dp.stop_polling()
+        except RuntimeError:  # polling already ended
+            pass
     await asyncio.gather(polling, return_exceptions=True)
+    if polling.done() and not polling.cancelled() and polling.exception() is not None:
+        raise polling.exception()  # type: ignore[misc]
+
+
+async def _serve_webhook(bot: Bot, dp: Dispatcher, app: App, stop: asyncio.Event) -> None:
+    from tgassist.bot.webhook import webhook_secret
+
+    await bot.set_webhook(
+        str(app.settings.bot_webhook_url),
+        secret_token=webhook_secret(app.settings),
+        allowed_updates=dp.resolve_used_update_types(),
+        drop_pending_updates=False,
+    )
+    log.info("bot webhook set; the API serves it", url=app.settings.bot_webhook_url)
+    await stop.wait()
+
+
+async def _run_sender(app: App, stop: asyncio.Event) -> None:
+    """The `bot.outgoing` sender stage, in the bot role (messages from any process)."""
+    from tgassist.bot.sender import STAGES
+    from tgassist.core.worker import Worker
+
+    worker = Worker(app, STAGES)
+    task = asyncio.create_task(worker.run(), name="bot-sender-worker")
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    worker.stop()
+    await task

@@ -7,7 +7,6 @@ from typing import ClassVar
 from tgassist.core.events import Event
 
 BUILD_STREAM = "campaigns.build"
-PROGRESS_STREAM = "campaigns.progress"
 
 
 class BuildRequested(Event):
@@ -17,16 +16,3 @@ class BuildRequested(Event):
 
     task_id: str
     campaign_id: int
-
-
-class BuildProgress(Event):
-    """Where a build is: stage, percent, a message for the user, and the task status."""
-
-    TYPE: ClassVar[str] = "campaigns.progress"
-
-    task_id: str
-    campaign_id: int
-    stage: str | None
-    percent: int
-    message: str
-    status: str

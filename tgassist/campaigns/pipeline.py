@@ -2,7 +2,8 @@
 
 One `campaigns.build` event drives a whole build. Stages already recorded in `campaign_stage_results`
 are skipped, so a failed, cancelled or killed build resumes at the first unfinished stage. Cancel is
-checked between stages and inside the long ones; progress goes to the task row and `campaigns.progress`.
+checked between stages and inside the long ones; progress goes through the core TaskManager
+(`app.tasks`) as message keys: `campaigns.stage.<name>` and the stage's detail keys.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from sqlalchemy import select, update
 
-from tgassist.campaigns.events import PROGRESS_STREAM, BuildProgress, BuildRequested
+from tgassist.campaigns.events import BuildRequested
 from tgassist.campaigns.exceptions import BuildCancelled
 from tgassist.campaigns.models import Campaign, StageResult
 from tgassist.campaigns.stages import (
@@ -26,7 +27,7 @@ from tgassist.campaigns.stages import (
     run_wordstat,
 )
 from tgassist.core.db import utcnow
-from tgassist.core.errors import TgassistError
+from tgassist.core.errors import LocalizedError, TgassistError
 from tgassist.core.models import Task
 
 if TYPE_CHECKING:
@@ -34,26 +35,26 @@ if TYPE_CHECKING:
     from tgassist.core.worker import StageContext
 
 log = structlog.get_logger(__name__)
-TERMINAL = ("completed", "failed", "cancelled")
+TERMINAL = ("done", "failed", "cancelled")
 
 
 @dataclass(frozen=True)
 class BuildStage:
-    """One step of a build: its name, a title for the user, and its share of the progress bar."""
+    """One step of a build: its name (its title is the key `campaigns.stage.<name>`), and its
+    share of the progress bar."""
 
     name: str
-    title: str
     start: int
     end: int
     run: Callable[[BuildContext], Awaitable[dict[str, Any]]]
 
 
 STAGES: tuple[BuildStage, ...] = (
-    BuildStage("wordstat", "Сбор ключевых фраз", 0, 20, run_wordstat),
-    BuildStage("filter", "Фильтрация и минус-слова", 20, 30, run_filter),
-    BuildStage("cluster", "Группировка фраз", 30, 60, run_cluster),
-    BuildStage("generate", "Объявления", 60, 90, run_generate),
-    BuildStage("export", "Файл для Директ Коммандера", 90, 100, run_export),
+    BuildStage("wordstat", 0, 20, run_wordstat),
+    BuildStage("filter", 20, 30, run_filter),
+    BuildStage("cluster", 30, 60, run_cluster),
+    BuildStage("generate", 60, 90, run_generate),
+    BuildStage("export", 90, 100, run_export),
 )
 
 
@@ -74,7 +75,7 @@ class BuildContext:
         async with self.app.db.session() as s:
             camp = await s.get(Campaign, self.campaign_id)
         if camp is None:
-            raise BuildCancelled("кампания удалена")
+            raise BuildCancelled("campaigns.build.deleted")
         return camp
 
     async def result(self, stage: str) -> dict[str, Any]:
@@ -92,50 +93,26 @@ class BuildContext:
         if not force and now - self._last_cancel_check < 0.2:
             return
         self._last_cancel_check = now
-        async with self.app.db.session() as s:
-            flag = await s.scalar(select(Task.cancel_requested).where(Task.id == self.task_id))
-        if flag:
-            raise BuildCancelled(
-                "Сборка отменена. Готовые этапы сохранены: «повторить» продолжит с места остановки."
-            )
+        if await self.app.tasks.is_cancelled(self.task_id):
+            raise BuildCancelled("campaigns.build.cancelled")
 
-    async def progress(self, fraction: float, message: str, force: bool = False) -> None:
-        """Write stage/percent/message to the task row and publish it (throttled)."""
+    async def progress(
+        self, fraction: float, key: str | None = None, force: bool = False, **params: Any
+    ) -> None:
+        """Report the stage, percent and a message key (default: the stage's title), throttled."""
         st = self.stage
         percent = int(st.start + (st.end - st.start) * max(0.0, min(1.0, fraction)))
         now = time.monotonic()
         if not force and percent == self._percent and now - self._last_write < 1.0:
             return
         self._percent, self._last_write = percent, now
-        await set_task(
-            self.app,
+        await self.app.tasks.progress(
             self.task_id,
-            self.campaign_id,
             stage=st.name,
             percent=percent,
-            message=f"{st.title}: {message}" if message else st.title,
+            key=key or f"campaigns.stage.{st.name}",
+            **params,
         )
-
-
-async def set_task(app: App, task_id: str, campaign_id: int, **values: Any) -> None:
-    async with app.db.session() as s:
-        await s.execute(
-            update(Task).where(Task.id == task_id).values(updated_at=utcnow(), **values)
-        )
-        task = await s.get(Task, task_id)
-    if task is not None:
-        event = BuildProgress(
-            task_id=task_id,
-            campaign_id=campaign_id,
-            stage=task.stage,
-            percent=task.percent,
-            message=task.message or "",
-            status=task.status,
-        )
-        try:
-            await app.bus.publish(PROGRESS_STREAM, event)
-        except Exception as err:  # progress is advisory; the task row is the truth
-            log.warning("progress publish failed", error=str(err))
 
 
 async def finish(
@@ -143,25 +120,28 @@ async def finish(
     task_id: str,
     campaign_id: int,
     status: str,
-    message: str,
+    key: str,
     result: dict[str, Any] | None = None,
     error: str | None = None,
+    params: dict[str, Any] | None = None,
 ) -> None:
-    values: dict[str, Any] = {"status": status, "finished_at": utcnow(), "error": error}
+    """End the campaign and its task with the same outcome (`params` fill the message key)."""
+    params = params or {}
+    values: dict[str, Any] = {
+        "status": "completed" if status == "done" else status,
+        "finished_at": utcnow(),
+        "error": error,
+    }
     if result:
         values["report"] = result
     async with app.db.session() as s:
         await s.execute(update(Campaign).where(Campaign.id == campaign_id).values(**values))
-    await set_task(
-        app,
-        task_id,
-        campaign_id,
-        status=status,
-        message=message,
-        error=error,
-        finished_at=utcnow(),
-        **({"percent": 100, "result": result} if status == "completed" else {}),
-    )
+    if status == "done":
+        await app.tasks.finish(task_id, result, key=key, **params)
+    elif status == "cancelled":
+        await app.tasks.cancelled(task_id, key=key, **params)
+    else:
+        await app.tasks.fail(task_id, key, error=error, **params)
 
 
 async def run_build(
@@ -185,17 +165,17 @@ async def run_build(
             .values(status="processing", error=None)
         )
     bc = BuildContext(app, task_id, campaign_id)
-    await set_task(app, task_id, campaign_id, status="running")
+    await app.tasks.start(task_id)
     try:
         for st in STAGES:
             if st.name in done:
                 continue
             await bc.check_cancel(force=True)
             bc.stage = st
-            await bc.progress(0.0, "", force=True)
+            await bc.progress(0.0, force=True)
             log.info("campaign stage", campaign=campaign_id, stage=st.name, attempt=attempt)
             bc.results[st.name] = await st.run(bc)
-            await bc.progress(1.0, "готово", force=True)
+            await bc.progress(1.0, force=True)
         report = {
             name: await bc.result(name) for name in ("filter", "cluster", "generate", "export")
         }
@@ -204,22 +184,48 @@ async def run_build(
             "source": collected.get("source"),
             "candidates": len(collected.get("keywords", [])),
         }
-        await finish(app, task_id, campaign_id, "completed", "Кампания готова", result=report)
-        return "completed"
+        await finish(app, task_id, campaign_id, "done", "campaigns.build.done", result=report)
+        return "done"
     except BuildCancelled as err:
-        await finish(app, task_id, campaign_id, "cancelled", str(err))
+        await finish(app, task_id, campaign_id, "cancelled", err.key, params=dict(err.params))
         return "cancelled"
     except TgassistError as err:  # a clear, user-facing problem: fail now, keep the finished stages
+        # the error's own key: each door renders it in its user's language
+        key, params = (
+            (err.key, dict(err.params))
+            if isinstance(err, LocalizedError)
+            else ("campaigns.build.failed", {"reason": str(err)})
+        )
         await finish(
-            app, task_id, campaign_id, "failed", f"{bc.stage.title}: ошибка", error=str(err)
+            app,
+            task_id,
+            campaign_id,
+            "failed",
+            key,
+            error=str(err),
+            params={**params, "stage": bc.stage.name},
         )
         return "failed"
     except Exception as err:
-        msg = f"{bc.stage.title}: сбой ({type(err).__name__}: {err})"
+        detail = f"{type(err).__name__}: {err}"
         if last_attempt:
-            await finish(app, task_id, campaign_id, "failed", msg, error=msg)
+            await finish(
+                app,
+                task_id,
+                campaign_id,
+                "failed",
+                "campaigns.build.crashed",
+                error=detail,
+                params={"stage": bc.stage.name, "reason": detail},
+            )
         else:
-            await set_task(app, task_id, campaign_id, message=f"{msg}; повтор…", error=msg)
+            await app.tasks.progress(
+                task_id,
+                stage=bc.stage.name,
+                percent=max(bc._percent, 0),
+                key="campaigns.build.retrying",
+                reason=detail,
+            )
         raise
 
 

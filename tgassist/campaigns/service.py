@@ -3,13 +3,14 @@ import a Direct file, edit an ad. Front doors hold no logic; everything user-vis
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
-from sqlalchemy import func, select, update  # noqa: F401  (select is used by callers too)
+from sqlalchemy import func, select, update
 
 from tgassist.campaigns.brief import Brief, validate_brief
 from tgassist.campaigns.events import BUILD_STREAM, BuildRequested
@@ -23,6 +24,8 @@ from tgassist.campaigns.models import Ad, Campaign, StageResult
 from tgassist.core.db import utcnow
 from tgassist.core.models import Task, User
 from tgassist.core.outbox import add_event
+from tgassist.core.tasks import TaskView
+from tgassist.core.users import UserNotFound
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
     from tgassist.app import App
 
 TASK_TYPE = "campaign.build"
+SUBJECT = "campaign"
 ACTIVE = ("pending", "running")
 
 
@@ -46,9 +50,69 @@ class Started:
 class CampaignView:
     """What `show` returns: the campaign, its latest task and its finished stages."""
 
-    campaign: Campaign
-    task: Task | None
+    campaign: CampaignInfo
+    task: TaskView | None
     stages: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    """A campaign as the admin API and dashboards show it."""
+
+    id: int
+    user_id: int
+    name: str
+    status: str
+    source: str | None
+    url: str
+    regions: list[str]
+    keywords: int
+    groups: int
+    ads: int
+    file: str | None
+    spreadsheet_url: str | None
+    error: str | None
+    created_at: datetime
+    report: dict[str, Any]
+
+
+def info_of(c: Campaign) -> CampaignInfo:
+    return CampaignInfo(
+        id=c.id,
+        user_id=c.user_id,
+        name=c.name,
+        status=c.status,
+        source=c.source,
+        url=c.url,
+        regions=list(c.region_names or []),
+        keywords=c.keywords_count,
+        groups=c.groups_count,
+        ads=c.ads_count,
+        file=c.file_path,
+        spreadsheet_url=c.spreadsheet_url,
+        error=c.error,
+        created_at=c.created_at,
+        report=dict(c.report or {}),
+    )
+
+
+async def all_campaigns(app: App, limit: int = 100) -> list[CampaignInfo]:
+    """The latest campaigns of every user (admin)."""
+    async with app.db.session() as s:
+        rows = await s.scalars(
+            select(Campaign).order_by(Campaign.id.desc()).limit(max(1, min(limit, 1000)))
+        )
+        return [info_of(c) for c in rows]
+
+
+async def campaign_info(app: App, campaign_id: int) -> tuple[CampaignInfo, TaskView | None]:
+    """Any user's campaign with its latest build task (admin)."""
+    async with app.db.session() as s:
+        camp = await s.get(Campaign, campaign_id)
+        if camp is None:
+            raise CampaignNotFound(campaign_id)
+        info = info_of(camp)
+    return info, await latest_task(app, campaign_id)
 
 
 @dataclass(frozen=True)
@@ -61,14 +125,16 @@ class ExportResult:
     paths: dict[str, Path] = field(default_factory=dict)
 
 
-async def ensure_user(session: AsyncSession, telegram_id: int, username: str | None = None) -> User:
-    user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+async def _user(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
     if user is None:
-        user = User(telegram_id=telegram_id, username=username, limits={}, counters={})
-        session.add(user)
-        await session.flush()
+        raise UserNotFound(user_id)
     user.last_activity_at = utcnow()
     return user
+
+
+def _of_campaign(camp_id: int) -> Any:
+    return (Task.subject_type == SUBJECT) & (Task.subject_id == str(camp_id))
 
 
 async def _check_limit(app: App, session: AsyncSession, user: User) -> None:
@@ -79,22 +145,22 @@ async def _check_limit(app: App, session: AsyncSession, user: User) -> None:
         .where(Campaign.user_id == user.id, Campaign.status != "archived")
     )
     if (n or 0) >= limit:
-        raise CampaignLimitError(
-            f"У вас уже {n} кампаний — это ваш лимит ({limit}). Удалите ненужные (tgassist campaign delete ID) "
-            "или попросите администратора поднять лимит."
-        )
+        raise CampaignLimitError("campaigns.limit.reached", count=n or 0, limit=limit)
 
 
-def _enqueue(session: AsyncSession, camp_id: int, user_id: int) -> Task:
+async def _enqueue(session: AsyncSession, camp_id: int, user_id: int) -> Task:
     task = Task(
-        id=str(uuid.uuid4()),
+        id=str(uuid4()),
         user_id=user_id,
-        campaign_id=camp_id,
+        subject_type=SUBJECT,
+        subject_id=str(camp_id),
         type=TASK_TYPE,
         status="pending",
         stage=None,
         percent=0,
-        message="В очереди",
+        key="core.task.queued",
+        params={},
+        cancel_requested=False,
     )
     session.add(task)
     add_event(session, BUILD_STREAM, BuildRequested(task_id=task.id, campaign_id=camp_id))
@@ -105,17 +171,19 @@ async def _supersede(session: AsyncSession, camp_id: int, new_task: str) -> None
     """Older unfinished tasks of this campaign end (a reclaimed old event then does nothing)."""
     await session.execute(
         update(Task)
-        .where(Task.campaign_id == camp_id, Task.status.in_(ACTIVE), Task.id != new_task)
+        .where(_of_campaign(camp_id), Task.status.in_(ACTIVE), Task.id != new_task)
         .values(
             status="failed",
-            error=f"прервано; сборку продолжает задача {new_task}",
+            key="campaigns.build.superseded",
+            params={"task_id": new_task},
+            error=f"superseded by task {new_task}",
             finished_at=utcnow(),
         )
     )
 
 
 async def create_campaign(
-    app: App, telegram_id: int, data: Mapping[str, Any] | Brief, resume: bool = True
+    app: App, user_id: int, data: Mapping[str, Any] | Brief, resume: bool = True
 ) -> Started:
     """Validate the brief (and its keyword file) and enqueue a build; the same unfinished brief resumes."""
     brief = data if isinstance(data, Brief) else validate_brief(data)
@@ -130,12 +198,11 @@ async def create_campaign(
             ]
         except ImportFileError as err:  # name the brief field, as every other brief error does
             raise ImportFileError(
-                f"keywords_file: {err}. Укажите выгрузку Wordstat или Key Collector (CSV или "
-                "XLSX) или уберите поле keywords_file"
+                "campaigns.brief.keywords_file_unreadable", reason=err.render("en")
             ) from err
     prev: Campaign | None = None
     async with app.db.session() as s:
-        user = await ensure_user(s, telegram_id)
+        user = await _user(s, user_id)
         if resume:
             prev = await s.scalar(
                 select(Campaign)
@@ -147,7 +214,7 @@ async def create_campaign(
                 .order_by(Campaign.id.desc())
             )
             if prev is not None:
-                task = _enqueue(s, prev.id, user.id)
+                task = await _enqueue(s, prev.id, user.id)
                 await s.flush()
                 await _supersede(s, prev.id, task.id)
                 prev.status = "processing"
@@ -174,57 +241,41 @@ async def create_campaign(
             )
             s.add(camp)
             await s.flush()
-            task = _enqueue(s, camp.id, user.id)
+            task = await _enqueue(s, camp.id, user.id)
             started = Started(camp.id, task.id, False)
     app.outbox.kick()
     return started
 
 
-async def _own(s: AsyncSession, telegram_id: int, campaign_id: int) -> Campaign:
+async def _own(s: AsyncSession, user_id: int, campaign_id: int) -> Campaign:
+    """The user's campaign; another user's id is refused exactly like a missing one."""
     camp = await s.scalar(
-        select(Campaign)
-        .join(User, User.id == Campaign.user_id)
-        .where(Campaign.id == campaign_id, User.telegram_id == telegram_id)
+        select(Campaign).where(Campaign.id == campaign_id, Campaign.user_id == user_id)
     )
     if camp is None:
-        raise CampaignNotFound(
-            f"Кампания №{campaign_id} не найдена (список: tgassist campaign list)"
-        )
+        raise CampaignNotFound(campaign_id)
     return camp
 
 
-async def list_campaigns(
-    app: App, telegram_id: int, include_archived: bool = False
-) -> list[Campaign]:
+async def list_campaigns(app: App, user_id: int, include_archived: bool = False) -> list[CampaignInfo]:
     async with app.db.session() as s:
-        q = (
-            select(Campaign)
-            .join(User, User.id == Campaign.user_id)
-            .where(User.telegram_id == telegram_id)
-        )
+        q = select(Campaign).where(Campaign.user_id == user_id)
         if not include_archived:
             q = q.where(Campaign.status != "archived")
-        return list((await s.scalars(q.order_by(Campaign.id.desc()))).all())
+        return [info_of(c) for c in await s.scalars(q.order_by(Campaign.id.desc()))]
 
 
-async def latest_task(app: App, campaign_id: int) -> Task | None:
+async def latest_task(app: App, campaign_id: int) -> TaskView | None:
+    return await app.tasks.latest(SUBJECT, campaign_id)
+
+
+async def get_task(app: App, task_id: str) -> TaskView | None:
+    return await app.tasks.get(task_id)
+
+
+async def show_campaign(app: App, user_id: int, campaign_id: int) -> CampaignView:
     async with app.db.session() as s:
-        return await s.scalar(
-            select(Task)
-            .where(Task.campaign_id == campaign_id)
-            .order_by(Task.created_at.desc())
-            .limit(1)
-        )
-
-
-async def get_task(app: App, task_id: str) -> Task | None:
-    async with app.db.session() as s:
-        return await s.get(Task, task_id)
-
-
-async def show_campaign(app: App, telegram_id: int, campaign_id: int) -> CampaignView:
-    async with app.db.session() as s:
-        camp = await _own(s, telegram_id, campaign_id)
+        camp = await _own(s, user_id, campaign_id)
         stages = list(
             (
                 await s.scalars(
@@ -234,11 +285,12 @@ async def show_campaign(app: App, telegram_id: int, campaign_id: int) -> Campaig
                 )
             ).all()
         )
-    return CampaignView(camp, await latest_task(app, campaign_id), stages)
+        info = info_of(camp)
+    return CampaignView(info, await latest_task(app, campaign_id), stages)
 
 
 async def export_campaign(
-    app: App, telegram_id: int, campaign_id: int, fmt: str = "xlsx", share_with: str | None = None
+    app: App, user_id: int, campaign_id: int, fmt: str = "xlsx", share_with: str | None = None
 ) -> ExportResult:
     """Write the export again (xlsx, csv) or create a Google Sheet shared with `share_with` (default: the
     user's Google e-mail); without Sheets credentials or an e-mail: XLSX + why."""
@@ -246,15 +298,13 @@ async def export_campaign(
     from tgassist.campaigns.storage import export_regions, load_export, write_exports
 
     if fmt not in ("xlsx", "csv", "sheets"):
-        raise CampaignError(f"неизвестный формат {fmt!r}: выберите xlsx, csv или sheets")
+        raise CampaignError("campaigns.export.bad_format", value=fmt, allowed="xlsx, csv, sheets")
     async with app.db.session() as s:
-        camp = await _own(s, telegram_id, campaign_id)
+        camp = await _own(s, user_id, campaign_id)
         user = await s.get(User, camp.user_id)
         has_groups = camp.groups_count > 0 or camp.source == "direct_import"
     if not has_groups:
-        raise CampaignError(
-            f"Кампания №{campaign_id} ещё не собрана (статус: {camp.status}); дождитесь сборки"
-        )
+        raise CampaignError("campaigns.export.not_built", id=campaign_id, status=camp.status)
     if fmt == "sheets":
         try:
             url = await export_to_sheets(
@@ -266,7 +316,7 @@ async def export_campaign(
             CampaignError
         ) as err:  # not configured, or Google refused: the user still gets a file
             paths = await write_exports(app, campaign_id, ("xlsx",))
-            return ExportResult(paths["xlsx"], None, str(err), paths)
+            return ExportResult(paths["xlsx"], None, err.render(), paths)
         async with app.db.session() as s:
             await s.execute(
                 update(Campaign).where(Campaign.id == campaign_id).values(spreadsheet_url=url)
@@ -276,25 +326,23 @@ async def export_campaign(
     return ExportResult(paths[fmt], None, export_regions(camp)[1], paths)
 
 
-async def repeat_campaign(app: App, telegram_id: int, campaign_id: int) -> Started:
+async def repeat_campaign(app: App, user_id: int, campaign_id: int) -> Started:
     """Unfinished (failed/cancelled/interrupted) → resume it; completed → a new build of the same brief."""
     async with app.db.session() as s:
-        camp = await _own(s, telegram_id, campaign_id)
+        camp = await _own(s, user_id, campaign_id)
         if camp.source == "direct_import":
-            raise CampaignError(
-                "Импортированную из Директа кампанию нельзя пересобрать: её можно выгрузить заново"
-            )
+            raise CampaignError("campaigns.repeat.imported", id=campaign_id)
         if camp.status != "completed":
             active = await s.scalar(
                 select(Task).where(
-                    Task.campaign_id == campaign_id,
+                    _of_campaign(campaign_id),
                     Task.status.in_(ACTIVE),
                     Task.cancel_requested.is_(False),
                 )
             )
             if active is not None and camp.status == "processing" and active.status == "running":
                 return Started(campaign_id, active.id, True)
-            task = _enqueue(s, campaign_id, camp.user_id)
+            task = await _enqueue(s, campaign_id, camp.user_id)
             await s.flush()
             await _supersede(s, campaign_id, task.id)
             camp.status = "processing"
@@ -309,7 +357,7 @@ async def repeat_campaign(app: App, telegram_id: int, campaign_id: int) -> Start
     if camp.status == "processing":
         app.outbox.kick()
         return started
-    started = await create_campaign(app, telegram_id, brief, resume=False)
+    started = await create_campaign(app, user_id, brief, resume=False)
     if imported:
         async with app.db.session() as s:
             await s.execute(
@@ -320,36 +368,49 @@ async def repeat_campaign(app: App, telegram_id: int, campaign_id: int) -> Start
     return started
 
 
-async def cancel_campaign(app: App, telegram_id: int, campaign_id: int) -> Task:
+async def cancel_campaign(app: App, user_id: int, campaign_id: int) -> TaskView:
     """Ask the running build to stop; it stops at its next check and keeps its finished stages."""
     async with app.db.session() as s:
-        await _own(s, telegram_id, campaign_id)
+        await _own(s, user_id, campaign_id)
+    return await cancel_build(app, campaign_id)
+
+
+async def cancel_build(app: App, campaign_id: int) -> TaskView:
+    """Cancel the running build of a campaign by the service's rules (an admin's cancel too:
+    no ownership check)."""
+    async with app.db.session() as s:
         task = await s.scalar(
             select(Task)
-            .where(Task.campaign_id == campaign_id, Task.status.in_(ACTIVE))
+            .where(_of_campaign(campaign_id), Task.status.in_(ACTIVE))
             .order_by(Task.created_at.desc())
             .limit(1)
         )
         if task is None:
-            raise CampaignError(f"У кампании №{campaign_id} нет идущей сборки — отменять нечего")
-        task.cancel_requested = True
-        task.message = "Отмена…"
-    return task
+            exists = await s.get(Campaign, campaign_id)
+            if exists is None:
+                raise CampaignNotFound(campaign_id)
+            raise CampaignError("campaigns.cancel.nothing_running", id=campaign_id)
+        task_id = task.id
+    await app.tasks.cancel(task_id)
+    view = await app.tasks.get(task_id)
+    assert view is not None
+    return view
 
 
-async def delete_campaign(app: App, telegram_id: int, campaign_id: int) -> None:
+async def delete_campaign(app: App, user_id: int, campaign_id: int) -> None:
     """Delete the campaign with its keywords, groups, ads and files; a running build is cancelled first."""
     from sqlalchemy import delete
 
     async with app.db.session() as s:
-        camp = await _own(s, telegram_id, campaign_id)
+        camp = await _own(s, user_id, campaign_id)
         await s.execute(
             update(Task)
-            .where(Task.campaign_id == campaign_id, Task.status.in_(ACTIVE))
+            .where(_of_campaign(campaign_id), Task.status.in_(ACTIVE))
             .values(
                 cancel_requested=True,
                 status="cancelled",
-                message="Кампания удалена",
+                key="campaigns.build.deleted",
+                params={},
                 finished_at=utcnow(),
             )
         )
@@ -360,7 +421,7 @@ async def delete_campaign(app: App, telegram_id: int, campaign_id: int) -> None:
             p.unlink(missing_ok=True)
 
 
-async def edit_ad(app: App, telegram_id: int, ad_id: int, **fields: Any) -> list[str]:
+async def edit_ad(app: App, user_id: int, ad_id: int, **fields: Any) -> list[str]:
     """Change an ad's texts; returns the Direct violations (saved anyway, so nothing typed is lost)."""
     from tgassist.campaigns.limits import check_ad
     from tgassist.campaigns.storage import draft_of
@@ -378,19 +439,19 @@ async def edit_ad(app: App, telegram_id: int, ad_id: int, **fields: Any) -> list
     }
     bad = set(fields) - allowed
     if bad:
-        raise CampaignError(f"нельзя изменить поля: {', '.join(sorted(bad))}")
+        raise CampaignError("campaigns.ad.fields_readonly", fields=", ".join(sorted(bad)))
     async with app.db.session() as s:
         ad = await s.get(Ad, ad_id)
         if ad is None:
-            raise CampaignNotFound(f"объявление №{ad_id} не найдено")
-        await _own(s, telegram_id, ad.campaign_id)
+            raise CampaignNotFound(ad_id, "ad")
+        await _own(s, user_id, ad.campaign_id)
         for k, v in fields.items():
             setattr(ad, k, v)
         ad.generator = "edited"
         return [str(v) for v in check_ad(draft_of(ad))]
 
 
-async def import_direct(app: App, telegram_id: int, path: str | Path) -> int:
+async def import_direct(app: App, user_id: int, path: str | Path) -> int:
     """Import a Direct campaign file (XLS export or XLSX) as a completed campaign; returns its id."""
     from tgassist.campaigns.keywords import lemma_key
     from tgassist.campaigns.models import AdGroup, Keyword
@@ -400,7 +461,7 @@ async def import_direct(app: App, telegram_id: int, path: str | Path) -> int:
     parsed = load_direct_file(path)
     regions = [r for r in (find_region(n) for n in parsed.regions) if r is not None]
     async with app.db.session() as s:
-        user = await ensure_user(s, telegram_id)
+        user = await _user(s, user_id)
         await _check_limit(app, s, user)
         first_url = next((a[1] for g in parsed.groups for a in g.ads if a[1]), "")
         camp = Campaign(

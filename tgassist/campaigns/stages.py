@@ -77,7 +77,10 @@ async def run_wordstat(bc: BuildContext) -> dict[str, Any]:
             found[i].frequency = answer.total
             found += answer.top
             await bc.progress(
-                (i + 1) / len(brief.base_phrases), f"Wordstat: {i + 1} из {len(brief.base_phrases)}"
+                (i + 1) / len(brief.base_phrases),
+                "campaigns.progress.wordstat",
+                done=i + 1,
+                total=len(brief.base_phrases),
             )
     else:
         found += multiply(brief.base_phrases, region_words(brief))
@@ -102,13 +105,11 @@ async def run_filter(bc: BuildContext) -> dict[str, Any]:
         max_count=s.campaigns_max_keywords,
     )
     if not kept:  # an empty campaign must fail loudly, not export an empty file as "completed"
-        why = (
-            "; ".join(report.invalid[:3])
-            or f"минус-слова: {report.minus}, ниже порога частоты: {report.low_frequency}"
-        )
         raise CampaignError(
-            f"Не осталось ни одной ключевой фразы ({why}). Исправьте base_phrases в брифе: "
-            "1–7 слов, например «купить угловой диван»"
+            "campaigns.build.no_keywords",
+            invalid="; ".join(report.invalid[:3]) or "-",
+            minus=report.minus,
+            low_frequency=report.low_frequency,
         )
     minus_sets = minus_lemma_sets([*DEFAULT_MINUS_WORDS, *brief.minus_words], brief.base_phrases)
     campaign_minus = [
@@ -157,7 +158,9 @@ async def run_cluster(bc: BuildContext) -> dict[str, Any]:
         await bc.check_cancel(
             force=True
         )  # once per embedding batch: cheap, and a cancel stops this stage
-        await bc.progress(done / max(1, total), f"Кластеризация: шаг {done} из {total}")
+        await bc.progress(
+            done / max(1, total), "campaigns.progress.cluster", done=done, total=total
+        )
 
     result = await cluster_keywords(
         [k.phrase for k in kws],
@@ -292,7 +295,10 @@ async def run_generate(bc: BuildContext) -> dict[str, Any]:
                 ]
             )
         await bc.progress(
-            (i + 1) / max(1, len(groups)), f"Объявления: группа {i + 1} из {len(groups)}"
+            (i + 1) / max(1, len(groups)),
+            "campaigns.progress.generate",
+            done=i + 1,
+            total=len(groups),
         )
     report = await campaign_ads_report(bc.app, bc.campaign_id)
     report.update(generators=generators, llm_calls=llm_calls)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 
@@ -20,7 +21,8 @@ from tgassist.core.db import utcnow
 if TYPE_CHECKING:
     from tgassist.app import App
 
-Progress = Callable[[int, int], None]  # (messages done, messages total)
+# (messages done, messages total); may return an awaitable (e.g. a TaskManager report)
+Progress = Callable[[int, int], Any]
 
 
 @dataclass
@@ -94,7 +96,9 @@ async def import_export(
                 result.missing_media += saved.missing_media
                 done += len(batch)
                 if progress:
-                    progress(done, len(messages))
+                    reported = progress(done, len(messages))
+                    if inspect.isawaitable(reported):
+                        await reported
         except BaseException as err:
             if media is not None and not media.done():
                 media.cancel()

@@ -7,10 +7,11 @@ key is set before the XADD), so only the chosen stage — and what follows from 
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from tgassist.app import App
 
 BATCH = 500
-Progress = Callable[[int], None]
+Progress = Callable[[int], Any]  # events published so far; may return an awaitable
 
 
 class ReprocessError(TgassistError):
@@ -220,7 +221,7 @@ async def reprocess(
         events = await _album_events(app, sel)
         await _publish_only_to(app, stage, events)
         if progress:
-            progress(len(events))
+            await _maybe(progress(len(events)))
         return len(events)
     total = 0
     async for posts in _posts(app, sel):
@@ -228,5 +229,10 @@ async def reprocess(
         await _publish_only_to(app, stage, events)
         total += len(events)
         if progress:
-            progress(total)
+            await _maybe(progress(total))
     return total
+
+
+async def _maybe(value: Any) -> None:
+    if inspect.isawaitable(value):
+        await value

@@ -5,25 +5,70 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tgassist.channels.models import Channel, MediaGroup, Post, Subscription
+from tgassist.channels.models import Channel, MediaGroup, ParserRun, Post, Subscription
 from tgassist.channels.sources.base import ChannelInfo
-from tgassist.core.errors import TgassistError
+from tgassist.core.errors import LocalizedError
 
 if TYPE_CHECKING:
     from tgassist.app import App
 
 
-class ChannelError(TgassistError):
-    """A channel request cannot be done (unknown channel, busy channel …)."""
+class ChannelError(LocalizedError):
+    """A channel request cannot be done (unknown channel, busy channel …): a key + params."""
 
 
 class ChannelBusy(ChannelError):
     """Another process is parsing or importing this channel right now."""
+
+    def __init__(self, channel_id: int) -> None:
+        super().__init__("channels.busy", id=channel_id)
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """What a user typed to add a channel: an export folder to import, or a @username to follow."""
+
+    kind: str  # "export" | "username"
+    value: str
+
+
+@dataclass(frozen=True)
+class RunView:
+    """One parse or import of a channel."""
+
+    id: int
+    source: str
+    mode: str
+    status: str
+    started_at: str
+    finished_at: str | None
+    hwm_before: int | None
+    hwm_after: int | None
+    posts_new: int
+    posts_edited: int
+    posts_unchanged: int
+    albums: int
+    media: int
+    skipped: int
+    missing_media: int
+    flood_waits: int
+    errors: list[Any]
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    id: int
+    username: str | None
+    title: str | None
+    telegram_id: int | None
+    source: str
+    status: str
 
 
 @dataclass(frozen=True)
@@ -74,7 +119,7 @@ async def ensure_channel(app: App, info: ChannelInfo, source: str) -> Channel:
                 await session.rollback()
                 continue
             return channel
-    raise ChannelError(f"cannot register channel {info.username or info.telegram_id}")
+    raise ChannelError("channels.register_failed", ref=info.username or info.telegram_id)
 
 
 async def _find(session: object, info: ChannelInfo) -> Channel | None:
@@ -102,9 +147,7 @@ async def get_channel(app: App, ref: str | int) -> Channel:
             query = query.where(Channel.username == normalise_username(text))
         found = (await session.execute(query)).scalars().first()
     if found is None:
-        raise ChannelError(
-            f"no channel {ref!r}: see `tgassist channels list`, or add it with `tgassist channels add`"
-        )
+        raise ChannelError("channels.not_found", ref=str(ref))
     return found
 
 
@@ -145,7 +188,7 @@ async def list_channels(app: App) -> list[ChannelSummary]:
     ]
 
 
-async def remove_channel(app: App, ref: str | int) -> Channel:
+async def remove_channel(app: App, ref: str | int) -> ChannelView:
     """Delete a channel with its posts, albums and runs; forget its Redis state."""
     channel = await get_channel(app, ref)
     async with channel_lock(app, channel.id):
@@ -158,7 +201,7 @@ async def remove_channel(app: App, ref: str | int) -> Channel:
         ]
         keys.append(f"parser:hwm:{channel.id}")
         await app.redis.delete(*keys)
-    return channel
+    return view_of(channel)
 
 
 async def adopt_duplicate(app: App, channel_id: int, info: ChannelInfo) -> int | None:
@@ -222,9 +265,7 @@ async def channel_lock(app: App, channel_id: int) -> AsyncIterator[None]:
         f"lock:channel:{channel_id}", timeout=app.settings.parser_lock_ttl_sec, blocking=False
     )
     if not await lock.acquire():
-        raise ChannelBusy(
-            f"channel {channel_id} is being parsed or imported by another process; try again later"
-        )
+        raise ChannelBusy(channel_id)
     try:
         yield
     finally:
@@ -232,3 +273,104 @@ async def channel_lock(app: App, channel_id: int) -> AsyncIterator[None]:
             await lock.release()
         except Exception:  # expired: another process may hold it now; nothing to undo
             pass
+
+
+def view_of(c: Channel) -> ChannelView:
+    return ChannelView(c.id, c.username, c.title, c.telegram_id, c.source, c.status)
+
+
+def resolve_ref(ref: str) -> ChannelRef:
+    """The add-channel decision: an existing export folder (or result.json) is imported; a
+    @username / t.me link is followed live; anything else is refused with a clear answer."""
+    text = ref.strip()
+    if text and Path(text).expanduser().exists():
+        return ChannelRef("export", str(Path(text).expanduser()))
+    name = normalise_username(text)
+    if not name or not name.replace("_", "").isalnum() or len(name) > 64:
+        raise ChannelError("channels.ref_invalid", ref=ref)
+    return ChannelRef("username", name)
+
+
+async def add_by_username(app: App, name: str) -> ChannelView:
+    """Register a channel to be parsed live (Telethon) on the next parser tick."""
+    channel = await ensure_channel(
+        app, ChannelInfo(telegram_id=None, username=name, title=None), source="telegram"
+    )
+    return view_of(channel)
+
+
+async def channel_runs(app: App, ref: str | int, limit: int = 20) -> list[RunView]:
+    """The latest parses/imports of a channel, newest first."""
+    channel = await get_channel(app, ref)
+    async with app.db.session() as session:
+        runs = (
+            await session.scalars(
+                select(ParserRun)
+                .where(ParserRun.channel_id == channel.id)
+                .order_by(ParserRun.id.desc())
+                .limit(max(1, min(limit, 200)))
+            )
+        ).all()
+        return [
+            RunView(
+                id=r.id,
+                source=r.source,
+                mode=r.mode,
+                status=r.status,
+                started_at=r.started_at.isoformat(),
+                finished_at=r.finished_at.isoformat() if r.finished_at else None,
+                hwm_before=r.hwm_before,
+                hwm_after=r.hwm_after,
+                posts_new=r.posts_new,
+                posts_edited=r.posts_edited,
+                posts_unchanged=r.posts_unchanged,
+                albums=r.albums,
+                media=r.media,
+                skipped=r.skipped,
+                missing_media=r.missing_media,
+                flood_waits=r.flood_waits,
+                errors=r.errors,
+            )
+            for r in runs
+        ]
+
+
+# Long operations a door starts and watches (kept apart: this module is the bookkeeping).
+from tgassist.channels.operations import (  # noqa: E402
+    IMPORT_TASK,
+    REPROCESS_TASK,
+    PipelineStatus,
+    pipeline_status,
+    run_import,
+    run_reprocess,
+    start_import,
+    start_reprocess,
+)
+
+__all__ = [
+    "IMPORT_TASK",
+    "REPROCESS_TASK",
+    "ChannelBusy",
+    "ChannelError",
+    "ChannelRef",
+    "ChannelSummary",
+    "ChannelView",
+    "PipelineStatus",
+    "RunView",
+    "add_by_username",
+    "adopt_duplicate",
+    "channel_lock",
+    "channel_runs",
+    "ensure_channel",
+    "get_channel",
+    "list_channels",
+    "normalise_username",
+    "pipeline_status",
+    "remove_channel",
+    "resolve_ref",
+    "run_import",
+    "run_reprocess",
+    "start_import",
+    "start_reprocess",
+    "subscribe",
+]

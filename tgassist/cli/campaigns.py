@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from tgassist.cli.common import console, err_console, fail, load_settings, run, with_app
+from tgassist.cli.common import (
+    console,
+    err_console,
+    error_text,
+    fail,
+    load_settings,
+    run,
+    say,
+    watch_task,
+    with_app,
+)
 from tgassist.core.errors import TgassistError
 
 if TYPE_CHECKING:
@@ -25,43 +35,27 @@ def register(root: typer.Typer) -> None:
     root.add_typer(campaign_app, name="campaign")
 
 
-async def follow_build(app: App, task_id: str, *, show: bool = True, poll: float = 0.2) -> Any:
-    """Run a worker for campaign builds in this process until the task ends; draw a progress bar."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+async def owner(app: App, telegram_id: int) -> int:
+    """The internal user id of the `--user` Telegram id (0 = the local CLI user)."""
+    from tgassist.core.users import ensure_user
 
-    from tgassist.campaigns import service
+    return (await ensure_user(app.db, telegram_id=telegram_id)).id
+
+
+async def follow_build(app: App, task_id: str, *, show: bool = True, poll: float = 0.2) -> Any:
+    """Run a worker for campaign builds in this process and watch the task until it ends."""
     from tgassist.campaigns.tasks import BUILD_STAGE
     from tgassist.core.worker import Worker
 
     stop = asyncio.Event()
     worker = Worker(app, [BUILD_STAGE])
     jobs = [asyncio.create_task(worker.run()), asyncio.create_task(app.outbox.run(stop, 0.2))]
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not show,
-    )
     try:
-        with progress:
-            bar = progress.add_task("В очереди", total=100)
-            while True:
-                task = await service.get_task(app, task_id)
-                if task is None:
-                    break
-                progress.update(
-                    bar, completed=task.percent, description=(task.message or task.status)[:70]
-                )
-                if task.status in ("completed", "failed", "cancelled"):
-                    break
-                await asyncio.sleep(poll)
+        return await watch_task(app, task_id, show=show, poll=poll)
     finally:
         stop.set()
         worker.stop()
         await asyncio.gather(*jobs, return_exceptions=True)
-    return await service.get_task(app, task_id)
 
 
 def _summary(view: Any, task: Any) -> None:
@@ -69,32 +63,39 @@ def _summary(view: Any, task: Any) -> None:
     report = camp.report or {}
     gen = report.get("generate", {})
     cl = report.get("cluster", {})
-    t = Table(title=f"Кампания №{camp.id}: {camp.name}", show_header=False)
+    t = Table(title=say("campaigns.cli.title", id=camp.id, name=camp.name), show_header=False)
     t.add_column("", style="bold")
     t.add_column("")
-    t.add_row("статус", camp.status)
-    t.add_row("ключевые фразы", str(camp.keywords_count))
+    t.add_row(say("campaigns.cli.status"), camp.status)
+    t.add_row(say("campaigns.cli.keywords"), str(camp.keywords))
+    silhouette = cl.get("silhouette")
     t.add_row(
-        "группы",
-        f"{camp.groups_count}"
-        + (f" (силуэт {cl.get('silhouette')})" if cl.get("silhouette") is not None else ""),
+        say("campaigns.cli.groups"),
+        say("campaigns.cli.groups_silhouette", groups=camp.groups, silhouette=silhouette)
+        if silhouette is not None
+        else str(camp.groups),
     )
-    t.add_row("объявления", str(camp.ads_count))
+    t.add_row(say("campaigns.cli.ads"), str(camp.ads))
     if gen:
-        t.add_row("соответствие лимитам", f"{gen.get('compliance', 0) * 100:.0f} %")
-        t.add_row("фраза в заголовке", f"{gen.get('keyword_in_title', 0) * 100:.0f} %")
-        t.add_row("дубли", f"{gen.get('duplicates', 0) * 100:.0f} %")
-    if task is not None and task.status != "completed":
-        t.add_row("сообщение", task.error or task.message or "")
+        t.add_row(say("campaigns.cli.compliance"), f"{gen.get('compliance', 0) * 100:.0f} %")
+        t.add_row(
+            say("campaigns.cli.keyword_in_title"), f"{gen.get('keyword_in_title', 0) * 100:.0f} %"
+        )
+        t.add_row(say("campaigns.cli.duplicates"), f"{gen.get('duplicates', 0) * 100:.0f} %")
+    if task is not None and task.status != "done":
+        t.add_row(
+            say("campaigns.cli.message"),
+            task.message.render() if task.message else (task.error or ""),
+        )
     console.print(t)
     for warning in report.get("export", {}).get("warnings", []):
-        console.print(f"[yellow]внимание:[/] {warning}", soft_wrap=True, highlight=False)
+        console.print(say("campaigns.cli.warning", text=warning), soft_wrap=True, highlight=False)
     for violation in gen.get("violations", [])[:5] if gen.get("compliance", 1) < 1 else []:
         console.print(
-            f"[yellow]нарушение лимитов Директа:[/] {violation}", soft_wrap=True, highlight=False
+            say("campaigns.cli.violation", text=violation), soft_wrap=True, highlight=False
         )
     # Paths go outside the table: a narrow terminal would cut them to «…» and the user could not copy them.
-    files = [("XLSX", camp.file_path), ("CSV", report.get("export", {}).get("csv"))]
+    files = [("XLSX", camp.file), ("CSV", report.get("export", {}).get("csv"))]
     for label, path in files:
         if path:
             console.print(f"{label}: {path}", soft_wrap=True, highlight=False)
@@ -125,7 +126,7 @@ def new(
     try:
         data: dict[str, Any] = load_brief_file(brief) if brief else {}
     except TgassistError as err:  # a missing or broken brief file: one red line, no traceback
-        fail(str(err))
+        fail(error_text(err))
     for key, value in (
         ("name", name),
         ("product", product),
@@ -141,21 +142,20 @@ def new(
             data[key] = value
 
     async def go(app: App) -> tuple[Any, Any, Any]:
-        started = await service.create_campaign(app, user, data)
+        uid = await owner(app, user)
+        started = await service.create_campaign(app, uid, data)
         if started.resumed:
-            console.print(
-                f"[yellow]Продолжаю незавершённую сборку кампании №{started.campaign_id}[/]"
-            )
+            console.print(f"[yellow]{say('campaigns.build.resumed', id=started.campaign_id)}[/]")
         task = (
             await follow_build(app, started.task_id)
             if wait
             else await service.get_task(app, started.task_id)
         )
-        return started, task, await service.show_campaign(app, user, started.campaign_id)
+        return started, task, await service.show_campaign(app, uid, started.campaign_id)
 
     started, task, view = run(lambda: with_app(go, settings))
     _summary(view, task)
-    if wait and task is not None and task.status != "completed":
+    if wait and task is not None and task.status != "done":
         raise typer.Exit(1)
 
 
@@ -167,23 +167,25 @@ def list_(
     from tgassist.campaigns import service
 
     settings = load_settings()
-    rows = run(lambda: with_app(lambda app: service.list_campaigns(app, user, all_), settings))
-    t = Table(title="кампании")
-    for col in ("№", "название", "статус", "фразы", "группы", "объявления", "создана"):
-        t.add_column(col)
+
+    async def go(app: App) -> Any:
+        return await service.list_campaigns(app, await owner(app, user), all_)
+
+    rows = run(lambda: with_app(go, settings))
+    t = Table(title=say("campaigns.cli.list_title"))
+    for col in ("id", "name", "status", "keywords", "groups", "ads", "created"):
+        t.add_column(say(f"campaigns.cli.col_{col}"))
     for c in rows:
         t.add_row(
             str(c.id),
             c.name,
             c.status,
-            str(c.keywords_count),
-            str(c.groups_count),
-            str(c.ads_count),
+            str(c.keywords),
+            str(c.groups),
+            str(c.ads),
             f"{c.created_at:%Y-%m-%d %H:%M}",
         )
-    console.print(
-        t if rows else "кампаний пока нет: tgassist campaign new --brief examples/brief.yaml"
-    )
+    console.print(t if rows else say("campaigns.cli.none"))
 
 
 @campaign_app.command("show")
@@ -192,14 +194,22 @@ def show(campaign_id: int, user: int = USER_OPT) -> None:
     from tgassist.campaigns import service
 
     settings = load_settings()
-    view = run(
-        lambda: with_app(lambda app: service.show_campaign(app, user, campaign_id), settings)
-    )
+
+    async def go(app: App) -> Any:
+        return await service.show_campaign(app, await owner(app, user), campaign_id)
+
+    view = run(lambda: with_app(go, settings))
     _summary(view, view.task)
     if view.task is not None:
         console.print(
-            f"задача {view.task.id}: {view.task.status}, {view.task.percent} %, этап {view.task.stage}; "
-            f"готовые этапы: {', '.join(view.stages) or 'нет'}"
+            say(
+                "campaigns.cli.task_line",
+                task_id=view.task.id,
+                status=view.task.status,
+                percent=view.task.percent,
+                stage=view.task.stage or "-",
+                stages=", ".join(view.stages) or "-",
+            )
         )
 
 
@@ -216,11 +226,11 @@ def export(
     from tgassist.campaigns import service
 
     settings = load_settings()
-    res = run(
-        lambda: with_app(
-            lambda app: service.export_campaign(app, user, campaign_id, fmt, share), settings
-        )
-    )
+
+    async def go(app: App) -> Any:
+        return await service.export_campaign(app, await owner(app, user), campaign_id, fmt, share)
+
+    res = run(lambda: with_app(go, settings))
     if res.message:
         err_console.print(f"[yellow]{res.message}[/]")
     console.print(res.url or str(res.path))
@@ -234,13 +244,14 @@ def repeat(campaign_id: int, user: int = USER_OPT, wait: bool = typer.Option(Tru
     settings = load_settings()
 
     async def go(app: App) -> tuple[Any, Any]:
-        started = await service.repeat_campaign(app, user, campaign_id)
+        uid = await owner(app, user)
+        started = await service.repeat_campaign(app, uid, campaign_id)
         task = (
             await follow_build(app, started.task_id)
             if wait
             else await service.get_task(app, started.task_id)
         )
-        return task, await service.show_campaign(app, user, started.campaign_id)
+        return task, await service.show_campaign(app, uid, started.campaign_id)
 
     task, view = run(lambda: with_app(go, settings))
     _summary(view, task)
@@ -252,8 +263,12 @@ def cancel(campaign_id: int, user: int = USER_OPT) -> None:
     from tgassist.campaigns import service
 
     settings = load_settings()
-    run(lambda: with_app(lambda app: service.cancel_campaign(app, user, campaign_id), settings))
-    console.print(f"отмена сборки кампании №{campaign_id} запрошена")
+
+    async def go(app: App) -> Any:
+        return await service.cancel_campaign(app, await owner(app, user), campaign_id)
+
+    run(lambda: with_app(go, settings))
+    console.print(say("campaigns.cancel.requested", id=campaign_id))
 
 
 @campaign_app.command("delete")
@@ -266,10 +281,14 @@ def delete(
     from tgassist.campaigns import service
 
     if not yes:
-        typer.confirm(f"Удалить кампанию №{campaign_id}?", abort=True)
+        typer.confirm(say("campaigns.cli.confirm_delete", id=campaign_id), abort=True)
     settings = load_settings()
-    run(lambda: with_app(lambda app: service.delete_campaign(app, user, campaign_id), settings))
-    console.print(f"кампания №{campaign_id} удалена")
+
+    async def go(app: App) -> Any:
+        return await service.delete_campaign(app, await owner(app, user), campaign_id)
+
+    run(lambda: with_app(go, settings))
+    console.print(say("campaigns.cli.deleted", id=campaign_id))
 
 
 @campaign_app.command("import")
@@ -280,8 +299,9 @@ def import_(path: Path, user: int = USER_OPT) -> None:
     settings = load_settings()
 
     async def go(app: App) -> Any:
-        cid = await service.import_direct(app, user, path)
-        return await service.show_campaign(app, user, cid)
+        uid = await owner(app, user)
+        cid = await service.import_direct(app, uid, path)
+        return await service.show_campaign(app, uid, cid)
 
     view = run(lambda: with_app(go, settings))
     _summary(view, None)

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from tgassist.cli.common import console, fail, load_settings, run, with_app
+from tgassist.cli.common import console, fail, load_settings, run, say, watch_task, with_app
 
 channels_app = typer.Typer(
     help="Telegram channels: add, import exports, parse live, list, remove.", no_args_is_help=True
@@ -22,23 +21,16 @@ def register(root: typer.Typer) -> None:
 
 
 def _import_with_progress(app: Any, path: Path) -> Any:
-    from tgassist.channels.ingest import import_export
+    """Run the import here and draw its task's progress (the same task any door can watch)."""
+    import asyncio
+
+    from tgassist.channels.service import run_import, start_import
 
     async def go() -> Any:
-        with Progress(
-            TextColumn("[bold]importing[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("import", total=None)
-
-            def advance(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            result = await import_export(app, path, progress=advance)
+        task = await start_import(app, path)
+        job = asyncio.create_task(run_import(app, task.id, path))
+        await watch_task(app, task.id, poll=0.2)
+        result = await job
         result.events = await app.outbox.drain()  # publish now; workers pick the events up
         return result
 
@@ -82,28 +74,20 @@ def add(
     ),
 ) -> None:
     """Follow a channel: @name is parsed live (Telethon); an export folder is imported."""
+    from tgassist.channels.service import ChannelError, add_by_username, resolve_ref
+
     settings = load_settings()
-    if Path(ref).expanduser().exists():
-        result = run(lambda: with_app(lambda app: _import_with_progress(app, Path(ref)), settings))
+    try:
+        decided = resolve_ref(ref)
+    except ChannelError as err:
+        fail(err.render())
+    if decided.kind == "export":
+        path = Path(decided.value)
+        result = run(lambda: with_app(lambda app: _import_with_progress(app, path), settings))
         _print_import(result)
         return
-    from tgassist.channels.service import ensure_channel, normalise_username
-    from tgassist.channels.sources.base import ChannelInfo
-
-    name = normalise_username(ref)
-    if not name or not name.replace("_", "").isalnum():
-        fail(f"{ref!r} is neither an existing export folder nor a channel @username")
-
-    async def go(app: Any) -> Any:
-        return await ensure_channel(
-            app, ChannelInfo(telegram_id=None, username=name, title=None), source="telegram"
-        )
-
-    channel = run(lambda: with_app(go, settings))
-    console.print(
-        f"added @{name} (channel id {channel.id}); it is parsed on the next tick, "
-        f"or now with `tgassist channels parse @{name}`"
-    )
+    channel = run(lambda: with_app(lambda app: add_by_username(app, decided.value), settings))
+    console.print(say("channels.added", name=decided.value, id=channel.id))
 
 
 @channels_app.command("list")
@@ -149,7 +133,11 @@ def remove(ref: str = typer.Argument(..., help="@username, Telegram id or our ch
     settings = load_settings()
     channel = run(lambda: with_app(lambda app: remove_channel(app, ref), settings))
     console.print(
-        f"removed channel {channel.id} ({channel.title or channel.username or channel.telegram_id})"
+        say(
+            "channels.removed",
+            id=channel.id,
+            name=channel.title or channel.username or channel.telegram_id,
+        )
     )
 
 

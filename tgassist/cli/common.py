@@ -6,13 +6,14 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from tgassist.core.errors import TgassistError
+from tgassist.core.errors import LocalizedError, TgassistError
+from tgassist.core.i18n import set_default_language, t
 from tgassist.core.logging import configure_logging
 from tgassist.settings import Settings
 
@@ -30,7 +31,17 @@ def load_settings() -> Settings:
         name = "TGASSIST_" + str(first["loc"][0]).upper() if first.get("loc") else "settings"
         fail(f"{name}: {first['msg']}")
     configure_logging(settings.log_level, settings.log_json, settings.env == "production")
+    set_default_language(settings.language)  # the CLI speaks TGASSIST_LANGUAGE
     return settings
+
+
+def say(key: str, /, **params: object) -> str:
+    """A catalogue text in the CLI's language (TGASSIST_LANGUAGE)."""
+    return t(key, None, **params)
+
+
+def error_text(err: BaseException) -> str:
+    return err.render() if isinstance(err, LocalizedError) else str(err)
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -43,7 +54,7 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     try:
         return asyncio.run(coro_fn())  # type: ignore[arg-type]
     except TgassistError as err:
-        fail(str(err))
+        fail(error_text(err))
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
@@ -58,6 +69,27 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
             "(set TGASSIST_LOG_LEVEL=DEBUG to see the traceback; please report it)"
         )
     raise AssertionError("unreachable")
+
+
+async def watch_task(app: Any, task_id: str, *, show: bool = True, poll: float = 0.5) -> Any:
+    """Draw a progress bar from `app.tasks.watch` until the task ends; return its final view."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar_view = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not show,
+        transient=True,  # the bar goes; the command prints the outcome
+    )
+    with bar_view:
+        bar = bar_view.add_task(say("core.task.queued"), total=100)
+        async for p in app.tasks.watch(task_id, poll_sec=poll):
+            text = p.message.render() if p.message else say(f"core.task.status.{p.status}")
+            bar_view.update(bar, completed=p.percent, description=text[:70])
+    return await app.tasks.get(task_id)
 
 
 async def with_app(fn: Callable[..., Awaitable[T]], settings: Settings, migrate: bool = True) -> T:

@@ -165,17 +165,14 @@ def reminders_cmd(
     due: bool = typer.Option(False, "--due", help="Produce and deliver due reminders now"),
 ) -> None:
     """Pending reminders; with --due, produce the due ones and deliver them (logging notifier)."""
-    from tgassist.events.reminders import LoggingNotifier, deliver, pending_reminders, produce_due
+    from tgassist.events.service import pending_reminders, run_due_reminders
 
     settings = load_settings()
 
     async def go(app: Any) -> Any:
         if not due:
             return await pending_reminders(app)
-        produced = await produce_due(app)
-        notes = await _unsent(app)
-        sent, failed = await deliver(app, LoggingNotifier())
-        return produced, notes, sent, failed
+        return await run_due_reminders(app, log_only=True)
 
     result = run(lambda: with_app(go, settings))
     if not due:
@@ -186,15 +183,13 @@ def reminders_cmd(
             t.add_row(str(r["user_id"]), str(r["event_id"]), r["kind"], r["due_at"])
         console.print(t if result else "no pending reminders")
         return
-    produced, notes, sent, failed = result
-    for n in notes:
+    for n in result.notifications:
         console.print(f"[bold]user {n.user_id}[/] ({n.kind}): {n.text}", highlight=False)
-    console.print(f"reminders: produced={produced} sent={sent} failed={failed}")
-    if failed:
-        fail(f"{failed} notification(s) could not be delivered; they are retried on the next check")
-
-
-async def _unsent(app: Any) -> Any:
-    from tgassist.events.reminders import pending_notifications
-
-    return await pending_notifications(app)
+    console.print(
+        f"reminders: produced={result.produced} sent={result.sent} failed={result.failed}"
+    )
+    if result.failed:
+        fail(
+            f"{result.failed} notification(s) could not be delivered; "
+            "they are retried on the next check"
+        )

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from tgassist.cli.common import console, fail, load_settings, run, with_app
+from tgassist.cli.common import console, fail, load_settings, run, watch_task, with_app
 
 pipeline_app = typer.Typer(
     help="The channels enrichment pipeline: stream status, reprocessing.", no_args_is_help=True
@@ -21,28 +21,16 @@ def register(root: typer.Typer) -> None:
     root.add_typer(pipeline_app, name="pipeline")
 
 
-async def pipeline_status(app: Any) -> dict[str, Any]:
-    """Per (stream, group): length, pending, lag, DLQ, consumers; plus albums waiting and OCR state."""
-    from tgassist.channels.stages import HEALTH
-    from tgassist.core.health import stream_report
-
-    rows = await stream_report(app)
-    blocks = {}
-    for name, check in HEALTH:
-        try:
-            blocks[name] = await check(app)
-        except Exception as err:  # a broken block must not hide the streams
-            blocks[name] = {"status": "down", "error": str(err)[:200]}
-    return {"streams": rows, **blocks}
-
-
 @pipeline_app.command("status")
 def status(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
 ) -> None:
     """Per stream: length, pending, lag, dead letters and consumers of every stage's group."""
+    from tgassist.channels.service import pipeline_status
+
     settings = load_settings()
-    report = run(lambda: with_app(pipeline_status, settings))
+    status_view = run(lambda: with_app(pipeline_status, settings))
+    report = status_view.as_dict()
     if as_json:
         console.print_json(json.dumps(report, default=str))
         return
@@ -69,12 +57,7 @@ def status(
         console.print(
             f"{name}: [bold]{block.get('status', '?')}[/]" + (f" ({extra})" if extra else "")
         )
-    # No group yet (no worker ever ran the stage): everything in the stream is still to do.
-    backlog = sum(
-        (r["length"] if r["lag"] is None else r["lag"]) + r["pending"] for r in report["streams"]
-    )
-    dlq = sum(r["dlq"] for r in {r["stream"]: r for r in report["streams"]}.values())
-    console.print(f"backlog: {backlog}, dead letters: {dlq}")
+    console.print(f"backlog: {status_view.backlog}, dead letters: {status_view.dead_letters}")
 
 
 def _parse_since(value: str | None) -> datetime | None:
@@ -104,14 +87,22 @@ def reprocess_cmd(
     limit: int = typer.Option(None, "--limit", help="At most this many posts"),
 ) -> None:
     """Publish new events so one stage runs again for stored posts (its follow-ups run too)."""
-    from tgassist.channels.reprocess import Selection, reprocess
-    from tgassist.channels.stages import STAGE_NAMES
+    import asyncio
 
-    if stage not in STAGE_NAMES:
-        fail(f"unknown stage {stage!r}; one of: {', '.join(STAGE_NAMES)}")
-    selection = Selection(since=_parse_since(since), channel_id=channel, limit=limit)
+    from tgassist.channels.service import run_reprocess, start_reprocess
+
     settings = load_settings()
-    count = run(lambda: with_app(lambda app: reprocess(app, stage, selection), settings))
+    after = _parse_since(since)
+
+    async def go(app: Any) -> int:
+        task = await start_reprocess(app, stage)
+        job = asyncio.create_task(
+            run_reprocess(app, task.id, stage, since=after, channel_id=channel, limit=limit)
+        )
+        await watch_task(app, task.id, poll=0.2)
+        return await job
+
+    count = run(lambda: with_app(go, settings))
     console.print(
         f"{count} event(s) published for stage [bold]{stage}[/]; running workers pick them up"
     )

@@ -15,3 +15,27 @@ class BackendUnavailable(TgassistError):
 
 class CryptoError(TgassistError):
     """Encryption keys are missing or do not decrypt the stored value."""
+
+
+class LocalizedError(TgassistError):
+    """An error a user sees: a message key and its parameters, rendered by the door in the
+    user's language (`err.render(lang)`); `str(err)` is the English text (logs, tracebacks)."""
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        self.key = key
+        self.params: dict[str, object] = dict(params)
+        super().__init__(key)
+
+    def render(self, lang: str | None = None) -> str:
+        from tgassist.core.i18n import t
+
+        return t(self.key, lang, **self.params)
+
+    @property
+    def msg(self) -> object:
+        from tgassist.core.i18n import Msg
+
+        return Msg(self.key, dict(self.params))
+
+    def __str__(self) -> str:
+        return self.render("en")

@@ -1,4 +1,5 @@
-"""Core tables shared by every product: the outbox, users and long-running tasks."""
+"""Core tables shared by every product: the outbox, users, long-running tasks, outgoing
+Telegram deliveries and broadcasts."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ class User(Base):
     last_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     language: Mapped[str] = mapped_column(String(8), default="ru")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)  # False: blocked the bot
+    is_blocked: Mapped[bool] = mapped_column(Boolean, default=False)  # by an admin
     limits: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     counters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     yandex_token_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -55,21 +57,63 @@ class User(Base):
 
 
 class Task(Base):
-    """A long-running job (a campaign build, an import…): stage, percent, result."""
+    """A long-running job (a campaign build, a channel import…): stage, percent, message key.
+
+    `subject_type`/`subject_id` name what the task works on ("campaign", "12"), for any product.
+    """
 
     __tablename__ = "tasks"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     user_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
-    campaign_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    subject_type: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    subject_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     type: Mapped[str] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(20), default="pending")
     stage: Mapped[str | None] = mapped_column(String(50), nullable=True)
     percent: Mapped[int] = mapped_column(Integer, default=0)
-    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_tasks_subject", "subject_type", "subject_id"),)
+
+
+class OutgoingDelivery(Base):
+    """The sent-marker of one outgoing Telegram message, written right after Telegram answers:
+    a message whose dedupe key is here is never sent again."""
+
+    __tablename__ = "outgoing_deliveries"
+
+    dedupe_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20))  # sent | blocked | failed
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    broadcast_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_outgoing_deliveries_broadcast", "broadcast_id", "status"),)
+
+
+class Broadcast(Base):
+    """An admin's message to all or active users; `enqueued` lets an interrupted fan-out resume."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    audience: Mapped[str] = mapped_column(String(20))  # all | active
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    enqueued: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -89,3 +89,12 @@ class CoreSettings(BaseModel):
     bot_token: SecretStr | None = Field(
         None, description="Telegram bot token; the bot starts when set"
     )
+    bot_api_url: str | None = Field(
+        None,
+        description="Self-hosted Telegram Bot API server URL (e.g. http://127.0.0.1:8081); unset = api.telegram.org",
+    )
+    language: str = Field(
+        "ru",
+        pattern="^(ru|en)$",
+        description="Language of the CLI, the API and new bot users without a Telegram language: ru or en",
+    )

@@ -1,12 +1,15 @@
-"""Errors of the events package; every message says what to do."""
+"""Errors of the events package: a message key + params (domain `events`) saying what to do."""
 
 from __future__ import annotations
 
-from tgassist.core.errors import TgassistError
+from tgassist.core.errors import LocalizedError
 
 
-class EventsError(TgassistError):
-    """Base of every error the events product raises on purpose."""
+class EventsError(LocalizedError):
+    """Base of every error the events product raises on purpose.
+
+    `EventsError("events.x.y", **params)`; sources still pass a ready sentence for the log
+    (it has no catalogue entry and is shown as it is)."""
 
 
 class SourceError(EventsError):

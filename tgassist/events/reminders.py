@@ -1,8 +1,8 @@
 """Reminders of saved events (24 h and 1 h before, at start) → notifications → a notifier.
 
 A due reminder becomes one `event_notifications` row (unique per user, event and kind, so a re-run
-never duplicates it); a notifier delivers unsent rows and stamps `sent_at`. The bot will bring a
-Telegram notifier; until then `LoggingNotifier` writes them to the log.
+never duplicates it); a notifier delivers unsent rows and stamps `sent_at`. With a bot configured
+they go to Telegram through `bot.outgoing` (`events/notify.py`); without one, to the log.
 """
 
 from __future__ import annotations
@@ -185,8 +185,16 @@ async def deliver(app: App, notifier: Notifier, limit: int = 100) -> tuple[int, 
 
 
 def notifier_for(app: App) -> Notifier:
-    """The notifier the bot registered on the App (`app.events_notifier`), else the logging one."""
-    return getattr(app, "events_notifier", None) or LoggingNotifier()
+    """A notifier registered on the App (`app.events_notifier`); else Telegram through
+    `bot.outgoing` when a bot is configured; else the logging one."""
+    registered = getattr(app, "events_notifier", None)
+    if registered is not None:
+        return registered  # type: ignore[no-any-return]
+    if app.settings.bot_token is not None:
+        from tgassist.events.notify import OutgoingNotifier
+
+        return OutgoingNotifier(app)
+    return LoggingNotifier()
 
 
 async def check_reminders(app: App, now: datetime | None = None) -> tuple[int, int, int]:

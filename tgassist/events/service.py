@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from tgassist.events.card import EventCard, to_card
 from tgassist.events.dedupe import haversine_km, same_place, search_text
 from tgassist.events.exceptions import EventsError
 from tgassist.events.models import Event, EventArchive, EventReminder, SavedEvent
-from tgassist.events.reminders import schedule_reminders
+from tgassist.events.reminders import Notification, schedule_reminders
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -30,9 +31,7 @@ def city_zone(app: App, city: str) -> ZoneInfo:
     name = app.settings.events_city_timezones.get(city)
     if name is None:
         known = ", ".join(sorted(app.settings.events_city_timezones))
-        raise EventsError(
-            f"unknown city {city!r}: use one of {known} (or add it to TGASSIST_EVENTS_CITY_TIMEZONES)"
-        )
+        raise EventsError("events.city_unknown", city=city, known=known)
     return ZoneInfo(name)
 
 
@@ -57,9 +56,7 @@ def date_range(
         try:
             first, days = date.fromisoformat(when), 1
         except ValueError as err:
-            raise EventsError(
-                f"unknown date {when!r}: use today, tomorrow, weekend, week or YYYY-MM-DD"
-            ) from err
+            raise EventsError("events.date_unknown", value=when) from err
     start = datetime.combine(first, time(0), tz)
     end = datetime.combine(first + timedelta(days=days), time(0), tz)
     return start.astimezone(UTC), end.astimezone(UTC)
@@ -110,10 +107,13 @@ async def nearby(
     """Active events within `radius_km` (1–20) starting in the next `days`, nearest first."""
     if not MIN_RADIUS_KM <= radius_km <= MAX_RADIUS_KM:
         raise EventsError(
-            f"radius must be between {MIN_RADIUS_KM:g} and {MAX_RADIUS_KM:g} km, got {radius_km:g}"
+            "events.radius_invalid",
+            low=f"{MIN_RADIUS_KM:g}",
+            high=f"{MAX_RADIUS_KM:g}",
+            value=f"{radius_km:g}",
         )
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-        raise EventsError(f"not a location: lat={lat}, lng={lng}")
+        raise EventsError("events.location_invalid", lat=lat, lng=lng)
     now = now or utcnow()
     dlat = radius_km / 111.32
     dlng = radius_km / (111.32 * max(0.01, math.cos(math.radians(lat))))
@@ -155,7 +155,7 @@ async def search(
     """Upcoming or running active events whose title/place/description contains `text`."""
     query = search_text(text.strip())
     if len(query) < 2:
-        raise EventsError("search text is too short: give at least 2 characters")
+        raise EventsError("events.search_too_short", min=2)
     escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     now = now or utcnow()
     stmt = select(Event).where(
@@ -181,7 +181,7 @@ async def event_card(app: App, event_id: int, lang: str = "ru") -> EventCard:
             EventArchive, event_id
         )
         if row is None:
-            raise EventsError(f"event {event_id} not found; it may have been removed by its source")
+            raise EventsError("events.event_not_found", id=event_id)
         twins = (
             (
                 await s.execute(
@@ -239,9 +239,7 @@ async def save_event(app: App, user_id: int, event_id: int, now: datetime | None
     async with app.db.session() as s:
         event = await s.get(Event, event_id)
         if event is None:
-            raise EventsError(
-                f"event {event_id} not found or already over; saving works for upcoming events"
-            )
+            raise EventsError("events.save_not_found", id=event_id)
         exists = (
             await s.execute(
                 select(SavedEvent.id).where(
@@ -255,7 +253,7 @@ async def save_event(app: App, user_id: int, event_id: int, now: datetime | None
         try:
             await s.flush()
         except IntegrityError as err:
-            raise EventsError(f"user {user_id} does not exist; register the user first") from err
+            raise EventsError("events.user_unknown", id=user_id) from err
         await schedule_reminders(s, user_id, event, now)
     return True
 
@@ -295,3 +293,34 @@ async def saved_events(app: App, user_id: int, lang: str = "ru") -> list[EventCa
     rows: list[Event | EventArchive] = [*live, *archived]
     cards = [to_card(r, lang) for r in rows]
     return sorted(cards, key=lambda c: c.starts_at)
+
+
+@dataclass(frozen=True)
+class ReminderRun:
+    """What one run of due reminders did: produced, delivered, failed, and the messages."""
+
+    produced: int
+    sent: int
+    failed: int
+    notifications: tuple[Notification, ...]
+
+
+async def pending_reminders(app: App, limit: int = 200) -> list[dict[str, object]]:
+    """Reminders not produced yet, soonest first."""
+    from tgassist.events import reminders
+
+    return await reminders.pending_reminders(app, limit)
+
+
+async def run_due_reminders(
+    app: App, *, log_only: bool = False, now: datetime | None = None
+) -> ReminderRun:
+    """Produce the due reminders and deliver them (through `bot.outgoing` when a bot is
+    configured; with `log_only`, to the log). Undelivered ones are retried on the next check."""
+    from tgassist.events import reminders
+
+    produced = await reminders.produce_due(app, now)
+    notes = tuple(await reminders.pending_notifications(app))
+    notifier = reminders.LoggingNotifier() if log_only else reminders.notifier_for(app)
+    sent, failed = await reminders.deliver(app, notifier)
+    return ReminderRun(produced, sent, failed, notes)

@@ -2,39 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from sqlalchemy import select
 
 from tgassist.api.deps import get_app, require_admin
+from tgassist.api.errors import detail, http_error
+from tgassist.campaigns import service
+from tgassist.campaigns.exceptions import BriefError, CampaignError, CampaignNotFound
+from tgassist.core.users import ensure_user
 
 if TYPE_CHECKING:
     from tgassist.app import App
+    from tgassist.core.tasks import TaskView
 
 router = APIRouter(prefix="/admin", tags=["campaigns"], dependencies=[Depends(require_admin)])
 
 
-def _campaign(c: Any) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "name": c.name,
-        "status": c.status,
-        "source": c.source,
-        "url": c.url,
-        "regions": c.region_names,
-        "keywords": c.keywords_count,
-        "groups": c.groups_count,
-        "ads": c.ads_count,
-        "file": c.file_path,
-        "spreadsheet_url": c.spreadsheet_url,
-        "error": c.error,
-        "created_at": c.created_at.isoformat(),
-        "report": c.report,
-    }
-
-
-def _task(t: Any) -> dict[str, Any] | None:
+def _task(t: TaskView | None) -> dict[str, Any] | None:
     if t is None:
         return None
     return {
@@ -42,53 +28,49 @@ def _task(t: Any) -> dict[str, Any] | None:
         "status": t.status,
         "stage": t.stage,
         "percent": t.percent,
-        "message": t.message,
+        "message": t.message.render() if t.message else None,
+        "key": t.key,
+        "params": t.params,
         "error": t.error,
-        "updated_at": t.updated_at.isoformat(),
+        "updated_at": t.updated_at.isoformat() if t.updated_at else None,
     }
 
 
 @router.get("/campaigns")
 async def list_all(limit: int = 100, app: App = Depends(get_app)) -> list[dict[str, Any]]:
     """The latest campaigns of every user."""
-    from tgassist.campaigns.models import Campaign
-
-    async with app.db.session() as s:
-        rows = (
-            await s.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(min(limit, 1000)))
-        ).all()
-    return [_campaign(c) for c in rows]
+    return [asdict(c) for c in await service.all_campaigns(app, limit)]
 
 
 @router.get("/campaigns/{campaign_id}")
 async def show(campaign_id: int, app: App = Depends(get_app)) -> dict[str, Any]:
     """One campaign with its latest build task."""
-    from tgassist.campaigns.models import Campaign
-    from tgassist.campaigns.service import latest_task
-
-    async with app.db.session() as s:
-        camp = await s.get(Campaign, campaign_id)
-    if camp is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"campaign {campaign_id} not found")
-    return {**_campaign(camp), "task": _task(await latest_task(app, campaign_id))}
+    try:
+        info, task = await service.campaign_info(app, campaign_id)
+    except CampaignNotFound as err:
+        raise http_error(status.HTTP_404_NOT_FOUND, err) from err
+    return {**asdict(info), "task": _task(task)}
 
 
 @router.post("/campaigns", status_code=status.HTTP_202_ACCEPTED)
 async def create(
     brief: dict[str, Any], telegram_id: int = 0, app: App = Depends(get_app)
 ) -> dict[str, Any]:
-    """Validate a brief and enqueue its build; a worker runs it (422 lists the bad fields)."""
-    from tgassist.campaigns import BriefError, CampaignError, service
-
+    """Validate a brief and enqueue its build for the user of `telegram_id`; a worker runs it
+    (422 lists the bad fields, each with its message key)."""
     try:
-        started = await service.create_campaign(app, telegram_id, brief)
+        user = await ensure_user(app.db, telegram_id=telegram_id)
+        started = await service.create_campaign(app, user.id, brief)
     except BriefError as err:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [{"field": e.field, "message": e.message} for e in err.errors],
+            [
+                {"field": e.field, "message": e.render(), "key": e.key, "params": e.params}
+                for e in err.errors
+            ],
         ) from err
     except CampaignError as err:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from err
+        raise HTTPException(status.HTTP_409_CONFLICT, detail(err)) from err
     return {
         "campaign_id": started.campaign_id,
         "task_id": started.task_id,
@@ -98,14 +80,11 @@ async def create(
 
 @router.post("/campaigns/{campaign_id}/cancel")
 async def cancel(campaign_id: int, app: App = Depends(get_app)) -> dict[str, Any]:
-    """Ask the running build to stop (finished stages are kept)."""
-    from tgassist.campaigns.service import ACTIVE, CampaignError, Task
-
-    async with app.db.session() as s:
-        task = await s.scalar(
-            select(Task).where(Task.campaign_id == campaign_id, Task.status.in_(ACTIVE))
-        )
-        if task is None:
-            raise HTTPException(status.HTTP_409_CONFLICT, str(CampaignError("no running build")))
-        task.cancel_requested = True
-        return {"task_id": task.id, "cancel_requested": True}
+    """Ask the running build to stop (finished stages are kept); the service's rules apply."""
+    try:
+        task = await service.cancel_build(app, campaign_id)
+    except CampaignNotFound as err:
+        raise http_error(status.HTTP_404_NOT_FOUND, err) from err
+    except CampaignError as err:
+        raise http_error(status.HTTP_409_CONFLICT, err) from err
+    return {"task_id": task.id, "cancel_requested": task.cancel_requested}

@@ -1,0 +1,28 @@
+"""Project errors as HTTP answers: the text in TGASSIST_LANGUAGE plus the key and parameters, so
+a client can render its own language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException
+
+from tgassist.core.errors import LocalizedError, TgassistError
+
+
+def detail(err: TgassistError) -> dict[str, Any]:
+    if isinstance(err, LocalizedError):
+        return {
+            "message": err.render(),
+            "key": err.key,
+            "params": {k: _plain(v) for k, v in err.params.items()},
+        }
+    return {"message": str(err)}
+
+
+def http_error(code: int, err: TgassistError) -> HTTPException:
+    return HTTPException(code, detail(err))
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)

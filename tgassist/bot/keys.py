@@ -1,0 +1,15 @@
+"""Redis keys of the bot role (the core's own keys are in `tgassist.core.keys`)."""
+
+from __future__ import annotations
+
+FSM_PREFIX = "fsm"  # aiogram RedisStorage: fsm:<bot>:<chat>:<user>:state|data
+
+
+def throttle_bucket(telegram_id: int) -> str:
+    """TokenBucket name (the bucket adds its `ratelimit:` prefix)."""
+    return f"bot:user:{telegram_id}"
+
+
+def throttle_notice(telegram_id: int) -> str:
+    """Set while a throttled user has been told to slow down (one notice per burst)."""
+    return f"bot:throttled:{telegram_id}"

@@ -1,0 +1,178 @@
+"""Middlewares on every update, outermost first: logging (trace id, outcome, duration) → errors
+(a short apology with the trace id) → user (create/refresh; `user`, `lang` in the workflow data)
+→ blocked users refused → per-user rate limit (a polite answer, once per burst)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from aiogram import BaseMiddleware, Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, TelegramObject, Update
+from aiogram.types import User as TgUser
+
+from tgassist.bot import keys
+from tgassist.bot.texts import tr
+from tgassist.core.i18n import default_language, normalize_language
+from tgassist.core.ratelimit import TokenBucket
+from tgassist.core.users import ensure_user
+
+if TYPE_CHECKING:
+    from tgassist.app import App
+
+__all__ = ["install_middlewares"]
+
+log = structlog.get_logger("tgassist.bot.updates")
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+def _kind(update: Update) -> str:
+    return update.event_type if hasattr(update, "event_type") else "unknown"
+
+
+class LoggingMiddleware(BaseMiddleware):
+    """One structured log line per update, with a trace id every later line of it carries."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        trace_id = uuid.uuid4().hex[:12]
+        data["trace_id"] = trace_id
+        user: TgUser | None = data.get("event_from_user")
+        started = time.perf_counter()
+        outcome = "handled"
+        with structlog.contextvars.bound_contextvars(trace_id=trace_id):
+            try:
+                result = await handler(event, data)
+                outcome = data.get("outcome", outcome)
+                return result
+            except BaseException:
+                outcome = "error"
+                raise
+            finally:
+                log.info(
+                    "update",
+                    update_id=getattr(event, "update_id", None),
+                    kind=_kind(event) if isinstance(event, Update) else type(event).__name__,
+                    telegram_id=user.id if user else None,
+                    outcome=outcome,
+                    ms=round((time.perf_counter() - started) * 1000, 1),
+                )
+
+
+class ErrorMiddleware(BaseMiddleware):
+    """An unexpected error: logged with its traceback, and the user gets a short apology with the
+    trace id (to quote to support) instead of silence."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        try:
+            return await handler(event, data)
+        except Exception as err:
+            trace_id = data.get("trace_id", "-")
+            data["outcome"] = "error"
+            log.exception("update failed", error=f"{type(err).__name__}: {err}")
+            user: TgUser | None = data.get("event_from_user")
+            bot: Bot | None = data.get("bot")
+            lang = data.get("lang") or normalize_language(user.language_code if user else None)
+            if bot is not None and user is not None:
+                text = tr(lang, "bot.error.internal", trace_id=trace_id)
+                with contextlib.suppress(TelegramAPIError):
+                    if isinstance(event, Update) and event.callback_query is not None:
+                        with contextlib.suppress(TelegramAPIError):
+                            await event.callback_query.answer()
+                    chat = data.get("event_chat")
+                    await bot.send_message(chat.id if chat else user.id, text)
+            return None
+
+
+class UserMiddleware(BaseMiddleware):
+    """Creates or refreshes the user of the update (names, last activity, back from having
+    blocked the bot) and puts `user` (UserView) and `lang` into the workflow data."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.admin_ids = app.settings.admin_ids
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        tg: TgUser | None = data.get("event_from_user")
+        if tg is None or tg.is_bot:
+            data["lang"] = default_language()
+            return await handler(event, data)
+        user = await ensure_user(
+            self.app.db,
+            telegram_id=tg.id,
+            username=tg.username,
+            first_name=tg.first_name,
+            last_name=tg.last_name,
+            language_code=tg.language_code,
+            is_admin=tg.id in self.admin_ids,
+        )
+        data["user"] = user
+        data["lang"] = user.language
+        return await handler(event, data)
+
+
+async def _refuse(event: TelegramObject, data: dict[str, Any], text: str) -> None:
+    bot: Bot | None = data.get("bot")
+    if isinstance(event, Update) and event.callback_query is not None:
+        query: CallbackQuery = event.callback_query
+        with contextlib.suppress(TelegramAPIError):
+            await query.answer(text, show_alert=True)
+        return
+    chat = data.get("event_chat")
+    if bot is not None and chat is not None:
+        await bot.send_message(chat.id, text)
+
+
+class BlockedMiddleware(BaseMiddleware):
+    """A user an admin blocked gets one clear answer per update and nothing else."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = data.get("user")
+        if user is not None and user.is_blocked and not user.is_admin:
+            data["outcome"] = "blocked"
+            await _refuse(event, data, tr(data["lang"], "bot.blocked"))
+            return None
+        return await handler(event, data)
+
+
+class RateLimitMiddleware(BaseMiddleware):
+    """Per-user token bucket in Redis (shared by every bot copy). Over the limit the update is
+    dropped with a polite answer, sent once per throttled burst rather than per update."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.rate = app.settings.bot_rate_per_sec
+        self.burst = app.settings.bot_rate_burst
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = data.get("user")
+        if user is None or user.is_admin:
+            return await handler(event, data)
+        bucket = TokenBucket(
+            self.app.redis, keys.throttle_bucket(user.telegram_id), self.rate, self.burst
+        )
+        wait = await bucket.take()
+        if wait <= 0:
+            return await handler(event, data)
+        seconds = max(1, round(wait))
+        data["outcome"] = "throttled"
+        log.info("update throttled", telegram_id=user.telegram_id, wait_sec=seconds)
+        notice_key = keys.throttle_notice(user.telegram_id)
+        if await self.app.redis.set(notice_key, "1", nx=True, ex=seconds + 1):
+            await _refuse(event, data, tr(data["lang"], "bot.rate_limited", seconds=seconds))
+        return None
+
+
+def install_middlewares(dp: Any, app: App) -> None:
+    for middleware in (
+        LoggingMiddleware(),
+        ErrorMiddleware(),
+        UserMiddleware(app),
+        BlockedMiddleware(),
+        RateLimitMiddleware(app),
+    ):
+        dp.update.outer_middleware(middleware)

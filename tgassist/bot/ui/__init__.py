@@ -1,0 +1,1 @@
+"""Keyboards, callback data and message formatting of the product screens (one module each)."""

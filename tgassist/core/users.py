@@ -1,0 +1,262 @@
+"""The one place that knows users: find or create the user of a Telegram account, block, limits.
+
+Services take the internal user id (`UserView.id`); only this module maps Telegram ids to users.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, or_, select, update
+
+from tgassist.core.db import utcnow
+from tgassist.core.errors import LocalizedError
+from tgassist.core.i18n import LANGUAGES, normalize_language
+from tgassist.core.models import User
+
+if TYPE_CHECKING:
+    from tgassist.core.db import Database
+
+__all__ = [
+    "UserNotFound",
+    "UserStats",
+    "UserView",
+    "ensure_user",
+    "find_users",
+    "get_by_telegram_id",
+    "get_user",
+    "list_recipient_ids",
+    "mark_bot_blocked",
+    "set_blocked",
+    "set_language",
+    "set_limits",
+    "user_stats",
+]
+
+# Limits an admin may set, and what each means (others are refused: a typo must not pass silently).
+LIMIT_NAMES: tuple[str, ...] = ("campaigns", "channels", "reminders", "requests_per_minute")
+
+
+class UserNotFound(LocalizedError):
+    def __init__(self, ref: object) -> None:
+        super().__init__("core.user.not_found", ref=ref)
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    telegram_id: int
+    username: str | None
+    first_name: str | None
+    last_name: str | None
+    language: str
+    is_admin: bool
+    is_blocked: bool
+    is_active: bool
+    limits: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    last_activity_at: datetime | None = None
+
+    @property
+    def display_name(self) -> str:
+        name = " ".join(p for p in (self.first_name, self.last_name) if p)
+        if self.username:
+            return f"{name} (@{self.username})" if name else f"@{self.username}"
+        return name or str(self.telegram_id)
+
+
+@dataclass(frozen=True)
+class UserStats:
+    total: int
+    active_7d: int
+    new_today: int
+
+
+def view_of(user: User) -> UserView:
+    return UserView(
+        id=user.id,
+        telegram_id=user.telegram_id,
+        username=user.username,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        language=user.language,
+        is_admin=bool(user.is_admin),
+        is_blocked=bool(user.is_blocked),
+        is_active=bool(user.is_active),
+        limits=dict(user.limits or {}),
+        created_at=user.created_at,
+        last_activity_at=user.last_activity_at,
+    )
+
+
+async def ensure_user(
+    db: Database,
+    *,
+    telegram_id: int,
+    username: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    language_code: str | None = None,
+    is_admin: bool | None = None,
+) -> UserView:
+    """Find or create the user of a Telegram account and refresh its names and last activity.
+
+    A new user's language comes from Telegram's `language_code` (default language otherwise);
+    an existing user's chosen language is kept. A user who had blocked the bot and writes again is
+    active again. Safe under concurrency: a lost insert race re-reads the winner's row.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    for attempt in range(2):
+        try:
+            async with db.session() as s:
+                user = await s.scalar(select(User).where(User.telegram_id == telegram_id))
+                if user is None:
+                    user = User(
+                        telegram_id=telegram_id,
+                        language=normalize_language(language_code),
+                        limits={},
+                        counters={},
+                        is_admin=bool(is_admin),
+                        is_active=True,
+                        is_blocked=False,
+                    )
+                    s.add(user)
+                if username is not None:
+                    user.username = username[:100]
+                if first_name is not None:
+                    user.first_name = first_name[:200]
+                if last_name is not None:
+                    user.last_name = last_name[:200]
+                if is_admin is not None:
+                    user.is_admin = is_admin
+                user.is_active = True
+                user.last_activity_at = utcnow()
+                await s.flush()
+                return view_of(user)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def get_user(db: Database, user_id: int) -> UserView | None:
+    async with db.session() as s:
+        user = await s.get(User, user_id)
+        return view_of(user) if user else None
+
+
+async def get_by_telegram_id(db: Database, telegram_id: int) -> UserView | None:
+    async with db.session() as s:
+        user = await s.scalar(select(User).where(User.telegram_id == telegram_id))
+        return view_of(user) if user else None
+
+
+async def _update(db: Database, user_id: int, **values: Any) -> UserView:
+    async with db.session() as s:
+        user = await s.get(User, user_id)
+        if user is None:
+            raise UserNotFound(user_id)
+        for k, v in values.items():
+            setattr(user, k, v)
+        await s.flush()
+        return view_of(user)
+
+
+async def set_language(db: Database, user_id: int, lang: str) -> UserView:
+    if lang not in LANGUAGES:
+        raise LocalizedError("core.user.language_unknown", value=lang, choices=", ".join(LANGUAGES))
+    return await _update(db, user_id, language=lang)
+
+
+async def set_blocked(db: Database, user_id: int, blocked: bool) -> UserView:
+    """Block (or unblock) a user by an admin's decision."""
+    return await _update(db, user_id, is_blocked=blocked)
+
+
+async def set_limits(db: Database, user_id: int, limits: dict[str, Any]) -> UserView:
+    """Replace the given limits (a value of None removes that limit: the default applies)."""
+    unknown = sorted(set(limits) - set(LIMIT_NAMES))
+    if unknown:
+        raise LocalizedError(
+            "core.user.limit_unknown", names=", ".join(unknown), choices=", ".join(LIMIT_NAMES)
+        )
+    clean: dict[str, int | None] = {}
+    for name, value in limits.items():
+        if value is None:
+            clean[name] = None
+            continue
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise LocalizedError("core.user.limit_invalid", name=name, value=value) from None
+        if number < 0 or isinstance(value, bool) or str(number) != str(value).strip():
+            raise LocalizedError("core.user.limit_invalid", name=name, value=value)
+        clean[name] = number
+    async with db.session() as s:
+        user = await s.get(User, user_id)
+        if user is None:
+            raise UserNotFound(user_id)
+        merged = {**(user.limits or {}), **clean}
+        user.limits = {k: v for k, v in merged.items() if v is not None}
+        await s.flush()
+        return view_of(user)
+
+
+async def mark_bot_blocked(db: Database, telegram_id: int) -> bool:
+    """The user blocked the bot (Telegram said 403): stop writing to them until they return."""
+    async with db.session() as s:
+        res = await s.execute(
+            update(User).where(User.telegram_id == telegram_id).values(is_active=False)
+        )
+    return bool(getattr(res, "rowcount", 0))
+
+
+async def user_stats(db: Database) -> UserStats:
+    now = utcnow()
+    start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    async with db.session() as s:
+        total = await s.scalar(select(func.count()).select_from(User))
+        active = await s.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.last_activity_at >= now - timedelta(days=7))
+        )
+        new = await s.scalar(
+            select(func.count()).select_from(User).where(User.created_at >= start_of_day)
+        )
+    return UserStats(int(total or 0), int(active or 0), int(new or 0))
+
+
+async def find_users(db: Database, query: str, limit: int = 10) -> list[UserView]:
+    """By internal id, Telegram id, @username or a part of the name (case-insensitive)."""
+    q = query.strip().lstrip("@")
+    if not q:
+        return []
+    conds = []
+    if q.lstrip("-").isdigit():
+        n = int(q)
+        conds += [User.telegram_id == n]
+        if abs(n) < 2**31:
+            conds += [User.id == n]
+    like = f"%{q.lower()}%"
+    conds += [
+        func.lower(User.username).like(like),
+        func.lower(User.first_name).like(like),
+        func.lower(User.last_name).like(like),
+    ]
+    async with db.session() as s:
+        rows = await s.scalars(select(User).where(or_(*conds)).order_by(User.id).limit(limit))
+        return [view_of(u) for u in rows]
+
+
+async def list_recipient_ids(db: Database, *, active_days: int | None = None) -> list[int]:
+    """Telegram ids of users a broadcast may reach: not blocked by an admin, not having blocked
+    the bot, and (with `active_days`) seen within that many days."""
+    q = select(User.telegram_id).where(User.is_blocked.is_(False), User.is_active.is_(True))
+    if active_days is not None:
+        q = q.where(User.last_activity_at >= utcnow() - timedelta(days=active_days))
+    async with db.session() as s:
+        return [int(x) for x in (await s.scalars(q.order_by(User.id))).all()]
