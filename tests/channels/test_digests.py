@@ -24,28 +24,8 @@ from tgassist.channels.digests import (
 from tgassist.channels.read_errors import ReadError
 from tgassist.channels.read_models import DigestDelivery
 from tgassist.channels.service import subscribe
-from tgassist.core.events import Event
 from tgassist.core.models import OutboxRow, User
-from tgassist.core.outbox import add_event
-
-
-class OutgoingMessage(Event):
-    """What the test sender writes to the real outbox (the shape of `bot.outgoing`)."""
-
-    chat_id: int
-    key: str
-    params: dict[str, Any]
-    dedupe_key: str
-
-
-async def outbox_sender(session: Any, **kw: Any) -> None:
-    add_event(
-        session,
-        "bot.outgoing",
-        OutgoingMessage(
-            chat_id=kw["chat_id"], key=kw["key"], params=kw["params"], dedupe_key=kw["dedupe_key"]
-        ),
-    )
+from tgassist.core.outgoing import enqueue_message
 
 
 async def _users(app: App, n: int) -> list[int]:
@@ -117,14 +97,12 @@ def test_due_periods_follow_the_users_time_zone() -> None:
 async def test_two_schedulers_send_each_digest_once(app: App) -> None:
     users = await _users(app, 6)
     now = NOW  # 12:00 UTC = 15:00 Moscow: due
-    reports = await asyncio.gather(
-        send_due(app, now, send=outbox_sender), send_due(app, now, send=outbox_sender)
-    )
+    reports = await asyncio.gather(send_due(app, now), send_due(app, now))
     per, sent = await _counts(app)
     assert per == {u: 1 for u in users}
     assert sum(r.sent for r in reports) == len(users)
     assert sent == len(users)  # one message part each
-    again = await send_due(app, now + timedelta(minutes=15), send=outbox_sender)
+    again = await send_due(app, now + timedelta(minutes=15))
     assert again.due == 0 and (await _counts(app))[1] == len(users)
     history = await last_digests(app, users[0])
     assert history[0].items and history[0].items[0].summary
@@ -138,11 +116,11 @@ async def test_crash_mid_send_loses_and_duplicates_no_one(app: App) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("killed mid-send")
-        await outbox_sender(session, **kw)
+        await enqueue_message(session, **kw)
 
     first = await send_due(app, NOW, send=crashing)
     assert first.failed == 1 and first.sent == 4
-    second = await send_due(app, NOW + timedelta(minutes=15), send=outbox_sender)
+    second = await send_due(app, NOW + timedelta(minutes=15))
     assert second.sent == 1
     per, sent = await _counts(app)
     assert per == {u: 1 for u in users} and sent == len(users)

@@ -7,9 +7,16 @@ import re
 import string
 from pathlib import Path
 
-from tgassist.channels.read_errors import catalogue
+from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2] / "tgassist"
+
+
+def catalogue(lang: str) -> dict[str, str]:
+    with (ROOT / "locales" / lang / "LC_MESSAGES" / "search.po").open("rb") as fh:
+        return {str(m.id): str(m.string) for m in read_po(fh) if m.id and m.string}
+
+
 KEY_RE = re.compile(r"[\"'](search\.(?!po\b)[a-z_]+(?:\.[a-z_]+)*)[\"']")
 
 
