@@ -30,6 +30,7 @@ def env(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     monkeypatch.setenv("TGASSIST_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("TGASSIST_DATABASE_URL", str(settings.database_url))
     monkeypatch.setenv("TGASSIST_REDIS_URL", str(settings.redis_url))
+    monkeypatch.setenv("TGASSIST_LANGUAGE", "en")
     client = syncredis.Redis.from_url(str(settings.redis_url))
     client.flushdb()
     yield settings

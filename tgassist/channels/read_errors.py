@@ -8,8 +8,8 @@ from typing import Any
 from tgassist.core.errors import LocalizedError
 
 
-def render(key: str, lang: str | None = "en", /, **params: Any) -> str:
-    """The text of a message key in `lang` (the CLI's texts are English)."""
+def render(key: str, lang: str | None = None, /, **params: Any) -> str:
+    """The text of a message key in `lang` (None: TGASSIST_LANGUAGE)."""
     from tgassist.core.i18n import t
 
     return t(key, lang, **params)

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from tgassist.channels import reader
 from tgassist.cli.channels import channels_app
-from tgassist.cli.common import console, fail, load_settings, run, with_app
+from tgassist.cli.common import console, fail, load_settings, run, say, with_app
 
 
 def _print_json(data: Any) -> None:
@@ -72,9 +72,9 @@ def search_cmd(
         )
         return
     if result.lexical_only:
-        console.print(f"[yellow]{reader.render('search.lexical_only')}[/]")
+        console.print(f"[yellow]{say('search.lexical_only')}[/]")
     if not result.hits:
-        console.print(reader.render("search.no_results", query=query))
+        console.print(say("search.no_results", query=query))
         return
     t = Table(title=f"{len(result.hits)} of {result.total} ({result.took_ms} ms)")
     for col in ("post", "channel", "date", "score", "snippet", "link"):
@@ -99,7 +99,7 @@ def ask_cmd(
 ) -> None:
     """Answer a question from the posts, with numbered sources (or say it is not found)."""
     answer = _call(lambda app: reader.ask_question(app, question, channels=channel))
-    text = answer.text or reader.render(answer.message_key or "search.ask.not_found")
+    text = answer.text or say(answer.message_key or "search.ask.not_found")
     if as_json:
         _print_json(
             {
@@ -124,7 +124,7 @@ def ask_cmd(
         return
     console.print(text, highlight=False)
     if answer.found and answer.message_key:
-        console.print(f"[dim]{reader.render(answer.message_key)}[/]")
+        console.print(f"[dim]{say(answer.message_key)}[/]")
     for s in answer.sources:
         console.print(f"  [{s.n}] {s.url or s.source_label}", highlight=False)
 
@@ -160,7 +160,7 @@ def trends_cmd(
         )
         return
     if not found:
-        console.print(reader.render("search.trends.none"))
+        console.print(say("search.trends.none"))
         return
     t = Table(title="trends")
     for col in ("label", "score", "posts", "baseline", "channels"):
@@ -201,7 +201,7 @@ def digest_cmd(
         )
         return
     if not items:
-        console.print(reader.render("search.digest.empty"))
+        console.print(say("search.digest.empty"))
         return
     for n, i in enumerate(items, 1):
         console.print(f"{n}. {i.summary}\n   {i.url or i.source_label}", highlight=False)
