@@ -77,7 +77,7 @@ async def build(app: App, rng: random.Random) -> tuple[list[int], list[str]]:
     mid = 0
     for c, ch_id in enumerate(channels):
         msgs = []
-        for i in range(per):
+        for _ in range(per):
             mid += 1
             age = timedelta(seconds=rng.uniform(0, 7 * 86400))
             msgs.append(

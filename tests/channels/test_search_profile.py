@@ -11,6 +11,9 @@ import pytest
 from tests.channels.read_util import NOW, add_posts, index_posts, make_channel
 from tgassist.app import App
 from tgassist.channels.ingest import import_export
+from tgassist.channels.media import store_media
+from tgassist.channels.sources.base import RawMedia, RawMessage
+from tgassist.channels.store import save_batch
 from tgassist.channels.interests import load_profile, record_feedback, set_topics, sync_user
 from tgassist.channels.read_errors import ReadError
 from tgassist.channels.recommend import more_like_this, you_may_have_missed
@@ -78,6 +81,17 @@ async def test_storage_usage_and_media_quota(make_app: Any, fixtures_dir: Path) 
     assert usage.media_bytes > 1000 and usage.db_bytes > 0
     assert usage.channels[0]["posts"] > 0 and usage.channels[0]["media_files"] > 0
     assert usage.media_paused and await media_download_paused(app)
+    # while paused, posts are saved and their media recorded as missing (reason: quota)
+    ch = await make_channel(app, "quota", "Quota")
+    msg = RawMessage(
+        message_id=1,
+        date=NOW,
+        text="Фото",
+        media=[RawMedia(kind="photo", mime="image/png", content=b"png" * 100, size=300)],
+    )
+    assert await store_media(app, [msg]) == 0 and msg.media[0].missing == "quota"
+    saved = await save_batch(app, ch, [msg])
+    assert saved.post_ids
     roomy = await make_app(channels_media_quota_bytes=10**12)
     assert not (await measure(roomy)).media_paused
     assert not await media_download_paused(roomy)
