@@ -11,14 +11,14 @@ import pytest
 from tests.channels.read_util import NOW, add_posts, index_posts, make_channel
 from tgassist.app import App
 from tgassist.channels.ingest import import_export
-from tgassist.channels.media import store_media
-from tgassist.channels.sources.base import RawMedia, RawMessage
-from tgassist.channels.store import save_batch
 from tgassist.channels.interests import load_profile, record_feedback, set_topics, sync_user
+from tgassist.channels.media import store_media
 from tgassist.channels.read_errors import ReadError
 from tgassist.channels.recommend import more_like_this, you_may_have_missed
 from tgassist.channels.service import subscribe
+from tgassist.channels.sources.base import RawMedia, RawMessage
 from tgassist.channels.storage import measure, media_download_paused
+from tgassist.channels.store import save_batch
 from tgassist.core.models import User
 from tgassist.core.scheduler import Scheduler
 from tgassist.products import all_jobs
