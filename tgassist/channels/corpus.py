@@ -53,6 +53,7 @@ class Doc:
     forwards: int = 0
     reactions: int = 0
     terms: list[str] = field(default_factory=list, repr=False)
+    term_set: frozenset[str] = field(default_factory=frozenset, repr=False)
 
     @property
     def full_text(self) -> str:
@@ -127,6 +128,7 @@ class Corpus:
                 vector = self.vec_col.view[old].copy()
             self.docs[old] = None
         doc.terms = analyze(doc.full_text)
+        doc.term_set = frozenset(doc.terms)
         slot = self.lexical.add(doc.terms)
         self.docs.append(doc)
         self.slot_of[doc.post_id] = slot

@@ -80,7 +80,7 @@ def rank_digest(
         return []
     norms = _channel_norms(corpus, slots)
     topic_terms = {t for topic in topics for t in analyze(topic)}
-    scored: list[tuple[float, int, set[str]]] = []
+    scored: list[tuple[float, int, frozenset[str]]] = []
     seen_albums: set[int] = set()
     for slot in slots:
         doc = corpus.docs[int(slot)]
@@ -90,7 +90,7 @@ def rank_digest(
             if doc.album_id in seen_albums:
                 continue
             seen_albums.add(doc.album_id)
-        terms = set(doc.terms)
+        terms = doc.term_set
         if topic_terms and not topic_terms & terms:
             continue
         relevance = 0.3 + profile.relevance(terms)
@@ -105,7 +105,7 @@ def rank_digest(
     scored.sort(key=lambda s: -s[0])
     scored = scored[: items * 10]
     top = scored[0][0] if scored else 1.0
-    chosen: list[tuple[float, int, set[str]]] = []
+    chosen: list[tuple[float, int, frozenset[str]]] = []
     per: dict[int, int] = {}
     closest = [0.0] * len(scored)  # each candidate's highest similarity to a chosen item
     left = set(range(len(scored)))
@@ -148,7 +148,7 @@ def rank_digest(
     return out
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     inter = len(a & b)
     return inter / len(a | b) if inter else 0.0
 

@@ -34,7 +34,7 @@ class Profile:
     weights: dict[str, float]
     topics: tuple[str, ...]
 
-    def relevance(self, terms: set[str]) -> float:
+    def relevance(self, terms: set[str] | frozenset[str]) -> float:
         """Share of the profile's positive weight the terms cover, minus the negative part."""
         if not self.weights:
             return 0.0

@@ -173,7 +173,7 @@ async def rank(
     order = sorted(fused, key=lambda s: -fused[s])
     ranked_out = Ranked([], [], terms=terms, corrections=fixes, total=len(order))
     seen_albums: set[int] = set()
-    kept_sigs: list[tuple[int, set[str]]] = []
+    kept_sigs: list[tuple[int, frozenset[str]]] = []
     want_tags = {t.lower() for t in q.tags}
     for slot in order:
         if need is not None and len(ranked_out.slots) >= need:
@@ -187,7 +187,7 @@ async def rank(
             if doc.album_id in seen_albums:
                 continue
             seen_albums.add(doc.album_id)
-        sig = set(doc.terms)
+        sig = doc.term_set
         dup_of = _duplicate_of(sig, kept_sigs)
         if dup_of is not None:
             ranked_out.duplicates.setdefault(dup_of, []).append(doc.post_id)
@@ -201,7 +201,7 @@ async def rank(
     return corpus, ranked_out
 
 
-def _duplicate_of(sig: set[str], kept: list[tuple[int, set[str]]]) -> int | None:
+def _duplicate_of(sig: frozenset[str], kept: list[tuple[int, frozenset[str]]]) -> int | None:
     if len(sig) < 5:
         return None
     for slot, other in kept[-50:]:
