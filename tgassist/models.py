@@ -9,6 +9,7 @@ from tgassist.core import models as core_models
 PRODUCT_MODEL_MODULES = (
     "tgassist.channels.models",
     "tgassist.channels.enrichment_models",
+    "tgassist.channels.read_models",
     "tgassist.events.models",
     "tgassist.campaigns.models",
 )

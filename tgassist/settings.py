@@ -10,6 +10,7 @@ from tgassist.ai.settings import AISettings
 from tgassist.bot.settings import BotSettings
 from tgassist.campaigns.settings import CampaignsSettings
 from tgassist.channels.enrichment_settings import EnrichmentSettings
+from tgassist.channels.read_settings import ReadSettings
 from tgassist.channels.settings import ChannelsSettings
 from tgassist.core.settings import CoreSettings
 from tgassist.events.settings import EventsSettings
@@ -21,6 +22,7 @@ class Settings(
     BotSettings,
     CampaignsSettings,
     EventsSettings,
+    ReadSettings,
     EnrichmentSettings,
     ChannelsSettings,
     AISettings,

@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from tgassist.api.routes import admin, campaigns, channels, dashboard, docs, events, health
+from tgassist.api.routes import (
+    admin,
+    campaigns,
+    channels,
+    channels_read,
+    dashboard,
+    docs,
+    events,
+    health,
+)
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -18,6 +27,7 @@ ROUTERS = (
     dashboard.router,
     admin.router,
     channels.router,
+    channels_read.router,
     events.router,
     campaigns.router,
 )

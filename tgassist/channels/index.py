@@ -210,6 +210,23 @@ class VectorIndex:
 
         return await self._call(run)
 
+    async def vectors(self, post_ids: list[int]) -> dict[int, np.ndarray]:
+        """Stored vectors of these posts (posts not indexed are absent)."""
+
+        def run() -> dict[int, np.ndarray]:
+            self._ensure_sync()
+            found = self.client.retrieve(
+                self.collection,
+                ids=[point_id(p) for p in post_ids],
+                with_payload=["post_id"],
+                with_vectors=True,
+            )
+            return {
+                int(p.payload["post_id"]): np.asarray(p.vector, dtype=np.float32) for p in found
+            }
+
+        return await self._call(run)
+
     async def count(self, channel_id: int | None = None) -> int:
         from qdrant_client import models as m
 

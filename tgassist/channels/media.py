@@ -60,6 +60,12 @@ async def store_media(app: App, messages: Iterable[RawMessage], concurrency: int
     items = [m for msg in messages for m in msg.media if m.sha256 is None and not m.missing]
     if not items:
         return 0
+    from tgassist.channels.storage import media_download_paused
+
+    if await media_download_paused(app):  # over TGASSIST_CHANNELS_MEDIA_QUOTA_BYTES
+        for media in items:
+            media.missing = "quota"
+        return 0
     max_bytes = app.settings.parser_media_max_bytes
     gate = asyncio.Semaphore(concurrency)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tgassist.channels import parser, retention, stages
+from tgassist.channels import parser, read_jobs, retention, stages
 from tgassist.core.product import Product
 
 if TYPE_CHECKING:
@@ -28,8 +28,8 @@ async def close_orphaned_runs(app: App) -> None:
 PRODUCT = Product(
     name="channels",
     stages=stages.STAGES,
-    jobs=parser.JOBS + stages.JOBS + retention.JOBS,
-    health=parser.HEALTH + stages.HEALTH,
+    jobs=parser.JOBS + stages.JOBS + read_jobs.JOBS + retention.JOBS,
+    health=parser.HEALTH + stages.HEALTH + read_jobs.HEALTH,
     on_start=(close_orphaned_runs,),
     on_bus_loss=(redrive_after_loss,),
 )

@@ -231,3 +231,6 @@ def login(
     settings = load_settings()
     me = run(lambda: with_app(lambda app: interactive_login(app, phone), settings))
     console.print(f"signed in as {me}; the session is stored encrypted (TGASSIST_SECRET_KEYS)")
+
+
+from tgassist.cli import channels_read as _channels_read  # noqa: E402,F401  (search, ask, trends, digest)

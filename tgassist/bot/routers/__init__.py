@@ -16,6 +16,7 @@ def build_routers() -> list[Router]:
         admin,
         campaigns,
         channels,
+        channels_read,
         core,
         events,
         fallback,
@@ -30,5 +31,6 @@ def build_routers() -> list[Router]:
         campaigns.build_router(),
         events.build_router(),
         channels.build_router(),
+        channels_read.build_router(),
         fallback.build_router(),
     ]

@@ -1,0 +1,207 @@
+"""`tgassist channels search|ask|trends|digest …`: the reader commands (JSON contracts with --json)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from tgassist.channels import reader
+from tgassist.cli.channels import channels_app
+from tgassist.cli.common import console, fail, load_settings, run, say, with_app
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple | set):
+        return list(value)
+    raise TypeError(type(value).__name__)
+
+
+def _call(fn: Any) -> Any:
+    """Run a reader call; its ReadError becomes one red line (English) and exit code 1."""
+    settings = load_settings()
+    try:
+        return run(lambda: with_app(fn, settings))
+    except reader.ReadError as err:  # pragma: no cover - `run` already turns it into a line
+        fail(str(err))
+
+
+@channels_app.command("search")
+def search_cmd(
+    query: str = typer.Argument(..., help="What to look for (Russian or English)"),
+    channel: list[str] = typer.Option([], "--channel", help="Only this channel (repeatable)"),
+    since: str = typer.Option(None, "--since", help="From this date (YYYY-MM-DD[THH:MM])"),
+    until: str = typer.Option(None, "--until", help="Up to this date (inclusive)"),
+    limit: int = typer.Option(10, "--limit", help="Number of results (1-100)"),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list"),
+) -> None:
+    """Search posts by words and meaning (text, OCR text, linked pages)."""
+    result = _call(
+        lambda app: reader.search_posts(
+            app, query, channels=channel, since=since, until=until, limit=limit
+        )
+    )
+    if as_json:
+        _print_json(
+            [
+                {
+                    "post_id": h.post_id,
+                    "channel": h.channel,
+                    "channel_title": h.channel_title,
+                    "message_id": h.message_id,
+                    "date": h.date,
+                    "score": h.score,
+                    "snippet": h.snippet,
+                    "url": h.url,
+                    "source": h.source_label,
+                    "matched_in": h.matched_in,
+                    "album_id": h.album_id,
+                    "duplicates": h.duplicates,
+                }
+                for h in result.hits
+            ]
+        )
+        return
+    if result.lexical_only:
+        console.print(f"[yellow]{say('search.lexical_only')}[/]")
+    if not result.hits:
+        console.print(say("search.no_results", query=query))
+        return
+    t = Table(title=f"{len(result.hits)} of {result.total} ({result.took_ms} ms)")
+    for col in ("post", "channel", "date", "score", "snippet", "link"):
+        t.add_column(col, overflow="fold")
+    for h in result.hits:
+        t.add_row(
+            str(h.post_id),
+            h.channel,
+            f"{h.date:%Y-%m-%d %H:%M}",
+            f"{h.score:.4f}",
+            h.snippet,
+            h.url or h.source_label,
+        )
+    console.print(t)
+
+
+@channels_app.command("ask")
+def ask_cmd(
+    question: str = typer.Argument(..., help="A question about what your channels said"),
+    channel: list[str] = typer.Option([], "--channel", help="Only this channel (repeatable)"),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON object"),
+) -> None:
+    """Answer a question from the posts, with numbered sources (or say it is not found)."""
+    answer = _call(lambda app: reader.ask_question(app, question, channels=channel))
+    text = answer.text or say(answer.message_key or "search.ask.not_found")
+    if as_json:
+        _print_json(
+            {
+                "answer": text,
+                "found": answer.found,
+                "mode": answer.mode,
+                "confidence": answer.confidence,
+                "sources": [
+                    {
+                        "n": s.n,
+                        "post_id": s.post_id,
+                        "channel": s.channel,
+                        "message_id": s.message_id,
+                        "url": s.url,
+                        "quote": s.quote,
+                        "source": s.source_label,
+                    }
+                    for s in answer.sources
+                ],
+            }
+        )
+        return
+    console.print(text, highlight=False)
+    if answer.found and answer.message_key:
+        console.print(f"[dim]{say(answer.message_key)}[/]")
+    for s in answer.sources:
+        console.print(f"  [{s.n}] {s.url or s.source_label}", highlight=False)
+
+
+@channels_app.command("trends")
+def trends_cmd(
+    window_hours: int = typer.Option(24, "--window-hours", help="Window length (hours)"),
+    baseline_days: int = typer.Option(7, "--baseline-days", help="Baseline before the window"),
+    until: str = typer.Option(None, "--until", help="The window's end ('now'), ISO date-time"),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list"),
+) -> None:
+    """Emerging trends: terms and phrases that jump against the baseline in several channels."""
+    found = _call(
+        lambda app: reader.trends(
+            app, until=until, window_hours=window_hours, baseline_days=baseline_days
+        )
+    )
+    if as_json:
+        _print_json(
+            [
+                {
+                    "label": t.label,
+                    "terms": t.terms,
+                    "score": t.score,
+                    "channels": t.channels,
+                    "post_ids": t.post_ids,
+                    "window_count": t.window_count,
+                    "baseline_mean": t.baseline_mean,
+                    "daily_counts": dict(zip(t.days, t.daily_counts, strict=True)),
+                }
+                for t in found
+            ]
+        )
+        return
+    if not found:
+        console.print(say("search.trends.none"))
+        return
+    t = Table(title="trends")
+    for col in ("label", "score", "posts", "baseline", "channels"):
+        t.add_column(col, overflow="fold")
+    for tr in found:
+        t.add_row(
+            tr.label,
+            f"{tr.score:.2f}",
+            str(tr.window_count),
+            f"{tr.baseline_mean:.2f}",
+            str(len(tr.channels)),
+        )
+    console.print(t)
+
+
+@channels_app.command("digest")
+def digest_cmd(
+    user: int = typer.Option(..., "--user", help="The user's Telegram id"),
+    until: str = typer.Option(None, "--until", help="Build it as of this ISO date-time"),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list"),
+) -> None:
+    """Preview a user's digest (nothing is sent)."""
+    items = _call(lambda app: reader.digest_preview(app, user, until=until))
+    if as_json:
+        _print_json(
+            [
+                {
+                    "post_id": i.post_id,
+                    "channel": i.channel,
+                    "message_id": i.message_id,
+                    "url": i.url,
+                    "summary": i.summary,
+                    "score": i.score,
+                    "date": i.date,
+                }
+                for i in items
+            ]
+        )
+        return
+    if not items:
+        console.print(say("search.digest.empty"))
+        return
+    for n, i in enumerate(items, 1):
+        console.print(f"{n}. {i.summary}\n   {i.url or i.source_label}", highlight=False)
