@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import FIXTURES as SHARED_FIXTURES
 from tgassist.events.sources.baliforum import BALI_TZ, BaliForumSource, _why_invalid
 from tgassist.events.sources.base import REASONS, FetchResult, RawEvent
 from tgassist.events.sources.ics import ParseLimits, expand_feed
@@ -27,7 +27,7 @@ from tgassist.events.sources.jsonld import iter_events, jsonld_blocks, page_even
 from tgassist.events.sources.kudago import KudaGoSource, _why_not
 from tgassist.settings import Settings
 
-FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = SHARED_FIXTURES  # TGASSIST_FIXTURES_DIR or the repository's sibling shared/fixtures
 FUZZ = settings(
     derandomize=True,
     max_examples=40,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.events.conftest import MakeApp
 from tests.events.test_ics import cal_text, vevent
@@ -30,6 +31,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow  # ~6-12 s: it starts the parse forkserver and waits out a 2 s budget
 async def test_secondly_feed_ends_within_budget_and_health_stays_up(
     make_app: MakeApp, tmp_path: Path
 ) -> None:

@@ -89,9 +89,15 @@ async def run_bounded(
         _preloaded = True
     receiver, sender = _ctx.Pipe(duplex=False)
     proc = _ctx.Process(target=_child, args=(sender, fn, args, memory_mb), daemon=True)
-    await asyncio.to_thread(proc.start)
-    sender.close()
+    starting = asyncio.ensure_future(asyncio.to_thread(proc.start))
     try:
+        try:
+            await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            await asyncio.wait([starting])  # the thread starts it anyway: wait, then kill it
+            raise
+        finally:
+            sender.close()
         if not await asyncio.to_thread(receiver.poll, timeout_sec):
             raise ParseBudgetError(
                 "time",
@@ -109,7 +115,8 @@ async def run_bounded(
     finally:
         if proc.is_alive():
             proc.kill()
-        await asyncio.to_thread(proc.join, 5)
+        if proc.pid is not None:
+            await asyncio.to_thread(proc.join, 5)
         receiver.close()
     if status == "memory":
         raise ParseBudgetError(
