@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.core.crash_worker import LOCKED_STAGE, STAGE, Job
@@ -65,6 +66,7 @@ def _dead_owner() -> str:
     return f"{host}:{int(proc.stdout)}:{start}:{nonce}"
 
 
+@pytest.mark.slow  # waits out real timeouts (visibility, watchdog grace)
 async def test_sigkill_worker_drained_within_two_visibility_timeouts(
     make_app: Callable[..., Awaitable[App]], settings: Settings
 ) -> None:
