@@ -10,6 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.core.tcpproxy import until
@@ -57,6 +58,7 @@ async def _runs(app: App) -> list[tuple[str, list[object]]]:
         return [(st, list(err or [])) for st, err in rows]
 
 
+@pytest.mark.slow  # waits out real timeouts (visibility, watchdog grace)
 async def test_killed_import_leaves_no_lock_and_its_run_is_closed(app: App, tmp_path: Path) -> None:
     path = _export(tmp_path / "export")
     s = app.settings

@@ -48,6 +48,7 @@ async def test_embedded_server_is_valkey_and_migrates_a_redis62_aof(tmp_path: Pa
         await client.aclose()
 
 
+@pytest.mark.slow  # waits out real timeouts (visibility, watchdog grace)
 async def test_no_server_survives_a_killed_last_process(tmp_path: Path) -> None:
     code = (
         "import asyncio, sys\n"
