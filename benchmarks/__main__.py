@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bus", "channels_import", "pipeline", "ocr", "events", "campaigns")
+BENCHMARKS = ("bus", "channels_import", "pipeline", "ocr", "events", "campaigns", "bot")
 
 
 def main(argv: list[str]) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -54,8 +55,9 @@ def test_example_keyword_file() -> None:
     ],
 )
 def test_malformed_files_get_a_clear_message(data: bytes, name: str, message: str) -> None:
-    with pytest.raises(ImportFileError, match=message):
+    with pytest.raises(ImportFileError) as err:
         parse_keywords(data, name)
+    assert re.search(message, err.value.render("ru"))
 
 
 def test_numbers() -> None:
@@ -81,5 +83,6 @@ def _zip(members: dict[str, str]) -> bytes:
 )
 def test_broken_xlsx_internals_are_an_import_error_not_a_crash(data: bytes) -> None:
     # A zip whose XML is broken used to escape as lxml's XMLSyntaxError (a traceback in the CLI).
-    with pytest.raises(ImportFileError, match="XLSX"):
+    with pytest.raises(ImportFileError) as err:
         parse_keywords(data, "kw.xlsx")
+    assert re.search("XLSX", err.value.render("ru"))

@@ -21,6 +21,7 @@ from tgassist.campaigns.regions import find_region, known_region_names
 MAX_BASE_PHRASES = 50
 MAX_BUDGET = 1_000_000_000
 MAX_NESTING = 20
+MAX_BRIEF_CHARS = 1_000_000
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
@@ -321,7 +322,7 @@ def _ads_per_group(value: Any, errors: list[FieldError]) -> int | None:
 
 
 def _sitelinks(value: Any, url: str | None, errors: list[FieldError]) -> list[dict[str, str]]:
-    if value is None or value == "" or value == []:
+    if value is None or value is False or value == "" or value == []:
         return []
     if not isinstance(value, (list, tuple)):
         errors.append(_err("sitelinks", "sitelinks_not_list", value=_short(value)))
@@ -351,7 +352,7 @@ def load_brief_file(path: str | Path) -> dict[str, Any]:
     """Read a YAML (or JSON) brief; relative `keywords_file` paths resolve against the brief's folder."""
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = _yaml(p.read_text(encoding="utf-8"))
     except (FileNotFoundError, IsADirectoryError) as err:
         raise BriefError([_err("brief", "file_not_found", path=str(p))]) from err
     except (yaml.YAMLError, UnicodeDecodeError) as err:
@@ -361,10 +362,27 @@ def load_brief_file(path: str | Path) -> dict[str, Any]:
     return prepare_brief_data(data, p.parent)
 
 
+def _yaml(text: str) -> Any:
+    """YAML with cheap guards first: a huge text, or brackets nested so deep that the parser
+    would crawl for seconds (or recurse out), is refused before parsing."""
+    if len(text) > MAX_BRIEF_CHARS:
+        raise BriefError([_err("brief", "too_big", limit=MAX_BRIEF_CHARS)])
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    if deepest > MAX_NESTING:
+        raise BriefError([_err("brief", "too_deep", limit=MAX_NESTING)])
+    return yaml.safe_load(text)
+
+
 def parse_brief_text(text: str) -> dict[str, Any]:
     """A brief typed or uploaded as YAML/JSON text (no file paths are resolved)."""
     try:
-        data = yaml.safe_load(text)
+        data = _yaml(text)
     except yaml.YAMLError as err:
         raise BriefError([_err("brief", "file_not_yaml", reason=str(err)[:300])]) from err
     except RecursionError as err:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
@@ -49,7 +50,7 @@ class Started:
 class CampaignView:
     """What `show` returns: the campaign, its latest task and its finished stages."""
 
-    campaign: Campaign
+    campaign: CampaignInfo
     task: TaskView | None
     stages: list[str] = field(default_factory=list)
 
@@ -71,7 +72,7 @@ class CampaignInfo:
     file: str | None
     spreadsheet_url: str | None
     error: str | None
-    created_at: str
+    created_at: datetime
     report: dict[str, Any]
 
 
@@ -90,7 +91,7 @@ def info_of(c: Campaign) -> CampaignInfo:
         file=c.file_path,
         spreadsheet_url=c.spreadsheet_url,
         error=c.error,
-        created_at=c.created_at.isoformat(),
+        created_at=c.created_at,
         report=dict(c.report or {}),
     )
 
@@ -256,12 +257,14 @@ async def _own(s: AsyncSession, user_id: int, campaign_id: int) -> Campaign:
     return camp
 
 
-async def list_campaigns(app: App, user_id: int, include_archived: bool = False) -> list[Campaign]:
+async def list_campaigns(
+    app: App, user_id: int, include_archived: bool = False
+) -> list[CampaignInfo]:
     async with app.db.session() as s:
         q = select(Campaign).where(Campaign.user_id == user_id)
         if not include_archived:
             q = q.where(Campaign.status != "archived")
-        return list((await s.scalars(q.order_by(Campaign.id.desc()))).all())
+        return [info_of(c) for c in await s.scalars(q.order_by(Campaign.id.desc()))]
 
 
 async def latest_task(app: App, campaign_id: int) -> TaskView | None:
@@ -284,7 +287,8 @@ async def show_campaign(app: App, user_id: int, campaign_id: int) -> CampaignVie
                 )
             ).all()
         )
-    return CampaignView(camp, await latest_task(app, campaign_id), stages)
+        info = info_of(camp)
+    return CampaignView(info, await latest_task(app, campaign_id), stages)
 
 
 async def export_campaign(

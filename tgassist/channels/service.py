@@ -197,7 +197,7 @@ async def list_channels(app: App) -> list[ChannelSummary]:
     ]
 
 
-async def remove_channel(app: App, ref: str | int) -> Channel:
+async def remove_channel(app: App, ref: str | int) -> ChannelView:
     """Delete a channel with its posts, albums and runs; forget its Redis state."""
     channel = await get_channel(app, ref)
     async with channel_lock(app, channel.id):
@@ -210,7 +210,7 @@ async def remove_channel(app: App, ref: str | int) -> Channel:
         ]
         keys.append(f"parser:hwm:{channel.id}")
         await app.redis.delete(*keys)
-    return channel
+    return view_of(channel)
 
 
 async def adopt_duplicate(app: App, channel_id: int, info: ChannelInfo) -> int | None:

@@ -63,32 +63,39 @@ def _summary(view: Any, task: Any) -> None:
     report = camp.report or {}
     gen = report.get("generate", {})
     cl = report.get("cluster", {})
-    t = Table(title=f"Кампания №{camp.id}: {camp.name}", show_header=False)
+    t = Table(title=say("campaigns.cli.title", id=camp.id, name=camp.name), show_header=False)
     t.add_column("", style="bold")
     t.add_column("")
-    t.add_row("статус", camp.status)
-    t.add_row("ключевые фразы", str(camp.keywords_count))
+    t.add_row(say("campaigns.cli.status"), camp.status)
+    t.add_row(say("campaigns.cli.keywords"), str(camp.keywords))
+    silhouette = cl.get("silhouette")
     t.add_row(
-        "группы",
-        f"{camp.groups_count}"
-        + (f" (силуэт {cl.get('silhouette')})" if cl.get("silhouette") is not None else ""),
+        say("campaigns.cli.groups"),
+        say("campaigns.cli.groups_silhouette", groups=camp.groups, silhouette=silhouette)
+        if silhouette is not None
+        else str(camp.groups),
     )
-    t.add_row("объявления", str(camp.ads_count))
+    t.add_row(say("campaigns.cli.ads"), str(camp.ads))
     if gen:
-        t.add_row("соответствие лимитам", f"{gen.get('compliance', 0) * 100:.0f} %")
-        t.add_row("фраза в заголовке", f"{gen.get('keyword_in_title', 0) * 100:.0f} %")
-        t.add_row("дубли", f"{gen.get('duplicates', 0) * 100:.0f} %")
+        t.add_row(say("campaigns.cli.compliance"), f"{gen.get('compliance', 0) * 100:.0f} %")
+        t.add_row(
+            say("campaigns.cli.keyword_in_title"), f"{gen.get('keyword_in_title', 0) * 100:.0f} %"
+        )
+        t.add_row(say("campaigns.cli.duplicates"), f"{gen.get('duplicates', 0) * 100:.0f} %")
     if task is not None and task.status != "done":
-        t.add_row("сообщение", task.message.render() if task.message else (task.error or ""))
+        t.add_row(
+            say("campaigns.cli.message"),
+            task.message.render() if task.message else (task.error or ""),
+        )
     console.print(t)
     for warning in report.get("export", {}).get("warnings", []):
-        console.print(f"[yellow]внимание:[/] {warning}", soft_wrap=True, highlight=False)
+        console.print(say("campaigns.cli.warning", text=warning), soft_wrap=True, highlight=False)
     for violation in gen.get("violations", [])[:5] if gen.get("compliance", 1) < 1 else []:
         console.print(
-            f"[yellow]нарушение лимитов Директа:[/] {violation}", soft_wrap=True, highlight=False
+            say("campaigns.cli.violation", text=violation), soft_wrap=True, highlight=False
         )
     # Paths go outside the table: a narrow terminal would cut them to «…» and the user could not copy them.
-    files = [("XLSX", camp.file_path), ("CSV", report.get("export", {}).get("csv"))]
+    files = [("XLSX", camp.file), ("CSV", report.get("export", {}).get("csv"))]
     for label, path in files:
         if path:
             console.print(f"{label}: {path}", soft_wrap=True, highlight=False)
@@ -165,22 +172,20 @@ def list_(
         return await service.list_campaigns(app, await owner(app, user), all_)
 
     rows = run(lambda: with_app(go, settings))
-    t = Table(title="кампании")
-    for col in ("№", "название", "статус", "фразы", "группы", "объявления", "создана"):
-        t.add_column(col)
+    t = Table(title=say("campaigns.cli.list_title"))
+    for col in ("id", "name", "status", "keywords", "groups", "ads", "created"):
+        t.add_column(say(f"campaigns.cli.col_{col}"))
     for c in rows:
         t.add_row(
             str(c.id),
             c.name,
             c.status,
-            str(c.keywords_count),
-            str(c.groups_count),
-            str(c.ads_count),
+            str(c.keywords),
+            str(c.groups),
+            str(c.ads),
             f"{c.created_at:%Y-%m-%d %H:%M}",
         )
-    console.print(
-        t if rows else "кампаний пока нет: tgassist campaign new --brief examples/brief.yaml"
-    )
+    console.print(t if rows else say("campaigns.cli.none"))
 
 
 @campaign_app.command("show")
@@ -197,8 +202,14 @@ def show(campaign_id: int, user: int = USER_OPT) -> None:
     _summary(view, view.task)
     if view.task is not None:
         console.print(
-            f"задача {view.task.id}: {view.task.status}, {view.task.percent} %, этап {view.task.stage}; "
-            f"готовые этапы: {', '.join(view.stages) or 'нет'}"
+            say(
+                "campaigns.cli.task_line",
+                task_id=view.task.id,
+                status=view.task.status,
+                percent=view.task.percent,
+                stage=view.task.stage or "-",
+                stages=", ".join(view.stages) or "-",
+            )
         )
 
 
@@ -270,14 +281,14 @@ def delete(
     from tgassist.campaigns import service
 
     if not yes:
-        typer.confirm(f"Удалить кампанию №{campaign_id}?", abort=True)
+        typer.confirm(say("campaigns.cli.confirm_delete", id=campaign_id), abort=True)
     settings = load_settings()
 
     async def go(app: App) -> Any:
         return await service.delete_campaign(app, await owner(app, user), campaign_id)
 
     run(lambda: with_app(go, settings))
-    console.print(f"кампания №{campaign_id} удалена")
+    console.print(say("campaigns.cli.deleted", id=campaign_id))
 
 
 @campaign_app.command("import")

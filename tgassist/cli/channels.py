@@ -182,7 +182,11 @@ def remove(ref: str = typer.Argument(..., help="@username, Telegram id or our ch
     settings = load_settings()
     channel = run(lambda: with_app(lambda app: remove_channel(app, ref), settings))
     console.print(
-        f"removed channel {channel.id} ({channel.title or channel.username or channel.telegram_id})"
+        say(
+            "channels.removed",
+            id=channel.id,
+            name=channel.title or channel.username or channel.telegram_id,
+        )
     )
 
 

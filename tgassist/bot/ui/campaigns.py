@@ -8,7 +8,7 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from tgassist.bot.ui.common import bar, button, esc, nav_row, pager_row
+from tgassist.bot.ui.common import MENU_CALLBACK, bar, button, esc, nav_row, pager_row
 from tgassist.campaigns.history import FILTERS, BuildSummary, CampaignCard, HistoryPage
 from tgassist.core.i18n import t
 
@@ -84,8 +84,9 @@ def step_keyboard(lang: str, step: str, editing: bool) -> InlineKeyboardMarkup:
     back = WizardCb(action="summary" if editing else "back")
     rows.append(
         [
-            button(lang, "bot.nav.back", back),
+            button(lang, "bot.button.back", back),
             button(lang, "bot.campaigns.btn.cancel", WizardCb(action="cancel")),
+            button(lang, "bot.button.menu", MENU_CALLBACK),
         ]
     )
     return InlineKeyboardMarkup(inline_keyboard=rows)
@@ -139,6 +140,7 @@ def summary_keyboard(lang: str) -> InlineKeyboardMarkup:
                 button(lang, "bot.campaigns.btn.confirm", WizardCb(action="confirm")),
                 button(lang, "bot.campaigns.btn.cancel", WizardCb(action="cancel")),
             ],
+            nav_row(lang),
         ]
     )
 
@@ -351,6 +353,7 @@ def delete_keyboard(lang: str, campaign_id: int, page: int, status: str) -> Inli
                     "bot.campaigns.btn.delete_no",
                     HistoryCb(action="card", id=campaign_id, page=page, status=status),
                 ),
-            ]
+            ],
+            nav_row(lang),
         ]
     )

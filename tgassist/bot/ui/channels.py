@@ -136,6 +136,7 @@ def unfollow_keyboard(lang: str, c: FollowedChannel, page: int) -> InlineKeyboar
                     "bot.channels.btn.unfollow_no",
                     ChannelCb(action="card", id=c.id, page=page),
                 ),
-            ]
+            ],
+            nav_row(lang),
         ]
     )

@@ -63,7 +63,7 @@ def rows_to_keywords(
     """Find the phrase and frequency columns (by header or by content) and read the keywords."""
     rows = [list(r) for r in rows if any(c not in (None, "") and str(c).strip() for c in r)]
     if not rows:
-        raise ImportFileError("файл пустой: в нём нет ни одной строки с фразами")
+        raise ImportFileError("campaigns.import.empty")
     phrase_col: int | None = None
     freq_cols: list[int] = []
     start = 0
@@ -93,9 +93,7 @@ def rows_to_keywords(
     if phrase_col is None:
         phrase_col = _text_column(rows, max(len(r) for r in rows))
         if phrase_col is None:
-            raise ImportFileError(
-                "не нашёл столбец с фразами: нужен столбец «Фраза» (или текст в первом столбце)"
-            )
+            raise ImportFileError("campaigns.import.no_phrase_column")
         width = max(len(r) for r in rows)
         freq_cols = [
             j
@@ -112,9 +110,7 @@ def rows_to_keywords(
         freq = next((n for n in (parse_number(v) for v in numeric) if n is not None), None)
         out.append(KeywordCandidate(" ".join(str(row[phrase_col]).split()), freq, source))
     if not out:
-        raise ImportFileError(
-            "в файле не нашлось ни одной фразы: проверьте, что это выгрузка Wordstat/Key Collector"
-        )
+        raise ImportFileError("campaigns.import.no_phrases")
     return out
 
 
@@ -133,14 +129,12 @@ def _decode(data: bytes) -> str:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise ImportFileError("файл не в кодировке UTF-8 или Windows-1251; сохраните его как CSV UTF-8")
+    raise ImportFileError("campaigns.import.encoding")
 
 
 def read_csv_rows(data: bytes) -> list[list[str]]:
     if b"\x00" in data[:4096]:
-        raise ImportFileError(
-            "это не текстовый CSV (внутри двоичные данные); сохраните таблицу как CSV или XLSX"
-        )
+        raise ImportFileError("campaigns.import.binary")
     text = _decode(data)
     sample = text[:8192]
     counts = {d: sample.count(d) for d in (";", "\t", ",")}
@@ -160,8 +154,7 @@ def read_xlsx_rows(data: bytes) -> list[list[Any]]:
             wb.close()
     except Exception as err:  # zip, XML and openpyxl errors alike: the file is broken
         raise ImportFileError(
-            f"файл XLSX повреждён или это не XLSX ({type(err).__name__}: {err}); "
-            "сохраните его заново как XLSX или CSV"
+            "campaigns.import.xlsx_broken", reason=f"{type(err).__name__}: {err}"
         ) from err
 
 
@@ -169,9 +162,9 @@ def load_keywords(path: str | Path, source: str = "import") -> list[KeywordCandi
     """Read a keyword export (.csv, .tsv, .txt, .xlsx); ImportFileError says what is wrong."""
     p = Path(path)
     if not p.is_file():
-        raise ImportFileError(f"файл с ключевыми фразами не найден: {p}")
+        raise ImportFileError("campaigns.import.not_found", path=str(p))
     if p.stat().st_size > MAX_BYTES:
-        raise ImportFileError(f"файл больше {MAX_BYTES // 2**20} МБ; разбейте его на части")
+        raise ImportFileError("campaigns.import.too_big", mb=MAX_BYTES // 2**20)
     data = p.read_bytes()
     return parse_keywords(data, p.name, source)
 
@@ -180,15 +173,11 @@ def parse_keywords(data: bytes, filename: str, source: str = "import") -> list[K
     """Parse file bytes by extension (or content: XLSX is a zip)."""
     ext = Path(filename).suffix.lower()
     if ext == ".xls":
-        raise ImportFileError(
-            "формат .xls для списка фраз не поддерживается: сохраните файл как .xlsx или .csv"
-        )
+        raise ImportFileError("campaigns.import.xls_unsupported")
     if ext == ".xlsx" or data[:2] == b"PK":
         rows: Iterable[Sequence[Any]] = read_xlsx_rows(data)
     elif ext in (".csv", ".tsv", ".txt", ""):
         rows = read_csv_rows(data)
     else:
-        raise ImportFileError(
-            f"неизвестный формат {ext}: загрузите .csv (разделитель ; или табуляция) или .xlsx"
-        )
+        raise ImportFileError("campaigns.import.unknown_format", ext=ext or "-")
     return rows_to_keywords(list(rows), source)
