@@ -13,6 +13,7 @@ BENCHMARKS = (
     "events",
     "campaigns",
     "campaigns_quality",
+    "bot",
 )
 
 

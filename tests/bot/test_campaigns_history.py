@@ -14,6 +14,7 @@ from tests.bot.conftest import BotEnv
 from tests.bot.test_campaigns_wizard import answer_steps
 from tests.campaigns.wordstat_server import Reply as WordstatReply
 from tests.campaigns.wordstat_server import WordstatServer
+from tgassist.bot.ui.build_watch import lease_key
 from tgassist.campaigns.models import Campaign
 from tgassist.core.models import Task
 from tgassist.core.users import ensure_user
@@ -222,6 +223,10 @@ async def test_progress_message_is_resumed_after_a_bot_restart(make_bot_env: Any
     progress = await user.reply_until(lambda r: "Building" in r.text)
     async with env.app.db.session() as s:
         task_id = str(await s.scalar(select(Task.id)))
+    for _ in range(100):  # the watch is recorded and its watcher runs (holds the lease)
+        if await env.app.redis.exists(lease_key(task_id)):
+            break
+        await asyncio.sleep(0.05)
     await env.restart()
     await env.app.tasks.start(task_id)
     await env.app.tasks.progress(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 import redis as syncredis
+import structlog
 from typer.testing import CliRunner
 
 from tgassist.cli import app as cli
@@ -33,7 +35,15 @@ def env(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
 
 def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(cli, list(args))
+    root = logging.getLogger()
+    handlers, level, config = root.handlers[:], root.level, structlog.get_config()
+    try:
+        result = runner.invoke(cli, list(args))
+    finally:
+        # the CLI points logging at the runner's (soon closed) stderr: every later log line
+        # would then print a "Logging error" traceback and slow the rest of the run down
+        root.handlers[:], root.level = handlers, level
+        structlog.configure(**config)
     return result.exit_code, result.output
 
 

@@ -4,12 +4,14 @@ keywords_file confined to the data dir, passwords masked in start-up errors."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import structlog
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
@@ -42,7 +44,14 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[in
     """The real CLI in this process (a subprocess costs seconds of imports per case)."""
     monkeypatch.chdir(tmp_path)  # no stray .env
     env = {"TGASSIST_DATA_DIR": str(tmp_path / "data"), **env}
-    result = CliRunner().invoke(cli_app, ["channels", "list"], env=env)
+    root = logging.getLogger()
+    handlers, level, config = root.handlers[:], root.level, structlog.get_config()
+    try:
+        result = CliRunner().invoke(cli_app, ["channels", "list"], env=env)
+    finally:
+        # the CLI points logging at the runner's (soon closed) stderr: give later tests theirs back
+        root.handlers[:], root.level = handlers, level
+        structlog.configure(**config)
     return result.exit_code, result.output
 
 

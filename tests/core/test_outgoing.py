@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from tgassist.core.models import OutgoingDelivery
 from tgassist.core.outgoing import enqueue_message
 from tgassist.core.users import ensure_user, get_by_telegram_id
 from tgassist.products import all_stages
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -163,3 +166,62 @@ async def test_bad_messages_are_refused_when_written(app: App) -> None:
         ):
             with pytest.raises(LocalizedError):
                 await enqueue_message(s, chat_id=1, **kw)
+
+
+@pytest.mark.slow  # starts a sender process (imports aiogram and the app: seconds)
+async def test_a_sender_killed_mid_run_loses_nothing(
+    app: App, tg: FakeTelegram, settings_factory: Any
+) -> None:
+    """SIGKILL a sender process mid-run; another takes its entries over. Nothing is lost, and
+    only a message whose answer raced the kill (sent, marker not yet committed) can repeat."""
+    import asyncio
+    import os
+    import signal
+    import sys
+
+    from tgassist.core.worker import Worker
+
+    total = 60
+    users = [tg.user(800 + n) for n in range(total)]
+    async with app.db.session() as s:
+        for n in range(total):
+            await enqueue_message(s, chat_id=800 + n, text=f"hello {n}", dedupe_key=f"k{n}")
+    await app.outbox.drain()
+    await app.bus.ensure_group("bot.outgoing", STAGES[0].group_name)
+    s = app.settings
+    env = {
+        **os.environ,
+        "TGASSIST_DATABASE_URL": s.database_url or "",
+        "TGASSIST_REDIS_URL": s.redis_url or "",
+        "TGASSIST_DATA_DIR": str(s.data_dir),
+        "TGASSIST_BOT_TOKEN": tg.token,
+        "TGASSIST_BOT_API_URL": tg.url,
+        "TGASSIST_LOG_LEVEL": "WARNING",
+        "TGASSIST_BOT_SEND_LOCK_SEC": "1",  # the killed sender's reservation lapses soon
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.core.sender_process",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while tg.count("sendMessage") < 15 and proc.returncode is None:
+        assert time.monotonic() < deadline, "the sender process sent nothing"
+        await asyncio.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+    sent_before = tg.count("sendMessage")
+    assert proc.stderr is not None
+    assert 0 < sent_before < total, (await proc.stderr.read()).decode()[-3000:]
+    await asyncio.sleep(1.1)  # past the dead sender's reservations
+    survivor = Worker(app, STAGES, name="survivor")
+    assert await survivor.reclaim_now(min_idle_ms=0) > 0  # takes over the dead sender's entries
+    await run_pipeline(app, STAGES)
+    counts = [len(u.messages) for u in users]
+    assert min(counts) == 1, "every message is delivered"
+    assert sum(counts) - total <= 1, counts  # at most the one in flight when killed
+    assert len(await markers(app)) == total

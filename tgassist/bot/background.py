@@ -27,7 +27,8 @@ class Background:
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("background task failed", task=task.get_name(), error=repr(task.exception()))
+            err = task.exception()
+            log.error("background task failed", task=task.get_name(), error=repr(err), exc_info=err)
 
     async def close(self) -> None:
         for task in list(self._tasks):

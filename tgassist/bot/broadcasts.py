@@ -90,8 +90,9 @@ async def run_broadcast(app: App, bot: Bot, broadcast_id: int) -> admin.Broadcas
             last_done, last_change = done, time.monotonic()
         if view.status == "done" or (view.status == "sending" and view.pending == 0):
             break
-        if view.status == "queued" and time.monotonic() - last_change > POLL_SEC * 5:
-            view = await admin.fan_out(app, broadcast_id)  # the fan-out's lock was released
+        if view.status == "queued" and time.monotonic() - last_change > POLL_SEC * 3:
+            # another process holds the fan-out (or held it when it died: its lock expires)
+            view = await admin.fan_out(app, broadcast_id)
         if time.monotonic() - last_change > STALL_SEC:
             log.warning("broadcast stalled; reporting", id=broadcast_id, pending=view.pending)
             break

@@ -16,13 +16,22 @@ from tgassist.bot.routers import build_routers
 if TYPE_CHECKING:
     from tgassist.app import App
 
-__all__ = ["build_dispatcher"]
+__all__ = ["AppRedisStorage", "build_dispatcher"]
+
+
+class AppRedisStorage(RedisStorage):
+    """RedisStorage on the App's shared client. aiogram closes its storage when polling stops,
+    which would close the pool every other role of the process (workers, sender) still uses:
+    the App closes it instead."""
+
+    async def close(self) -> None:
+        return None
 
 
 def build_dispatcher(app: App) -> Dispatcher:
     """One Dispatcher per process. Its FSM lives in Redis, so a wizard survives a restart and is
     shared by every `tgassist bot` copy; handlers receive `app`, `user` (UserView), `lang` and `background` (tasks they start)."""
-    storage = RedisStorage(
+    storage = AppRedisStorage(
         app.redis,  # type: ignore[arg-type]
         key_builder=DefaultKeyBuilder(prefix=FSM_PREFIX, with_bot_id=True),
         state_ttl=30 * 86400,

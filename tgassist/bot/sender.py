@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import html
 import random
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +48,7 @@ GLOBAL_PER_SEC = 30.0
 PRIVATE_PER_SEC = 1.0
 GROUP_PER_SEC = 20 / 60
 SERVER_RETRIES = 3  # in-handler retries of 5xx/network errors before the bus retries the entry
-LOCK_TTL_SEC = 120
+REQUEST_TIMEOUT_SEC = 10  # one Telegram call; the send reservation outlives it
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,19 @@ async def _language(app: App, msg: OutgoingMessage) -> str:
     return default_language()
 
 
-async def _already(app: App, marker: str) -> bool:
-    return await delivered(app.db, marker)
+def _sent_key(marker: str) -> str:
+    return f"outgoing:sent:{marker}"
+
+
+async def _already(app: App, msg: OutgoingMessage) -> bool:
+    if await delivered(app.db, msg.marker):
+        return True
+    message_id = await app.redis.get(_sent_key(msg.marker))
+    if message_id is None:
+        return False
+    # sent by a sender killed before it wrote the row: write it now (reports count rows)
+    await _mark(app, msg, "sent", message_id=int(message_id))
+    return True
 
 
 async def _mark(
@@ -159,6 +171,11 @@ async def _mark(
 ) -> None:
     if not await record_delivery(app.db, msg, status, message_id=message_id, error=error):
         log.info("outgoing marker exists", dedupe_key=msg.marker)
+
+
+async def _mark_sent(app: App, msg: OutgoingMessage, message_id: int) -> None:
+    await app.redis.set(_sent_key(msg.marker), str(message_id), ex=app.settings.idempotency_ttl_sec)
+    await _mark(app, msg, "sent", message_id=message_id)
 
 
 async def _send(sender: TelegramSender, msg: OutgoingMessage, lang: str) -> int:
@@ -177,6 +194,7 @@ async def _send(sender: TelegramSender, msg: OutgoingMessage, lang: str) -> int:
                 BufferedInputFile(data, filename=name),
                 caption=caption,
                 reply_markup=markup,
+                request_timeout=REQUEST_TIMEOUT_SEC * 3,
             )
         else:
             sent = await bot.send_photo(
@@ -184,9 +202,12 @@ async def _send(sender: TelegramSender, msg: OutgoingMessage, lang: str) -> int:
                 BufferedInputFile(data, filename=name),
                 caption=caption,
                 reply_markup=markup,
+                request_timeout=REQUEST_TIMEOUT_SEC * 3,
             )
     else:
-        sent = await bot.send_message(msg.chat_id, text or "", reply_markup=markup)
+        sent = await bot.send_message(
+            msg.chat_id, text or "", reply_markup=markup, request_timeout=REQUEST_TIMEOUT_SEC
+        )
     return int(sent.message_id)
 
 
@@ -205,18 +226,27 @@ async def deliver(msg: OutgoingMessage, ctx: StageContext) -> None:
 async def _deliver_once(sender: TelegramSender, msg: OutgoingMessage, ctx: StageContext) -> None:
     app = sender.app
     marker = msg.marker
-    if await _already(app, marker):
+    if await _already(app, msg):
         return
     lock = f"outgoing:lock:{marker}"
-    if not await app.redis.set(lock, "1", nx=True, ex=LOCK_TTL_SEC):
-        # another copy is sending this very message right now: retry later, it will be marked
-        raise RuntimeError(f"message {marker} is being sent by another sender")
+    await _reserve(app, lock)
     try:
-        if await _already(app, marker):  # marked between the first check and the lock
+        if await _already(app, msg):  # marked by another copy while we waited
             return
         await _deliver_locked(sender, msg, ctx)
     finally:
         await app.redis.delete(lock)
+
+
+async def _reserve(app: App, lock: str) -> None:
+    """Reserve a message so two copies never send one dedupe key at once; a reservation of a
+    killed sender lapses after TGASSIST_BOT_SEND_LOCK_SEC, and the wait then goes on."""
+    ttl = app.settings.bot_send_lock_sec
+    deadline = time.monotonic() + ttl + 1
+    while not await app.redis.set(lock, "1", nx=True, px=int(ttl * 1000)):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{lock} stays reserved by another sender")
+        await asyncio.sleep(0.1)
 
 
 async def _deliver_locked(sender: TelegramSender, msg: OutgoingMessage, ctx: StageContext) -> None:
@@ -256,7 +286,10 @@ async def _deliver_locked(sender: TelegramSender, msg: OutgoingMessage, ctx: Sta
             log.warning("telegram unavailable; retrying", error=str(err), delay=round(delay, 2))
             await asyncio.sleep(delay)
             continue
-        await _mark(app, msg, "sent", message_id=message_id)
+        # The first marker is one Redis SET right after Telegram's answer (the window in which a
+        # killed sender would send this again is that short); the row is the durable record.
+        # Shielded: a sender cancelled here still writes both.
+        await asyncio.shield(_mark_sent(app, msg, message_id))
         return
 
 

@@ -258,7 +258,9 @@ async def _own(s: AsyncSession, user_id: int, campaign_id: int) -> Campaign:
     return camp
 
 
-async def list_campaigns(app: App, user_id: int, include_archived: bool = False) -> list[CampaignInfo]:
+async def list_campaigns(
+    app: App, user_id: int, include_archived: bool = False
+) -> list[CampaignInfo]:
     async with app.db.session() as s:
         q = select(Campaign).where(Campaign.user_id == user_id)
         if not include_archived:

@@ -39,6 +39,7 @@ _VALID: dict[str, Any] = {
     "url": "example.ru",
 }
 _LETTER = re.compile(r"[^\W_]", re.UNICODE)
+_WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_FILE_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
 BASE_FROM_FILE = 5  # base phrases taken from an uploaded list (its most frequent phrases)
 
@@ -86,13 +87,12 @@ def read_keyword_file(app: App, user_id: int, data: bytes, filename: str) -> Key
     Refused (LocalizedError) when it cannot be read or when most of its "phrases" are not key
     phrases Direct would accept (a price list, a text, a table of numbers).
     """
-    from tgassist.campaigns.brief import _phrase_problem
     from tgassist.campaigns.sources.imports import parse_keywords
 
     if len(data) > MAX_FILE_BYTES:
         raise LocalizedError("campaigns.wizard.file_too_big", mb=MAX_FILE_BYTES // 2**20)
     found = parse_keywords(data, filename)  # ImportFileError says what is wrong with the file
-    good = [k for k in found if len(k.phrase) <= 200 and _phrase_problem(k.phrase) is None]
+    good = [k for k in found if looks_like_key_phrase(k.phrase)]
     if len(good) * 2 < len(found):
         raise LocalizedError(
             "campaigns.wizard.file_not_keywords", bad=len(found) - len(good), total=len(found)
@@ -113,6 +113,14 @@ def read_keyword_file(app: App, user_id: int, data: bytes, filename: str) -> Key
         sample=tuple(k.phrase for k in ranked[:3]),
         base_phrases=base,
     )
+
+
+def looks_like_key_phrase(phrase: str) -> bool:
+    """A search query, not a sentence: 1–7 significant words (Direct's limit), ≤ 200 chars."""
+    from tgassist.campaigns.keywords import MAX_WORDS, STOP_WORDS
+
+    words = [w for w in _WORDS.findall(phrase.lower()) if w not in STOP_WORDS]
+    return len(phrase) <= 200 and 1 <= len(words) <= MAX_WORDS
 
 
 def brief_data(answers: Mapping[str, Any]) -> dict[str, Any]:

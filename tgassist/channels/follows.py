@@ -72,6 +72,8 @@ def parse_channel_ref(text: str) -> str:
         raise LocalizedError("channels.follow.empty")
     if len(raw) > 200:
         raise LocalizedError("channels.follow.bad_ref", value=raw[:40] + "…")
+    if re.search(r"(?:t|telegram)\.me/(?:\+|joinchat/)", raw, re.I):
+        raise LocalizedError("channels.follow.private_link")
     m = _LINK.match(raw)
     name = m.group(1) if m else raw.removeprefix("@")
     if name.startswith("+") or name.lower() in ("joinchat", "c"):

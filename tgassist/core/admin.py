@@ -10,6 +10,7 @@ the report counts its sent-markers (`outgoing_deliveries`) by status.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,6 +49,7 @@ __all__ = [
 AUDIENCES = ("all", "active")
 ACTIVE_DAYS = 7
 BATCH = 500
+LOCK_SEC = 20
 FINAL = ("done",)
 
 
@@ -165,7 +167,8 @@ async def create_broadcast(app: App, *, created_by: int, audience: str, text: st
 
 async def fan_out(app: App, broadcast_id: int, batch: int = BATCH) -> BroadcastView:
     """Enqueue the broadcast's messages (resumable; one process at a time via a Redis lock)."""
-    lock = app.redis.lock(f"admin:broadcast:{broadcast_id}", timeout=600, blocking=False)
+    # Short-lived and extended per batch: a killed process holds it for LOCK_SEC at most.
+    lock = app.redis.lock(f"lock:broadcast:{broadcast_id}", timeout=LOCK_SEC, blocking=False)
     if not await lock.acquire():
         return await broadcast_status(app, broadcast_id)
     try:
@@ -203,12 +206,12 @@ async def fan_out(app: App, broadcast_id: int, batch: int = BATCH) -> BroadcastV
                 if len(ids) < batch:
                     row.status = "sending"
                     row.total = row.enqueued
-            await lock.extend(600, replace_ttl=True)
+            await lock.extend(LOCK_SEC, replace_ttl=True)
             if len(ids) < batch:
                 break
     finally:
-        try:
-            await lock.release()
+        try:  # shielded: a cancelled fan-out (shutdown) still frees the lock for its resumer
+            await asyncio.shield(lock.release())
         except Exception:  # expired: another process may continue; nothing to release
             pass
     return await broadcast_status(app, broadcast_id)

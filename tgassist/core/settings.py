@@ -120,6 +120,11 @@ class CoreSettings(BaseModel):
         None,
         description="Self-hosted Telegram Bot API server URL (e.g. http://127.0.0.1:8081); unset = api.telegram.org",
     )
+    bot_send_lock_sec: float = Field(
+        15.0,
+        gt=0,
+        description="How long one outgoing message is reserved by the sender sending it (a killed sender's reservation lapses after this)",
+    )
     language: str = Field(
         "ru",
         pattern="^(ru|en)$",

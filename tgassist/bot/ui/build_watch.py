@@ -68,6 +68,9 @@ async def open_progress(
         reply_markup=ui.progress_keyboard(lang, started.campaign_id, started.task_id),
     )
     w = Watched(chat_id, sent.message_id, started.task_id, started.campaign_id, user_id, lang, name)
+    # Recorded before the handler returns: a restart right now still resumes this message.
+    await app.redis.set(watch_key(w.task_id), json.dumps(asdict(w)), ex=WATCH_TTL_SEC)
+    await app.redis.sadd(WATCHES, w.task_id)
     return start_watch(bot, app, w)
 
 
@@ -104,11 +107,9 @@ async def stop_watches() -> None:
 
 
 async def _leased_watch(bot: Bot, app: App, w: Watched) -> None:
-    """Record the watch, hold its lease while watching (several bot copies: one watches),
-    and forget it once the end is shown."""
+    """Hold the watch's lease while watching (several bot copies: one watches), and forget
+    the watch once the end is shown."""
     redis = app.redis
-    await redis.set(watch_key(w.task_id), json.dumps(asdict(w)), ex=WATCH_TTL_SEC)
-    await redis.sadd(WATCHES, w.task_id)
     while not await redis.set(lease_key(w.task_id), "1", nx=True, ex=LEASE_SEC):
         await asyncio.sleep(LEASE_SEC / 3)
         if not await redis.exists(watch_key(w.task_id)):

@@ -1,0 +1,211 @@
+"""The bot under load, through the fake Bot API over real HTTP (the bot's own aiogram client,
+polling loop, middlewares, FSM in Redis and handlers; only Telegram is fake).
+
+1. 200 simulated users at once, each: /start, /events, /history, /new_campaign + a name (a wizard
+   step). Reply latency = from the user's update being queued at the fake server to the bot's
+   first answer in that chat; p50/p95/p99 and updates/s. Target: p95 ≤ 250 ms, no errors.
+2. A broadcast to 1,000 users through `bot.outgoing`; the bot role is killed (its tasks cancelled
+   mid-send: `tgassist bot` gets SIGKILL) after ~300 deliveries and is started again. Counts per chat must be
+   exactly 1 (zero lost, zero doubled) and the sending rate ≤ 30 messages/s in every 1-s window.
+
+`python -m benchmarks bot`. SQLite + embedded Redis in a temp dir; `BENCH_BOT_USERS`,
+`BENCH_BROADCAST_USERS` change the sizes. The fake server runs in the same process (and on the
+same two cores), so its own work is inside the measured latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from tests.fakes.telegram_server import FakeTelegram, FakeUser
+from tgassist.app import App
+from tgassist.bot.app import run_bot
+from tgassist.core import admin
+from tgassist.core.users import ensure_user
+from tgassist.settings import Settings
+
+USERS = int(os.environ.get("BENCH_BOT_USERS", "200"))
+BROADCAST_USERS = int(os.environ.get("BENCH_BROADCAST_USERS", "1000"))
+ROOT = str(Path(__file__).resolve().parents[1])
+SCRIPT = ("/start", "/events", "/history", "/new_campaign", "Диваны на заказ")
+
+
+def _settings(data_dir: Path, server: FakeTelegram, **extra: Any) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=data_dir,
+        bot_token=server.token,
+        bot_api_url=server.url,
+        bot_rate_per_sec=100.0,
+        bot_rate_burst=100,
+        bus_block_ms=100,
+        log_level="WARNING",
+        **extra,
+    )
+
+
+class Roles:
+    """The bot role (+ the outbox relay a worker runs) in this process."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.stop = asyncio.Event()
+        self.tasks = [
+            asyncio.create_task(run_bot(app, self.stop)),
+            asyncio.create_task(app.outbox.run(self.stop, 0.05)),
+        ]
+
+    async def close(self) -> None:
+        self.stop.set()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+async def _user_script(user: FakeUser, latencies: list[float], errors: list[str]) -> None:
+    for text in SCRIPT:
+        user.skip_replies()
+        started = time.perf_counter()
+        await user.send(text)
+        try:
+            await user.reply(timeout=30)
+        except AssertionError as err:
+            errors.append(str(err)[:120])
+            continue
+        latencies.append((time.perf_counter() - started) * 1000)
+        await asyncio.sleep(0.05)  # people read before they tap
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+async def conversations(data_dir: Path) -> None:
+    async with FakeTelegram() as server:
+        app = await App.start(_settings(data_dir / "conv", server), migrate=True)
+        roles = Roles(app)
+        await _wait_for(lambda: server.count("getUpdates") > 0)
+        users = [
+            server.user(100_000 + i, language_code="ru" if i % 2 else "en") for i in range(USERS)
+        ]
+        latencies: list[float] = []
+        errors: list[str] = []
+        t0 = time.perf_counter()
+        await asyncio.gather(*(_user_script(u, latencies, errors) for u in users))
+        wall = time.perf_counter() - t0
+        updates = USERS * len(SCRIPT)
+        print(f"{USERS} users x {len(SCRIPT)} updates ({', '.join(SCRIPT)}), all at once")
+        print(
+            f"reply latency ms: p50 {_pct(latencies, 50):.0f}  p95 {_pct(latencies, 95):.0f}  "
+            f"p99 {_pct(latencies, 99):.0f}  max {max(latencies):.0f}  mean {statistics.mean(latencies):.0f}"
+        )
+        print(f"updates/s: {updates / wall:.0f} ({updates} in {wall:.1f} s); errors: {len(errors)}")
+        for err in errors[:3]:
+            print("  error:", err)
+        await roles.close()
+        await app.close()
+
+
+def _max_per_window(times: list[float], window: float = 1.0) -> int:
+    times = sorted(times)
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] > window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def _wait_for(predicate: Any, limit_sec: float = 300.0) -> None:
+    deadline = time.monotonic() + limit_sec
+    while not predicate() and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+
+
+async def _bot_process(settings: Settings) -> asyncio.subprocess.Process:
+    """`tgassist bot` as a separate process on the same data dir (SQLite + embedded Redis)."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": ROOT,
+        "TGASSIST_DATA_DIR": str(settings.data_dir),
+        "TGASSIST_BOT_TOKEN": settings.bot_token.get_secret_value() if settings.bot_token else "",
+        "TGASSIST_BOT_API_URL": settings.bot_api_url or "",
+        "TGASSIST_LOG_LEVEL": "WARNING",
+        "TGASSIST_BUS_BLOCK_MS": "100",
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from tgassist.cli import main; main()",
+        "bot",
+        env=env,
+        cwd=str(settings.data_dir),
+    )
+
+
+async def broadcast(data_dir: Path) -> None:
+    async with FakeTelegram() as server:
+        settings = _settings(data_dir / "bc", server)
+        app = await App.start(settings, migrate=True)
+        ids = [200_000 + i for i in range(BROADCAST_USERS)]
+        creator = await ensure_user(app.db, telegram_id=1, language_code="en")
+        for tid in ids:
+            server.user(tid)
+            await ensure_user(app.db, telegram_id=tid, language_code="ru")
+        server.user(1)
+        view = await admin.create_broadcast(
+            app, created_by=creator.id, audience="all", text="Новости"
+        )
+        stop_relay = asyncio.Event()
+        relay = asyncio.create_task(app.outbox.run(stop_relay, 0.05))  # a worker's part
+        t0 = time.perf_counter()
+        await admin.fan_out(app, view.id)
+        bot = await _bot_process(settings)
+        await _wait_for(lambda: len(server.sent_at) >= min(300, BROADCAST_USERS // 3))
+        bot.kill()  # SIGKILL: no graceful stop, in-flight sends are cut
+        await bot.wait()
+        killed_at = len(server.sent_at)
+        bot = await _bot_process(settings)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            status = await admin.broadcast_status(app, view.id)
+            if status.pending == 0:
+                break
+            await asyncio.sleep(0.5)
+        wall = time.perf_counter() - t0
+        bot.terminate()
+        await bot.wait()
+        stop_relay.set()
+        await relay
+        counts = Counter(
+            m.chat_id for chat in ids for m in server.chats[chat] if m.text == "Новости"
+        )
+        lost = sum(1 for tid in ids if counts[tid] == 0)
+        doubled = sum(1 for tid in ids if counts[tid] > 1)
+        rate = _max_per_window([t for t, _ in server.sent_at])
+        print(
+            f"broadcast to {BROADCAST_USERS + 1} users; `tgassist bot` SIGKILLed after {killed_at} sends, started again"
+        )
+        print(
+            f"delivered {status.sent}, pending {status.pending}; lost {lost}, doubled {doubled}; "
+            f"max {rate} messages in any 1 s window; {wall:.1f} s wall "
+            f"({status.sent / wall:.1f} msg/s average, restart included)"
+        )
+        await app.close()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(conversations(Path(tmp)))
+        asyncio.run(broadcast(Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()
