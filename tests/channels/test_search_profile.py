@@ -92,6 +92,11 @@ async def test_storage_usage_and_media_quota(make_app: Any, fixtures_dir: Path) 
     assert await store_media(app, [msg]) == 0 and msg.media[0].missing == "quota"
     saved = await save_batch(app, ch, [msg])
     assert saved.post_ids
+    from tgassist.core.health import details
+
+    report = await details(app)
+    assert report["storage"]["status"] == "media paused (quota)"
+    assert report["storage"]["media_bytes"] == usage.media_bytes
     roomy = await make_app(channels_media_quota_bytes=10**12)
     assert not (await measure(roomy)).media_paused
     assert not await media_download_paused(roomy)

@@ -131,13 +131,16 @@ async def usage(app: App) -> StorageUsage:
 
 async def health(app: App) -> dict[str, Any]:
     u = await usage(app)
+    biggest = sorted(u.channels, key=lambda c: -(c["media_bytes"] + c["db_bytes"]))[:5]
     return {
+        "status": "media paused (quota)" if u.media_paused else "ok",
         "media_bytes": u.media_bytes,
         "db_bytes": u.db_bytes,
         "quota_bytes": u.quota_bytes,
         "media_paused": u.media_paused,
         "measured_at": u.measured_at.isoformat() if u.measured_at else None,
-        "channels": list(u.channels),
+        "channels": len(u.channels),
+        "biggest": [f"{c['channel']}={c['media_bytes'] + c['db_bytes']}" for c in biggest],
     }
 
 
