@@ -148,15 +148,21 @@ def _unlike_product(word: str) -> bool:
 def foreign_words(text: str, ctx: AdContext) -> list[str]:
     """Words an ad must not present as the product: Latin words, names and words the dictionary does not
     know (brands, competitors' names from the keyword list) that the brief itself does not use."""
-    if not ctx.brief_words:
-        return []
-    stems = {w[:5] for w in ctx.brief_words}
-    return [
+    return list(_foreign(text, ctx.brief_words, ctx.region_words))
+
+
+@lru_cache(maxsize=50_000)
+def _foreign(
+    text: str, brief_words: frozenset[str], region_words: frozenset[str]
+) -> tuple[str, ...]:
+    if not brief_words:
+        return ()
+    stems = {w[:5] for w in brief_words}
+    return tuple(
         w
         for w in tokens(text)
-        if not (w.isdigit() or w[:5] in stems or lemma(w) in ctx.region_words)
-        and _unlike_product(w)
-    ]
+        if not (w.isdigit() or w[:5] in stems or lemma(w) in region_words) and _unlike_product(w)
+    )
 
 
 def compound(text: str) -> str:
@@ -303,11 +309,15 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
     phrase = title_case_regions(clean_phrase(group_phrase), ctx.region_words)
     # Brands and Latin names of the list that the brief does not use are not said as the product:
     # «ремонт холодильника samsung» → «ремонт холодильника»; «купить именариум» → the brief's product.
-    own = [w for w in phrase.split() if not (LATIN_RE.search(w) and foreign_words(w, ctx))]
+    split = phrase.split()
+    gone = [i for i, w in enumerate(split) if LATIN_RE.search(w) and foreign_words(w, ctx)]
+    own = [w for i, w in enumerate(split) if i not in gone]
     while own and own[-1].lower() in PREPOSITIONS:
         own.pop()
     nouns = [w for w in own if lemma(w.lower()) not in LEAD_VERBS and "NOUN" in _pos(w.lower())]
-    phrase = " ".join(own) if nouns else ""
+    # A name after a preposition carries the meaning («подготовка к ielts»): not cut, not said.
+    governed = any(i and split[i - 1].lower() in PREPOSITIONS for i in gone)
+    phrase = " ".join(own) if nouns and not governed else ""
     phrase = phrase or title_case_regions(clean_phrase(ctx.product), ctx.region_words)
     core = _short_words(ad_core(phrase, ctx.region_words)) or _short_words(ctx.product) or "товары"
     words = core.split()
