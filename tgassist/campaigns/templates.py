@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from tgassist.ai.text import LATIN_RE, lemma, morph, tokens
 from tgassist.campaigns.grammar import problems
+from tgassist.campaigns.lexicon import COMPOUND_NOUNS
 from tgassist.campaigns.limits import LIMITS, AdDraft, TextLimit, counted_length, fit
 from tgassist.campaigns.morph import agree, inflect_phrase, nominative
 
@@ -139,7 +140,11 @@ def _unlike_product(word: str) -> bool:
     if "-" in word:
         return any(_unlike_product(part) for part in word.split("-") if part)
     grams = set(str(morph().parse(word)[0].tag).replace(" ", ",").split(","))
-    if "Abbr" in grams or word in ABBREVIATIONS or not _VOWELS.search(word):
+    if (
+        "Abbr" in grams
+        or word in ABBREVIATIONS
+        or not (_VOWELS.search(word) or LATIN_RE.search(word))
+    ):
         return False  # «ООО», «НДФЛ»: abbreviations, not names
     named = bool({"Name", "Surn", "Trad"} & grams)
     return bool(LATIN_RE.search(word)) or not morph().word_is_known(word) or named
@@ -165,12 +170,18 @@ def _foreign(
     )
 
 
+def _lower_first(text: str) -> str:
+    """«Создание лендингов» → «создание лендингов» (inside a sentence); «ООО Ромашка» stays."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
 def compound(text: str) -> str:
-    """Two nouns in the nominative side by side are a compound noun: «диван кровать» → «диван-кровать»."""
+    """A known compound noun written with a space gets its hyphen: «диван кровать» → «диван-кровать»
+    (only the shipped list: «компьютер ремонт» is a pile-up, not a compound)."""
     words = text.split()
     for i in range(len(words) - 1):
         a, b = words[i].lower(), words[i + 1].lower()
-        if _nominative_noun(a) and _nominative_noun(b):
+        if (lemma(a), lemma(b)) in COMPOUND_NOUNS and _nominative_noun(a) and _nominative_noun(b):
             return " ".join([*words[:i], f"{words[i]}-{words[i + 1]}", *words[i + 2 :]])
     return text
 
@@ -309,16 +320,21 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
     phrase = title_case_regions(clean_phrase(group_phrase), ctx.region_words)
     # Brands and Latin names of the list that the brief does not use are not said as the product:
     # «ремонт холодильника samsung» → «ремонт холодильника»; «купить именариум» → the brief's product.
-    split = phrase.split()
-    gone = [i for i, w in enumerate(split) if LATIN_RE.search(w) and foreign_words(w, ctx)]
-    own = [w for i, w in enumerate(split) if i not in gone]
-    while own and own[-1].lower() in PREPOSITIONS:
+    # Only a trailing brand after a complete noun group is cut («ремонт холодильника samsung»); a Latin
+    # word inside the phrase is its product or object («landing page цена», «разработка landing»,
+    # «подготовка к ielts»): then the phrase is not used at all.
+    own = phrase.split()
+    while own and LATIN_RE.search(own[-1]) and foreign_words(own[-1], ctx):
         own.pop()
-    nouns = [w for w in own if lemma(w.lower()) not in LEAD_VERBS and "NOUN" in _pos(w.lower())]
-    # A name after a preposition carries the meaning («подготовка к ielts»): not cut, not said.
-    governed = any(i and split[i - 1].lower() in PREPOSITIONS for i in gone)
-    phrase = " ".join(own) if nouns and not governed else ""
-    phrase = phrase or title_case_regions(clean_phrase(ctx.product), ctx.region_words)
+    meaningful = [
+        w
+        for w in own
+        if lemma(w.lower()) not in LEAD_VERBS | TAIL_NOUNS | AD_NOISE
+        and w.lower() not in PREPOSITIONS
+    ]
+    cut = len(own) < len(phrase.split())
+    phrase = " ".join(own) if own and (not cut or len(meaningful) >= 2) else ""
+    phrase = phrase or title_case_regions(_lower_first(clean_phrase(ctx.product)), ctx.region_words)
     core = _short_words(ad_core(phrase, ctx.region_words)) or _short_words(ctx.product) or "товары"
     words = core.split()
     while (
@@ -333,7 +349,7 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
     if not reads_well(capitalise(noun_group), ctx):
         # The phrase cannot be said in Russian as the product (a pile-up, an adjective without its
         # noun, a brand from the list): the ad speaks of the brief's product instead.
-        phrase = title_case_regions(clean_phrase(ctx.product), ctx.region_words)
+        phrase = title_case_regions(_lower_first(clean_phrase(ctx.product)), ctx.region_words)
         core = _short_words(ad_core(phrase, ctx.region_words)) or _short_words(ctx.product)
         noun_group = nominative(core)
     has_region = bool({lemma(w) for w in tokens(phrase)} & ctx.region_words)
