@@ -96,8 +96,11 @@ async def build_benchmark(tmp: Path) -> dict[str, object]:
             "advantages": ["Гарантия 1 год", "Работаем без выходных"],
             "keywords_file": str(keyword_file(tmp / "keywords.csv")),
         }
+        from tgassist.core.users import ensure_user
+
+        user = await ensure_user(app.db, telegram_id=1)
         t0 = time.perf_counter()
-        started = await service.create_campaign(app, 1, brief)
+        started = await service.create_campaign(app, user.id, brief)
         worker = Worker(app, [BUILD_STAGE], name="bench")
         await app.outbox.drain()
         await worker.run_until_idle()

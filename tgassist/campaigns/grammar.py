@@ -60,6 +60,7 @@ def _only_nominative_noun(word: str) -> bool:
     return bool(ps) and all(p.tag.POS == "NOUN" and p.tag.case in ("nomn", "accs") for p in ps)
 
 
+@lru_cache(maxsize=50_000)
 def problems(text: str) -> list[str]:
     """Grammar problem codes of one ad text (empty when it reads as Russian)."""
     out: list[str] = []

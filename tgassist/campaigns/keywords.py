@@ -283,6 +283,10 @@ def filter_keywords(
             merged.append([kc.phrase, prev.phrase])
         else:
             merged.append([prev.phrase, kc.phrase])
+        if (
+            merged[-1][0] == merged[-1][1]
+        ):  # the very same phrase twice (a base phrase also in the file)
+            merged[-1] = [kc.phrase]
     kept = sorted(best.values(), key=lambda k: -(k.frequency or 0))
     cut: list[str] = []
     if len(kept) > max_count:

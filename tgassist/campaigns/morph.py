@@ -40,6 +40,7 @@ def _keep_case(src: str, out: str) -> str:
     return out.capitalize() if src[:1].isupper() else out
 
 
+@lru_cache(maxsize=20_000)
 def inflect_phrase(phrase: str, case: str) -> str:
     """Put the leading noun group of `phrase` into `case` (number kept); dependents stay as they are."""
     words = phrase.split()
@@ -81,6 +82,7 @@ def nominative(phrase: str) -> str:
     return inflect_phrase(phrase, "nomn")
 
 
+@lru_cache(maxsize=20_000)
 def agree(adjective: str, phrase: str, case: str = "nomn") -> str:
     """The adjective in the form that agrees with the head noun of `phrase` (gender, number, case)."""
     words = phrase.split()

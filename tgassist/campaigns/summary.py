@@ -66,7 +66,9 @@ def _examples(entry: Mapping[str, Any]) -> str:
         if entry.get(key):
             return ", ".join(f"«{p}»" for p in entry[key][:5])
     if entry.get("pairs"):
-        return ", ".join(f"«{b}» → «{a}»" for a, b in entry["pairs"][:5])
+        return ", ".join(
+            f"«{p[1]}» → «{p[0]}»" if len(p) == 2 else f"«{p[0]}» ×2" for p in entry["pairs"][:5]
+        )
     if entry.get("items"):
         return ", ".join(f"«{i.get('phrase')}»" for i in entry["items"][:5])
     return ""

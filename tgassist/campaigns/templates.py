@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from tgassist.ai.text import LATIN_RE, lemma, morph, tokens
 from tgassist.campaigns.grammar import problems
+from tgassist.campaigns.lexicon import COMPOUND_NOUNS
 from tgassist.campaigns.limits import LIMITS, AdDraft, TextLimit, counted_length, fit
 from tgassist.campaigns.morph import agree, inflect_phrase, nominative
 
@@ -132,23 +134,72 @@ class AdContext:
     brief_words: frozenset[str] = field(default_factory=frozenset)  # words of product, name, bases
 
 
+@lru_cache(maxsize=50_000)
+def _unlike_product(word: str) -> bool:
+    """A Latin word, a name, or a word the dictionary does not know (abbreviations excepted)."""
+    if "-" in word:
+        return any(_unlike_product(part) for part in word.split("-") if part)
+    grams = set(str(morph().parse(word)[0].tag).replace(" ", ",").split(","))
+    if (
+        "Abbr" in grams
+        or word in ABBREVIATIONS
+        or not (_VOWELS.search(word) or LATIN_RE.search(word))
+    ):
+        return False  # «ООО», «НДФЛ»: abbreviations, not names
+    named = bool({"Name", "Surn", "Trad"} & grams)
+    return bool(LATIN_RE.search(word)) or not morph().word_is_known(word) or named
+
+
 def foreign_words(text: str, ctx: AdContext) -> list[str]:
     """Words an ad must not present as the product: Latin words, names and words the dictionary does not
     know (brands, competitors' names from the keyword list) that the brief itself does not use."""
-    if not ctx.brief_words:
-        return []
-    stems = {w[:5] for w in ctx.brief_words}
-    out = []
-    for w in tokens(text):
-        if w.isdigit() or w[:5] in stems or lemma(w) in ctx.region_words:
-            continue
-        grams = set(str(morph().parse(w)[0].tag).replace(" ", ",").split(","))
-        if "Abbr" in grams or w in ABBREVIATIONS or not _VOWELS.search(w):
-            continue  # «ООО», «НДФЛ»: abbreviations, not names
-        named = bool({"Name", "Surn", "Trad"} & grams)
-        if LATIN_RE.search(w) or not morph().word_is_known(w) or named:
-            out.append(w)
-    return out
+    return list(_foreign(text, ctx.brief_words, ctx.region_words))
+
+
+@lru_cache(maxsize=50_000)
+def _foreign(
+    text: str, brief_words: frozenset[str], region_words: frozenset[str]
+) -> tuple[str, ...]:
+    if not brief_words:
+        return ()
+    stems = {w[:5] for w in brief_words}
+    return tuple(
+        w
+        for w in tokens(text)
+        if not (w.isdigit() or w[:5] in stems or lemma(w) in region_words) and _unlike_product(w)
+    )
+
+
+def _lower_first(text: str) -> str:
+    """«Создание лендингов» → «создание лендингов» (inside a sentence); «ООО Ромашка» stays."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def compound(text: str) -> str:
+    """A known compound noun written with a space gets its hyphen: «диван кровать» → «диван-кровать»
+    (only the shipped list: «компьютер ремонт» is a pile-up, not a compound)."""
+    words = text.split()
+    for i in range(len(words) - 1):
+        a, b = words[i].lower(), words[i + 1].lower()
+        if (lemma(a), lemma(b)) in COMPOUND_NOUNS and _nominative_noun(a) and _nominative_noun(b):
+            return " ".join([*words[:i], f"{words[i]}-{words[i + 1]}", *words[i + 2 :]])
+    return text
+
+
+@lru_cache(maxsize=20_000)
+def _pos(word: str) -> frozenset[str]:
+    return frozenset(str(p.tag.POS) for p in morph().parse(word) if p.score >= 0.1)
+
+
+@lru_cache(maxsize=20_000)
+def _nominative_noun(word: str) -> bool:
+    ps = [p for p in morph().parse(word) if p.score >= 0.1]
+    return (
+        bool(ps)
+        and morph().word_is_known(word)
+        and all(p.tag.POS == "NOUN" and p.tag.case in ("nomn", "accs") for p in ps)
+        and any(p.tag.case == "nomn" for p in ps)
+    )
 
 
 def reads_well(text: str, ctx: AdContext) -> bool:
@@ -267,6 +318,23 @@ def _distinct(texts: list[str], taken: list[str]) -> list[str]:
 def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDraft]:
     """`count` distinct ads for a group whose main phrase is `group_phrase`."""
     phrase = title_case_regions(clean_phrase(group_phrase), ctx.region_words)
+    # Brands and Latin names of the list that the brief does not use are not said as the product:
+    # «ремонт холодильника samsung» → «ремонт холодильника»; «купить именариум» → the brief's product.
+    # Only a trailing brand after a complete noun group is cut («ремонт холодильника samsung»); a Latin
+    # word inside the phrase is its product or object («landing page цена», «разработка landing»,
+    # «подготовка к ielts»): then the phrase is not used at all.
+    own = phrase.split()
+    while own and LATIN_RE.search(own[-1]) and foreign_words(own[-1], ctx):
+        own.pop()
+    meaningful = [
+        w
+        for w in own
+        if lemma(w.lower()) not in LEAD_VERBS | TAIL_NOUNS | AD_NOISE
+        and w.lower() not in PREPOSITIONS
+    ]
+    cut = len(own) < len(phrase.split())
+    phrase = " ".join(own) if own and (not cut or len(meaningful) >= 2) else ""
+    phrase = phrase or title_case_regions(_lower_first(clean_phrase(ctx.product)), ctx.region_words)
     core = _short_words(ad_core(phrase, ctx.region_words)) or _short_words(ctx.product) or "товары"
     words = core.split()
     while (
@@ -275,10 +343,13 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
         words.pop()  # «угловой диван каталог» → «угловой диван»: the title puts «— каталог» after a dash
     core = " ".join(words)
     noun_group = nominative(core)
+    joined = compound(noun_group)
+    if joined != noun_group and reads_well(capitalise(joined), ctx):
+        phrase, noun_group = compound(phrase), joined  # «диван кровать» → «диван-кровать»
     if not reads_well(capitalise(noun_group), ctx):
         # The phrase cannot be said in Russian as the product (a pile-up, an adjective without its
         # noun, a brand from the list): the ad speaks of the brief's product instead.
-        phrase = title_case_regions(clean_phrase(ctx.product), ctx.region_words)
+        phrase = title_case_regions(_lower_first(clean_phrase(ctx.product)), ctx.region_words)
         core = _short_words(ad_core(phrase, ctx.region_words)) or _short_words(ctx.product)
         noun_group = nominative(core)
     has_region = bool({lemma(w) for w in tokens(phrase)} & ctx.region_words)

@@ -27,6 +27,7 @@ class Sheet:
 
     rows: list[list[str]]
     unreadable_formulas: int = 0
+    unreadable: list[tuple[int, int]] = field(default_factory=list)  # (row, column) of such cells
     notes: list[str] = field(default_factory=list)
 
 
@@ -72,6 +73,7 @@ def read_xlsx(data: bytes, filename: str) -> Sheet:
                 text = cell_text(c) if c is not None else _follow(raw, v, 0)
                 if text is None:
                     sheet.unreadable_formulas += 1
+                    sheet.unreadable.append((i, j))
                     text = ""
                 out.append(text)
             else:

@@ -96,7 +96,6 @@ def parse_direct(data: bytes, filename: str) -> DirectFile:
             "campaigns_report.import.not_direct", file=filename, column=PHRASE_COL
         )
     out = DirectFile(name=_campaign_name(rows, header_at, filename))
-    out.unreadable_formulas = sheet.unreadable_formulas
     for r in rows[:header_at]:
         for j, v in enumerate(r):
             nxt = next((x for x in r[j + 1 :] if x), "")
@@ -113,6 +112,15 @@ def parse_direct(data: bytes, filename: str) -> DirectFile:
         idx = cols.get(name, [])
         return r[idx[nth]] if len(idx) > nth and idx[nth] < len(r) else ""
 
+    # Only formulas in the columns read here matter (length counters of a template do not).
+    data_cols = {
+        j
+        for name in ("ID группы", "Номер группы", "Название группы", PHRASE_COL, "Ставка")
+        for j in cols.get(name, [])
+    }
+    out.unreadable_formulas = sum(
+        1 for i, j in sheet.unreadable if i > header_at and j in data_cols
+    )
     epk = "Заголовок 3" in cols or "Текст 1" in cols
     groups: dict[str, DirectGroup] = {}
     current: DirectGroup | None = None
