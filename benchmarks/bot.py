@@ -9,7 +9,8 @@ polling loop, middlewares, FSM in Redis and handlers; only Telegram is fake).
    exactly 1 (zero lost, zero doubled) and the sending rate ≤ 30 messages/s in every 1-s window.
 
 `python -m benchmarks bot`. SQLite + embedded Redis in a temp dir; `BENCH_BOT_USERS`,
-`BENCH_BROADCAST_USERS` change the sizes. The fake server runs in the same process (and on the
+`BENCH_BROADCAST_USERS` change the sizes;
+`BENCH_BOT_PARTS=conversations` (or `broadcast`) runs one part. The fake server runs in the same process (and on the
 same two cores), so its own work is inside the measured latency.
 """
 
@@ -202,9 +203,12 @@ async def broadcast(data_dir: Path) -> None:
 
 
 def main() -> None:
+    parts = os.environ.get("BENCH_BOT_PARTS", "conversations,broadcast").split(",")
     with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(conversations(Path(tmp)))
-        asyncio.run(broadcast(Path(tmp)))
+        if "conversations" in parts:
+            asyncio.run(conversations(Path(tmp)))
+        if "broadcast" in parts:
+            asyncio.run(broadcast(Path(tmp)))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from tgassist.core.worker import Worker
 from tgassist.products import select_stages
 
 ADMIN_ID = 900
+STOP_SEC = 30.0
 # A Fernet key for the tests (stored tokens are encrypted with it).
 SECRET_KEY = "5yrdJEQjkO0YhXGJ7I0tCn2C5Jv2Kk-CrHzNSs5yB3U="
 
@@ -72,8 +73,15 @@ class BotEnv:
         self._stop.set()
         if self._worker:
             self._worker.stop()
+        done, pending = await asyncio.wait(self._tasks, timeout=STOP_SEC)
+        for task in pending:  # a role that does not stop in time fails the test, never hangs it
+            task.cancel()
         results = await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if pending:
+            raise AssertionError(
+                f"roles did not stop within {STOP_SEC}s: {[t.get_name() for t in pending]}"
+            )
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
             raise errors[0]

@@ -65,14 +65,17 @@ async def test_history_pages_filter_totals_and_delete(bot_env: BotEnv) -> None:
     await user.press("▶️")
     page2 = await user.reply()
     assert "page 2/2" in page2.text and "#1 Campaign 1" in page2.text
+    await user.press("2/2")  # the same page again: nothing to change, no error
+    await user.no_reply(0.3)
+    assert "went wrong" not in user.messages[-1].text
 
     await user.press("Failed")
     failed = await user.reply()
     assert "Failed" in failed.text and "page 1/1" in failed.text
     assert "Campaign 5" in failed.text and "Campaign 6" not in failed.text
 
-    await user.press("• Failed")
-    await user.reply()
+    await user.press("• Failed")  # the filter already chosen: nothing changes, no error
+    await user.no_reply(0.3)
     await user.press("Ready")
     ready = await user.reply()
     await user.press(next(b for b in ready.button_texts if "Campaign 7" in b))

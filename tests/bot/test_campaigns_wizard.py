@@ -82,7 +82,7 @@ async def test_new_campaign_to_xlsx_with_one_progress_message_then_history(
 
     progress_msg = next(m for m in user.messages if m.message_id == progress.message_id)
     assert "100%" in progress_msg.text and "Done" in progress_msg.text
-    assert len(progress_msg.history) >= 2  # it moved through stages, in place
+    assert progress_msg.history  # edited in place (a build under a second shows just the end)
     assert sum("Building" in m.text for m in user.messages) == 1  # ONE progress message
 
     assert [d.filename.rsplit(".", 1)[1] for d in documents if d.filename] == ["xlsx", "csv"]

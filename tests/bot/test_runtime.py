@@ -34,7 +34,9 @@ async def test_webhook_mode_checks_the_secret_and_serves_updates(make_bot_env: M
     server = _Server(config)
     serving = asyncio.create_task(server.serve())
     try:
-        while not server.started:
+        for _ in range(500):
+            if server.started:
+                break
             await asyncio.sleep(0.02)
         user = env.user(3001, language_code="en")
         await user.send("/help")

@@ -99,6 +99,15 @@ def test_a_huge_brief_text_is_refused_before_parsing() -> None:
     assert [e.key for e in err.value.errors] == ["campaigns.brief.too_big"]
 
 
+@pytest.mark.parametrize("region", ["²", "٣", "-²"])
+def test_region_with_unicode_digits_is_unknown_not_a_crash(
+    brief_data: dict[str, Any], region: str
+) -> None:
+    assert field_errors({**brief_data, "region": region}) == {
+        "region": "campaigns.brief.region_unknown"
+    }
+
+
 def test_not_a_mapping() -> None:
     for data in ([1, 2], "brief", None, 42):
         assert field_errors(data) == {"brief": "campaigns.brief.not_mapping"}

@@ -1,7 +1,7 @@
 """The bot role: one aiogram `Bot` + `Dispatcher` per process, long polling or webhook.
 
 `run_bot(app, stop)` is what `tgassist run` / `tgassist bot` start: it registers the command
-menus, runs the `bot.outgoing` sender stage, and then either polls Telegram or, with
+menus, runs the `bot.outgoing` sender stage (and an outbox relay), and then either polls Telegram or, with
 TGASSIST_BOT_WEBHOOK_URL, sets the webhook (which the API role serves) until `stop` is set.
 """
 
@@ -54,6 +54,11 @@ async def run_bot(app: App, stop: asyncio.Event) -> None:
     bot = create_bot(app.settings)
     dp = build_dispatcher(app)
     sender = asyncio.create_task(_run_sender(app, stop), name="bot-sender")
+    # The bot itself writes outbox rows (broadcasts, replies staged in a transaction); relaying
+    # them here lets `tgassist bot` work without a worker (the relay's lock keeps it single).
+    relay = asyncio.create_task(
+        app.outbox.run(stop, app.settings.outbox_poll_sec), name="bot-outbox-relay"
+    )
     try:
         await register_commands(bot, app.settings.language, app.settings.admin_ids)
         await resume_broadcasts(app, bot, dp["background"])
@@ -64,7 +69,7 @@ async def run_bot(app: App, stop: asyncio.Event) -> None:
     finally:
         stop.set()
         await dp["background"].close()
-        await asyncio.gather(sender, return_exceptions=True)
+        await asyncio.gather(sender, relay, return_exceptions=True)
         await bot.session.close()
 
 

@@ -8,6 +8,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -18,9 +19,10 @@ from aiogram.types import User as TgUser
 
 from tgassist.bot import keys
 from tgassist.bot.texts import tr
+from tgassist.core.db import utcnow
 from tgassist.core.i18n import default_language, normalize_language
 from tgassist.core.ratelimit import TokenBucket
-from tgassist.core.users import ensure_user
+from tgassist.core.users import UserView, ensure_user, get_by_telegram_id
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["install_middlewares"]
 
 log = structlog.get_logger("tgassist.bot.updates")
+ACTIVITY_WRITE_EVERY = timedelta(seconds=60)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -90,26 +93,43 @@ class ErrorMiddleware(BaseMiddleware):
 
 class UserMiddleware(BaseMiddleware):
     """Creates or refreshes the user of the update (names, last activity, back from having
-    blocked the bot) and puts `user` (UserView) and `lang` into the workflow data."""
+    blocked the bot) and puts `user` (UserView) and `lang` into the workflow data.
+
+    Most updates only read the row: it is written when something changed or the last activity
+    is older than a minute (a write per update made SQLite's single writer the bottleneck)."""
 
     def __init__(self, app: App) -> None:
         self.app = app
         self.admin_ids = app.settings.admin_ids
+
+    def _stale(self, user: UserView, tg: TgUser) -> bool:
+        seen = user.last_activity_at
+        return (
+            seen is None
+            or utcnow() - seen > ACTIVITY_WRITE_EVERY
+            or not user.is_active
+            or user.is_admin != (tg.id in self.admin_ids)
+            or (tg.username or None) != (user.username or None)
+            or (tg.first_name or None) != (user.first_name or None)
+            or (tg.last_name or None) != (user.last_name or None)
+        )
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg: TgUser | None = data.get("event_from_user")
         if tg is None or tg.is_bot:
             data["lang"] = default_language()
             return await handler(event, data)
-        user = await ensure_user(
-            self.app.db,
-            telegram_id=tg.id,
-            username=tg.username,
-            first_name=tg.first_name,
-            last_name=tg.last_name,
-            language_code=tg.language_code,
-            is_admin=tg.id in self.admin_ids,
-        )
+        user = await get_by_telegram_id(self.app.db, tg.id)
+        if user is None or self._stale(user, tg):
+            user = await ensure_user(
+                self.app.db,
+                telegram_id=tg.id,
+                username=tg.username,
+                first_name=tg.first_name,
+                last_name=tg.last_name,
+                language_code=tg.language_code,
+                is_admin=tg.id in self.admin_ids,
+            )
         data["user"] = user
         data["lang"] = user.language
         return await handler(event, data)

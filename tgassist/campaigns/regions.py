@@ -69,9 +69,9 @@ for _r in REGIONS:
 
 def find_region(value: str | int) -> Region | None:
     """A region by geo id (any positive id) or by a known name/alias; None when unknown."""
-    # isascii: "²" and other Unicode digits pass isdigit() but are not numbers int() reads
-    text = str(value).strip().lstrip("-")
-    if isinstance(value, int) or (text.isascii() and text.isdigit()):
+    digits = str(value).strip().lstrip("-")
+    # isascii + isdecimal: "²" or "٣" are digits to Python but not a geo id
+    if isinstance(value, int) or (digits.isascii() and digits.isdecimal()):
         geo = int(value)
         if geo <= 0:
             return None

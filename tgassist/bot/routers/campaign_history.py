@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message
 
 from tgassist.bot.ui import campaigns as ui
 from tgassist.bot.ui.build_watch import open_progress, send_files
-from tgassist.bot.ui.common import error_text
+from tgassist.bot.ui.common import alert_text, show_in_place
 from tgassist.campaigns import history
 from tgassist.core.errors import TgassistError
 from tgassist.core.i18n import t
@@ -34,7 +34,7 @@ async def show_page(
     view = await history.history_page(app, user.id, status=status, page=page)
     text, markup = ui.history_text(lang, view), ui.history_keyboard(lang, view)
     if edit:
-        await message.edit_text(text, reply_markup=markup)
+        await show_in_place(message, text, reply_markup=markup)
     else:
         await message.answer(text, reply_markup=markup)
 
@@ -63,7 +63,8 @@ def build_router() -> Router:
             elif cb.action == "card":
                 card = await history.campaign_card(app, user.id, cb.id)
                 await query.answer()
-                await message.edit_text(
+                await show_in_place(
+                    message,
                     ui.card_text(lang, card),
                     reply_markup=ui.card_keyboard(lang, card, cb.page, cb.status),
                 )
@@ -79,7 +80,8 @@ def build_router() -> Router:
             elif cb.action == "delete":
                 card = await history.campaign_card(app, user.id, cb.id)
                 await query.answer()
-                await message.edit_text(
+                await show_in_place(
+                    message,
                     t("bot.campaigns.delete_confirm", lang, name=ui.esc(card.name), id=card.id),
                     reply_markup=ui.delete_keyboard(lang, card.id, cb.page, cb.status),
                 )
@@ -90,6 +92,6 @@ def build_router() -> Router:
             else:
                 await query.answer(t("bot.campaigns.stale", lang), show_alert=True)
         except TgassistError as err:
-            await query.answer(error_text(err, lang)[:200], show_alert=True)
+            await query.answer(alert_text(err, lang), show_alert=True)
 
     return router

@@ -17,7 +17,7 @@ from tgassist.bot.routers import campaign_history
 from tgassist.bot.screens import show
 from tgassist.bot.ui import campaigns as ui
 from tgassist.bot.ui.build_watch import open_progress, resume_watches, stop_watches
-from tgassist.bot.ui.common import error_text
+from tgassist.bot.ui.common import alert_text, error_text
 from tgassist.campaigns import history, wizard
 from tgassist.campaigns.exceptions import BriefError
 from tgassist.core.errors import LocalizedError, TgassistError
@@ -300,7 +300,7 @@ def build_router() -> Router:
                 started = await history.repeat(app, user.id, callback_data.campaign)
                 card = await history.campaign_card(app, user.id, callback_data.campaign)
             except TgassistError as err:
-                await query.answer(error_text(err, lang), show_alert=True)
+                await query.answer(alert_text(err, lang), show_alert=True)
                 return
             await query.answer()
             if isinstance(message, Message):
@@ -336,7 +336,7 @@ async def _confirm(
             await _ask(message, state, lang, step, error_text(err, lang))
             return
         except TgassistError as err:
-            await query.answer(error_text(err, lang)[:200], show_alert=True)
+            await query.answer(alert_text(err, lang), show_alert=True)
             return
         await state.clear()
         await query.answer(t("bot.campaigns.started", lang))

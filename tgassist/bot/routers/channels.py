@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, Message, MessageOriginChannel
 from tgassist.bot.callbacks import Nav
 from tgassist.bot.screens import show
 from tgassist.bot.ui import channels as ui
-from tgassist.bot.ui.common import error_text
+from tgassist.bot.ui.common import alert_text, error_text, show_in_place
 from tgassist.channels import follows
 from tgassist.core.errors import TgassistError
 from tgassist.core.i18n import t
@@ -33,7 +33,7 @@ async def _home(message: Message, app: App, user: UserView, edit: bool = False) 
     page = await follows.my_channels(app, user.id)
     text = t("bot.channels.home", lang, n=page.total)
     if edit:
-        await message.edit_text(text, reply_markup=ui.home_keyboard(lang))
+        await show_in_place(message, text, reply_markup=ui.home_keyboard(lang))
     else:
         await message.answer(text, reply_markup=ui.home_keyboard(lang))
 
@@ -124,19 +124,20 @@ def build_router() -> Router:
                 await state.set_state(None)
                 page = await follows.my_channels(app, user.id, page=cb.page)
                 await query.answer()
-                await message.edit_text(
-                    ui.list_text(lang, page), reply_markup=ui.list_keyboard(lang, page)
+                await show_in_place(
+                    message, ui.list_text(lang, page), reply_markup=ui.list_keyboard(lang, page)
                 )
             elif cb.action == "card":
                 c = await follows.followed_channel(app, user.id, cb.id)
                 await query.answer()
-                await message.edit_text(
-                    ui.card_text(lang, c), reply_markup=ui.card_keyboard(lang, c, cb.page)
+                await show_in_place(
+                    message, ui.card_text(lang, c), reply_markup=ui.card_keyboard(lang, c, cb.page)
                 )
             elif cb.action == "unfollow":
                 c = await follows.followed_channel(app, user.id, cb.id)
                 await query.answer()
-                await message.edit_text(
+                await show_in_place(
+                    message,
                     t("bot.channels.unfollow_confirm", lang, name=ui.esc(c.label)),
                     reply_markup=ui.unfollow_keyboard(lang, c, cb.page),
                 )
@@ -144,12 +145,12 @@ def build_router() -> Router:
                 c = await follows.unfollow(app, user.id, cb.id)
                 await query.answer(t("bot.channels.unfollowed", lang, name=c.label))
                 page = await follows.my_channels(app, user.id, page=cb.page)
-                await message.edit_text(
-                    ui.list_text(lang, page), reply_markup=ui.list_keyboard(lang, page)
+                await show_in_place(
+                    message, ui.list_text(lang, page), reply_markup=ui.list_keyboard(lang, page)
                 )
             else:
                 await query.answer(t("bot.channels.stale", lang), show_alert=True)
         except TgassistError as err:
-            await query.answer(error_text(err, lang)[:200], show_alert=True)
+            await query.answer(alert_text(err, lang), show_alert=True)
 
     return router

@@ -15,7 +15,7 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from tgassist.bot.callbacks import Nav
 from tgassist.bot.screens import show
 from tgassist.bot.ui import events as ui
-from tgassist.bot.ui.common import error_text
+from tgassist.bot.ui.common import alert_text, error_text, show_in_place
 from tgassist.core.db import utcnow
 from tgassist.core.errors import LocalizedError, TgassistError
 from tgassist.core.i18n import t
@@ -37,7 +37,7 @@ class EventsFlow(StatesGroup):
 async def _home(message: Message, app: App, lang: str, edit: bool = False) -> None:
     text, markup = t("bot.events.home", lang), ui.home_keyboard(lang, browse.cities(app))
     if edit:
-        await message.edit_text(text, reply_markup=markup)
+        await show_in_place(message, text, reply_markup=markup)
     else:
         await message.answer(text, reply_markup=markup)
 
@@ -88,7 +88,7 @@ async def _show_list(
     text = ui.list_text(lang, title, page, query)
     markup = ui.list_keyboard(lang, page, base, _back_of(cb))
     if edit:
-        await message.edit_text(text, reply_markup=markup)
+        await show_in_place(message, text, reply_markup=markup)
     else:
         await message.answer(text, reply_markup=markup)
 
@@ -208,7 +208,8 @@ def build_router() -> Router:
                 if cb.city not in {c.code for c in browse.cities(app)}:
                     raise LocalizedError("events.browse.unknown_city", value=cb.city)
                 await query.answer()
-                await message.edit_text(
+                await show_in_place(
+                    message,
                     t("bot.events.ask.when", lang, city=ui.esc(ui.city_name(lang, cb.city))),
                     reply_markup=ui.when_keyboard(lang, cb.city),
                 )
@@ -223,8 +224,10 @@ def build_router() -> Router:
                 await query.answer()
                 data = await state.get_data()
                 if cb.action == "near_again" and data.get("ev_location"):
-                    await message.edit_text(
-                        t("bot.events.ask.radius", lang), reply_markup=ui.radius_keyboard(lang)
+                    await show_in_place(
+                        message,
+                        t("bot.events.ask.radius", lang),
+                        reply_markup=ui.radius_keyboard(lang),
                     )
                 else:
                     await _ask_location(message, state, lang)
@@ -250,7 +253,7 @@ def build_router() -> Router:
             await query.answer()
             await _ask_location(message, state, lang)
         except TgassistError as err:
-            await query.answer(error_text(err, lang)[:200], show_alert=True)
+            await query.answer(alert_text(err, lang), show_alert=True)
 
     return router
 
@@ -277,6 +280,6 @@ async def _card(
     card = await browse.event_card(app, cb.id, lang=lang)
     mark = await browse.event_mark(app, user.id, cb.id)
     await query.answer(notice)
-    await message.edit_text(
-        ui.card_text(lang, card, mark), reply_markup=ui.card_keyboard(lang, card, mark, cb)
+    await show_in_place(
+        message, ui.card_text(lang, card, mark), reply_markup=ui.card_keyboard(lang, card, mark, cb)
     )

@@ -5,16 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from tgassist.bot.callbacks import Nav
 from tgassist.bot.keyboards import button
-from tgassist.bot.texts import esc
+from tgassist.bot.texts import clip, esc
 from tgassist.core.errors import LocalizedError, TgassistError
 from tgassist.core.i18n import t
 
-__all__ = ["bar", "button", "error_text", "esc", "nav_row", "pager_row"]
+__all__ = [
+    "alert_text",
+    "bar",
+    "button",
+    "show_in_place",
+    "error_text",
+    "esc",
+    "nav_row",
+    "pager_row",
+]
 
 MENU_CALLBACK = Nav(to="menu").pack()  # the main menu (the core router answers it)
 BAR_WIDTH = 10
@@ -56,6 +66,28 @@ def error_text(err: BaseException, lang: str) -> str:
     if isinstance(err, TgassistError):
         return esc(err)
     raise err
+
+
+async def show_in_place(
+    message: Message, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Show a screen in place of the pressed message: the same screen again is not an error, and
+    a message too old to edit gets the screen as a new message."""
+    text = clip(text)
+    try:
+        await message.edit_text(text, reply_markup=reply_markup)
+    except TelegramBadRequest as err:
+        if "not modified" in err.message:
+            return
+        await message.answer(text, reply_markup=reply_markup)
+
+
+def alert_text(err: BaseException, lang: str) -> str:
+    """A service error for a button's pop-up (plain text, at most 200 characters)."""
+    import html
+
+    text = html.unescape(error_text(err, lang))
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def field_error_text(error: Any, lang: str) -> str:
