@@ -192,6 +192,4 @@ async def requeue_missing(
     data); returns how many items each stage got."""
     from tgassist.channels.reprocess import Selection, reprocess_missing
 
-    return await reprocess_missing(
-        app, Selection(since=since, channel_id=channel_id, limit=limit)
-    )
+    return await reprocess_missing(app, Selection(since=since, channel_id=channel_id, limit=limit))
