@@ -21,7 +21,13 @@ from tests.channels.enrich_util import (
 from tests.util import run_pipeline
 from tgassist.app import App
 from tgassist.channels.albums import AlbumTracker, ItemVision, build_summary, summary_key
-from tgassist.channels.events import ALBUM_ASSEMBLED, ALBUMS_PARSED, POSTS_PARSED, PostParsed
+from tgassist.channels.events import (
+    ALBUM_ASSEMBLED,
+    ALBUMS_OVERDUE,
+    ALBUMS_PARSED,
+    POSTS_PARSED,
+    PostParsed,
+)
 from tgassist.channels.models import Post
 from tgassist.channels.stages import HEALTH, JOBS, STAGES
 from tgassist.core.models import OutboxRow
@@ -152,7 +158,12 @@ async def test_album_whose_item_never_arrives_is_assembled_on_timeout(
         assert (await health["albums"](app))["pending"] == 1
         await asyncio.sleep(0.3)
         job = next(j for j in JOBS if j.name == "album_timeouts")
+        # The graph is embedded and this process does not hold it: the job only asks the
+        # worker that does (the album_overdue stage), it never opens LadybugDB itself.
         assert await job.func(app) == 1
+        assert await stream_events(app, ALBUM_ASSEMBLED) == []
+        assert await app.redis.xlen(ALBUMS_OVERDUE) == 1
+        await run_pipeline(app, STAGES)
         await app.outbox.drain()
         events = await stream_events(app, ALBUM_ASSEMBLED)
         assert [(e["analysed"], e["timed_out"]) for e in events] == [(2, True)]
@@ -182,6 +193,33 @@ async def test_album_whose_item_never_arrives_is_assembled_on_timeout(
         assert [(e["analysed"], e["timed_out"]) for e in events] == [(2, True), (3, False)]
         assert (await album(app, album_id)).meta["enrichment"]["status"] == "complete"
         await assert_no_backlog(app)
+    finally:
+        await app.redis.flushdb()
+        await app.close()
+
+
+async def test_overdue_albums_are_assembled_in_place_by_the_process_holding_the_graph(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    """`tgassist run` (scheduler and the worker holding the embedded stores in one process)
+    assembles overdue albums directly; no request goes through the stream."""
+    from tgassist.core.locks import owner_id
+
+    app = await App.start(settings_factory(album_assembly_timeout_sec=0.2))
+    await app.redis.flushdb()
+    try:
+        album_id, _ = await _album_posts(app, ["Одна", "Две"])
+        async with app.db.session() as session:  # no item's posts.parsed event arrives
+            await session.execute(delete(OutboxRow).where(OutboxRow.stream == POSTS_PARSED))
+        await run_pipeline(app, STAGES)
+        await asyncio.sleep(0.3)
+        await app.redis.set("lock:stages:embedded-stores", owner_id(), ex=30)  # held here
+        job = next(j for j in JOBS if j.name == "album_timeouts")
+        assert await job.func(app) == 1
+        assert await app.redis.xlen(ALBUMS_OVERDUE) == 0
+        await app.outbox.drain()
+        events = await stream_events(app, ALBUM_ASSEMBLED)
+        assert [(e["album_id"], e["timed_out"]) for e in events] == [(album_id, True)]
     finally:
         await app.redis.flushdb()
         await app.close()

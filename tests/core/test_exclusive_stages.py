@@ -73,7 +73,7 @@ def test_index_and_album_stages_are_single_process_only_with_embedded_stores(
     def keyed(s: Settings) -> set[str]:
         return {st.name for st in STAGES if st.exclusive and st.exclusive(s)}
 
-    albums = {"album_assembler", "album_assembler_vision"}
+    albums = {"album_assembler", "album_assembler_vision", "album_overdue"}
     index = {"indexing", "indexing_enriched"}
     assert keyed(settings) == index | albums  # the embedded defaults
     servers = settings.model_copy(

@@ -15,6 +15,7 @@ POSTS_CRAWL = "posts.crawl"
 POSTS_ENRICHED = "posts.enriched"
 POSTS_INDEXED = "posts.indexed"
 ALBUM_ASSEMBLED = "album.assembled"
+ALBUMS_OVERDUE = "albums.overdue"
 
 
 class PostParsed(Event):
@@ -40,6 +41,13 @@ class AlbumParsed(Event):
     post_ids: list[int]
     items_count: int
     caption: str | None = None
+
+
+class AlbumOverdue(Event):
+    """The timeout job asks the process that may write the graph to assemble an album now."""
+
+    TYPE = "albums.overdue"
+    album_id: int
 
 
 class PostVisionAnalyzed(Event):

@@ -19,7 +19,9 @@ from sqlalchemy import select
 from tgassist.channels.albums import AlbumTracker, ItemVision, build_summary, summary_key
 from tgassist.channels.events import (
     ALBUM_ASSEMBLED,
+    ALBUMS_OVERDUE,
     AlbumAssembled,
+    AlbumOverdue,
     AlbumParsed,
     PostVisionAnalyzed,
 )
@@ -219,6 +221,26 @@ def _album_statements(
     ]
     out += [(QUERIES["link_album_post"], {"album_id": album_id, "post_id": p}) for p in post_ids]
     return out
+
+
+async def request_overdue(app: App) -> int:
+    """Publish an assembly request per overdue album (one per album and check period)."""
+    t = tracker(app)
+    slot = int(time.time() // max(1.0, app.settings.album_check_every_sec))
+    due = await t.due(app.settings.album_assembly_timeout_sec)
+    for album_id in due:
+        await app.bus.publish(
+            ALBUMS_OVERDUE, AlbumOverdue(album_id=album_id, event_id=f"overdue-{album_id}-{slot}")
+        )
+    return len(due)
+
+
+async def handle_album_overdue(event: AlbumOverdue, ctx: StageContext) -> None:
+    """Stage: assemble an album the timeout job found overdue (in the graph-writing process)."""
+    state = await tracker(ctx.app).load(event.album_id)
+    if state is None:  # assembled meanwhile
+        return
+    await assemble(ctx.app, event.album_id, timed_out=True)
 
 
 async def assemble_overdue(app: App) -> int:

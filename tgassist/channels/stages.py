@@ -11,12 +11,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tgassist.channels.events import (
+    ALBUMS_OVERDUE,
     ALBUMS_PARSED,
     POSTS_CRAWL,
     POSTS_ENRICHED,
     POSTS_PARSED,
     POSTS_TAGGED,
     POSTS_VISION_ANALYZED,
+    AlbumOverdue,
     AlbumParsed,
     PostCrawl,
     PostEnriched,
@@ -110,6 +112,13 @@ STAGES: tuple[Stage, ...] = (
         lazy("stage_albums:handle_album_vision"),
         exclusive=_graph_exclusive,
     ),
+    Stage(
+        "album_overdue",
+        ALBUMS_OVERDUE,
+        AlbumOverdue,
+        lazy("stage_albums:handle_album_overdue"),
+        exclusive=_graph_exclusive,
+    ),
 )
 
 # Which stream each stage reads and what it is re-run with (`tgassist pipeline reprocess`).
@@ -117,8 +126,15 @@ STAGE_NAMES = tuple(s.name for s in STAGES)
 
 
 async def _assemble_overdue(app: App) -> int:
-    from tgassist.channels.stage_albums import assemble_overdue
+    """Assemble overdue albums here when this process may write the graph (Neo4j, or it holds
+    the embedded stores); otherwise ask the worker that holds them (a separate scheduler must
+    never open the single-process LadybugDB)."""
+    from tgassist.channels.stage_albums import assemble_overdue, request_overdue
+    from tgassist.core.locks import held_here
 
+    key = _graph_exclusive(app.settings)
+    if key and not held_here(await app.redis.get(f"lock:stages:{key}")):
+        return await request_overdue(app)
     return await assemble_overdue(app)
 
 

@@ -53,6 +53,14 @@ def owner_id() -> str:
     return f"{_HOST}:{os.getpid()}:{_BOOT}:{uuid.uuid4().hex[:8]}"
 
 
+def held_here(owner: str | None) -> bool:
+    """Whether an owner id names this very process."""
+    parts = (owner or "").split(":")
+    return (
+        len(parts) == 4 and parts[0] == _HOST and parts[1] == str(os.getpid()) and parts[2] == _BOOT
+    )
+
+
 def owner_alive(owner: str) -> bool | None:
     """True/False for an owner on this host; None when it runs elsewhere (trust the TTL)."""
     parts = owner.split(":")
