@@ -133,7 +133,8 @@ async def _assemble_overdue(app: App) -> int:
     from tgassist.core.locks import held_here
 
     key = _graph_exclusive(app.settings)
-    if key and not held_here(await app.redis.get(f"lock:stages:{key}")):
+    holder = await app.redis.get(f"lock:stages:{key}") if key else None
+    if key and not held_here(str(holder) if holder is not None else None):
         return await request_overdue(app)
     return await assemble_overdue(app)
 

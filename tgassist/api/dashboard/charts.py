@@ -98,13 +98,21 @@ def _legend(series: Sequence[Series]) -> str:
     return f'<div class="legend">{items}</div>'
 
 
-def line_chart(title: str, series: Sequence[Series], empty: str) -> str:
-    """Lines over shared x labels (the first series' labels)."""
+def _axes(series: Sequence[Series]) -> tuple[list[str], float] | None:
+    """(x labels, axis top) of a chart, or None when there is nothing to draw."""
     labels = [x for x, _ in series[0].points] if series else []
     values = [v for s in series for _, v in s.points]
     if not labels or not any(values):
+        return None
+    return labels, nice_max(max(values), all(float(v).is_integer() for v in values))
+
+
+def line_chart(title: str, series: Sequence[Series], empty: str) -> str:
+    """Lines over shared x labels (the first series' labels)."""
+    axes = _axes(series)
+    if axes is None:
         return f'<p class="empty">{escape(empty)}</p>'
-    top = nice_max(max(values), all(float(v).is_integer() for v in values))
+    labels, top = axes
     out = _frame(title, top, labels)
     for i, s in enumerate(series):
         colour = PALETTE[i % len(PALETTE)]
@@ -122,11 +130,10 @@ def line_chart(title: str, series: Sequence[Series], empty: str) -> str:
 
 def bar_chart(title: str, series: Sequence[Series], empty: str) -> str:
     """Grouped bars: one group per x label, one bar per series."""
-    labels = [x for x, _ in series[0].points] if series else []
-    values = [v for s in series for _, v in s.points]
-    if not labels or not any(values):
+    axes = _axes(series)
+    if axes is None:
         return f'<p class="empty">{escape(empty)}</p>'
-    top = nice_max(max(values), all(float(v).is_integer() for v in values))
+    labels, top = axes
     out = _frame(title, top, labels)
     plot_w = WIDTH - PAD_L - PAD_R
     group_w = plot_w / len(labels) * 0.8
