@@ -191,22 +191,14 @@ async def _send(sender: TelegramSender, msg: OutgoingMessage, lang: str) -> int:
         data = await app.blobs.get(blob_key)
         name = msg.filename or blob_key.rsplit("/", 1)[-1] or "file"
         caption = text[:1024] if text else None
-        if msg.document_blob:
-            sent = await bot.send_document(
-                msg.chat_id,
-                BufferedInputFile(data, filename=name),
-                caption=caption,
-                reply_markup=markup,
-                request_timeout=REQUEST_TIMEOUT_SEC * 3,
-            )
-        else:
-            sent = await bot.send_photo(
-                msg.chat_id,
-                BufferedInputFile(data, filename=name),
-                caption=caption,
-                reply_markup=markup,
-                request_timeout=REQUEST_TIMEOUT_SEC * 3,
-            )
+        send_file = bot.send_document if msg.document_blob else bot.send_photo
+        sent = await send_file(
+            msg.chat_id,
+            BufferedInputFile(data, filename=name),
+            caption=caption,
+            reply_markup=markup,
+            request_timeout=REQUEST_TIMEOUT_SEC * 3,
+        )
     else:
         sent = await bot.send_message(
             msg.chat_id, text or "", reply_markup=markup, request_timeout=REQUEST_TIMEOUT_SEC
