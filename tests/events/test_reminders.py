@@ -93,6 +93,14 @@ async def test_save_schedules_future_reminders_and_they_fire_once(
     assert [n.text.split(":")[0] for n in notes] == ["Tomorrow", "Starting now"]
     assert notes[0].text.startswith("Tomorrow:\nВечеринка на пляже\nWhen: 2030-01-12 20:00 WITA")
     assert all(n.sent_at is not None for n in notes)
+    async with app.db.session() as s:
+        ru_note = await s.scalar(
+            select(EventNotification.text).where(
+                EventNotification.user_id == ru, EventNotification.event_id == yoga.id
+            )
+        )
+    assert ru_note is not None and ru_note.startswith("Через час:\n")  # the recipient's language
+    assert "\nКогда: " in ru_note and "When" not in ru_note
     assert statuses[(yoga.id, "start")] == statuses[(party.id, "1h")] == "expired"
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tgassist.core.i18n import t
 from tgassist.events.models import Event, EventArchive
 
 
@@ -75,19 +76,20 @@ class EventCard:
         return text
 
     def text(self) -> str:
-        """A plain-text card (the bot formats its own; this serves the CLI and logs)."""
-        en = self.lang == "en"
-        lines = [self.title, f"{'When' if en else 'Когда'}: {self.when()}"]
+        """A plain-text card in the card's language (the bot formats its own; this serves the CLI,
+        reminders and logs)."""
+        lang = self.lang
+        lines = [self.title, t("events.card.when", lang, when=self.when())]
         if self.location_name:
-            lines.append(f"{'Where' if en else 'Где'}: {self.location_name}")
+            lines.append(t("events.card.where", lang, place=self.location_name))
         if self.is_free:
-            lines.append("Free" if en else "Бесплатно")
+            lines.append(t("events.card.free", lang))
         elif self.price:
-            lines.append(f"{'Price' if en else 'Цена'}: {self.price}")
+            lines.append(t("events.card.price", lang, price=self.price))
         if self.status == "cancelled":
-            lines.append("CANCELLED" if en else "ОТМЕНЕНО")
+            lines.append(t("events.card.cancelled", lang))
         if self.is_generated_by_ai:
-            lines.append("Suggested by AI" if en else "Предложено ИИ")
+            lines.append(t("events.card.ai", lang))
         if self.url:
             lines.append(self.url)
         return "\n".join(lines)

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tgassist.core.db import utcnow
+from tgassist.core.i18n import normalize_language, t
 from tgassist.core.models import User
 from tgassist.events.card import to_card
 from tgassist.events.models import Event, EventNotification, EventReminder
@@ -33,9 +34,11 @@ REMINDERS: tuple[tuple[str, timedelta], ...] = (
 # A reminder checked this late is not sent: "tomorrow" after the 1 h mark, "in one hour" after the
 # start, "starting now" an hour after the start (the scheduler was down).
 STALE_AFTER = {"24h": timedelta(hours=23), "1h": timedelta(hours=1), "start": timedelta(hours=1)}
-_HEADINGS = {
-    "ru": {"24h": "Завтра", "1h": "Через час", "start": "Начинается сейчас"},
-    "en": {"24h": "Tomorrow", "1h": "In one hour", "start": "Starting now"},
+# The heading of each kind of reminder, in the recipient's language.
+HEADINGS = {
+    "24h": "events.reminder.heading.24h",
+    "1h": "events.reminder.heading.1h",
+    "start": "events.reminder.heading.start",
 }
 
 
@@ -129,8 +132,11 @@ async def produce_due(app: App, now: datetime | None = None) -> int:
                 )
             ).first()
             if not exists:
-                lang = "en" if language == "en" else "ru"
-                text = f"{_HEADINGS[lang][reminder.kind]}:\n{to_card(event, lang, app.settings.events_city_timezones).text()}"
+                lang = normalize_language(language, "ru")
+                card = to_card(event, lang, app.settings.events_city_timezones).text()
+                text = t(
+                    "events.reminder.text", lang, heading=t(HEADINGS[reminder.kind], lang), card=card
+                )
                 s.add(
                     EventNotification(
                         user_id=reminder.user_id,
