@@ -65,7 +65,8 @@ async def test_show_export_formats_and_delete(app: App, brief_data: dict[str, An
     )
     sheets = await service.export_campaign(app, 7, started.campaign_id, "sheets")
     assert sheets.url is None and sheets.path and sheets.path.suffix == ".xlsx"
-    assert "TGASSIST_GOOGLE_SERVICE_ACCOUNT_FILE" in (sheets.message or "")
+    assert sheets.message and sheets.message.key == "campaigns.sheets.not_configured"
+    assert "TGASSIST_GOOGLE_SERVICE_ACCOUNT_FILE" in sheets.message.render("ru")
     with pytest.raises(CampaignNotFound):
         await service.show_campaign(app, 8, started.campaign_id)  # another user's campaign
     await service.delete_campaign(app, 7, started.campaign_id)
@@ -157,7 +158,8 @@ async def test_sheets_with_a_broken_key_still_gives_the_xlsx(
     await build(app)
     res = await service.export_campaign(app, 1, started.campaign_id, "sheets")
     assert res.url is None and res.path and res.path.suffix == ".xlsx"
-    assert "не читается" in (res.message or "")
+    assert res.message and "не читается" in res.message.render("ru")
+    assert "cannot be read" in res.message.render("en")
 
 
 async def test_import_keeps_every_phrase_of_the_direct_file(app: App, fixtures_dir: Path) -> None:
@@ -220,7 +222,8 @@ async def test_sheets_without_a_google_email_gives_the_xlsx_and_says_why(
     await build(app)
     res = await service.export_campaign(app, 1, started.campaign_id, "sheets")
     assert res.url is None and res.path and res.path.suffix == ".xlsx"
-    assert "e-mail" in (res.message or "") and "--share" in (res.message or "")
+    assert res.message and res.message.key == "campaigns.sheets.no_share"
+    assert "e-mail" in res.message.render("ru") and "--share" in res.message.render("en")
 
 
 async def test_sheets_when_google_cannot_be_reached_gives_the_xlsx(
@@ -236,4 +239,4 @@ async def test_sheets_when_google_cannot_be_reached_gives_the_xlsx(
         app, 1, started.campaign_id, "sheets", share_with="me@example.com"
     )
     assert res.url is None and res.path and res.path.suffix == ".xlsx"
-    assert "не удалось создать таблицу" in (res.message or "")
+    assert res.message and "не удалось создать таблицу" in res.message.render("ru")

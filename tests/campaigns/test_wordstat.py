@@ -70,31 +70,41 @@ async def test_429_storm_fails_clearly_and_caches_nothing(
     client = v2(app, wordstat, retries=3)
     with pytest.raises(WordstatError, match="429") as err:
         await client.top_requests("диван", [213])
-    assert "повторите" in str(err.value)
+    assert err.value.key == "campaigns.wordstat.unavailable" and err.value.params["attempts"] == 4
+    assert "повторите сборку позже" in err.value.render("ru")
+    assert "repeat the build later" in err.value.render("en")
     assert len(wordstat.requests) == 4
     assert await app.redis.get(client.cache_key("диван", [213])) is None
 
 
 async def test_401_is_not_retried_and_names_the_setting(app: App, wordstat: WordstatServer) -> None:
     wordstat.always = Reply(401, {"message": "bad key"})
-    with pytest.raises(WordstatAuthError, match="TGASSIST_WORDSTAT_API_KEY"):
+    with pytest.raises(WordstatAuthError, match="TGASSIST_WORDSTAT_API_KEY") as err:
         await v2(app, wordstat).top_requests("диван", [213])
     assert len(wordstat.requests) == 1
+    assert "отказал в доступе (HTTP 401)" in err.value.render("ru")
+    own = WordstatConfig(wordstat.url, "users-key", "folder-1", own=True)
+    with pytest.raises(WordstatAuthError) as err:  # the user's own key: no server setting named
+        await SearchApiWordstat(own, app.redis, app.http).top_requests("диван", [2])
+    assert err.value.key == "campaigns.wordstat.rejected_own"
+    assert "TGASSIST_" not in err.value.render("ru") and "your settings" in str(err.value)
 
 
 async def test_daily_quota(app: App, wordstat: WordstatServer) -> None:
     client = v2(app, wordstat, daily_quota=2)
     await client.top_requests("а1", [213])
     await client.top_requests("а2", [213])
-    with pytest.raises(WordstatError, match="квота"):
+    with pytest.raises(WordstatError, match="quota") as err:
         await client.top_requests("а3", [213])
+    assert err.value.params == {"quota": 2} and "квота Wordstat (2 запросов)" in err.value.render("ru")
     assert len(wordstat.requests) == 2
 
 
 async def test_unexpected_answer(app: App, wordstat: WordstatServer) -> None:
     wordstat.queue(Reply(200, {"oops": 1}))
-    with pytest.raises(WordstatError, match="results"):
+    with pytest.raises(WordstatError, match="results") as err:
         await v2(app, wordstat).top_requests("диван", [213])
+    assert "в ответе нет results/totalCount" in err.value.render("ru")
 
 
 async def test_build_picks_the_configured_api(app: App, settings_factory: object) -> None:

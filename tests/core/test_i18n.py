@@ -83,6 +83,10 @@ def test_render_in_each_language_and_fallbacks() -> None:
     # a missing parameter stays visible instead of raising
     assert t("core.task.failed", "en") == "Failed: {error}"
     assert Msg("core.task.done").render("en") == "Done"
+    # a parameter that is a message itself is rendered in the same language
+    inner = LocalizedError("core.user.not_found", ref=7)
+    assert t("core.task.failed", "ru", error=inner) == "Не удалось: Пользователь 7 не найден"
+    assert Msg("core.task.failed", {"error": Msg("core.task.done")}).render("en") == "Failed: Done"
 
 
 @pytest.mark.parametrize(

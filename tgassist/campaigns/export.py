@@ -242,5 +242,5 @@ def _save(write: object, path: Path) -> Path:
         write(tmp)  # type: ignore[operator]
         tmp.replace(path)  # a crash never leaves half a file under the final name
     except OSError as err:
-        raise ExportError(f"не удалось записать файл {path}: {err}") from err
+        raise ExportError("campaigns.export.write_failed", path=str(path), error=str(err)[:200]) from err
     return path

@@ -271,7 +271,7 @@ async def sheets_link(app: App, user_id: int, campaign_id: int) -> str | None:
     try:
         url = await export_to_sheets(creds, await load_export(app, campaign_id), email)
     except CampaignError as err:
-        raise LocalizedError("campaigns.history.sheets_failed", reason=str(err)) from err
+        raise LocalizedError("campaigns.history.sheets_failed", reason=err) from err
     async with app.db.session() as s:
         await s.execute(
             update(Campaign).where(Campaign.id == campaign_id).values(spreadsheet_url=url)

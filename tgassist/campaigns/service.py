@@ -22,6 +22,7 @@ from tgassist.campaigns.exceptions import (
 )
 from tgassist.campaigns.models import Ad, Campaign, StageResult
 from tgassist.core.db import utcnow
+from tgassist.core.i18n import Msg
 from tgassist.core.models import Task, User
 from tgassist.core.outbox import add_event
 from tgassist.core.tasks import TaskView
@@ -121,7 +122,7 @@ class ExportResult:
 
     path: Path | None
     url: str | None = None
-    message: str | None = None
+    message: Msg | None = None  # rendered by the door in its user's language
     paths: dict[str, Path] = field(default_factory=dict)
 
 
@@ -298,7 +299,7 @@ async def export_campaign(
     """Write the export again (xlsx, csv) or create a Google Sheet shared with `share_with` (default: the
     user's Google e-mail); without Sheets credentials or an e-mail: XLSX + why."""
     from tgassist.campaigns.sheets import export_to_sheets
-    from tgassist.campaigns.storage import export_regions, load_export, write_exports
+    from tgassist.campaigns.storage import load_export, unnamed_regions, write_exports
 
     if fmt not in ("xlsx", "csv", "sheets"):
         raise CampaignError("campaigns.export.bad_format", value=fmt, allowed="xlsx, csv, sheets")
@@ -319,14 +320,20 @@ async def export_campaign(
             CampaignError
         ) as err:  # not configured, or Google refused: the user still gets a file
             paths = await write_exports(app, campaign_id, ("xlsx",))
-            return ExportResult(paths["xlsx"], None, err.render(), paths)
+            return ExportResult(paths["xlsx"], None, Msg(err.key, dict(err.params)), paths)
         async with app.db.session() as s:
             await s.execute(
                 update(Campaign).where(Campaign.id == campaign_id).values(spreadsheet_url=url)
             )
         return ExportResult(None, url, None)
     paths = await write_exports(app, campaign_id, (fmt,))
-    return ExportResult(paths[fmt], None, export_regions(camp)[1], paths)
+    unnamed = unnamed_regions(camp)
+    warning = None
+    if unnamed:
+        partial = len(unnamed) < len(camp.region_ids)
+        key = "campaigns.export.regions_partial" if partial else "campaigns.export.regions_unnamed"
+        warning = Msg(key, {"ids": ", ".join(unnamed)})
+    return ExportResult(paths[fmt], None, warning, paths)
 
 
 async def repeat_campaign(app: App, user_id: int, campaign_id: int) -> Started:

@@ -13,13 +13,6 @@ class SheetsNotConfigured(CampaignError):
     """No service account is configured: the caller offers the XLSX instead."""
 
 
-SETUP_HINT = (
-    "Экспорт в Google Таблицы не настроен: администратору нужно создать сервисный аккаунт Google "
-    "(Google Cloud → IAM → Service accounts → ключ JSON), включить Google Sheets API и Google Drive API и "
-    "указать путь к ключу в TGASSIST_GOOGLE_SERVICE_ACCOUNT_FILE. Пока что — файл XLSX для Директ Коммандера."
-)
-
-
 def _export_sync(credentials: Path, camp: ExportCampaign, share_with: str | None) -> str:
     import gspread
     from google.auth.exceptions import GoogleAuthError
@@ -29,13 +22,10 @@ def _export_sync(credentials: Path, camp: ExportCampaign, share_with: str | None
         client = gspread.service_account(filename=str(credentials))
     except (OSError, ValueError, KeyError) as err:
         raise SheetsNotConfigured(
-            f"Ключ сервисного аккаунта Google не читается ({credentials}: {err}). {SETUP_HINT}"
+            "campaigns.sheets.bad_key", path=str(credentials), error=str(err)[:200]
         ) from err
     if not share_with:  # a sheet owned by the service account alone would be a link nobody can open
-        raise CampaignError(
-            "Google Таблицу некому открыть: не указан Google e-mail, с которым её пошарить "
-            "(в CLI: --share you@gmail.com). Пока что — файл XLSX для Директ Коммандера."
-        )
+        raise CampaignError("campaigns.sheets.no_share")
     try:
         book = client.create(camp.name[:100])
         ws = book.sheet1
@@ -46,9 +36,7 @@ def _export_sync(credentials: Path, camp: ExportCampaign, share_with: str | None
         book.share(share_with, perm_type="user", role="writer", notify=True)
         return str(book.url)
     except (OSError, ValueError, gspread.exceptions.GSpreadException, GoogleAuthError) as err:
-        raise CampaignError(
-            f"Google Таблицы: не удалось создать таблицу: {err}. Скачайте XLSX вместо неё."
-        ) from err
+        raise CampaignError("campaigns.sheets.failed", error=str(err)[:200]) from err
 
 
 async def export_to_sheets(
@@ -56,9 +44,7 @@ async def export_to_sheets(
 ) -> str:
     """Create a spreadsheet with the Commander layout; share it with `share_with`; return its URL."""
     if credentials is None:
-        raise SheetsNotConfigured(SETUP_HINT)
+        raise SheetsNotConfigured("campaigns.sheets.not_configured")
     if not await asyncio.to_thread(Path(credentials).is_file):
-        raise SheetsNotConfigured(
-            f"Файл сервисного аккаунта Google не найден: {credentials}. {SETUP_HINT}"
-        )
+        raise SheetsNotConfigured("campaigns.sheets.key_missing", path=str(credentials))
     return await asyncio.to_thread(_export_sync, Path(credentials), camp, share_with)

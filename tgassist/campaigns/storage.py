@@ -100,7 +100,7 @@ def export_regions(camp: Campaign) -> tuple[list[str], str | None]:
         for geo, n in zip(camp.region_ids, camp.region_names, strict=False)
         if has_direct_name(geo)
     ]
-    unnamed = [str(geo) for geo in camp.region_ids if not has_direct_name(geo)]
+    unnamed = unnamed_regions(camp)
     if not unnamed:
         return named, None
     return named, (
@@ -108,6 +108,13 @@ def export_regions(camp: Campaign) -> tuple[list[str], str | None]:
         f"{'заполнен не полностью' if named else 'пуст'} — выберите регион в Директ Коммандере после "
         "импорта или укажите в брифе регион по названию"
     )
+
+
+def unnamed_regions(camp: Campaign) -> list[str]:
+    """Geo ids of the brief that Direct Commander cannot match by name (none for a Direct import)."""
+    if camp.source == "direct_import":
+        return []
+    return [str(geo) for geo in camp.region_ids if not has_direct_name(geo)]
 
 
 def export_dir(settings: Settings) -> Path:

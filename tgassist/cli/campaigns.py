@@ -236,7 +236,7 @@ def export(
 
     res = run(lambda: with_app(go, settings))
     if res.message:
-        err_console.print(f"[yellow]{res.message}[/]")
+        err_console.print(f"[yellow]{res.message.render()}[/]")
     console.print(res.url or str(res.path))
 
 

@@ -101,11 +101,20 @@ def t(key: str, lang: str | None = None, /, **params: Any) -> str:
             return key
     if not params:
         return text
+    # a parameter that is itself a message (a Msg, a LocalizedError) speaks the same language
+    params = {k: _nested(v, lang) for k, v in params.items()}
     try:
         return string.Formatter().vformat(text, (), _Params(params))
     except (ValueError, IndexError, AttributeError) as err:
         log.warning("message format failed", key=key, lang=lang, error=str(err))
         return text
+
+
+def _nested(value: Any, lang: str) -> Any:
+    render = getattr(value, "render", None)
+    if isinstance(value, Msg) or (callable(render) and hasattr(value, "key")):
+        return render(lang)  # type: ignore[misc]
+    return value
 
 
 def placeholders(text: str) -> set[str]:

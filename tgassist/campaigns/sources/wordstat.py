@@ -19,6 +19,12 @@ from tgassist.core.redis import Redis
 
 log = structlog.get_logger(__name__)
 
+# The server settings that hold each API's credential (named when Wordstat refuses them).
+SETTINGS = {
+    "v1": "TGASSIST_WORDSTAT_OAUTH_TOKEN",
+    "v2": "TGASSIST_WORDSTAT_API_KEY / TGASSIST_WORDSTAT_FOLDER_ID",
+}
+
 
 @dataclass(frozen=True)
 class WordstatConfig:
@@ -34,6 +40,7 @@ class WordstatConfig:
     backoff_sec: float = 1.0
     num_phrases: int = 200
     devices: str = "all"
+    own: bool = False  # the user's own credential (from their settings), not the server's
 
 
 @dataclass(frozen=True)
@@ -102,39 +109,44 @@ class BaseWordstat:
             if used == 1:
                 await self.redis.expire(qkey, 2 * 86400)
             if used > cfg.daily_quota:
-                raise WordstatError(
-                    f"Дневная квота Wordstat ({cfg.daily_quota} запросов) исчерпана. Запустите сборку завтра "
-                    "или загрузите фразы файлом (keywords_file)."
-                )
+                raise WordstatError("campaigns.wordstat.quota", quota=cfg.daily_quota)
             try:
                 await self.bucket.acquire(max_wait=120)
                 resp = await self.http.post(url, headers=headers, json=body, timeout=30)
             except (httpx.TransportError, TimeoutError) as err:
-                last = f"сеть: {type(err).__name__}: {err}"
+                last = f"{type(err).__name__}: {err}"[:160]
             else:
                 if resp.status_code in (401, 403):
+                    if cfg.own:
+                        raise WordstatAuthError(
+                            "campaigns.wordstat.rejected_own", api=self.api, status=resp.status_code
+                        )
                     raise WordstatAuthError(
-                        f"Wordstat ({self.api}) отказал в доступе (HTTP {resp.status_code}): проверьте ключ "
-                        f"{'TGASSIST_WORDSTAT_API_KEY и TGASSIST_WORDSTAT_FOLDER_ID' if self.api == 'v2' else 'TGASSIST_WORDSTAT_OAUTH_TOKEN'}"
-                        " — он неверен, отозван или без прав на Wordstat."
+                        "campaigns.wordstat.rejected",
+                        api=self.api,
+                        status=resp.status_code,
+                        setting=SETTINGS[self.api],
                     )
                 if resp.status_code == 429 or resp.status_code >= 500:
                     last = f"HTTP {resp.status_code}"
                 elif resp.status_code >= 400:
                     raise WordstatError(
-                        f"Wordstat ({self.api}) отклонил запрос «{phrase}»: HTTP {resp.status_code} "
-                        f"{resp.text[:200]}"
+                        "campaigns.wordstat.refused",
+                        api=self.api,
+                        phrase=phrase,
+                        status=resp.status_code,
+                        body=resp.text[:200],
                     )
                 else:
                     try:
                         data = resp.json()
                     except ValueError as err:
                         raise WordstatError(
-                            f"Wordstat ({self.api}) прислал не JSON: {resp.text[:120]!r}"
+                            "campaigns.wordstat.not_json", api=self.api, body=repr(resp.text[:120])
                         ) from err
                     if not isinstance(data, dict):
                         raise WordstatError(
-                            f"Wordstat ({self.api}) прислал неожиданный ответ: {str(data)[:120]}"
+                            "campaigns.wordstat.unexpected", api=self.api, body=str(data)[:120]
                         )
                     return data
                 if attempt < cfg.retries:
@@ -154,8 +166,7 @@ class BaseWordstat:
             if attempt < cfg.retries:
                 await asyncio.sleep(cfg.backoff_sec * 2**attempt)
         raise WordstatError(
-            f"Wordstat ({self.api}) не отвечает после {cfg.retries + 1} попыток ({last}). Сделанное сохранено: "
-            "повторите сборку позже (tgassist campaign repeat ID)."
+            "campaigns.wordstat.unavailable", api=self.api, attempts=cfg.retries + 1, last=last
         )
 
 

@@ -27,7 +27,12 @@ class LegacyWordstat(BaseWordstat):
 
     def parse(self, phrase: str, payload: dict[str, Any]) -> WordstatAnswer:
         if "topRequests" not in payload:
-            raise WordstatError(f"Wordstat v1: в ответе нет topRequests: {str(payload)[:160]}")
+            raise WordstatError(
+                "campaigns.wordstat.missing_field",
+                api=self.api,
+                field="topRequests",
+                body=str(payload)[:160],
+            )
         return WordstatAnswer(
             phrase,
             to_int(payload.get("totalCount")),

@@ -36,7 +36,10 @@ class SearchApiWordstat(BaseWordstat):
     def parse(self, phrase: str, payload: dict[str, Any]) -> WordstatAnswer:
         if "results" not in payload and "totalCount" not in payload:
             raise WordstatError(
-                f"Wordstat v2: в ответе нет results/totalCount: {str(payload)[:160]}"
+                "campaigns.wordstat.missing_field",
+                api=self.api,
+                field="results/totalCount",
+                body=str(payload)[:160],
             )
         return WordstatAnswer(
             phrase,
