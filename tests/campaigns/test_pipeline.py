@@ -219,6 +219,46 @@ async def test_users_own_wordstat_token(
     assert {r["headers"]["Authorization"] for r in wordstat.requests} == {"Bearer users-oauth"}
 
 
+async def test_users_own_search_api_key_is_used_by_the_build(
+    make_app: Any, wordstat: WordstatServer, brief_data: dict[str, Any]
+) -> None:
+    """A Search API key saved in the settings (checked against Wordstat v2 first) is the
+    credential of the user's builds: `Api-Key` with their folder, ahead of the server's token."""
+    from tgassist.campaigns.account import save_search_api_key
+    from tgassist.core.crypto import SecretBox
+    from tgassist.core.users import ensure_user
+
+    app = await make_app(
+        wordstat_v1_url=wordstat.url,
+        wordstat_v2_url=wordstat.url,
+        wordstat_oauth_token="servers-oauth",
+        secret_keys=SecretBox.generate_key(),
+    )
+    owner = await ensure_user(app.db, telegram_id=6)
+    await save_search_api_key(app, owner.id, "users-api-key users-folder")
+    assert len(wordstat.requests) == 1  # the probe
+    wordstat.requests.clear()
+    started = await service.create_campaign(app, owner.id, brief_data)
+    await build(app)
+    assert (await campaign_of(app, started.campaign_id)).source == "wordstat_v2"
+    assert wordstat.requests and {r["path"] for r in wordstat.requests} == {
+        "/v2/wordstat/topRequests"
+    }
+    assert {r["headers"]["Authorization"] for r in wordstat.requests} == {"Api-Key users-api-key"}
+    assert {r["json"]["folderId"] for r in wordstat.requests} == {"users-folder"}
+
+    # Yandex revokes the key: the build fails saying the user's own key was refused (not a setting)
+    wordstat.always = Reply(403, {"message": "revoked"})
+    again = await service.create_campaign(
+        app, owner.id, {**brief_data, "name": "Другая", "base_phrases": ["ремонт морозильников"]}
+    )
+    await build(app)
+    task = await task_of(app, again.task_id)
+    assert task.status == "failed" and task.message is not None
+    assert task.message.key == "campaigns.wordstat.rejected_own"
+    assert "ваших настроек" in task.message.render("ru") and "TGASSIST_" not in (task.error or "")
+
+
 async def test_build_without_any_valid_keyword_fails_instead_of_an_empty_file(
     app: App, brief_data: dict[str, Any]
 ) -> None:
@@ -258,7 +298,9 @@ async def test_unnamed_geo_id_is_not_exported_as_a_fake_region_name(
     assert {r[COLUMNS.index("Регион")] for r in rows} == {"Москва"}
     assert any("10650" in w for w in camp.report["export"]["warnings"])
     res = await service.export_campaign(app, 1, started.campaign_id, "csv")
-    assert res.message and "10650" in res.message.render("ru") and "10650" in res.message.render("en")
+    assert (
+        res.message and "10650" in res.message.render("ru") and "10650" in res.message.render("en")
+    )
     tatarstan = await service.create_campaign(app, 1, {**brief_data, "region": 11119})
     await build(app)
     camp = await campaign_of(app, tatarstan.campaign_id)

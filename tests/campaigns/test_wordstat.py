@@ -96,7 +96,9 @@ async def test_daily_quota(app: App, wordstat: WordstatServer) -> None:
     await client.top_requests("а2", [213])
     with pytest.raises(WordstatError, match="quota") as err:
         await client.top_requests("а3", [213])
-    assert err.value.params == {"quota": 2} and "квота Wordstat (2 запросов)" in err.value.render("ru")
+    assert err.value.params == {"quota": 2} and "квота Wordstat (2 запросов)" in err.value.render(
+        "ru"
+    )
     assert len(wordstat.requests) == 2
 
 

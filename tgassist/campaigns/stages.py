@@ -3,6 +3,7 @@ restarted build skips exactly the stages that finished."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
@@ -21,7 +22,7 @@ from tgassist.campaigns.keywords import (
 )
 from tgassist.campaigns.models import Ad, AdGroup, Campaign, Keyword, StageResult
 from tgassist.campaigns.regions import find_region
-from tgassist.campaigns.sources import build_wordstat
+from tgassist.campaigns.sources import UserCredentials, build_wordstat
 from tgassist.campaigns.templates import AdContext
 
 if TYPE_CHECKING:
@@ -45,13 +46,29 @@ async def save_result(bc: BuildContext, session: Any, stage: str, data: dict[str
     session.add(StageResult(campaign_id=bc.campaign_id, stage=stage, data=data))
 
 
-async def user_wordstat_token(bc: BuildContext, camp: Campaign) -> str | None:
-    """The user's own Wordstat OAuth token (stored encrypted in `users`), if they saved one."""
+async def user_wordstat_credentials(bc: BuildContext, camp: Campaign) -> UserCredentials:
+    """The Wordstat credentials the user saved in their settings (stored encrypted in `users`):
+    an OAuth token and/or a Search API key with its folder."""
     from tgassist.core.models import User
 
     async with bc.app.db.session() as s:
-        enc = await s.scalar(select(User.wordstat_token_enc).where(User.id == camp.user_id))
-    return bc.app.secrets.decrypt(enc) if enc else None  # CryptoError says which setting is missing
+        row = (
+            await s.execute(
+                select(User.wordstat_token_enc, User.yandex_token_enc).where(
+                    User.id == camp.user_id
+                )
+            )
+        ).first()
+    if row is None:
+        return UserCredentials()
+    token_enc, search_enc = row
+    decrypt = bc.app.secrets.decrypt  # CryptoError says which setting is missing
+    key: dict[str, Any] = json.loads(decrypt(search_enc)) if search_enc else {}
+    return UserCredentials(
+        oauth_token=decrypt(token_enc) if token_enc else None,
+        api_key=key.get("api_key"),
+        folder_id=key.get("folder_id"),
+    )
 
 
 async def run_wordstat(bc: BuildContext) -> dict[str, Any]:
@@ -61,7 +78,7 @@ async def run_wordstat(bc: BuildContext) -> dict[str, Any]:
     found: list[KeywordCandidate] = [KeywordCandidate(p, None, "brief") for p in brief.base_phrases]
     source = "multiplication"
     client = build_wordstat(
-        bc.app.settings, bc.app.redis, bc.app.http, await user_wordstat_token(bc, camp)
+        bc.app.settings, bc.app.redis, bc.app.http, await user_wordstat_credentials(bc, camp)
     )
     if camp.imported_keywords:
         source = "import"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tgassist.campaigns.sources.wordstat import BaseWordstat, WordstatAnswer, WordstatConfig
@@ -18,17 +19,32 @@ __all__ = [
     "BaseWordstat",
     "LegacyWordstat",
     "SearchApiWordstat",
+    "UserCredentials",
     "WordstatAnswer",
     "WordstatConfig",
     "build_wordstat",
 ]
 
 
+@dataclass(frozen=True)
+class UserCredentials:
+    """A user's own Wordstat credentials from their settings (decrypted): an OAuth token for API v1
+    and/or a Search API key with its folder for API v2."""
+
+    oauth_token: str | None = None
+    api_key: str | None = None
+    folder_id: str | None = None
+
+
 def build_wordstat(
-    settings: Settings, redis: Redis, http: httpx.AsyncClient, user_token: str | None = None
+    settings: Settings,
+    redis: Redis,
+    http: httpx.AsyncClient,
+    user: UserCredentials | None = None,
 ) -> BaseWordstat | None:
-    """Wordstat v2 when an API key and folder are set, else v1 with an OAuth token (the user's own token
-    first, then TGASSIST_WORDSTAT_OAUTH_TOKEN), else None (offline)."""
+    """The client a build uses: the user's own credential first (their Search API key → v2, else
+    their OAuth token → v1), then the server's (TGASSIST_WORDSTAT_API_KEY + FOLDER_ID → v2, else
+    TGASSIST_WORDSTAT_OAUTH_TOKEN → v1), else None (offline)."""
     common = dict(
         rate_per_sec=settings.wordstat_rate_per_sec,
         daily_quota=settings.wordstat_daily_quota,
@@ -38,6 +54,19 @@ def build_wordstat(
         num_phrases=settings.wordstat_num_phrases,
         devices=settings.wordstat_devices,
     )
+    user = user or UserCredentials()
+    if user.api_key and user.folder_id:
+        cfg = WordstatConfig(
+            settings.wordstat_v2_url,
+            user.api_key,
+            user.folder_id,
+            own=True,
+            **common,  # type: ignore[arg-type]
+        )
+        return SearchApiWordstat(cfg, redis, http)
+    if user.oauth_token:
+        cfg = WordstatConfig(settings.wordstat_v1_url, user.oauth_token, own=True, **common)  # type: ignore[arg-type]
+        return LegacyWordstat(cfg, redis, http)
     if settings.wordstat_api_key and settings.wordstat_folder_id:
         cfg = WordstatConfig(
             settings.wordstat_v2_url,
@@ -46,10 +75,8 @@ def build_wordstat(
             **common,  # type: ignore[arg-type]
         )
         return SearchApiWordstat(cfg, redis, http)
-    token = user_token or (
-        settings.wordstat_oauth_token.get_secret_value() if settings.wordstat_oauth_token else None
-    )
-    if token:
+    if settings.wordstat_oauth_token:
+        token = settings.wordstat_oauth_token.get_secret_value()
         cfg = WordstatConfig(settings.wordstat_v1_url, token, **common)  # type: ignore[arg-type]
         return LegacyWordstat(cfg, redis, http)
     return None
