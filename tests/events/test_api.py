@@ -40,8 +40,17 @@ async def test_ingest_sources_and_runs(make_app: MakeApp, tmp_path: Path) -> Non
             and body["sources"]["ics"]["saved"] == 4
             and body["totals"]["saved"] == 4
         )
-        bad = await c.post("/admin/ingest/run", json={"source": "nope"}, headers=AUTH)
-        assert bad.status_code == 422 and "unknown event source(s): nope" in bad.json()["detail"]
+        bad = await c.post(
+            "/admin/ingest/run",
+            json={"source": "nope"},
+            headers={**AUTH, "Accept-Language": "de-DE, en;q=0.8"},  # the first one we speak
+        )
+        assert bad.status_code == 422
+        assert bad.json()["detail"]["key"] == "events.sources.unknown"
+        assert bad.json()["detail"]["params"]["names"] == "nope"
+        assert "unknown event source(s): nope" in bad.json()["detail"]["message"]
+        bad = await c.post("/admin/ingest/run?lang=ru", json={"source": "nope"}, headers=AUTH)
+        assert "неизвестные источники событий: nope" in bad.json()["detail"]["message"]
 
         r = await c.post("/admin/ingest/run", json={"source": ["ics"]}, headers=AUTH)
         assert r.status_code == 202 and r.json()["sources"] == ["ics"]
@@ -76,7 +85,14 @@ async def test_backfill_route(make_app: MakeApp, tmp_path: Path) -> None:
     async with client(offline) as c:
         await c.post("/admin/ingest/run", json={"source": "ics", "wait": True}, headers=AUTH)
         r = await c.post("/admin/translation/backfill", headers=AUTH)
-        assert r.status_code == 409 and "TGASSIST_LLM_PROVIDER" in r.json()["detail"]
+        assert r.status_code == 409 and r.json()["detail"]["key"].endswith("no_translator")
+        assert "TGASSIST_LLM_PROVIDER" in r.json()["detail"]["message"]
+        r = await c.post(
+            "/admin/translation/backfill", headers={**AUTH, "Accept-Language": "ru-RU"}
+        )
+        assert r.json()["detail"]["message"].startswith("переводчик не настроен")
+        r = await c.post("/admin/translation/backfill", headers={**AUTH, "Accept-Language": "en"})
+        assert r.json()["detail"]["message"].startswith("no translator is configured")
     with FakeOpenAI(responder=translation_responder()) as fake:
         online = await make_app(events_ics_feeds=[feed], **llm_settings(fake))
         async with client(online) as c:

@@ -27,6 +27,7 @@ def run_cli(settings: Settings, *args: str, **env_extra: str) -> subprocess.Comp
             "TGASSIST_DATABASE_URL": str(settings.database_url),
             "TGASSIST_REDIS_URL": str(settings.redis_url),
             "COLUMNS": "200",
+            "TGASSIST_LANGUAGE": "en",  # the CLI speaks TGASSIST_LANGUAGE
             **env_extra,
         }
     )

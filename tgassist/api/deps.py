@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from tgassist.core.i18n import LANGUAGES, default_language, normalize_language
 from tgassist.core.settings import ADMIN_TOKEN_MIN_CHARS
 
 if TYPE_CHECKING:
@@ -23,10 +24,25 @@ if TYPE_CHECKING:
 
 _bearer = HTTPBearer(auto_error=False)
 SESSION_COOKIE = "tgassist_admin"
+LANG_COOKIE = "tgassist_lang"
 
 
 def get_app(request: Request) -> App:
     return request.app.state.tgassist  # type: ignore[no-any-return]
+
+
+def request_language(request: Request) -> str:
+    """The requester's language: `?lang=`, then the dashboard's language cookie, then the first
+    Accept-Language we speak, then TGASSIST_LANGUAGE."""
+    for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if candidate in LANGUAGES:
+            return candidate
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip()
+        lang = normalize_language(code, "-")  # "-": a language we do not speak
+        if code and lang in LANGUAGES:
+            return lang
+    return default_language()
 
 
 def _token(request: Request) -> str:

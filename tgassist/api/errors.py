@@ -1,5 +1,5 @@
-"""Project errors as HTTP answers: the text in TGASSIST_LANGUAGE plus the key and parameters, so
-a client can render its own language."""
+"""Project errors as HTTP answers: the text in the requester's language (`?lang=`, then
+Accept-Language, then TGASSIST_LANGUAGE) plus the key and parameters, so a client can render its own."""
 
 from __future__ import annotations
 
@@ -10,18 +10,18 @@ from fastapi import HTTPException
 from tgassist.core.errors import LocalizedError, TgassistError
 
 
-def detail(err: TgassistError) -> dict[str, Any]:
+def detail(err: TgassistError, lang: str | None = None) -> dict[str, Any]:
     if isinstance(err, LocalizedError):
         return {
-            "message": err.render(),
+            "message": err.render(lang),
             "key": err.key,
             "params": {k: _plain(v) for k, v in err.params.items()},
         }
     return {"message": str(err)}
 
 
-def http_error(code: int, err: TgassistError) -> HTTPException:
-    return HTTPException(code, detail(err))
+def http_error(code: int, err: TgassistError, lang: str | None = None) -> HTTPException:
+    return HTTPException(code, detail(err, lang))
 
 
 def _plain(value: Any) -> Any:

@@ -242,5 +242,7 @@ def _save(write: object, path: Path) -> Path:
         write(tmp)  # type: ignore[operator]
         tmp.replace(path)  # a crash never leaves half a file under the final name
     except OSError as err:
-        raise ExportError("campaigns.export.write_failed", path=str(path), error=str(err)[:200]) from err
+        raise ExportError(
+            "campaigns.export.write_failed", path=str(path), error=str(err)[:200]
+        ) from err
     return path

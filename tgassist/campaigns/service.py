@@ -3,7 +3,8 @@ import a Direct file, edit an ad. Front doors hold no logic; everything user-vis
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from tgassist.campaigns.exceptions import (
 from tgassist.campaigns.models import Ad, Campaign, StageResult
 from tgassist.core.db import utcnow
 from tgassist.core.i18n import Msg
+from tgassist.core.lazy import lazy_exports
 from tgassist.core.models import Task, User
 from tgassist.core.outbox import add_event
 from tgassist.core.tasks import TaskView
@@ -461,100 +463,75 @@ async def edit_ad(app: App, user_id: int, ad_id: int, **fields: Any) -> list[str
         return [str(v) for v in check_ad(draft_of(ad))]
 
 
-async def import_direct(app: App, user_id: int, path: str | Path) -> int:
-    """Import a Direct campaign file (XLS export or XLSX) as a completed campaign; returns its id."""
-    from tgassist.campaigns.keywords import lemma_key
-    from tgassist.campaigns.models import AdGroup, Keyword
-    from tgassist.campaigns.regions import find_region
-    from tgassist.campaigns.sources.direct_import import load_direct_file
+@asynccontextmanager
+async def local_build_worker(app: App) -> AsyncIterator[None]:
+    """A campaign-build worker (and the outbox relay) in this process while the block runs: the
+    CLI builds without a separate `tgassist worker`."""
+    import asyncio
 
-    parsed = load_direct_file(path)
-    regions = [r for r in (find_region(n) for n in parsed.regions) if r is not None]
-    async with app.db.session() as s:
-        user = await _user(s, user_id)
-        await _check_limit(app, s, user)
-        first_url = next((a[1] for g in parsed.groups for a in g.ads if a[1]), "")
-        camp = Campaign(
-            user_id=user.id,
-            name=parsed.name,
-            product=parsed.name,
-            url=first_url,
-            base_phrases=[],
-            region_names=parsed.regions,
-            region_ids=[r.id for r in regions],
-            brief={},
-            brief_hash="direct_import",
-            minus_words=parsed.minus_words,
-            status="completed",
-            source="direct_import",
-            report={},
-            finished_at=utcnow(),
-        )
-        s.add(camp)
-        await s.flush()
-        seen: set[str] = set()
-        n_kw = n_ads = 0
-        merged: list[str] = []
-        for number, g in enumerate(parsed.groups, start=1):
-            group = AdGroup(
-                campaign_id=camp.id,
-                number=number,
-                name=g.name[:300],
-                main_phrase=g.name[:300],
-                minus_phrases=g.minus_phrases,
-                external_id=g.external_id,
-            )
-            s.add(group)
-            await s.flush()
-            for phrase, minus, ext in g.keywords:
-                key = lemma_key(phrase)
-                if (
-                    key in seen
-                ):  # an implicit duplicate is still the user's phrase: keep it, keys stay unique
-                    key = f"{key} #{number} {phrase}"
-                    if key in seen:
-                        merged.append(phrase)  # the very same phrase twice in one group
-                        continue
-                seen.add(key)
-                s.add(
-                    Keyword(
-                        campaign_id=camp.id,
-                        phrase=phrase[:500],
-                        lemma_key=key[:500],
-                        frequency=None,
-                        source="direct_import",
-                        ad_group_id=group.id,
-                        minus_words=minus,
-                        external_id=ext,
-                        bid=g.bids.get(phrase),
-                    )
-                )
-                n_kw += 1
-            for pos, (ad, link, ext) in enumerate(g.ads):
-                s.add(
-                    Ad(
-                        campaign_id=camp.id,
-                        ad_group_id=group.id,
-                        position=pos,
-                        url=link or first_url,
-                        generator="direct_import",
-                        external_id=ext,
-                        **ad.__dict__,
-                    )
-                )
-                n_ads += 1
-        camp.keywords_count, camp.groups_count, camp.ads_count = n_kw, len(parsed.groups), n_ads
-        camp_id = camp.id
-    from tgassist.campaigns.stages import campaign_ads_report
+    from tgassist.campaigns.tasks import BUILD_STAGE
+    from tgassist.core.worker import Worker
 
-    report = await campaign_ads_report(app, camp_id)
-    from tgassist.campaigns.summary import import_summary
+    stop = asyncio.Event()
+    worker = Worker(app, [BUILD_STAGE])
+    jobs = [asyncio.create_task(worker.run()), asyncio.create_task(app.outbox.run(stop, 0.2))]
+    try:
+        yield
+    finally:
+        stop.set()
+        worker.stop()
+        await asyncio.gather(*jobs, return_exceptions=True)
 
-    summary = import_summary(parsed, stored=n_kw, merged=merged)
-    async with app.db.session() as s:
-        await s.execute(
-            update(Campaign)
-            .where(Campaign.id == camp_id)
-            .values(report={"generate": report, "import": summary})
-        )
-    return camp_id
+
+# What doors use from the product's other modules, offered here so that a door imports the
+# service alone (loaded on first use: some of those modules import this one).
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "tgassist.campaigns.history": "FORMATS build_summary campaign_card campaign_file "
+        "history_page sheets_link delete_from_history=delete repeat_from_history=repeat",
+        "tgassist.campaigns.wizard": "FIELD_OF MAX_FILE_BYTES STEPS check_step "
+        "missing_steps read_keyword_file start_build",
+        "tgassist.campaigns.account": "clear_setting get_account save_search_api_key "
+        "save_wordstat_token set_default_budget set_default_region set_google_email",
+        "tgassist.campaigns.stats": "built_count campaign_rows stored_campaign_file=campaign_file",
+        "tgassist.campaigns.summary": "summary_lines",
+        "tgassist.campaigns.brief": "load_brief_file",
+        "tgassist.campaigns.direct": "import_direct",
+    },
+)
+
+if TYPE_CHECKING:  # the names above, for type checkers
+    from tgassist.campaigns.account import (  # noqa: F401
+        clear_setting,
+        get_account,
+        save_search_api_key,
+        save_wordstat_token,
+        set_default_budget,
+        set_default_region,
+        set_google_email,
+    )
+    from tgassist.campaigns.brief import load_brief_file  # noqa: F401
+    from tgassist.campaigns.direct import import_direct  # noqa: F401
+    from tgassist.campaigns.history import (  # noqa: F401
+        FORMATS,
+        build_summary,
+        campaign_card,
+        campaign_file,
+        history_page,
+        sheets_link,
+    )
+    from tgassist.campaigns.history import delete as delete_from_history  # noqa: F401
+    from tgassist.campaigns.history import repeat as repeat_from_history  # noqa: F401
+    from tgassist.campaigns.stats import built_count, campaign_rows  # noqa: F401
+    from tgassist.campaigns.stats import campaign_file as stored_campaign_file  # noqa: F401
+    from tgassist.campaigns.summary import summary_lines  # noqa: F401
+    from tgassist.campaigns.wizard import (  # noqa: F401
+        FIELD_OF,
+        MAX_FILE_BYTES,
+        STEPS,
+        check_step,
+        missing_steps,
+        read_keyword_file,
+        start_build,
+    )

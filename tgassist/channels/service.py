@@ -17,6 +17,7 @@ from tgassist.channels.models import Channel, MediaGroup, ParserRun, Post, Subsc
 from tgassist.channels.sources.base import ChannelInfo
 from tgassist.core.db import utcnow
 from tgassist.core.errors import LocalizedError
+from tgassist.core.lazy import lazy_exports
 from tgassist.core.locks import OwnedLock
 
 if TYPE_CHECKING:
@@ -436,3 +437,48 @@ __all__ = [
     "start_reprocess",
     "subscribe",
 ]
+
+
+# What doors use from the product's other modules, offered here so that a door imports the
+# service alone (loaded on first use: several of those modules import this one).
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "tgassist.channels.follows": "follow followed_channel my_channels unfollow",
+        "tgassist.channels.stats": "channel_rows posts_hourly posts_today",
+        "tgassist.channels.parser": "parse_now",
+        "tgassist.channels.login": "interactive_login",
+        "tgassist.channels.retention": "apply_retention",
+        "tgassist.channels.reader": "ask_question change_digest_settings chart_png "
+        "choose_topics digest_preview digest_settings feedback missed_posts recent_digests "
+        "search_posts send_digest_now similar_posts storage_usage trends",
+    },
+)
+
+if TYPE_CHECKING:  # the names above, for type checkers
+    from tgassist.channels.follows import (  # noqa: F401
+        follow,
+        followed_channel,
+        my_channels,
+        unfollow,
+    )
+    from tgassist.channels.login import interactive_login  # noqa: F401
+    from tgassist.channels.parser import parse_now  # noqa: F401
+    from tgassist.channels.reader import (  # noqa: F401
+        ask_question,
+        change_digest_settings,
+        chart_png,
+        choose_topics,
+        digest_preview,
+        digest_settings,
+        feedback,
+        missed_posts,
+        recent_digests,
+        search_posts,
+        send_digest_now,
+        similar_posts,
+        storage_usage,
+        trends,
+    )
+    from tgassist.channels.retention import apply_retention  # noqa: F401
+    from tgassist.channels.stats import channel_rows, posts_hourly, posts_today  # noqa: F401

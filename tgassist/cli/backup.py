@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from tgassist.backup import backup, default_name, restore
+from tgassist.backup.service import backup, default_name, restore
 from tgassist.cli.common import console, load_settings, run
 
 

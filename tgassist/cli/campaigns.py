@@ -3,7 +3,6 @@ export, repeat, cancel, delete, import a Direct file. Commands call `tgassist.ca
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,18 +43,10 @@ async def owner(app: App, telegram_id: int) -> int:
 
 async def follow_build(app: App, task_id: str, *, show: bool = True, poll: float = 0.2) -> Any:
     """Run a worker for campaign builds in this process and watch the task until it ends."""
-    from tgassist.campaigns.tasks import BUILD_STAGE
-    from tgassist.core.worker import Worker
+    from tgassist.campaigns import service
 
-    stop = asyncio.Event()
-    worker = Worker(app, [BUILD_STAGE])
-    jobs = [asyncio.create_task(worker.run()), asyncio.create_task(app.outbox.run(stop, 0.2))]
-    try:
+    async with service.local_build_worker(app):
         return await watch_task(app, task_id, show=show, poll=poll)
-    finally:
-        stop.set()
-        worker.stop()
-        await asyncio.gather(*jobs, return_exceptions=True)
 
 
 def _summary(view: Any, task: Any) -> None:
@@ -94,7 +85,7 @@ def _summary(view: Any, task: Any) -> None:
         console.print(
             say("campaigns.cli.violation", text=violation), soft_wrap=True, highlight=False
         )
-    from tgassist.campaigns.summary import summary_lines
+    from tgassist.campaigns.service import summary_lines
 
     for line in summary_lines(report):  # what was left out and why: nothing dropped in silence
         console.print(f"[yellow]•[/] {line}", soft_wrap=True, highlight=False)
@@ -124,7 +115,7 @@ def new(
 ) -> None:
     """Build a campaign from a brief: keywords, groups, ads, XLSX + CSV for Direct Commander."""
     from tgassist.campaigns import service
-    from tgassist.campaigns.brief import load_brief_file
+    from tgassist.campaigns.service import load_brief_file
 
     settings = load_settings()
     try:

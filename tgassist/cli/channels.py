@@ -198,7 +198,7 @@ def parse(
     """Parse channels live with Telethon now (the scheduler does this every PARSER_SCHEDULER_INTERVAL_SEC)."""
     if mode not in ("auto", "historical", "incremental"):
         fail(f"--mode must be auto, historical or incremental, not {mode!r}")
-    from tgassist.channels.parser import parse_now
+    from tgassist.channels.service import parse_now
 
     settings = load_settings()
     reports = run(lambda: with_app(lambda app: parse_now(app, ref, mode), settings))
@@ -226,7 +226,7 @@ def login(
     ),
 ) -> None:
     """First sign-in to Telegram (phone, code, 2FA password); stores the session encrypted."""
-    from tgassist.channels.login import interactive_login
+    from tgassist.channels.service import interactive_login
 
     settings = load_settings()
     me = run(lambda: with_app(lambda app: interactive_login(app, phone), settings))

@@ -9,7 +9,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from tgassist.channels import reader
+from tgassist.channels import service
+from tgassist.channels.exceptions import ReadError
 from tgassist.cli.channels import channels_app
 from tgassist.cli.common import console, fail, load_settings, run, say, with_app
 
@@ -27,12 +28,12 @@ def _default(value: Any) -> Any:
 
 
 def _call(fn: Any) -> Any:
-    """Run a reader call; its ReadError becomes one red line (English) and exit code 1."""
+    """Run a reader call; its ReadError becomes one red line (TGASSIST_LANGUAGE) and exit code 1."""
     settings = load_settings()
     try:
         return run(lambda: with_app(fn, settings))
-    except reader.ReadError as err:  # pragma: no cover - `run` already turns it into a line
-        fail(str(err))
+    except ReadError as err:  # pragma: no cover - `run` already turns it into a line
+        fail(err.render())
 
 
 @channels_app.command("search")
@@ -46,7 +47,7 @@ def search_cmd(
 ) -> None:
     """Search posts by words and meaning (text, OCR text, linked pages)."""
     result = _call(
-        lambda app: reader.search_posts(
+        lambda app: service.search_posts(
             app, query, channels=channel, since=since, until=until, limit=limit
         )
     )
@@ -98,7 +99,7 @@ def ask_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON object"),
 ) -> None:
     """Answer a question from the posts, with numbered sources (or say it is not found)."""
-    answer = _call(lambda app: reader.ask_question(app, question, channels=channel))
+    answer = _call(lambda app: service.ask_question(app, question, channels=channel))
     text = answer.text or say(answer.message_key or "search.ask.not_found")
     if as_json:
         _print_json(
@@ -138,7 +139,7 @@ def trends_cmd(
 ) -> None:
     """Emerging trends: terms and phrases that jump against the baseline in several channels."""
     found = _call(
-        lambda app: reader.trends(
+        lambda app: service.trends(
             app, until=until, window_hours=window_hours, baseline_days=baseline_days
         )
     )
@@ -183,7 +184,7 @@ def digest_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list"),
 ) -> None:
     """Preview a user's digest (nothing is sent)."""
-    items = _call(lambda app: reader.digest_preview(app, user, until=until))
+    items = _call(lambda app: service.digest_preview(app, user, until=until))
     if as_json:
         _print_json(
             [

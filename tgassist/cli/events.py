@@ -26,7 +26,7 @@ def ingest_cmd(
     ),
 ) -> None:
     """Fetch, translate (one batch) and store events now."""
-    from tgassist.events.ingest import ingest
+    from tgassist.events.service import ingest
 
     settings = load_settings()
     names = [n.strip() for s in source or [] for n in s.split(",") if n.strip()] or None
@@ -79,7 +79,7 @@ def ingest_cmd(
 @events_app.command("backfill")
 def backfill_cmd() -> None:
     """Translate the titles of events that have no English title yet."""
-    from tgassist.events.translate import backfill
+    from tgassist.events.service import backfill
 
     settings = load_settings()
     report = run(lambda: with_app(backfill, settings))
@@ -127,7 +127,7 @@ def list_cmd(
 @events_app.command("sources")
 def sources_cmd() -> None:
     """Sources, whether they are configured, and the stats of their last run."""
-    from tgassist.events.ingest import list_sources
+    from tgassist.events.service import list_sources
 
     settings = load_settings()
     rows: list[dict[str, Any]] = run(lambda: with_app(list_sources, settings))

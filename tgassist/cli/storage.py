@@ -20,7 +20,7 @@ def prune(
     ),
 ) -> None:
     """Delete media files of posts older than TGASSIST_MEDIA_RETENTION_DAYS and orphaned files."""
-    from tgassist.channels.retention import apply_retention
+    from tgassist.channels.service import apply_retention
 
     settings = load_settings()
     report = run(lambda: with_app(lambda app: apply_retention(app, dry_run=dry_run), settings))

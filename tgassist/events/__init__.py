@@ -10,6 +10,7 @@ from typing import Any
 
 from tgassist.events.exceptions import (
     EventsError,
+    NoTranslator,
     SourceError,
     SourceShapeError,
     UnknownSourceError,
@@ -19,6 +20,7 @@ __all__ = [
     "EventsError",
     "SourceError",
     "SourceShapeError",
+    "NoTranslator",
     "UnknownSourceError",
     "backfill",
     "startup_backfill",

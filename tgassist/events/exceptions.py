@@ -24,6 +24,10 @@ class UnknownSourceError(EventsError):
     """A source name that is not in the registry."""
 
 
+class NoTranslator(EventsError):
+    """Backfill asked for, but no LLM/translator is configured."""
+
+
 class SourceHttpError(SourceError):
     """A source answered with an HTTP error status; `status` and `body` say what it answered."""
 

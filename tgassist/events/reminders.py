@@ -135,7 +135,10 @@ async def produce_due(app: App, now: datetime | None = None) -> int:
                 lang = normalize_language(language, "ru")
                 card = to_card(event, lang, app.settings.events_city_timezones).text()
                 text = t(
-                    "events.reminder.text", lang, heading=t(HEADINGS[reminder.kind], lang), card=card
+                    "events.reminder.text",
+                    lang,
+                    heading=t(HEADINGS[reminder.kind], lang),
+                    card=card,
                 )
                 s.add(
                     EventNotification(

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from tgassist.core.db import utcnow
+from tgassist.core.lazy import lazy_exports
 from tgassist.events.card import EventCard, to_card
 from tgassist.events.dedupe import haversine_km, same_place, search_text
 from tgassist.events.exceptions import EventsError
@@ -330,3 +331,39 @@ async def run_due_reminders(
     notifier = reminders.LoggingNotifier() if log_only else reminders.notifier_for(app)
     sent, failed = await reminders.deliver(app, notifier)
     return ReminderRun(produced, sent, failed, notes)
+
+
+# What doors use from the product's other modules, offered here so that a door imports the
+# service alone (loaded on first use: `browse` imports this module).
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "tgassist.events.browse": "cities city_page event_mark nearby_page parse_date save "
+        "saved_page search_page set_reminders unsave shown_event_card=event_card",
+        "tgassist.events.ingest": "ingest list_sources recent_runs",
+        "tgassist.events.translate": "backfill count_without_en",
+        "tgassist.events.sources": "select_specs",
+        "tgassist.events.stats": "upcoming_count=upcoming run_rows=recent_runs source_rows=sources",
+    },
+)
+
+if TYPE_CHECKING:  # the names above, for type checkers
+    from tgassist.events.browse import (  # noqa: F401
+        cities,
+        city_page,
+        event_mark,
+        nearby_page,
+        parse_date,
+        save,
+        saved_page,
+        search_page,
+        set_reminders,
+        unsave,
+    )
+    from tgassist.events.browse import event_card as shown_event_card  # noqa: F401
+    from tgassist.events.ingest import ingest, list_sources, recent_runs  # noqa: F401
+    from tgassist.events.sources import select_specs  # noqa: F401
+    from tgassist.events.stats import recent_runs as run_rows  # noqa: F401
+    from tgassist.events.stats import sources as source_rows  # noqa: F401
+    from tgassist.events.stats import upcoming as upcoming_count  # noqa: F401
+    from tgassist.events.translate import backfill, count_without_en  # noqa: F401

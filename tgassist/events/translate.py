@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from tgassist.events.dedupe import search_text
-from tgassist.events.exceptions import EventsError
+from tgassist.events.exceptions import NoTranslator
 from tgassist.events.ingest import ORIGINAL, translator_provider
 from tgassist.events.lang import title_language
 from tgassist.events.models import Event
@@ -21,10 +21,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 LOCK_KEY = "events:auto-backfill"
-
-
-class NoTranslator(EventsError):
-    """Backfill asked for, but no LLM/translator is configured."""
 
 
 def _needs_en() -> ColumnElement[bool]:
@@ -48,9 +44,7 @@ async def backfill(app: App, *, batch_size: int | None = None) -> BackfillReport
     """
     translator = app.translator
     if translator is None:
-        raise NoTranslator(
-            "no translator is configured: set TGASSIST_LLM_PROVIDER (and its key) to backfill EN titles"
-        )
+        raise NoTranslator("events.translation.no_translator")
     settings = app.settings
     size = batch_size or settings.events_backfill_batch
     provider = translator_provider(translator)

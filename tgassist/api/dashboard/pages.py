@@ -24,11 +24,11 @@ from tgassist.api.dashboard.session import (
     token_matches,
 )
 from tgassist.api.deps import get_app
-from tgassist.campaigns import stats as campaign_stats
-from tgassist.channels import stats as channel_stats
+from tgassist.campaigns import service as campaign_service
+from tgassist.channels import service as channel_service
 from tgassist.core import stats as core_stats
 from tgassist.core.i18n import t
-from tgassist.events import stats as event_stats
+from tgassist.events import service as event_service
 
 public = APIRouter(prefix="/dashboard", include_in_schema=False)
 router = APIRouter(
@@ -75,7 +75,7 @@ def _hours(points: list[tuple[Any, int]]) -> list[tuple[str, float]]:
 async def _posts_chart(request: Request) -> str:
     app = get_app(request)
     lang = language(request)
-    ingested = await channel_stats.posts_hourly(app)
+    ingested = await channel_service.posts_hourly(app)
     indexed = await core_stats.stream_hourly(app, "posts.indexed")
     return charts.line_chart(
         t("ops.chart.posts", lang),
@@ -123,9 +123,9 @@ async def overview(request: Request) -> HTMLResponse:
             "ops.card.users_hint",
             {"active": users.active_7d, "new": users.new_today},
         ),
-        ("ops.card.posts_today", await channel_stats.posts_today(app), None, {}),
-        ("ops.card.events_upcoming", await event_stats.upcoming(app), None, {}),
-        ("ops.card.campaigns_built", await campaign_stats.built_count(app), None, {}),
+        ("ops.card.posts_today", await channel_service.posts_today(app), None, {}),
+        ("ops.card.events_upcoming", await event_service.upcoming_count(app), None, {}),
+        ("ops.card.campaigns_built", await campaign_service.built_count(app), None, {}),
         ("ops.card.errors", dead, "ops.card.errors_hint", {}),
         ("ops.card.tasks_running", len(running), None, {}),
     ]
@@ -156,7 +156,7 @@ async def charts_page(request: Request) -> HTMLResponse:
     throughput = [
         Series(name, _hours(await core_stats.stream_hourly(app, name))) for name in output_streams
     ]
-    runs = await event_stats.recent_runs(app)
+    runs = await event_service.run_rows(app)
     sources = sorted({name for run in runs for name in run.saved_by_source})
     events_chart = charts.bar_chart(
         t("ops.chart.events", lang),
@@ -166,7 +166,7 @@ async def charts_page(request: Request) -> HTMLResponse:
         ],
         t("ops.chart.no_runs", lang),
     )
-    camps = [c for c in reversed(await campaign_stats.campaign_rows(app, 20)) if c.build_seconds]
+    camps = [c for c in reversed(await campaign_service.campaign_rows(app, 20)) if c.build_seconds]
     builds = charts.bar_chart(
         t("ops.chart.builds", lang),
         [Series(t("ops.chart.seconds", lang), [(f"#{c.id}", c.build_seconds or 0) for c in camps])],
@@ -286,7 +286,7 @@ async def channels_page(request: Request) -> HTMLResponse:
         request,
         "channels.html",
         page="channels",
-        channels=await channel_stats.channel_rows(get_app(request)),
+        channels=await channel_service.channel_rows(get_app(request)),
     )
 
 
@@ -297,8 +297,8 @@ async def events_page(request: Request) -> HTMLResponse:
         request,
         "events.html",
         page="events",
-        sources=await event_stats.sources(app),
-        runs=list(reversed(await event_stats.recent_runs(app))),
+        sources=await event_service.source_rows(app),
+        runs=list(reversed(await event_service.run_rows(app))),
     )
 
 
@@ -308,13 +308,13 @@ async def campaigns_page(request: Request) -> HTMLResponse:
         request,
         "campaigns.html",
         page="campaigns",
-        campaigns=await campaign_stats.campaign_rows(get_app(request)),
+        campaigns=await campaign_service.campaign_rows(get_app(request)),
     )
 
 
 @router.get("/campaigns/{campaign_id}/file")
 async def campaign_file(request: Request, campaign_id: int) -> FileResponse:
-    path = await campaign_stats.campaign_file(get_app(request), campaign_id)
+    path = await campaign_service.stored_campaign_file(get_app(request), campaign_id)
     if path is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no file for this campaign")
     return FileResponse(path, filename=path.name)

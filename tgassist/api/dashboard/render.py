@@ -11,7 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from tgassist.api.dashboard.session import LANG_COOKIE, csrf_token, language
+from tgassist.api.dashboard.session import csrf_token, language
+from tgassist.api.deps import LANG_COOKIE
 from tgassist.core.i18n import LANGUAGES, t
 
 WEB = Path(__file__).resolve().parent.parent / "web"

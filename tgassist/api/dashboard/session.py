@@ -13,11 +13,9 @@ import time
 
 from fastapi import HTTPException, Request, status
 
-from tgassist.api.deps import get_app
-from tgassist.core.i18n import LANGUAGES, default_language, normalize_language
+from tgassist.api.deps import get_app, request_language
 
 COOKIE = "tgassist_session"
-LANG_COOKIE = "tgassist_lang"
 SESSION_SEC = 12 * 3600
 LOGIN_PATH = "/dashboard/login"
 
@@ -79,12 +77,4 @@ def check_csrf(request: Request, given: str) -> None:
 
 def language(request: Request) -> str:
     """?lang=, then the language cookie, then the browser's Accept-Language, then the default."""
-    for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
-        if candidate in LANGUAGES:
-            return candidate
-    accept = request.headers.get("accept-language", "")
-    for part in accept.split(","):
-        code = part.split(";")[0].strip()
-        if code:
-            return normalize_language(code, default_language())
-    return default_language()
+    return request_language(request)

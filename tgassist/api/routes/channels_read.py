@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
-from tgassist.api.deps import get_app, require_admin
-from tgassist.channels import reader
+from tgassist.api.deps import get_app, request_language, require_admin
+from tgassist.channels import service
+from tgassist.channels.exceptions import ReadError
+from tgassist.core.i18n import t
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
 router = APIRouter(prefix="/channels", tags=["channels"], dependencies=[Depends(require_admin)])
 
 
-def _bad(err: reader.ReadError) -> HTTPException:
+def _bad(err: ReadError, lang: str) -> HTTPException:
     code = (
         status.HTTP_404_NOT_FOUND
         if err.key in ("search.channel_unknown", "search.user_unknown")
@@ -24,7 +26,7 @@ def _bad(err: reader.ReadError) -> HTTPException:
         if err.key == "search.channel_not_followed"
         else status.HTTP_422_UNPROCESSABLE_CONTENT
     )
-    return HTTPException(code, {"key": err.key, "params": err.params, "message": str(err)})
+    return HTTPException(code, {"key": err.key, "params": err.params, "message": err.render(lang)})
 
 
 @router.get("/search")
@@ -38,9 +40,10 @@ async def search(
     offset: int = 0,
     user: int | None = Query(None, description="Scope to the channels this Telegram user follows"),
     app: App = Depends(get_app),
+    lang: str = Depends(request_language),
 ) -> dict[str, Any]:
     try:
-        res = await reader.search_posts(
+        res = await service.search_posts(
             app,
             q,
             telegram_id=user,
@@ -51,8 +54,8 @@ async def search(
             limit=limit,
             offset=offset,
         )
-    except reader.ReadError as err:
-        raise _bad(err) from err
+    except ReadError as err:
+        raise _bad(err, lang) from err
     return {
         "total": res.total,
         "lexical_only": res.lexical_only,
@@ -66,15 +69,15 @@ async def ask(
     q: str = Query(..., description="The question"),
     channel: list[str] = Query([]),
     user: int | None = None,
-    lang: str = "en",
+    lang: str = Query("en", description="Language of the answer and of errors: en or ru"),
     app: App = Depends(get_app),
 ) -> dict[str, Any]:
     try:
-        ans = await reader.ask_question(app, q, telegram_id=user, channels=channel)
-    except reader.ReadError as err:
-        raise _bad(err) from err
+        ans = await service.ask_question(app, q, telegram_id=user, channels=channel)
+    except ReadError as err:
+        raise _bad(err, lang) from err
     return {
-        "answer": ans.text or reader.render(ans.message_key or "search.ask.not_found", lang),
+        "answer": ans.text or t(ans.message_key or "search.ask.not_found", lang),
         "found": ans.found,
         "mode": ans.mode,
         "confidence": ans.confidence,
@@ -88,11 +91,12 @@ async def trends(
     baseline_days: int = 7,
     until: str | None = None,
     app: App = Depends(get_app),
+    lang: str = Depends(request_language),
 ) -> list[dict[str, Any]]:
     try:
-        found = await reader.trends(
+        found = await service.trends(
             app, until=until, window_hours=window_hours, baseline_days=baseline_days
         )
-    except reader.ReadError as err:
-        raise _bad(err) from err
+    except ReadError as err:
+        raise _bad(err, lang) from err
     return [asdict(t) for t in found]

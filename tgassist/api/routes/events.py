@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from tgassist.api.deps import get_app, require_admin
+from tgassist.api.deps import get_app, request_language, require_admin
+from tgassist.api.errors import http_error
 from tgassist.api.params import Limit
+from tgassist.events import service
+from tgassist.events.exceptions import NoTranslator, UnknownSourceError
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -43,58 +46,50 @@ def _spawn(coro: Any) -> None:
 
 
 @router.post("/ingest/run")
-async def run_ingest(body: IngestRequest, app: App = Depends(get_app)) -> Any:
+async def run_ingest(
+    body: IngestRequest, app: App = Depends(get_app), lang: str = Depends(request_language)
+) -> Any:
     """Ingest the given source(s) now (the cron does this twice a day per region)."""
-    from tgassist.events.exceptions import UnknownSourceError
-    from tgassist.events.ingest import ingest
-    from tgassist.events.sources import select_specs
-
     try:
-        names = [s.name for s in select_specs(body.source)]
+        names = [s.name for s in service.select_specs(body.source)]
     except UnknownSourceError as err:
-        raise HTTPException(422, str(err)) from err
+        raise http_error(422, err, lang) from err
     if body.wait:
-        report = await ingest(app, names, trigger="api")
+        report = await service.ingest(app, names, trigger="api")
         return report.to_dict()
-    _spawn(ingest(app, names, trigger="api"))
+    _spawn(service.ingest(app, names, trigger="api"))
     return JSONResponse(
         {"accepted": True, "sources": names, "runs": "/admin/events/runs"}, status.HTTP_202_ACCEPTED
     )
 
 
 @router.post("/translation/backfill")
-async def run_backfill(body: BackfillRequest | None = None, app: App = Depends(get_app)) -> Any:
+async def run_backfill(
+    body: BackfillRequest | None = None,
+    app: App = Depends(get_app),
+    lang: str = Depends(request_language),
+) -> Any:
     """Translate titles of events that have no English title yet."""
-    from tgassist.events.translate import NoTranslator, backfill, count_without_en
-
     if app.translator is None:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            str(
-                NoTranslator(
-                    "no translator is configured: set TGASSIST_LLM_PROVIDER (and its key) to backfill EN titles"
-                )
-            ),
+        raise http_error(
+            status.HTTP_409_CONFLICT, NoTranslator("events.translation.no_translator"), lang
         )
     if body is None or body.wait:
-        return (await backfill(app)).to_dict()
-    _spawn(backfill(app))
+        return (await service.backfill(app)).to_dict()
+    _spawn(service.backfill(app))
     return JSONResponse(
-        {"accepted": True, "found": await count_without_en(app)}, status.HTTP_202_ACCEPTED
+        {"accepted": True, "found": await service.count_without_en(app)},
+        status.HTTP_202_ACCEPTED,
     )
 
 
 @router.get("/events/sources")
 async def sources(app: App = Depends(get_app)) -> list[dict[str, Any]]:
     """Every event source with its configuration and the stats of its last run."""
-    from tgassist.events.ingest import list_sources
-
-    return await list_sources(app)
+    return await service.list_sources(app)
 
 
 @router.get("/events/runs")
 async def runs(limit: Limit = 20, app: App = Depends(get_app)) -> list[dict[str, Any]]:
     """The latest ingest runs, newest first."""
-    from tgassist.events.ingest import recent_runs
-
-    return await recent_runs(app, max(1, min(limit, 200)))
+    return await service.recent_runs(app, max(1, min(limit, 200)))

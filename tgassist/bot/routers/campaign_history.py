@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from tgassist.bot.ui import campaigns as ui
 from tgassist.bot.ui.build_watch import open_progress, send_files
 from tgassist.bot.ui.common import alert_text, show_in_place
-from tgassist.campaigns import history
+from tgassist.campaigns import service
 from tgassist.core.errors import TgassistError
 from tgassist.core.i18n import t
 
@@ -31,7 +31,7 @@ async def show_page(
     edit: bool = False,
 ) -> None:
     lang = user.language
-    view = await history.history_page(app, user.id, status=status, page=page)
+    view = await service.history_page(app, user.id, status=status, page=page)
     text, markup = ui.history_text(lang, view), ui.history_keyboard(lang, view)
     if edit:
         await show_in_place(message, text, reply_markup=markup)
@@ -61,24 +61,24 @@ def build_router() -> Router:
                 await query.answer()
                 await show_page(message, app, user, cb.page, cb.status, edit=True)
             elif cb.action == "card":
-                card = await history.campaign_card(app, user.id, cb.id)
+                card = await service.campaign_card(app, user.id, cb.id)
                 await query.answer()
                 await show_in_place(
                     message,
                     ui.card_text(lang, card),
                     reply_markup=ui.card_keyboard(lang, card, cb.page, cb.status),
                 )
-            elif cb.action in history.FORMATS:
-                await history.campaign_card(app, user.id, cb.id)  # ownership before any work
+            elif cb.action in service.FORMATS:
+                await service.campaign_card(app, user.id, cb.id)  # ownership before any work
                 await query.answer(t("bot.campaigns.sending_file", lang))
                 await send_files(bot, app, message.chat.id, user.id, cb.id, lang, (cb.action,))
             elif cb.action == "repeat":
-                card = await history.campaign_card(app, user.id, cb.id)
-                started = await history.repeat(app, user.id, cb.id)
+                card = await service.campaign_card(app, user.id, cb.id)
+                started = await service.repeat_from_history(app, user.id, cb.id)
                 await query.answer(t("bot.campaigns.started", lang))
                 await open_progress(bot, app, message.chat.id, user.id, lang, started, card.name)
             elif cb.action == "delete":
-                card = await history.campaign_card(app, user.id, cb.id)
+                card = await service.campaign_card(app, user.id, cb.id)
                 await query.answer()
                 await show_in_place(
                     message,
@@ -86,7 +86,7 @@ def build_router() -> Router:
                     reply_markup=ui.delete_keyboard(lang, card.id, cb.page, cb.status),
                 )
             elif cb.action == "delete_ok":
-                name = await history.delete(app, user.id, cb.id)
+                name = await service.delete_from_history(app, user.id, cb.id)
                 await query.answer(t("bot.campaigns.deleted", lang, name=name))
                 await show_page(message, app, user, cb.page, cb.status, edit=True)
             else:

@@ -18,7 +18,7 @@ from tgassist.bot.screens import show
 from tgassist.bot.ui import campaigns as ui
 from tgassist.bot.ui.build_watch import open_progress, resume_watches, stop_watches
 from tgassist.bot.ui.common import alert_text, error_text
-from tgassist.campaigns import history, wizard
+from tgassist.campaigns import service
 from tgassist.campaigns.exceptions import BriefError
 from tgassist.core.errors import LocalizedError, TgassistError
 from tgassist.core.i18n import t
@@ -62,7 +62,7 @@ def confirm_key(user_id: int) -> str:
 async def _ask(target: Message, state: FSMContext, lang: str, step: str, error: str = "") -> None:
     await state.set_state(STATE_OF[step])
     data = await state.get_data()
-    text = ui.step_text(lang, step, wizard.STEPS.index(step) + 1, len(wizard.STEPS))
+    text = ui.step_text(lang, step, service.STEPS.index(step) + 1, len(service.STEPS))
     if error:
         text = t("bot.campaigns.invalid", lang, error=error) + "\n\n" + text
     await target.answer(text, reply_markup=ui.step_keyboard(lang, step, bool(data.get("editing"))))
@@ -70,7 +70,7 @@ async def _ask(target: Message, state: FSMContext, lang: str, step: str, error: 
 
 async def _summary(target: Message, state: FSMContext, lang: str) -> None:
     data = await state.get_data()
-    missing = wizard.missing_steps(data)
+    missing = service.missing_steps(data)
     if missing:  # an answer lost (e.g. a wizard from an older version): ask it again
         await _ask(target, state, lang, missing[0])
         return
@@ -85,11 +85,11 @@ async def _answered(
     """Store a step's answer and move on: the next step, or the summary when editing."""
     await state.update_data(**values)
     data = await state.get_data()
-    idx = wizard.STEPS.index(step)
-    if data.get("editing") or idx + 1 >= len(wizard.STEPS):
+    idx = service.STEPS.index(step)
+    if data.get("editing") or idx + 1 >= len(service.STEPS):
         await _summary(target, state, lang)
     else:
-        await _ask(target, state, lang, wizard.STEPS[idx + 1])
+        await _ask(target, state, lang, service.STEPS[idx + 1])
 
 
 async def _current_step(state: FSMContext) -> str | None:
@@ -161,7 +161,7 @@ def build_router() -> Router:
         elif action == "region" and step == "region":
             await query.answer()
             try:
-                region = wizard.check_step("region", [int(callback_data.value)])
+                region = service.check_step("region", [int(callback_data.value)])
             except (BriefError, ValueError):
                 await _ask(message, state, lang, "region", t("bot.campaigns.err.region", lang))
                 return
@@ -171,12 +171,12 @@ def build_router() -> Router:
             await _answered(message, state, lang, "budget", budget=None)
         elif action == "back" and step is not None:
             await query.answer()
-            idx = wizard.STEPS.index(step)
+            idx = service.STEPS.index(step)
             if idx == 0:
                 await state.clear()
                 await home(message, user)
             else:
-                await _ask(message, state, lang, wizard.STEPS[idx - 1])
+                await _ask(message, state, lang, service.STEPS[idx - 1])
         elif action == "summary" and step is not None:
             await query.answer()
             await _summary(message, state, lang)
@@ -218,7 +218,7 @@ def build_router() -> Router:
         if step == "region":
             value = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
         try:
-            checked = wizard.check_step(step, value)
+            checked = service.check_step(step, value)
         except (BriefError, LocalizedError) as err:
             await _ask(message, state, lang, step, error_text(err, lang))
             return
@@ -232,19 +232,19 @@ def build_router() -> Router:
         lang = user.language
         doc = message.document
         assert doc is not None
-        if (doc.file_size or 0) > wizard.MAX_FILE_BYTES:
+        if (doc.file_size or 0) > service.MAX_FILE_BYTES:
             await _ask(
                 message,
                 state,
                 lang,
                 "keywords",
-                t("campaigns.wizard.file_too_big", lang, mb=wizard.MAX_FILE_BYTES // 2**20),
+                t("campaigns.wizard.file_too_big", lang, mb=service.MAX_FILE_BYTES // 2**20),
             )
             return
         buffer = io.BytesIO()
         await bot.download(doc, destination=buffer)
         try:
-            kf = wizard.read_keyword_file(
+            kf = service.read_keyword_file(
                 app, user.id, buffer.getvalue(), doc.file_name or "keywords.csv"
             )
         except LocalizedError as err:
@@ -297,8 +297,8 @@ def build_router() -> Router:
             await query.answer(t(key, lang), show_alert=not ok)
         elif callback_data.action == "retry":
             try:
-                started = await history.repeat(app, user.id, callback_data.campaign)
-                card = await history.campaign_card(app, user.id, callback_data.campaign)
+                started = await service.repeat_from_history(app, user.id, callback_data.campaign)
+                card = await service.campaign_card(app, user.id, callback_data.campaign)
             except TgassistError as err:
                 await query.answer(alert_text(err, lang), show_alert=True)
                 return
@@ -327,11 +327,11 @@ async def _confirm(
             return
         data = await state.get_data()
         try:
-            started = await wizard.start_build(app, user.id, data)
+            started = await service.start_build(app, user.id, data)
         except BriefError as err:  # the rules changed since the step was answered
             await query.answer()
             first = err.errors[0].field if err.errors else "name"
-            step = next((s for s, f in wizard.FIELD_OF.items() if f == first), "name")
+            step = next((s for s, f in service.FIELD_OF.items() if f == first), "name")
             await state.update_data(editing=True)
             await _ask(message, state, lang, step, error_text(err, lang))
             return

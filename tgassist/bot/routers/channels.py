@@ -15,7 +15,7 @@ from tgassist.bot.callbacks import Nav
 from tgassist.bot.screens import show
 from tgassist.bot.ui import channels as ui
 from tgassist.bot.ui.common import alert_text, error_text, show_in_place
-from tgassist.channels import follows
+from tgassist.channels import service
 from tgassist.core.errors import TgassistError
 from tgassist.core.i18n import t
 
@@ -30,7 +30,7 @@ class ChannelsFlow(StatesGroup):
 
 async def _home(message: Message, app: App, user: UserView, edit: bool = False) -> None:
     lang = user.language
-    page = await follows.my_channels(app, user.id)
+    page = await service.my_channels(app, user.id)
     text = t("bot.channels.home", lang, n=page.total)
     if edit:
         await show_in_place(message, text, reply_markup=ui.home_keyboard(lang))
@@ -49,7 +49,7 @@ async def _follow(
 ) -> None:
     lang = user.language
     try:
-        result = await follows.follow(app, user.id, **ref)  # type: ignore[arg-type]
+        result = await service.follow(app, user.id, **ref)  # type: ignore[arg-type]
     except TgassistError as err:
         await _ask_follow(message, state, lang, error_text(err, lang))
         return
@@ -73,7 +73,7 @@ def build_router() -> Router:
         query: CallbackQuery, state: FSMContext, app: App, user: UserView
     ) -> None:
         await state.clear()
-        page = await follows.my_channels(app, user.id)
+        page = await service.my_channels(app, user.id)
         lang = user.language
         await show(query, t("bot.channels.home", lang, n=page.total), ui.home_keyboard(lang))
 
@@ -122,19 +122,19 @@ def build_router() -> Router:
                 await _ask_follow(message, state, lang)
             elif cb.action == "list":
                 await state.set_state(None)
-                page = await follows.my_channels(app, user.id, page=cb.page)
+                page = await service.my_channels(app, user.id, page=cb.page)
                 await query.answer()
                 await show_in_place(
                     message, ui.list_text(lang, page), reply_markup=ui.list_keyboard(lang, page)
                 )
             elif cb.action == "card":
-                c = await follows.followed_channel(app, user.id, cb.id)
+                c = await service.followed_channel(app, user.id, cb.id)
                 await query.answer()
                 await show_in_place(
                     message, ui.card_text(lang, c), reply_markup=ui.card_keyboard(lang, c, cb.page)
                 )
             elif cb.action == "unfollow":
-                c = await follows.followed_channel(app, user.id, cb.id)
+                c = await service.followed_channel(app, user.id, cb.id)
                 await query.answer()
                 await show_in_place(
                     message,
@@ -142,9 +142,9 @@ def build_router() -> Router:
                     reply_markup=ui.unfollow_keyboard(lang, c, cb.page),
                 )
             elif cb.action == "unfollow_ok":
-                c = await follows.unfollow(app, user.id, cb.id)
+                c = await service.unfollow(app, user.id, cb.id)
                 await query.answer(t("bot.channels.unfollowed", lang, name=c.label))
-                page = await follows.my_channels(app, user.id, page=cb.page)
+                page = await service.my_channels(app, user.id, page=cb.page)
                 await show_in_place(
                     message, ui.list_text(lang, page), reply_markup=ui.list_keyboard(lang, page)
                 )

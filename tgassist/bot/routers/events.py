@@ -19,7 +19,8 @@ from tgassist.bot.ui.common import alert_text, error_text, show_in_place
 from tgassist.core.db import utcnow
 from tgassist.core.errors import LocalizedError, TgassistError
 from tgassist.core.i18n import t
-from tgassist.events import browse
+from tgassist.events import service
+from tgassist.events.views import WHEN, EventsPage
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -35,7 +36,7 @@ class EventsFlow(StatesGroup):
 
 
 async def _home(message: Message, app: App, lang: str, edit: bool = False) -> None:
-    text, markup = t("bot.events.home", lang), ui.home_keyboard(lang, browse.cities(app))
+    text, markup = t("bot.events.home", lang), ui.home_keyboard(lang, service.cities(app))
     if edit:
         await show_in_place(message, text, reply_markup=markup)
     else:
@@ -44,26 +45,26 @@ async def _home(message: Message, app: App, lang: str, edit: bool = False) -> No
 
 async def _page(
     app: App, user: UserView, state: FSMContext, cb: ui.EventCb
-) -> tuple[str, browse.EventsPage, str]:
+) -> tuple[str, EventsPage, str]:
     """The page a list callback names, its title and the query it was made for."""
     lang = user.language
     data = await state.get_data()
     query = ""
     if cb.src == "c":
         when: object = cb.when
-        if cb.when not in browse.WHEN:
-            when = browse.parse_date(cb.when, utcnow().date())
-        page = await browse.city_page(app, cb.city, when, lang=lang, page=cb.page)  # type: ignore[arg-type]
+        if cb.when not in WHEN:
+            when = service.parse_date(cb.when, utcnow().date())
+        page = await service.city_page(app, cb.city, when, lang=lang, page=cb.page)  # type: ignore[arg-type]
     elif cb.src == "n":
         loc = data.get("ev_location")
         if not loc:
             raise _NeedLocation
-        page = await browse.nearby_page(app, loc[0], loc[1], cb.r, lang=lang, page=cb.page)
+        page = await service.nearby_page(app, loc[0], loc[1], cb.r, lang=lang, page=cb.page)
     elif cb.src == "s":
         query = str(data.get("ev_query") or "")
-        page = await browse.search_page(app, query, lang=lang, page=cb.page)
+        page = await service.search_page(app, query, lang=lang, page=cb.page)
     else:
-        page = await browse.saved_page(app, user.id, lang=lang, page=cb.page)
+        page = await service.saved_page(app, user.id, lang=lang, page=cb.page)
     return ui.list_title(lang, cb.src, cb.city, cb.when, cb.r), page, query
 
 
@@ -115,7 +116,7 @@ def build_router() -> Router:
     ) -> None:
         await state.clear()
         lang = user.language
-        await show(query, t("bot.events.home", lang), ui.home_keyboard(lang, browse.cities(app)))
+        await show(query, t("bot.events.home", lang), ui.home_keyboard(lang, service.cities(app)))
 
     @router.message(F.location)
     async def location(message: Message, state: FSMContext, user: UserView) -> None:
@@ -163,7 +164,7 @@ def build_router() -> Router:
         data = await state.get_data()
         city = str(data.get("ev_city") or "")
         try:
-            day = browse.parse_date((message.text or "")[:40], utcnow().date())
+            day = service.parse_date((message.text or "")[:40], utcnow().date())
         except TgassistError as err:
             await message.answer(
                 error_text(err, lang) + "\n" + t("bot.events.ask.date", lang),
@@ -205,7 +206,7 @@ def build_router() -> Router:
                 await query.answer()
                 await _home(message, app, lang, edit=True)
             elif cb.action == "city":
-                if cb.city not in {c.code for c in browse.cities(app)}:
+                if cb.city not in {c.code for c in service.cities(app)}:
                     raise LocalizedError("events.browse.unknown_city", value=cb.city)
                 await query.answer()
                 await show_in_place(
@@ -264,21 +265,21 @@ async def _card(
     lang = user.language
     notice = ""
     if cb.action == "save":
-        await browse.save(app, user.id, cb.id)
+        await service.save(app, user.id, cb.id)
         notice = t("bot.events.saved", lang)
     elif cb.action == "unsave":
-        await browse.unsave(app, user.id, cb.id)
+        await service.unsave(app, user.id, cb.id)
         notice = t("bot.events.unsaved", lang)
     elif cb.action == "remind":
-        mark = await browse.set_reminders(app, user.id, cb.id, True)
+        mark = await service.set_reminders(app, user.id, cb.id, True)
         notice = t(
             "bot.events.reminders_on" if mark.reminders else "bot.events.reminders_too_late", lang
         )
     elif cb.action == "unremind":
-        await browse.set_reminders(app, user.id, cb.id, False)
+        await service.set_reminders(app, user.id, cb.id, False)
         notice = t("bot.events.reminders_off", lang)
-    card = await browse.event_card(app, cb.id, lang=lang)
-    mark = await browse.event_mark(app, user.id, cb.id)
+    card = await service.shown_event_card(app, cb.id, lang=lang)
+    mark = await service.event_mark(app, user.id, cb.id)
     await query.answer(notice)
     await show_in_place(
         message, ui.card_text(lang, card, mark), reply_markup=ui.card_keyboard(lang, card, mark, cb)

@@ -18,7 +18,8 @@ from tgassist.bot.keyboards import button, cancel_keyboard, keyboard, nav_row
 from tgassist.bot.screens import show
 from tgassist.bot.states import SettingsForm
 from tgassist.bot.texts import esc, render_error, tr
-from tgassist.campaigns import account
+from tgassist.campaigns import service
+from tgassist.campaigns.views import AccountView
 from tgassist.core.errors import LocalizedError
 from tgassist.core.users import UserView
 
@@ -40,7 +41,7 @@ def _mark(lang: str, on: bool) -> str:
     return tr(lang, "bot.settings.saved_mark" if on else "bot.settings.unset")
 
 
-def settings_text(lang: str, user: UserView, acc: account.AccountView) -> str:
+def settings_text(lang: str, user: UserView, acc: AccountView) -> str:
     limits = "\n".join(f"• {esc(k)}: {esc(v)}" for k, v in sorted(user.limits.items())) or tr(
         lang, "bot.settings.limits_default"
     )
@@ -63,7 +64,7 @@ def settings_text(lang: str, user: UserView, acc: account.AccountView) -> str:
     )
 
 
-def settings_keyboard(lang: str, acc: account.AccountView) -> InlineKeyboardMarkup:
+def settings_keyboard(lang: str, acc: AccountView) -> InlineKeyboardMarkup:
     rows = [
         [button(lang, "bot.settings.b_language", Nav(to="language"))],
         [
@@ -94,7 +95,7 @@ async def open_settings(
     event: Message | CallbackQuery, state: FSMContext, app: App, user: UserView, lang: str
 ) -> None:
     await state.clear()
-    acc = await account.get_account(app, user.id)
+    acc = await service.get_account(app, user.id)
     await show(event, settings_text(lang, user, acc), settings_keyboard(lang, acc))
 
 
@@ -108,7 +109,7 @@ async def action(
 ) -> None:
     name = callback_data.action
     if name.startswith("clear_") and name.removeprefix("clear_") in CLEARABLE:
-        acc = await account.clear_setting(app, user.id, name.removeprefix("clear_"))
+        acc = await service.clear_setting(app, user.id, name.removeprefix("clear_"))
         await show(query, tr(lang, "bot.settings.cleared") + "\n\n" + settings_text(lang, user, acc),
                    settings_keyboard(lang, acc))  # fmt: skip
         return
@@ -144,11 +145,11 @@ async def answered(
                              reply_markup=cancel_keyboard(lang, "settings"))  # fmt: skip
         return
     calls = {
-        SettingsForm.wordstat_token.state: account.save_wordstat_token,
-        SettingsForm.api_key.state: account.save_search_api_key,
-        SettingsForm.email.state: account.set_google_email,
-        SettingsForm.region.state: account.set_default_region,
-        SettingsForm.budget.state: account.set_default_budget,
+        SettingsForm.wordstat_token.state: service.save_wordstat_token,
+        SettingsForm.api_key.state: service.save_search_api_key,
+        SettingsForm.email.state: service.set_google_email,
+        SettingsForm.region.state: service.set_default_region,
+        SettingsForm.budget.state: service.set_default_budget,
     }
     call = calls[str(current)]
     if secret:

@@ -17,7 +17,7 @@ from aiogram.types import FSInputFile, InlineKeyboardMarkup
 
 from tgassist.bot.ui import campaigns as ui
 from tgassist.bot.ui.common import error_text
-from tgassist.campaigns import history
+from tgassist.campaigns import service
 from tgassist.core.errors import TgassistError
 from tgassist.core.i18n import t
 
@@ -253,7 +253,7 @@ async def _finish(bot: Bot, app: App, w: Watched, editor: _Editor, p: Progress) 
         final=True,
     )
     await send_files(bot, app, w.chat_id, w.user_id, w.campaign_id, lang)
-    summary = await history.build_summary(app, w.user_id, w.campaign_id)
+    summary = await service.build_summary(app, w.user_id, w.campaign_id)
     if summary.spreadsheet_url is None:
         summary = await _with_sheet(app, w, summary)
     await bot.send_message(
@@ -268,7 +268,7 @@ async def _with_sheet(app: App, w: Watched, summary: Any) -> Any:
     from dataclasses import replace
 
     try:
-        url = await history.sheets_link(app, w.user_id, w.campaign_id)
+        url = await service.sheets_link(app, w.user_id, w.campaign_id)
     except TgassistError as err:
         return replace(summary, warnings=(*summary.warnings, error_text(err, w.lang)))
     return replace(summary, spreadsheet_url=url) if url else summary
@@ -278,8 +278,8 @@ async def send_files(
     bot: Bot, app: App, chat_id: int, user_id: int, campaign_id: int, lang: str, formats: Any = None
 ) -> None:
     """The campaign's XLSX and CSV as documents (paced by the caller's Telegram client)."""
-    for fmt in formats or history.FORMATS:
-        path = await history.campaign_file(app, user_id, campaign_id, fmt)
+    for fmt in formats or service.FORMATS:
+        path = await service.campaign_file(app, user_id, campaign_id, fmt)
         for _ in range(3):
             try:
                 await bot.send_document(

@@ -9,7 +9,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from tgassist.bot.ui.common import MENU_CALLBACK, bar, button, esc, nav_row, pager_row
-from tgassist.campaigns.history import FILTERS, BuildSummary, CampaignCard, HistoryPage
+from tgassist.campaigns.views import FILTERS, BuildSummary, CampaignCard, HistoryPage
 from tgassist.core.i18n import t
 
 # Buttons offered at the region step (Yandex geo ids); any other is typed by name or id.

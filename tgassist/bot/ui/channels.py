@@ -6,7 +6,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from tgassist.bot.ui.common import button, esc, nav_row, pager_row
-from tgassist.channels.follows import ChannelsPage, FollowedChannel
+from tgassist.channels.views import ChannelsPage, FollowedChannel
 from tgassist.core.i18n import t
 
 STATUS_ICON = {"new": "🆕", "ok": "✅", "parsing": "⏳", "flood_wait": "⏸", "error": "⚠️"}

@@ -15,8 +15,7 @@ from aiogram.types import (
 
 from tgassist.bot.ui.common import button, esc, nav_row, pager_row
 from tgassist.core.i18n import t
-from tgassist.events.browse import RADII_KM, WHEN, City, EventMark, EventsPage
-from tgassist.events.card import EventCard
+from tgassist.events.views import RADII_KM, WHEN, City, EventCard, EventMark, EventsPage
 
 DESCRIPTION_CHARS = 600
 

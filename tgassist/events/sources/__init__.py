@@ -68,7 +68,7 @@ def select_specs(names: list[str] | str | None) -> list[SourceSpec]:
     unknown = [n for n in wanted if n not in known]
     if unknown:
         raise UnknownSourceError(
-            f"unknown event source(s): {', '.join(unknown)}; known: {', '.join(known)}"
+            "events.sources.unknown", names=", ".join(unknown), known=", ".join(known)
         )
     return [known[n] for n in wanted]
 
