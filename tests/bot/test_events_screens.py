@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.bot.conftest import BotEnv
-from tests.fakes.telegram_server import FakeTelegram
 from tgassist.core.db import utcnow
 from tgassist.core.users import get_by_telegram_id
 from tgassist.events.dedupe import search_text
@@ -24,22 +23,6 @@ MSK = ZoneInfo("Europe/Moscow")
 @pytest.fixture
 def bot_overrides() -> dict[str, Any]:
     return {"bot_rate_burst": 100}  # a scripted user types faster than the per-user limit
-
-
-@pytest.fixture(autouse=True)
-def inline_markup_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Telegram returns only an inline keyboard in a sent Message, never a reply keyboard (the
-    location button); the fake echoes any markup back, which aiogram cannot parse. Until the
-    fake does this itself, its echo is trimmed here."""
-    original = FakeTelegram._message_json
-
-    def message_json(self: FakeTelegram, msg: Any) -> dict[str, Any]:
-        out = original(self, msg)
-        if "inline_keyboard" not in (out.get("reply_markup") or {"inline_keyboard": 1}):
-            out.pop("reply_markup")
-        return out
-
-    monkeypatch.setattr(FakeTelegram, "_message_json", message_json)
 
 
 async def _add(env: BotEnv, n: int, **kw: Any) -> Event:

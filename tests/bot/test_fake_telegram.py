@@ -11,7 +11,14 @@ from aiogram.exceptions import (
     TelegramForbiddenError,
     TelegramRetryAfter,
 )
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
 from tests.fakes.telegram_server import FakeTelegram
 from tgassist.bot.app import create_bot
@@ -79,3 +86,26 @@ async def test_failures_on_demand_and_files(fake: tuple[FakeTelegram, Bot]) -> N
     assert file.file_path is not None
     data = await bot.download_file(file.file_path)
     assert data is not None and data.read() == b"phrase\nbuy sofa\n"
+
+
+async def test_a_sent_message_carries_only_an_inline_keyboard(
+    fake: tuple[FakeTelegram, Bot],
+) -> None:
+    """As Telegram: the Message a send returns has `reply_markup` only for an inline keyboard; a
+    reply keyboard (the location button) or its removal is shown to the user but not echoed."""
+    server, bot = fake
+    user = server.user(7, language_code="ru")
+    keyboard = ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text="📍 Share location", request_location=True)]],
+        resize_keyboard=True,
+    )
+    sent = await bot.send_message(7, "where are you?", reply_markup=keyboard)
+    assert sent.reply_markup is None
+    shown = await user.reply()
+    assert [b.text for b in shown.buttons[0]] == ["📍 Share location"]
+    removed = await bot.send_message(7, "thanks", reply_markup=ReplyKeyboardRemove())
+    assert removed.reply_markup is None
+    await user.reply()
+    inline = await bot.send_message(7, "pick", reply_markup=_kb("a"))
+    assert inline.reply_markup is not None
+    assert inline.reply_markup.inline_keyboard[0][0].callback_data == "a"

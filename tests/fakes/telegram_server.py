@@ -240,7 +240,9 @@ class FakeTelegram:
             out["location"] = {"latitude": msg.location[0], "longitude": msg.location[1]}
         if msg.kind in ("document", "photo") and msg.text:
             out["caption"] = msg.text
-        if msg.markup:
+        if msg.markup and "inline_keyboard" in msg.markup:
+            # as Telegram: a Message carries only an inline keyboard; a reply keyboard (or its
+            # removal, or force_reply) belongs to the chat, not to the message, and is not echoed
             out["reply_markup"] = msg.markup
         return out
 
