@@ -110,3 +110,65 @@ async def test_cancel_leaves_a_settings_question_and_nothing_is_saved(bot_env: B
     assert "didn't understand" in (await user.reply()).text
     me = await get_by_telegram_id(bot_env.app.db, user.id)
     assert me is not None and (await get_account(bot_env.app, me.id)).google_email is None
+
+
+async def test_the_wizard_offers_the_default_region_and_budget_of_the_settings(
+    bot_env: BotEnv,
+) -> None:
+    """Defaults saved on the settings screen are offered at the wizard's region and budget steps
+    (a button and a hint), land in the brief when chosen, and go away when removed."""
+    user = bot_env.user(2004, language_code="ru")
+    await user.send("/settings")
+    await user.reply()
+    await user.press("📍 Регион")
+    await user.reply()
+    await user.send("Казань, Самара")
+    await user.reply()
+    await user.press("💰 Бюджет")
+    await user.reply()
+    await user.send("45000")
+    screen = await user.reply()
+    assert "Регион по умолчанию: Казань, Самара" in screen.text
+    assert "Бюджет по умолчанию: 45 000" in screen.text
+    assert "🗑 Удалить регион по умолчанию" in screen.button_texts
+
+    async def to_region_step() -> None:
+        await user.send("/new_campaign")
+        await user.reply()
+        await user.send("Ремонт холодильников")
+        await user.reply()
+        await user.send("ремонт холодильников на дому")
+        await user.reply()
+        await user.send("ремонт холодильников\nмастер по холодильникам")
+
+    await to_region_step()
+    region = await user.reply()
+    assert "Шаг 4 из 6" in region.text
+    assert "По умолчанию (из настроек): Казань, Самара" in region.text
+    assert region.button_texts[0] == "⭐ Мой по умолчанию: Казань, Самара"
+    await user.press("⭐ Мой по умолчанию: Казань, Самара")
+    assert "Шаг 5 из 6" in (await user.reply()).text
+    await user.send("fridge-fix.example.ru")
+    budget = await user.reply()
+    assert "По умолчанию (из настроек): 45 000 ₽" in budget.text
+    await user.press("⭐ Мой по умолчанию: 45 000 ₽")
+    summary = await user.reply()
+    assert "Регион: Казань, Самара" in summary.text and "Бюджет: 45 000 ₽" in summary.text
+
+    # Another answer than the default is taken as typed.
+    await user.press("✏️ Бюджет")
+    await user.reply()
+    await user.send("10000")
+    assert "Бюджет: 10 000 ₽" in (await user.reply()).text
+
+    # Removed in the settings: the next wizard has no default button and no hint.
+    await user.send("/settings")
+    await user.reply()
+    await user.press("🗑 Удалить регион по умолчанию")
+    cleared = await user.reply()
+    assert "Регион по умолчанию: Казань" not in cleared.text
+    assert "🗑 Удалить регион по умолчанию" not in cleared.button_texts
+    await to_region_step()
+    region = await user.reply()
+    assert "По умолчанию" not in region.text
+    assert not any(b.startswith("⭐") for b in region.button_texts)

@@ -62,10 +62,25 @@ def confirm_key(user_id: int) -> str:
 async def _ask(target: Message, state: FSMContext, lang: str, step: str, error: str = "") -> None:
     await state.set_state(STATE_OF[step])
     data = await state.get_data()
-    text = ui.step_text(lang, step, service.STEPS.index(step) + 1, len(service.STEPS))
+    default = ui.default_label(step, data.get("defaults") or {})
+    text = ui.step_text(lang, step, service.STEPS.index(step) + 1, len(service.STEPS), default)
     if error:
         text = t("bot.campaigns.invalid", lang, error=error) + "\n\n" + text
-    await target.answer(text, reply_markup=ui.step_keyboard(lang, step, bool(data.get("editing"))))
+    markup = ui.step_keyboard(lang, step, bool(data.get("editing")), default)
+    await target.answer(text, reply_markup=markup)
+
+
+async def _start(target: Message, state: FSMContext, app: App, user: UserView) -> None:
+    """A new wizard, offering the default region and budget the user keeps in the settings."""
+    await state.clear()
+    acc = await service.get_account(app, user.id)
+    defaults: dict[str, Any] = {}
+    if acc.region_ids:
+        defaults["region"] = {"ids": list(acc.region_ids), "names": list(acc.region_names)}
+    if acc.budget:
+        defaults["budget"] = acc.budget
+    await state.update_data(defaults=defaults)
+    await _ask(target, state, user.language, "name")
 
 
 async def _summary(target: Message, state: FSMContext, lang: str) -> None:
@@ -126,9 +141,8 @@ def build_router() -> Router:
         await show(query, t("bot.campaigns.home", user.language), ui.home_keyboard(user.language))
 
     @router.message(Command("new_campaign"))
-    async def new_cmd(message: Message, state: FSMContext, user: UserView) -> None:
-        await state.clear()
-        await _ask(message, state, user.language, "name")
+    async def new_cmd(message: Message, state: FSMContext, app: App, user: UserView) -> None:
+        await _start(message, state, app, user)
 
     @router.callback_query(ui.WizardCb.filter())
     async def wizard_button(
@@ -150,8 +164,7 @@ def build_router() -> Router:
             await home(message, user)
         elif action == "new":
             await query.answer()
-            await state.clear()
-            await _ask(message, state, lang, "name")
+            await _start(message, state, app, user)
         elif action == "cancel":
             await state.clear()
             await query.answer()
@@ -166,6 +179,18 @@ def build_router() -> Router:
                 await _ask(message, state, lang, "region", t("bot.campaigns.err.region", lang))
                 return
             await _answered(message, state, lang, "region", region=region)
+        elif action == "default" and step in ("region", "budget"):
+            await query.answer()
+            default = ((await state.get_data()).get("defaults") or {}).get(step)
+            if not default:  # a button from before a restart, or the default was removed
+                await _ask(message, state, lang, step)
+                return
+            try:  # checked again with the brief's rules: the defaults may predate a rule
+                checked = service.check_step(step, default["ids"] if step == "region" else default)
+            except (BriefError, LocalizedError) as err:
+                await _ask(message, state, lang, step, error_text(err, lang))
+                return
+            await _answered(message, state, lang, step, **{step: checked})
         elif action == "skip" and step == "budget":
             await query.answer()
             await _answered(message, state, lang, "budget", budget=None)

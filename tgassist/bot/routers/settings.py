@@ -87,6 +87,20 @@ def settings_keyboard(lang: str, acc: AccountView) -> InlineKeyboardMarkup:
             button(lang, "bot.settings.b_clear_apikey", SettingsCb(action="clear_search_api_key"))
         )
     rows.append(clear)
+    defaults = []
+    if acc.google_email:
+        defaults.append(
+            button(lang, "bot.settings.b_clear_email", SettingsCb(action="clear_email"))
+        )
+    if acc.region_ids:
+        defaults.append(
+            button(lang, "bot.settings.b_clear_region", SettingsCb(action="clear_region"))
+        )
+    if acc.budget:
+        defaults.append(
+            button(lang, "bot.settings.b_clear_budget", SettingsCb(action="clear_budget"))
+        )
+    rows += [[b] for b in defaults]
     rows.append(nav_row(lang))
     return keyboard(rows)
 

@@ -68,9 +68,17 @@ def home_keyboard(lang: str) -> InlineKeyboardMarkup:
     )
 
 
-def step_keyboard(lang: str, step: str, editing: bool) -> InlineKeyboardMarkup:
-    """Buttons under a wizard question: region choices, Skip for the budget, Back / Cancel."""
+def step_keyboard(
+    lang: str, step: str, editing: bool, default: str | None = None
+) -> InlineKeyboardMarkup:
+    """Buttons under a wizard question: the user's default (region, budget) first, region
+    choices, Skip for the budget, Back / Cancel."""
     rows: list[list[InlineKeyboardButton]] = []
+    if default:
+        label = default if len(default) <= 40 else default[:39] + "…"
+        rows.append(
+            [button(lang, "bot.campaigns.btn.use_default", WizardCb(action="default"), value=label)]
+        )
     if step == "region":
         buttons = [
             InlineKeyboardButton(
@@ -92,12 +100,27 @@ def step_keyboard(lang: str, step: str, editing: bool) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def step_text(lang: str, step: str, number: int, total: int) -> str:
-    return (
+def step_text(lang: str, step: str, number: int, total: int, default: str | None = None) -> str:
+    text = (
         t("bot.campaigns.step", lang, n=number, total=total)
         + "\n"
         + t(f"bot.campaigns.ask.{step}", lang)
     )
+    if default:
+        text += "\n" + t("bot.campaigns.default_hint", lang, value=esc(default))
+    return text
+
+
+def default_label(step: str, defaults: Mapping[str, Any]) -> str | None:
+    """How the user's default answer to `step` reads on its button (None: no default)."""
+    value = defaults.get(step)
+    if not value:
+        return None
+    if step == "region":
+        return ", ".join(value.get("names") or ()) or None
+    if step == "budget":
+        return _money(value) + " ₽"
+    return None
 
 
 def summary_text(lang: str, answers: Mapping[str, Any]) -> str:
