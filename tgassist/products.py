@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tgassist.campaigns.tasks import PRODUCT as CAMPAIGNS
 from tgassist.channels.tasks import PRODUCT as CHANNELS
+from tgassist.core.errors import LocalizedError
 from tgassist.core.jobs import PRODUCT as CORE
 from tgassist.core.product import Job, Product, Stage
 from tgassist.events.tasks import PRODUCT as EVENTS
@@ -20,7 +21,7 @@ def all_jobs() -> list[Job]:
 
 
 def select_stages(names: str | None) -> list[Stage]:
-    """Stages named in a comma list (all when empty); unknown names raise ValueError."""
+    """Stages named in a comma list (all when empty); unknown names raise LocalizedError."""
     stages = all_stages()
     if not names:
         return stages
@@ -28,7 +29,7 @@ def select_stages(names: str | None) -> list[Stage]:
     known = {s.name for s in stages}
     unknown = wanted - known
     if unknown:
-        raise ValueError(
-            f"unknown stage(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
+        raise LocalizedError(
+            "core.stages.unknown", names=", ".join(sorted(unknown)), known=", ".join(sorted(known))
         )
     return [s for s in stages if s.name in wanted]

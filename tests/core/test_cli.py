@@ -40,6 +40,7 @@ def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TGASSIST_")}
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     env["TGASSIST_DATA_DIR"] = str(tmp_path / "data")
+    env["TGASSIST_LANGUAGE"] = "en"  # the CLI speaks TGASSIST_LANGUAGE
     env.update(extra)
     return env
 
@@ -88,6 +89,11 @@ def test_status_and_dlq_list_on_embedded_defaults(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     r = tgassist("dlq", "replay", "posts.parsed", env=env)
     assert r.returncode == 0 and "replayed 0" in r.stdout
+    r = tgassist("status", env={**env, "TGASSIST_LANGUAGE": "ru"})
+    assert r.returncode == 0, r.stderr
+    for title in ("хранилища", "потоки", "планировщик"):
+        assert title in r.stdout
+    assert "backends" not in r.stdout
 
 
 def _free_port() -> int:
@@ -240,16 +246,19 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(
     import typer
 
     from tgassist.cli.common import run
+    from tgassist.core.i18n import default_language, set_default_language
 
     async def broken() -> None:
         raise KeyError("boom")
 
-    with pytest.raises(typer.Exit) as exit_info:
-        run(broken)
-    assert exit_info.value.exit_code == 1
-    err = capsys.readouterr().err
-    assert (
-        "unexpected KeyError" in err
-        and "TGASSIST_LOG_LEVEL=DEBUG" in err
-        and "Traceback" not in err
-    )
+    before = default_language()
+    try:
+        for lang, words in (("en", "error: unexpected KeyError"), ("ru", "ошибка: непредвиденная")):
+            set_default_language(lang)  # what load_settings does with TGASSIST_LANGUAGE
+            with pytest.raises(typer.Exit) as exit_info:
+                run(broken)
+            assert exit_info.value.exit_code == 1
+            err = capsys.readouterr().err
+            assert words in err and "TGASSIST_LOG_LEVEL=DEBUG" in err and "Traceback" not in err
+    finally:
+        set_default_language(before)

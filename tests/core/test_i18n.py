@@ -12,7 +12,7 @@ from tgassist.core.errors import LocalizedError
 from tgassist.core.i18n import LANGUAGES, Msg, load_catalogues, normalize_language, placeholders, t
 
 PACKAGE = Path(__file__).resolve().parents[2] / "tgassist"
-DOMAINS = ("core", "bot", "admin", "campaigns", "events", "channels", "search", "ops")
+DOMAINS = ("core", "bot", "admin", "campaigns", "events", "channels", "search", "ops", "backup")
 KEY_ARGS = {"key", "text_key", "error_key"}
 
 

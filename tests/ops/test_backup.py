@@ -193,6 +193,8 @@ async def test_restore_refuses_a_non_empty_install(
     with pytest.raises(BackupError) as err:
         await restore(settings, archive)
     assert err.value.key == "backup.target_not_empty"
+    assert "is not empty" in str(err.value) and "--force" in str(err.value)
+    assert "не пусто" in err.value.render("ru") and " is not empty" not in err.value.render("ru")
     assert _rows(_sync_url(settings)) == before
     app = await App.start(settings)
     await app.redis.flushdb()

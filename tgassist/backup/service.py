@@ -22,6 +22,7 @@ from tgassist import __version__
 from tgassist.backup import parts
 from tgassist.backup.archive import Manifest, read_archive, write_archive
 from tgassist.backup.errors import BackupError
+from tgassist.core.i18n import Msg
 from tgassist.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -34,7 +35,7 @@ class BackupReport:
     path: Path
     size: int
     counts: dict[str, Any]
-    notes: list[str] = field(default_factory=list)
+    notes: list[Msg] = field(default_factory=list)  # rendered by the door
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class RestoreReport:
     graph: dict[str, int]
     blobs: int
     migrated_to: list[str]
-    notes: list[str] = field(default_factory=list)
+    notes: list[Msg] = field(default_factory=list)  # rendered by the door
 
 
 def default_name(now: datetime | None = None) -> Path:
@@ -65,7 +66,7 @@ async def backup(settings: Settings, out: Path, progress: Progress = _noop) -> B
         raise BackupError("backup.output_exists", path=str(out))
     await asyncio.to_thread(out.parent.mkdir, parents=True, exist_ok=True)
     app = await App.start(settings)
-    notes: list[str] = []
+    notes: list[Msg] = []
     try:
         with tempfile.TemporaryDirectory(prefix=".tgassist-backup-", dir=out.parent) as tmp:
             stage = Path(tmp)
@@ -87,10 +88,7 @@ async def backup(settings: Settings, out: Path, progress: Progress = _noop) -> B
             progress("blobs")
             if settings.s3_endpoint_url:
                 blobs = 0
-                notes.append(
-                    f"blobs live in S3 bucket {settings.s3_bucket!r} and are not in this archive; "
-                    "back the bucket up with its own tools"
-                )
+                notes.append(Msg("backup.note.s3_blobs", {"bucket": settings.s3_bucket}))
             else:
                 blobs = await asyncio.to_thread(
                     parts.export_blobs, settings.data_dir / "blobs", stage
@@ -118,7 +116,7 @@ async def backup(settings: Settings, out: Path, progress: Progress = _noop) -> B
                 blobs="s3" if settings.s3_endpoint_url else "local",
                 migrations=heads,
                 counts=counts,
-                notes=notes,
+                notes=[n.render("en") for n in notes],  # the archive's own record
             )
             progress("archive")
             await asyncio.to_thread(write_archive, stage, manifest, out)
@@ -203,7 +201,10 @@ async def restore(
                 "backup.backend_mismatch", archived=manifest.database, target=target_db
             )
         if leftovers and not force:
-            raise BackupError("backup.target_not_empty", what=f"the data dir {settings.data_dir}")
+            raise BackupError(
+                "backup.target_not_empty",
+                what=Msg("backup.what.data_dir", {"path": str(settings.data_dir)}),
+            )
         app = await App.start(settings)
         try:
             if force:
@@ -246,7 +247,7 @@ async def restore(
         graph=dict(counts.get("graph", {})),
         blobs=blobs,
         migrated_to=heads,
-        notes=list(manifest.notes),
+        notes=[Msg("backup.note.s3_restore")] if manifest.blobs == "s3" else [],
     )
 
 
@@ -256,9 +257,9 @@ async def _refuse_non_empty(app: Any) -> None:
     async with app.db.engine.connect() as conn:
         tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
     if tables:
-        raise BackupError("backup.target_not_empty", what="the database")
+        raise BackupError("backup.target_not_empty", what=Msg("backup.what.database"))
     if await app.redis.dbsize():
-        raise BackupError("backup.target_not_empty", what="the Redis database")
+        raise BackupError("backup.target_not_empty", what=Msg("backup.what.redis"))
 
 
 async def _empty(app: Any, settings: Settings) -> None:

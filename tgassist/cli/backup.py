@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from tgassist.backup.service import backup, default_name, restore
-from tgassist.cli.common import console, load_settings, run
+from tgassist.cli.common import console, load_settings, run, say
 
 
 def register(root: typer.Typer) -> None:
@@ -23,20 +23,33 @@ def backup_cmd(
     """One archive of a consistent snapshot (database, Redis, vectors, graph, blobs), while the app runs."""
     settings = load_settings()
     out = file or default_name()
-    with console.status("backing up…") as status:
+    with console.status(say("ops.cli.backup.running")) as status:
         report = run(
-            lambda: backup(settings, out, lambda step: status.update(f"backing up: {step}"))
+            lambda: backup(
+                settings, out, lambda step: status.update(say("ops.cli.backup.step", step=step))
+            )
         )
     counts = report.counts
+    tables = counts["tables"]
     console.print(
-        f"[green]backup written[/] {report.path} ({report.size / 1_048_576:.1f} MiB): "
-        f"{sum(counts['tables'].values()) if counts['tables'] else 'all'} rows in "
-        f"{len(counts['tables']) or '?'} tables, {counts['redis_keys']} Redis keys, "
-        f"{sum(counts['vectors'].values())} vectors, {counts['graph'].get('posts', 0)} graph posts, "
-        f"{counts['blobs']} blobs"
+        "[green]"
+        + say("ops.cli.backup.written")
+        + "[/] "
+        + say(
+            "ops.cli.backup.report",
+            path=str(report.path),
+            mib=f"{report.size / 1_048_576:.1f}",
+            rows=sum(tables.values()) if tables else "?",
+            tables=len(tables) or "?",
+            redis_keys=counts["redis_keys"],
+            vectors=sum(counts["vectors"].values()),
+            graph_posts=counts["graph"].get("posts", 0),
+            blobs=counts["blobs"],
+        ),
+        highlight=False,
     )
     for note in report.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]{say('ops.cli.note')}[/] {note.render()}")
 
 
 def restore_cmd(
@@ -45,16 +58,29 @@ def restore_cmd(
 ) -> None:
     """Restore an archive into an empty install (checked whole before anything is written)."""
     settings = load_settings()
-    with console.status("restoring…") as status:
+    with console.status(say("ops.cli.restore.running")) as status:
         report = run(
             lambda: restore(
-                settings, file, force=force, progress=lambda s: status.update(f"restoring: {s}")
+                settings,
+                file,
+                force=force,
+                progress=lambda s: status.update(say("ops.cli.restore.step", step=s)),
             )
         )
     console.print(
-        f"[green]restored[/] {report.database} database (migrated to {', '.join(report.migrated_to)}), "
-        f"{report.redis_keys} Redis keys, {sum(report.vectors.values())} vectors, "
-        f"{report.graph.get('posts', 0)} graph posts, {report.blobs} blobs"
+        "[green]"
+        + say("ops.cli.restore.done")
+        + "[/] "
+        + say(
+            "ops.cli.restore.report",
+            database=report.database,
+            migrations=", ".join(report.migrated_to),
+            redis_keys=report.redis_keys,
+            vectors=sum(report.vectors.values()),
+            graph_posts=report.graph.get("posts", 0),
+            blobs=report.blobs,
+        ),
+        highlight=False,
     )
     for note in report.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]{say('ops.cli.note')}[/] {note.render()}")

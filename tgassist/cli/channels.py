@@ -147,20 +147,19 @@ def list_cmd() -> None:
     settings = load_settings()
     rows = run(lambda: with_app(list_channels, settings))
     if not rows:
-        console.print(
-            "no channels yet: `tgassist channels add @name` or `tgassist channels import EXPORT_DIR`"
-        )
+        console.print(say("channels.cli.none"))
         return
-    t = Table(title="channels")
-    t.add_column("id", justify="right")
-    t.add_column("channel", no_wrap=True, min_width=12)
-    t.add_column("title", overflow="fold", max_width=24)
-    t.add_column("status", overflow="fold")
+    t = Table(title=say("channels.cli.list_title"))
+    t.add_column(say("channels.cli.col.id"), justify="right")
+    t.add_column(say("channels.cli.col.channel"), no_wrap=True, min_width=12)
+    t.add_column(say("channels.cli.col.title"), overflow="fold", max_width=24)
+    t.add_column(say("channels.cli.col.status"), overflow="fold")
     for col in ("posts", "albums", "hwm"):
-        t.add_column(col, justify="right", no_wrap=True)
-    t.add_column("last parsed (UTC)", overflow="fold")
+        t.add_column(say(f"channels.cli.col.{col}"), justify="right", no_wrap=True)
+    t.add_column(say("channels.cli.col.last_parsed"), overflow="fold")
+    paused = ", " + say("channels.cli.paused")
     for c in rows:
-        status = f"{c.status}, {c.source}" + ("" if c.is_active else ", paused")
+        status = f"{c.status}, {c.source}" + ("" if c.is_active else paused)
         t.add_row(
             str(c.id),
             f"@{c.username}" if c.username else str(c.telegram_id or "-"),
@@ -197,14 +196,14 @@ def parse(
 ) -> None:
     """Parse channels live with Telethon now (the scheduler does this every PARSER_SCHEDULER_INTERVAL_SEC)."""
     if mode not in ("auto", "historical", "incremental"):
-        fail(f"--mode must be auto, historical or incremental, not {mode!r}")
+        fail(say("channels.cli.bad_mode", value=repr(mode)))
     from tgassist.channels.service import parse_now
 
     settings = load_settings()
     reports = run(lambda: with_app(lambda app: parse_now(app, ref, mode), settings))
-    t = Table(title="parse")
+    t = Table(title=say("channels.cli.parse_title"))
     for col in ("channel", "mode", "status", "new", "edited", "albums", "hwm", "error"):
-        t.add_column(col, overflow="fold")
+        t.add_column(say(f"channels.cli.col.{col}"), overflow="fold")
     for r in reports:
         t.add_row(
             r.channel,
@@ -216,7 +215,7 @@ def parse(
             str(r.hwm),
             r.error or "",
         )
-    console.print(t if reports else "no active channel to parse")
+    console.print(t if reports else say("channels.cli.nothing_to_parse"))
 
 
 @channels_app.command("login")
@@ -230,7 +229,7 @@ def login(
 
     settings = load_settings()
     me = run(lambda: with_app(lambda app: interactive_login(app, phone), settings))
-    console.print(f"signed in as {me}; the session is stored encrypted (TGASSIST_SECRET_KEYS)")
+    console.print(say("channels.cli.signed_in", me=me))
 
 
 from tgassist.cli import channels_read as _channels_read  # noqa: E402,F401  (search, ask, trends, digest)

@@ -77,9 +77,10 @@ def search_cmd(
     if not result.hits:
         console.print(say("search.no_results", query=query))
         return
-    t = Table(title=f"{len(result.hits)} of {result.total} ({result.took_ms} ms)")
+    title = say("search.cli.title", shown=len(result.hits), total=result.total, ms=result.took_ms)
+    t = Table(title=title)
     for col in ("post", "channel", "date", "score", "snippet", "link"):
-        t.add_column(col, overflow="fold")
+        t.add_column(say(f"search.cli.col.{col}"), overflow="fold")
     for h in result.hits:
         t.add_row(
             str(h.post_id),
@@ -163,9 +164,9 @@ def trends_cmd(
     if not found:
         console.print(say("search.trends.none"))
         return
-    t = Table(title="trends")
+    t = Table(title=say("search.cli.trends_title"))
     for col in ("label", "score", "posts", "baseline", "channels"):
-        t.add_column(col, overflow="fold")
+        t.add_column(say(f"search.cli.col.{col}"), overflow="fold")
     for tr in found:
         t.add_row(
             tr.label,

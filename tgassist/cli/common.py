@@ -47,7 +47,8 @@ def error_text(err: BaseException) -> str:
 
 def fail(message: str, code: int = 1) -> None:
     message = mask_secrets(message)  # never a password from TGASSIST_*_URL on the terminal
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    prefix = say("core.cli.error")
+    err_console.print(f"[bold red]{prefix}[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -58,7 +59,7 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     except TgassistError as err:
         fail(error_text(err))
     except KeyboardInterrupt:
-        err_console.print("interrupted")
+        err_console.print(say("core.cli.interrupted"))
         sys.exit(130)
     except (typer.Exit, typer.Abort, SystemExit):
         raise
@@ -66,10 +67,7 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
         Exception
     ) as err:  # a bug or an unforeseen fault: one line for the user, the trace in the log
         logging.getLogger("tgassist.cli").debug("unexpected error", exc_info=True)
-        fail(
-            f"unexpected {type(err).__name__}: {err} "
-            "(set TGASSIST_LOG_LEVEL=DEBUG to see the traceback; please report it)"
-        )
+        fail(say("core.cli.unexpected", kind=type(err).__name__, error=str(err)))
     raise AssertionError("unreachable")
 
 

@@ -7,10 +7,13 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from tgassist.cli.common import console, fail, load_settings, run, with_app
+from tgassist.cli.common import console, fail, load_settings, run, say, with_app
 
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead-letter streams.", no_args_is_help=True)
+
+
+STREAM_COLUMNS = ("stream", "group", "length", "pending", "lag", "dlq", "consumers")
 
 
 def register(root: typer.Typer) -> None:
@@ -41,12 +44,14 @@ def worker(
     stages: str = typer.Option(None, help="Comma list of stage names (default: all)"),
 ) -> None:
     """Run stage workers (start many, on many hosts: they share the load via consumer groups)."""
+    from tgassist.core.errors import LocalizedError
     from tgassist.products import select_stages
 
+    load_settings()  # the error below speaks TGASSIST_LANGUAGE
     try:
         select_stages(stages)
-    except ValueError as err:
-        fail(str(err))
+    except LocalizedError as err:
+        fail(err.render())
     _serve(worker=True, stages=stages)
 
 
@@ -64,7 +69,7 @@ def api() -> None:
 def db_upgrade(revision: str = typer.Argument("heads")) -> None:
     """Apply Alembic migrations."""
     from tgassist.core.db import upgrade
-    from tgassist.core.errors import TgassistError
+    from tgassist.core.errors import LocalizedError
 
     settings = load_settings()
 
@@ -76,21 +81,23 @@ def db_upgrade(revision: str = typer.Argument("heads")) -> None:
             await upgrade(settings.db_url, revision)
         except Exception as err:
             lines = str(err).strip().splitlines()
-            raise TgassistError(
-                f"database upgrade to {revision!r} failed: {lines[0] if lines else type(err).__name__}"
+            raise LocalizedError(
+                "core.cli.upgrade_failed",
+                revision=revision,
+                error=lines[0] if lines else type(err).__name__,
             ) from err
         finally:
             await app.close()
 
     run(go)
-    console.print(f"database upgraded to {revision}")
+    console.print(say("core.cli.upgraded", revision=revision))
 
 
 def bot() -> None:
     """Run the Telegram bot alone (needs TGASSIST_BOT_TOKEN)."""
     settings = load_settings()
     if settings.bot_token is None:
-        fail("TGASSIST_BOT_TOKEN is not set: get a token from @BotFather and put it in .env")
+        fail(say("core.cli.no_bot_token"))
     _serve(bot=True)
 
 
@@ -100,10 +107,9 @@ def status() -> None:
 
     settings = load_settings()
     report: dict[str, Any] = run(lambda: with_app(health.details, settings))
-    t = Table(title="backends")
-    t.add_column("backend")
-    t.add_column("status")
-    t.add_column("details")
+    t = Table(title=say("core.cli.status.backends"))
+    for col in ("backend", "status", "details"):
+        t.add_column(say(f"core.cli.col.{col}"))
     for name in ("db", "redis"):
         block = report[name]
         t.add_row(
@@ -112,9 +118,12 @@ def status() -> None:
             ", ".join(f"{k}={v}" for k, v in block.items() if k != "status"),
         )
     console.print(t)
-    streams = Table(title="streams")
-    for col in ("stream", "group", "length", "pending", "lag", "dlq", "consumers"):
-        streams.add_column(col, justify="right" if col not in ("stream", "group") else "left")
+    streams = Table(title=say("core.cli.status.streams"))
+    for col in STREAM_COLUMNS:
+        streams.add_column(
+            say(f"core.cli.col.{col}"),
+            justify="right" if col not in ("stream", "group") else "left",
+        )
     for r in report.get("streams", {}).get("items", []):
         streams.add_row(
             r["stream"],
@@ -126,9 +135,9 @@ def status() -> None:
             str(r["consumers"]),
         )
     console.print(streams)
-    workers = Table(title="workers")
-    for col in ("worker", "stages", "last heartbeat", "processed", "failed", "dead-lettered"):
-        workers.add_column(col)
+    workers = Table(title=say("core.cli.status.workers"))
+    for col in ("worker", "stages", "heartbeat", "processed", "failed", "dead_lettered"):
+        workers.add_column(say(f"core.cli.col.{col}"))
     for w in report.get("workers", {}).get("items", []):
         workers.add_row(
             w["name"],
@@ -139,11 +148,14 @@ def status() -> None:
             str(w.get("dead_lettered", 0)),
         )
     console.print(
-        workers if report.get("workers", {}).get("items") else "[dim]no worker is running[/]"
+        workers
+        if report.get("workers", {}).get("items")
+        else f"[dim]{say('core.cli.status.no_workers')}[/]"
     )
-    jobs = Table(title=f"scheduler ({report.get('scheduler', {}).get('status', 'unknown')})")
-    jobs.add_column("job")
-    jobs.add_column("next run (UTC)")
+    scheduler_status = report.get("scheduler", {}).get("status", "unknown")
+    jobs = Table(title=say("core.cli.status.scheduler", status=scheduler_status))
+    jobs.add_column(say("core.cli.col.job"))
+    jobs.add_column(say("core.cli.col.next_run"))
     for name, nxt in report.get("scheduler", {}).get("jobs", {}).items():
         jobs.add_row(name, nxt or "-")
     console.print(jobs)
@@ -180,9 +192,9 @@ def dlq_list(
         return [(s, await app.bus.dlq_list(s, count=limit)) for s in streams]
 
     result = run(lambda: with_app(go, settings))
-    t = Table(title="dead letters")
-    for col in ("stream", "dlq id", "original id", "group", "deliveries", "failed at", "error"):
-        t.add_column(col, overflow="fold")
+    t = Table(title=say("core.cli.dlq.title"))
+    for col in ("stream", "dlq_id", "original_id", "group", "deliveries", "failed_at", "error"):
+        t.add_column(say(f"core.cli.col.{col}"), overflow="fold")
     total = 0
     for s, letters in result:
         for d in letters:
@@ -190,7 +202,7 @@ def dlq_list(
             t.add_row(
                 s, d.id, d.original_id, d.group, str(d.deliveries), d.failed_at, d.error[:200]
             )
-    console.print(t if total else "no dead letters")
+    console.print(t if total else say("core.cli.dlq.none"))
 
 
 @dlq_app.command("replay")
@@ -204,7 +216,7 @@ def dlq_replay(
         return int(await app.bus.dlq_replay(stream, group=group))
 
     n = run(lambda: with_app(go, settings))
-    console.print(f"replayed {n} entr{'y' if n == 1 else 'ies'} to {stream}")
+    console.print(say("core.cli.dlq.replayed", count=n, stream=stream))
 
 
 def secret_key() -> None:

@@ -7,10 +7,35 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from tgassist.cli.common import console, fail, load_settings, run, with_app
+from tgassist.cli.common import console, fail, load_settings, run, say, with_app
 
 events_app = typer.Typer(
     help="Events: KudaGo, BaliForum, iCalendar, JSON-LD and AI sources.", no_args_is_help=True
+)
+
+
+INGEST_COLUMNS = (
+    "source",
+    "status",
+    "fetched",
+    "saved",
+    "updated",
+    "skipped",
+    "cancelled",
+    "invalid",
+    "missing_en",
+    "errors",
+)
+SOURCE_COLUMNS = (
+    "source",
+    "region",
+    "configured",
+    "enabled",
+    "last_run",
+    "status",
+    "saved",
+    "updated",
+    "errors",
 )
 
 
@@ -31,20 +56,9 @@ def ingest_cmd(
     settings = load_settings()
     names = [n.strip() for s in source or [] for n in s.split(",") if n.strip()] or None
     report = run(lambda: with_app(lambda app: ingest(app, names, trigger="cli"), settings))
-    t = Table(title=f"ingest run {report.run_id}: {report.status}")
-    for col in (
-        "source",
-        "status",
-        "fetched",
-        "saved",
-        "updated",
-        "skipped",
-        "cancelled",
-        "invalid",
-        "missing EN",
-        "errors",
-    ):
-        t.add_column(col)
+    t = Table(title=say("events.cli.ingest_title", run=report.run_id, status=report.status))
+    for col in INGEST_COLUMNS:
+        t.add_column(say(f"events.cli.col.{col}"))
     for name, st in report.sources.items():
         t.add_row(
             name,
@@ -66,12 +80,21 @@ def ingest_cmd(
     console.print(t)
     tr = report.translation
     console.print(
-        f"translation: requested={tr.requested} translated={tr.translated} missing={tr.missing} "
-        f"llm_calls={tr.calls} cached={tr.cached}; archived={report.archived}",
+        say(
+            "events.cli.translation",
+            requested=tr.requested,
+            translated=tr.translated,
+            missing=tr.missing,
+            calls=tr.calls,
+            cached=tr.cached,
+            archived=report.archived,
+        ),
         highlight=False,
     )
     for err in tr.errors[:3]:
-        console.print(f"[yellow]translation: {err}[/]", highlight=False)
+        console.print(
+            f"[yellow]{say('events.cli.translation_error', error=err)}[/]", highlight=False
+        )
     if report.status == "failed":
         raise typer.Exit(1)
 
@@ -84,8 +107,14 @@ def backfill_cmd() -> None:
     settings = load_settings()
     report = run(lambda: with_app(backfill, settings))
     console.print(
-        f"backfill: found={report.found} translated={report.translated} missing={report.missing} "
-        f"llm_calls={report.calls} batches={report.batches}",
+        say(
+            "events.cli.backfill",
+            found=report.found,
+            translated=report.translated,
+            missing=report.missing,
+            calls=report.calls,
+            batches=report.batches,
+        ),
         highlight=False,
     )
 
@@ -107,11 +136,11 @@ def list_cmd(
         )
     )
     if not cards:
-        console.print(f"no events in {city} for {date}")
+        console.print(say("events.cli.no_events", city=city, date=date))
         return
-    t = Table(title=f"{city}, {date}: {len(cards)} events")
-    for col in ("id", "starts (local)", "title", "place", "sources"):
-        t.add_column(col, overflow="fold")
+    t = Table(title=say("events.cli.list_title", city=city, date=date, count=len(cards)))
+    for col in ("id", "starts", "title", "place", "sources"):
+        t.add_column(say(f"events.cli.col.{col}"), overflow="fold")
     for c in cards:
         when = c.local_start.strftime("%Y-%m-%d" if c.all_day else "%Y-%m-%d %H:%M")
         t.add_row(
@@ -131,26 +160,17 @@ def sources_cmd() -> None:
 
     settings = load_settings()
     rows: list[dict[str, Any]] = run(lambda: with_app(list_sources, settings))
-    t = Table(title="event sources")
-    for col in (
-        "source",
-        "region",
-        "configured",
-        "enabled",
-        "last run (UTC)",
-        "status",
-        "saved",
-        "updated",
-        "errors",
-    ):
-        t.add_column(col, overflow="fold")
+    t = Table(title=say("events.cli.sources_title"))
+    for col in SOURCE_COLUMNS:
+        t.add_column(say(f"events.cli.col.{col}"), overflow="fold")
+    yes, no = say("events.cli.yes"), say("events.cli.no")
     for r in rows:
         st = r["last_stats"]
         t.add_row(
             r["name"],
             r["region"],
-            "yes" if r["configured"] else "no",
-            "yes" if r["enabled"] else "no",
+            yes if r["configured"] else no,
+            yes if r["enabled"] else no,
             (r["last_run_at"] or "-")[:16],
             r["last_status"] or "-",
             str(st.get("saved", "-")),
@@ -176,20 +196,23 @@ def reminders_cmd(
 
     result = run(lambda: with_app(go, settings))
     if not due:
-        t = Table(title="pending reminders")
-        for col in ("user", "event", "kind", "due (UTC)"):
-            t.add_column(col)
+        t = Table(title=say("events.cli.reminders_title"))
+        for col in ("user", "event", "kind", "due"):
+            t.add_column(say(f"events.cli.col.{col}"))
         for r in result:
             t.add_row(str(r["user_id"]), str(r["event_id"]), r["kind"], r["due_at"])
-        console.print(t if result else "no pending reminders")
+        console.print(t if result else say("events.cli.no_reminders"))
         return
     for n in result.notifications:
-        console.print(f"[bold]user {n.user_id}[/] ({n.kind}): {n.text}", highlight=False)
+        who = say("events.cli.reminder_user", user=n.user_id)
+        console.print(f"[bold]{who}[/] ({n.kind}): {n.text}", highlight=False)
     console.print(
-        f"reminders: produced={result.produced} sent={result.sent} failed={result.failed}"
+        say(
+            "events.cli.reminders_run",
+            produced=result.produced,
+            sent=result.sent,
+            failed=result.failed,
+        )
     )
     if result.failed:
-        fail(
-            f"{result.failed} notification(s) could not be delivered; "
-            "they are retried on the next check"
-        )
+        fail(say("events.cli.reminders_failed", count=result.failed))

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from tgassist.cli.common import console, fail, load_settings, run, watch_task, with_app
+from tgassist.cli.common import console, fail, load_settings, run, say, watch_task, with_app
 
 pipeline_app = typer.Typer(
     help="The channels enrichment pipeline: stream status, reprocessing.", no_args_is_help=True
@@ -34,9 +34,11 @@ def status(
     if as_json:
         console.print_json(json.dumps(report, default=str))
         return
-    table = Table(title="pipeline streams")
+    table = Table(title=say("channels.cli.pipeline_title"))
     for col in ("stream", "group", "length", "pending", "lag", "dlq", "consumers"):
-        table.add_column(col, justify="left" if col in ("stream", "group") else "right")
+        table.add_column(
+            say(f"core.cli.col.{col}"), justify="left" if col in ("stream", "group") else "right"
+        )
     for r in report["streams"]:
         busy = r["pending"] or r["dlq"] or (r["length"] if r["lag"] is None else r["lag"])
         style = "red" if r["dlq"] else "yellow" if busy else None
@@ -45,7 +47,7 @@ def status(
             r["group"],
             str(r["length"]),
             str(r["pending"]),
-            "no group" if r["lag"] is None else str(r["lag"]),
+            say("channels.cli.no_group") if r["lag"] is None else str(r["lag"]),
             str(r["dlq"]),
             str(r["consumers"]),
             style=style,
@@ -57,7 +59,9 @@ def status(
         console.print(
             f"{name}: [bold]{block.get('status', '?')}[/]" + (f" ({extra})" if extra else "")
         )
-    console.print(f"backlog: {status_view.backlog}, dead letters: {status_view.dead_letters}")
+    console.print(
+        say("channels.cli.backlog", backlog=status_view.backlog, dead=status_view.dead_letters)
+    )
 
 
 def _parse_since(value: str | None) -> datetime | None:
@@ -66,7 +70,7 @@ def _parse_since(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        fail(f"--since: {value!r} is not a date (use YYYY-MM-DD or an ISO datetime)")
+        fail(say("channels.cli.bad_since", value=repr(value)))
         raise
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
@@ -99,7 +103,7 @@ def reprocess_cmd(
 
     if missing:
         if stage:
-            fail("give either --stage or --missing, not both")
+            fail(say("channels.cli.stage_and_missing"))
         counts = run(
             lambda: with_app(
                 lambda app: requeue_missing(
@@ -108,11 +112,15 @@ def reprocess_cmd(
                 load_settings(),
             )
         )
-        queued = ", ".join(f"{name} {n}" for name, n in counts.items() if n) or "nothing missing"
-        console.print(f"re-queued: {queued}; running workers pick them up")
+        queued = ", ".join(f"{name} {n}" for name, n in counts.items() if n)
+        console.print(
+            say("channels.cli.requeued", queued=queued)
+            if queued
+            else say("channels.cli.nothing_missing")
+        )
         return
     if not stage:
-        fail("give --stage <name> or --missing")
+        fail(say("channels.cli.stage_or_missing"))
     settings = load_settings()
     after = _parse_since(since)
 
@@ -125,6 +133,4 @@ def reprocess_cmd(
         return await job
 
     count = run(lambda: with_app(go, settings))
-    console.print(
-        f"{count} event(s) published for stage [bold]{stage}[/]; running workers pick them up"
-    )
+    console.print(say("channels.cli.reprocessed", count=count, stage=stage))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tgassist.cli.common import console, load_settings, run, with_app
+from tgassist.cli.common import console, load_settings, run, say, with_app
 
 storage_app = typer.Typer(help="Storage hygiene: retention of media files.", no_args_is_help=True)
 
@@ -24,9 +24,13 @@ def prune(
 
     settings = load_settings()
     report = run(lambda: with_app(lambda app: apply_retention(app, dry_run=dry_run), settings))
-    verb = "would free" if report.dry_run else "freed"
-    console.print(
-        f"{verb} {report.freed_bytes / 1_048_576:.1f} MiB: {report.media_files} media files of old "
-        f"posts, {report.orphan_files} orphaned files"
-        + (f" ({report.missing_files} were already missing)" if report.missing_files else "")
+    key = "ops.cli.prune.would_free" if report.dry_run else "ops.cli.prune.freed"
+    line = say(
+        key,
+        mib=f"{report.freed_bytes / 1_048_576:.1f}",
+        media=report.media_files,
+        orphans=report.orphan_files,
     )
+    if report.missing_files:
+        line += " " + say("ops.cli.prune.missing", count=report.missing_files)
+    console.print(line, highlight=False)
