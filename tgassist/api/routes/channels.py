@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, status
 
-from tgassist.api.deps import get_app, require_admin
+from tgassist.api.deps import get_app, request_language, require_admin
 from tgassist.api.errors import http_error
 from tgassist.api.params import ChannelRef, Limit
 from tgassist.channels import service
@@ -26,11 +26,14 @@ async def list_channels(app: App = Depends(get_app)) -> list[dict[str, Any]]:
 
 @router.get("/channels/{ref}/runs")
 async def channel_runs(
-    ref: ChannelRef, limit: Limit = 20, app: App = Depends(get_app)
+    ref: ChannelRef,
+    limit: Limit = 20,
+    app: App = Depends(get_app),
+    lang: str = Depends(request_language),
 ) -> list[dict[str, Any]]:
     """The latest parses/imports of a channel (@username, Telegram id or our id), newest first."""
     try:
         runs = await service.channel_runs(app, ref, limit)
     except service.ChannelError as err:
-        raise http_error(status.HTTP_404_NOT_FOUND, err) from err
+        raise http_error(status.HTTP_404_NOT_FOUND, err, lang) from err
     return [asdict(r) for r in runs]
