@@ -12,7 +12,22 @@ from tgassist.core.errors import LocalizedError
 from tgassist.core.i18n import LANGUAGES, Msg, load_catalogues, normalize_language, placeholders, t
 
 PACKAGE = Path(__file__).resolve().parents[2] / "tgassist"
-DOMAINS = ("core", "bot", "admin", "campaigns", "events", "channels", "search", "ops", "backup")
+DOMAINS = (
+    "core",
+    "bot",
+    "admin",
+    "campaigns",
+    "campaigns_report",
+    "events",
+    "events_ingest",
+    "channels",
+    "channels_import",
+    "search",
+    "ops",
+    "backup",
+    "account",
+    "security",
+)
 KEY_ARGS = {"key", "text_key", "error_key"}
 
 
