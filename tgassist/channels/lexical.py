@@ -43,6 +43,8 @@ _en = Stemmer.Stemmer("english")
 
 def fix_script(word: str) -> str:
     """A word mixing Latin and Cyrillic look-alike letters, written in its main script."""
+    if word.isascii() or not LAT_RE.search(word):  # one script only (the usual case)
+        return word
     cyr = len(CYR_RE.findall(word))
     lat = len(LAT_RE.findall(word))
     if not cyr or not lat:
@@ -159,8 +161,9 @@ class LexicalIndex:
         if len(word) < 4 or word.isdigit():
             return []
         best, best_df = "", 0
-        for cand in _edits1(word):
-            term = stem(cand)
+        cands = sorted(_edits1(word))
+        stemmer = _ru if CYR_RE.search(word) else _en
+        for term in stemmer.stemWords(cands):  # one call for all candidates
             df = self.df.get(term, 0)
             if df > best_df:
                 best, best_df = term, df

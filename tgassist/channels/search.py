@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tgassist.channels.corpus import Corpus, Doc, corpus_of
-from tgassist.channels.lexical import LexicalIndex, word_terms, words
+from tgassist.channels.lexical import LexicalIndex, analyze, word_terms, words
 from tgassist.channels.read_errors import ReadError
 
 if TYPE_CHECKING:
@@ -111,13 +113,64 @@ def query_terms(text: str, lexical: LexicalIndex) -> tuple[list[str], list[tuple
     return terms, fixes
 
 
+class QueryVectors:
+    """The vectors of the last QUERY_CACHE_SIZE queries of this process, per embedder: a repeated
+    query (ask embeds the question search already embedded; a user paging results) is not
+    embedded again."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.by_embedder: weakref.WeakKeyDictionary[Any, OrderedDict[str, np.ndarray]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(self, embedder: Any, text: str) -> np.ndarray | None:
+        cache = self.by_embedder.get(embedder)
+        vec = cache.get(text) if cache is not None else None
+        if cache is not None and vec is not None:
+            cache.move_to_end(text)
+        return vec
+
+    def put(self, embedder: Any, text: str, vec: np.ndarray) -> None:
+        cache = self.by_embedder.setdefault(embedder, OrderedDict())
+        cache[text] = vec
+        if len(cache) > self.size:
+            cache.popitem(last=False)
+
+    def clear(self) -> None:
+        self.by_embedder.clear()
+
+
+QUERY_CACHE_SIZE = 1024
+QUERY_VECTORS = QueryVectors(QUERY_CACHE_SIZE)
+
+
+def _local(embedder: Any) -> bool:
+    from tgassist.ai.embeddings import E5Embedder, UseEmbedder
+
+    return isinstance(embedder, UseEmbedder | E5Embedder)
+
+
 async def embed_query(app: App, text: str) -> np.ndarray | None:
+    """The query's vector: this process's cache, else the model (a local model directly; a
+    remote one through the shared Redis cache, where another process may have paid for it)."""
     from tgassist.channels.embedcache import cached_embed
 
     embedder = app.embedder
+    vec = QUERY_VECTORS.get(embedder, text)
+    if vec is not None:
+        return vec
     fn = getattr(embedder, "embed_query", None)
-    vecs = await fn([text]) if fn else await cached_embed(app.redis, embedder, [text])
-    return np.asarray(vecs[0], dtype=np.float32)
+    if fn is not None:
+        vecs = await fn([text])
+    elif _local(embedder):
+        vecs = await embedder.embed([text])
+    else:
+        vecs = await cached_embed(app.redis, embedder, [text])
+    vec = np.ascontiguousarray(vecs[0], dtype=np.float32)
+    vec.setflags(write=False)
+    QUERY_VECTORS.put(embedder, text, vec)
+    return vec
 
 
 def _mask(corpus: Corpus, q: SearchQuery) -> np.ndarray:
@@ -221,7 +274,14 @@ def marked_snippet(
     if not text:
         return ""
     found = words(text) if found is None else found
-    hits = [(s, e) for w, s, e in found if set(word_terms(w)) & terms]
+    hit_word: dict[str, bool] = {}
+    hits = []
+    for w, s, e in found:
+        is_hit = hit_word.get(w)
+        if is_hit is None:
+            is_hit = hit_word[w] = not terms.isdisjoint(word_terms(w))
+        if is_hit:
+            hits.append((s, e))
     start = 0
     if hits:
         best, best_n = hits[0][0], 0
@@ -245,17 +305,17 @@ def marked_snippet(
     return ("…" if start > 0 else "") + snippet + ("…" if end < len(text) else "")
 
 
-def matched_in(doc: Doc, terms: set[str]) -> tuple[tuple[str, ...], dict[str, list]]:
-    """Which parts of the post hold query words, and each part's words (for the snippet)."""
-    where = []
-    parsed: dict[str, list[tuple[str, int, int]]] = {}
-    for name, part in (("text", doc.text), ("ocr", doc.ocr), ("page", doc.page)):
-        if not part:
-            continue
-        parsed[name] = words(part)
-        if any(set(word_terms(w)) & terms for w, _s, _e in parsed[name]):
-            where.append(name)
-    return tuple(where) or ("meaning",), parsed
+def matched_in(doc: Doc, terms: set[str]) -> tuple[str, ...]:
+    """Which parts of the post (text, ocr, page) hold query words; ("meaning",) when none does
+    (a dense-only hit). Read from the post's analysed terms, not by parsing it again."""
+    parts = (("text", doc.text), ("ocr", doc.ocr), ("page", doc.page))
+    if doc.part_ends is None:  # a Doc not put into a corpus: parse its parts
+        where = [n for n, p in parts if p and not terms.isdisjoint(analyze(p))]
+    else:
+        a, b = doc.part_ends
+        spans = {"text": doc.terms[:a], "ocr": doc.terms[a:b], "page": doc.terms[b:]}
+        where = [n for n, _p in parts if not terms.isdisjoint(spans[n])]
+    return tuple(where) or ("meaning",)
 
 
 def hit_of(corpus: Corpus, slot: int, score: float, terms: set[str], dups: list[int]) -> SearchHit:
@@ -264,9 +324,10 @@ def hit_of(corpus: Corpus, slot: int, score: float, terms: set[str], dups: list[
     ch = corpus.channels.get(doc.channel_id)
     username = ch.username if ch else None
     title = (ch.title if ch else None) or username or str(doc.channel_id)
-    where, parsed = matched_in(doc, terms)
-    part = where[0] if where[0] in parsed else next(iter(parsed), "")
-    source = {"text": doc.text, "ocr": doc.ocr, "page": doc.page}.get(part, "")
+    where = matched_in(doc, terms)
+    texts = {"text": doc.text, "ocr": doc.ocr, "page": doc.page}
+    part = where[0] if where[0] in texts else next((n for n, p in texts.items() if p), "")
+    source = texts.get(part, "")
     return SearchHit(
         post_id=doc.post_id,
         channel_id=doc.channel_id,
@@ -275,7 +336,7 @@ def hit_of(corpus: Corpus, slot: int, score: float, terms: set[str], dups: list[
         message_id=doc.message_id,
         date=doc.date,
         score=round(score, 6),
-        snippet=marked_snippet(source, terms, found=parsed.get(part)),
+        snippet=marked_snippet(source, terms),
         url=post_url(username, doc.message_id),
         source_label=f"{title}, {doc.date:%Y-%m-%d %H:%M} UTC",
         matched_in=where,

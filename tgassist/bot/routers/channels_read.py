@@ -1,5 +1,5 @@
 """Reading the channels in the bot: /search (pages of 5, link and "more like this" buttons), /ask
-(and any text after it), /digest (settings, digest now), /trends (with the chart), and the 👍 / 👎
+(and any plain text after it, or sent while the user is in the Channels section), /digest (settings, digest now), /trends (with the chart), and the 👍 / 👎
 / 🔎 buttons of digest items."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from aiogram.types import (
 )
 
 from tgassist.bot.keyboards import button, keyboard
+from tgassist.bot.routers.channels import ChannelsFlow
 from tgassist.bot.screens import answer_callback, show
 from tgassist.bot.texts import esc, tr
 from tgassist.bot.ui.common import error_text, nav_row, pager_row
@@ -220,6 +221,7 @@ def build_router() -> Router:
         await _answer(message, app, user, command.args)
 
     @router.message(ReadFlow.ask, F.text & ~F.text.startswith("/"))
+    @router.message(ChannelsFlow.section, F.text & ~F.text.startswith("/"))
     async def ask_text(message: Message, app: App, user: UserView) -> None:
         await _answer(message, app, user, message.text or "")
 
