@@ -140,6 +140,7 @@ async def run() -> dict[str, Any]:
             work = Path(tmp) / "work"
         else:
             work = base
+        shutil.rmtree(work / "data" / "search", ignore_errors=True)  # no corpus snapshot yet
         out.update(await measure(work, json.loads((base / "built.json").read_text())))
         out["load_after"] = load_average()
         return out
@@ -210,6 +211,10 @@ async def measure(work: Path, built: dict[str, Any]) -> dict[str, Any]:
     rng = random.Random(11)
     channels = built["channels"]
     profile = os.environ.get("BENCH_PROFILE") == "1"
+    if os.environ.get("BENCH_EXACT") == "1":  # every post scored exactly (no projection pass)
+        from tgassist.channels import corpus as corpus_mod
+
+        corpus_mod.APPROX_MIN = 10**12
     out: dict[str, Any] = {}
     app = await App.start(settings_of(work), migrate=True)
     try:
@@ -244,6 +249,7 @@ async def measure(work: Path, built: dict[str, Any]) -> dict[str, Any]:
         )
         out["search_queries_distinct"] = len(set(queries))
         out["search_ms_p50"], out["search_ms_p95"] = pct(times, 50), pct(times, 95)
+        out.update(await dense_recall(app, queries[:100]))
         # The ask questions were searched above: every cache is emptied first, so no question's
         # embedding is reused; sentence splits and vectors cached by one question serve later
         # (distinct) questions retrieving the same posts, as in a running bot.
@@ -268,6 +274,26 @@ async def measure(work: Path, built: dict[str, Any]) -> dict[str, Any]:
     finally:
         await app.close()
     return out
+
+
+async def dense_recall(app: App, queries: list[str]) -> dict[str, Any]:
+    """How many of the exact 200 nearest posts the approximate dense pass finds (mean over
+    queries; 1.0 when the corpus is too small for the approximate pass)."""
+    from tgassist.channels.corpus import corpus_of
+    from tgassist.channels.search import FUSE_DEPTH, dense_pass, embed_query
+
+    corpus = await corpus_of(app, refresh=False)
+    if corpus.low_col is None:
+        return {"dense_approx": False}
+    mask = corpus.alive_mask() & corpus.has_vec.view
+    found = []
+    for q in queries:
+        qvec = await embed_query(app, q)
+        assert qvec is not None
+        approx, _ = dense_pass(corpus, qvec, mask)
+        exact = np.argsort(-(corpus.vec_col.view @ qvec) - 10.0 * ~mask)[:FUSE_DEPTH]
+        found.append(len(set(approx) & {int(s) for s in exact}) / FUSE_DEPTH)
+    return {"dense_approx": True, "dense_approx_recall_at_200": round(float(np.mean(found)), 3)}
 
 
 async def snapshot_figures(app: App) -> dict[str, Any]:

@@ -15,6 +15,7 @@ is held by another process) search is lexical only and says so.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import os
 import pickle
@@ -46,6 +47,13 @@ PAGE_CHARS = 4000
 SNAPSHOT_VERSION = 1
 SNAPSHOT_EVERY_SEC = 300.0  # an updated corpus is written again at most this often
 SNAPSHOT_EVERY_CHANGES = 5000  # ... or when this many posts changed since the last write
+# From this many vectors on, the dense pass first scores every post on a PCA projection of the
+# vectors (APPROX_DIM wide, a quarter of the memory to read), then scores the best APPROX_DEPTH of
+# those exactly (search.py). Below it, every post is scored exactly.
+APPROX_MIN = 20_000
+APPROX_DIM = 128
+APPROX_SAMPLE = 20_000
+FREEZE_AFTER = 5000  # posts loaded at once after which the collector is told to skip them
 
 
 @dataclass
@@ -135,6 +143,8 @@ class Corpus:
         self.dense_error = ""
         self.missing_vectors: set[int] = set()
         self.task: asyncio.Task[None] | None = None
+        self.proj: np.ndarray | None = None  # (dim, APPROX_DIM) once there are APPROX_MIN vectors
+        self.low_col: _Grow | None = None  # the vectors projected by `proj`, slot by slot
         self.changed = 0  # posts put or dropped since the snapshot was written
         self.saved_at = 0.0  # wall clock of the snapshot this corpus was written to or read from
 
@@ -165,6 +175,8 @@ class Corpus:
         self.ts_col.append(int(doc.date.timestamp()))
         self.album_col.append(doc.album_id if doc.album_id is not None else -1)
         self.vec_col.append(vector if vector is not None else 0.0)
+        if self.low_col is not None and self.proj is not None:
+            self.low_col.append(vector @ self.proj if vector is not None else 0.0)
         self.has_vec.append(vector is not None)
         if doc.full_text.strip():  # (re)indexed posts get their (new) vector on the next fetch
             self.missing_vectors.add(doc.post_id)
@@ -188,8 +200,28 @@ class Corpus:
             return
         self.vec_col.data[slot] = vector
         self.has_vec.data[slot] = True
+        if self.low_col is not None and self.proj is not None:
+            self.low_col.data[slot] = self.vec_col.data[slot] @ self.proj
         self.missing_vectors.discard(post_id)
         self.changed += 1
+
+    def ensure_projection(self, proj: np.ndarray | None = None) -> None:
+        """Fit (or take) the projection of the approximate dense pass once the corpus has
+        APPROX_MIN vectors: the top principal directions of a sample of them (uncentred, so
+        inner products are what is kept), then project every vector."""
+        if self.low_col is not None or self.vec_col.width <= APPROX_DIM:
+            return
+        rows = np.flatnonzero(self.has_vec.view)
+        if proj is None:
+            if len(rows) < APPROX_MIN:
+                return
+            rng = np.random.default_rng(len(rows))
+            pick = rows if len(rows) <= APPROX_SAMPLE else rng.choice(rows, APPROX_SAMPLE, False)
+            sample = self.vec_col.view[np.sort(pick)].astype(np.float64)
+            _w, v = np.linalg.eigh(sample.T @ sample)  # ascending eigenvalues
+            proj = v[:, ::-1][:, :APPROX_DIM]
+        self.proj = np.ascontiguousarray(proj, dtype=np.float32)
+        self.low_col = _Grow.of(self.vec_col.view @ self.proj)
 
     def alive_mask(self) -> np.ndarray:
         return np.frombuffer(self.lexical.alive, dtype=np.int8).astype(bool)
@@ -281,6 +313,16 @@ async def _refresh(app: App, corpus: Corpus) -> None:
     await _fill_vectors(app, corpus)
     corpus.since = started
     corpus.refreshed_at = time.monotonic()
+    corpus.ensure_projection()
+    if len(ids) >= FREEZE_AFTER:
+        _freeze()
+
+
+def _freeze() -> None:
+    """Move what is alive now (a freshly loaded corpus: millions of long-lived objects) out of
+    the cyclic collector's sight, so its full collections stop pausing searches for 100s of ms."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _maybe_save(app: App, corpus: Corpus, *, first: bool) -> None:
@@ -432,6 +474,7 @@ def _state(corpus: Corpus) -> dict[str, Any]:
         "has_vec": corpus.has_vec.view,
         "lexical": corpus.lexical,
         "missing_vectors": corpus.missing_vectors,
+        "proj": corpus.proj,
         "saved_at": time.time(),
     }
 
@@ -471,11 +514,16 @@ async def save_snapshot(app: App) -> Path | None:
 
 
 def _read(path: Path) -> dict[str, Any] | None:
+    enabled = gc.isenabled()
+    gc.disable()  # millions of new objects: the cyclic collector would rescan them many times
     try:
         with path.open("rb") as fh:
             state = pickle.load(fh)  # our own file in the data dir, written by _write
     except FileNotFoundError:
         return None
+    finally:
+        if enabled:
+            gc.enable()
     if not isinstance(state, dict) or state.get("version") != SNAPSHOT_VERSION:
         raise ValueError("not a corpus snapshot of this version")
     return state
@@ -514,6 +562,10 @@ async def _load_snapshot(app: App, corpus: Corpus) -> None:
     corpus.since = state["since"]
     corpus.saved_at = float(state["saved_at"])
     corpus.changed = 0
+    proj = state.get("proj")
+    if isinstance(proj, np.ndarray) and proj.shape == (corpus.vec_col.width, APPROX_DIM):
+        corpus.ensure_projection(proj)
+    _freeze()
     log.info("search: corpus snapshot loaded", path=str(path), posts=len(corpus))
 
 

@@ -160,14 +160,11 @@ class LexicalIndex:
             return word_terms(swapped)
         if len(word) < 4 or word.isdigit():
             return []
-        best, best_df = "", 0
-        cands = sorted(_edits1(word))
         stemmer = _ru if CYR_RE.search(word) else _en
-        for term in stemmer.stemWords(cands):  # one call for all candidates
-            df = self.df.get(term, 0)
-            if df > best_df:
-                best, best_df = term, df
-        return [best] if best else []
+        stems = stemmer.stemWords(sorted(_edits1(word)))  # one call for all candidates
+        get = self.df.get
+        best_df, best = max(((get(t, 0), t) for t in stems), default=(0, ""))
+        return [best] if best_df > 0 else []
 
     def scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every slot for these query terms (0 for retired slots)."""

@@ -4,6 +4,7 @@ collapsed, snippets with the matched words marked and a link to each post."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 import weakref
@@ -25,6 +26,7 @@ MAX_QUERY_CHARS = 1000
 MAX_LIMIT = 100
 RRF_K = 60
 FUSE_DEPTH = 200
+APPROX_DEPTH = 2000  # candidates of the approximate dense pass scored exactly
 DUP_JACCARD = 0.8
 SNIPPET_CHARS = 220
 
@@ -191,6 +193,28 @@ def _top(scores: np.ndarray, mask: np.ndarray, depth: int) -> list[int]:
     return [int(i) for i in cand[np.argsort(-scores[cand], kind="stable")]]
 
 
+def dense_pass(corpus: Corpus, qvec: np.ndarray, mask: np.ndarray) -> tuple[list[int], dict]:
+    """The FUSE_DEPTH posts nearest to the query (slots, best first) and their cosines. A big
+    corpus is first scored on its projected vectors; the best APPROX_DEPTH of those are then
+    scored exactly, and only exact cosines rank."""
+    vecs = corpus.vec_col.view
+    if corpus.low_col is not None and corpus.proj is not None:
+        approx = corpus.low_col.view @ (qvec @ corpus.proj)
+        cand = np.flatnonzero(mask)
+        if len(cand) > APPROX_DEPTH:
+            cand = cand[np.argpartition(-approx[cand], APPROX_DEPTH)[:APPROX_DEPTH]]
+        exact = vecs[cand] @ qvec
+    else:
+        cand = np.flatnonzero(mask)
+        exact = (vecs @ qvec)[cand]
+    if len(cand) > FUSE_DEPTH:
+        keep = np.argpartition(-exact, FUSE_DEPTH)[:FUSE_DEPTH]
+        cand, exact = cand[keep], exact[keep]
+    order = np.argsort(-exact, kind="stable")
+    slots = [int(s) for s in cand[order]]
+    return slots, dict(zip(slots, (float(x) for x in exact[order]), strict=True))
+
+
 async def rank(
     app: App, q: SearchQuery, *, now: datetime | None = None, need: int | None = None
 ) -> tuple[Corpus, Ranked]:
@@ -198,20 +222,27 @@ async def rank(
     them (all when None); `Ranked.total` counts every candidate."""
     text = validate_text(q.text)
     corpus = await corpus_of(app)
-    terms, fixes = query_terms(text, corpus.lexical)
-    if not terms:
-        raise ReadError("search.query_no_words")
-    mask = _mask(corpus, q)
-    lex = corpus.lexical.scores(terms)
-    lex_top = _top(lex, mask, FUSE_DEPTH)
+    # The model embeds the query in its thread while the words are scored here.
+    embedding = (
+        asyncio.ensure_future(embed_query(app, text))
+        if corpus.dense_ok and corpus.has_vec.view.any()
+        else None
+    )
+    try:
+        terms, fixes = query_terms(text, corpus.lexical)
+        if not terms:
+            raise ReadError("search.query_no_words")
+        mask = _mask(corpus, q)
+        lex = corpus.lexical.scores(terms)
+        lex_top = _top(lex, mask, FUSE_DEPTH)
+        qvec = await embedding if embedding is not None else None
+    finally:
+        if embedding is not None and not embedding.done():
+            embedding.cancel()
     dense_top: list[int] = []
-    dense_scores: np.ndarray | None = None
-    if corpus.dense_ok and corpus.has_vec.view.any():
-        qvec = await embed_query(app, text)
-        if qvec is not None:
-            dense_scores = corpus.vec_col.view @ qvec
-            dmask = mask & corpus.has_vec.view
-            dense_top = _top(dense_scores + 1.0, dmask, FUSE_DEPTH)  # cosines may be <= 0
+    dense: dict[int, float] = {}
+    if qvec is not None:
+        dense_top, dense = dense_pass(corpus, qvec, mask & corpus.has_vec.view)
     fused: dict[int, float] = {}
     for ranked in (lex_top, dense_top):
         for r, slot in enumerate(ranked):
@@ -249,8 +280,9 @@ async def rank(
         ranked_out.slots.append(slot)
         ranked_out.scores.append(fused[slot])
         ranked_out.lexical[slot] = float(lex[slot])
-        if dense_scores is not None:
-            ranked_out.dense[slot] = float(dense_scores[slot])
+        if qvec is not None:
+            cos = dense.get(slot)
+            ranked_out.dense[slot] = float(corpus.vec_col.view[slot] @ qvec) if cos is None else cos
     return corpus, ranked_out
 
 
