@@ -500,7 +500,7 @@ async def _save(app: App, corpus: Corpus) -> Path | None:
         return None
     corpus.changed = 0
     corpus.saved_at = state["saved_at"]
-    log.info("search: corpus snapshot written", path=str(path), posts=len(corpus), bytes=size)
+    log.debug("search: corpus snapshot written", path=str(path), posts=len(corpus), bytes=size)
     return path
 
 
@@ -566,7 +566,7 @@ async def _load_snapshot(app: App, corpus: Corpus) -> None:
     if isinstance(proj, np.ndarray) and proj.shape == (corpus.vec_col.width, APPROX_DIM):
         corpus.ensure_projection(proj)
     _freeze()
-    log.info("search: corpus snapshot loaded", path=str(path), posts=len(corpus))
+    log.debug("search: corpus snapshot loaded", path=str(path), posts=len(corpus))
 
 
 __all__ = ["ChannelRef", "Corpus", "Doc", "corpus_of", "refresh_now", "save_snapshot"]
