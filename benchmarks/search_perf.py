@@ -283,8 +283,9 @@ async def dense_recall(app: App, queries: list[str]) -> dict[str, Any]:
     from tgassist.channels.search import FUSE_DEPTH, dense_pass, embed_query
 
     corpus = await corpus_of(app, refresh=False)
+    energy = round(corpus.approx_energy, 3)
     if corpus.low_col is None:
-        return {"dense_approx": False}
+        return {"dense_approx": False, "projection_energy": energy}
     mask = corpus.alive_mask() & corpus.has_vec.view
     found = []
     for q in queries:
@@ -293,7 +294,11 @@ async def dense_recall(app: App, queries: list[str]) -> dict[str, Any]:
         approx, _ = dense_pass(corpus, qvec, mask)
         exact = np.argsort(-(corpus.vec_col.view @ qvec) - 10.0 * ~mask)[:FUSE_DEPTH]
         found.append(len(set(approx) & {int(s) for s in exact}) / FUSE_DEPTH)
-    return {"dense_approx": True, "dense_approx_recall_at_200": round(float(np.mean(found)), 3)}
+    return {
+        "dense_approx": True,
+        "projection_energy": energy,
+        "dense_approx_recall_at_200": round(float(np.mean(found)), 3),
+    }
 
 
 async def snapshot_figures(app: App) -> dict[str, Any]:
