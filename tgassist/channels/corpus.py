@@ -44,6 +44,8 @@ KINDS = ("tags", "vision", "crawl")
 LOAD_BATCH = 2000
 VECTOR_BATCH = 512
 PAGE_CHARS = 4000
+# Bump when Doc, LexicalIndex or the analyzer (stemming, stop words) change: an older snapshot
+# is then skipped and the corpus loaded from the database again.
 SNAPSHOT_VERSION = 1
 SNAPSHOT_EVERY_SEC = 300.0  # an updated corpus is written again at most this often
 SNAPSHOT_EVERY_CHANGES = 5000  # ... or when this many posts changed since the last write
