@@ -100,3 +100,21 @@ async def test_a_broken_snapshot_is_skipped_and_rewritten(app: App, loaded: list
     await refresh_now(app)
     assert loaded == []
     assert (await _ids(app, "курс биткоина"))[0] == ids[3]
+
+
+async def test_a_snapshot_newer_than_the_database_is_skipped(app: App, loaded: list[int]) -> None:
+    """A backup restored over the install: the database went back in time, the snapshot did not."""
+    ch = await make_channel(app, "snapnews3", "Snap News 3")
+    ids = await add_posts(app, ch, TEXTS, start=NOW - timedelta(days=1))
+    await index_posts(app, ids)
+    async with app.db.session() as s:
+        await s.execute(
+            update(Post).where(Post.id == ids[0]).values(updated_at=NOW - timedelta(days=900))
+        )
+        await s.execute(
+            update(Post).where(Post.id != ids[0]).values(updated_at=NOW - timedelta(days=1000))
+        )
+    _restart(app)
+    loaded.clear()
+    await refresh_now(app)
+    assert sorted(loaded) == sorted(ids)  # read from the database again, not the snapshot

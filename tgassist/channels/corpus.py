@@ -511,14 +511,25 @@ async def _save(app: App, corpus: Corpus) -> Path | None:
     path = snapshot_path(app)
     state = _state(corpus)
     try:
+        state["db_mark"] = await _db_mark(app)
         size = await asyncio.to_thread(_write, path, state)
-    except OSError as err:
+    except (OSError, TgassistError) as err:
         log.warning("search: cannot write the corpus snapshot", path=str(path), error=str(err))
         return None
     corpus.changed = 0
     corpus.saved_at = state["saved_at"]
     log.debug("search: corpus snapshot written", path=str(path), posts=len(corpus), bytes=size)
     return path
+
+
+async def _db_mark(app: App) -> datetime | None:
+    """The newest post change in the database: a snapshot newer than that is not of this
+    database as it is now (a backup was restored over it)."""
+    async with app.db.session() as session:
+        value = await session.scalar(select(func.max(Post.updated_at)))
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def save_snapshot(app: App) -> Path | None:
@@ -563,6 +574,9 @@ async def _load_snapshot(app: App, corpus: Corpus) -> None:
         cols = [state[k] for k in ("channel", "ts", "album", "has_vec")]
         if any(len(c) != n for c in [vec, *cols]) or len(state["lexical"]) != n:
             raise ValueError("columns of different lengths")
+        mark, now_mark = state.get("db_mark"), await _db_mark(app)
+        if mark is not None and (now_mark is None or now_mark < mark):
+            raise ValueError(f"written at {mark}, after the database's newest change {now_mark}")
     except Exception as err:  # a broken file must not stop search: load from the database
         log.warning("search: corpus snapshot skipped", path=str(path), error=str(err))
         return
