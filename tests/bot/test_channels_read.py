@@ -73,6 +73,49 @@ async def test_ask_then_follow_up_questions_and_not_found(bot_env: BotEnv) -> No
     assert "ответа не нашлось" in (await user.reply()).text
 
 
+async def test_plain_text_in_the_channels_section_is_a_question(bot_env: BotEnv) -> None:
+    """A question typed in the Channels section (the menu's Channels, or /channels) is answered;
+    the follow prompt still takes a @username, and outside the section text is not a question."""
+    await _follow(bot_env, 3105, "en")
+    user = bot_env.server.user(3105)
+    question = "Когда заработают фонтаны в центральном парке?"
+
+    await user.send(question)  # in the main menu: not a question
+    assert "didn't understand" in (await user.reply()).text
+
+    await user.press("📢 Channels")
+    home = await user.reply()
+    assert "Send a question as a message" in home.text
+    await user.send(question)
+    answer = await user.reply()
+    assert "[1]" in answer.text and "Sources" in answer.text and "мая" in answer.text
+    assert any(b.url and "t.me/parknews" in b.url for row in answer.buttons for b in row)
+
+    # The follow prompt inside the section takes a channel, not a question.
+    await user.press("☰ Menu")
+    await user.reply()
+    await user.send("/channels")
+    await user.reply()
+    await user.press("➕ Follow a channel")
+    await user.reply()
+    await user.send("@another_channel")
+    followed = await user.reply()
+    assert "You follow @another_channel" in followed.text and "[1]" not in followed.text
+    await user.send("Какой парк получил премию за лучший фонтан?")  # back in the section
+    again = await user.reply()
+    assert "[1]" in again.text and "премию" in again.text
+
+    # A command in the section is a command, and leaving the section (the menu) ends questions.
+    await user.send("/digest")
+    assert "Digest: off" in (await user.reply()).text
+    await user.send("/channels")
+    await user.reply()
+    await user.press("☰ Menu")
+    await user.reply()
+    await user.send(question)
+    assert "didn't understand" in (await user.reply()).text
+
+
 async def test_digest_settings_delivery_and_feedback(bot_env: BotEnv) -> None:
     uid, ids = await _follow(bot_env, 3103, "en")
     user = bot_env.server.user(3103)

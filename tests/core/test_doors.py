@@ -73,16 +73,8 @@ def test_the_check_sees_a_violation(tmp_path: Path) -> None:
     assert not forbidden("tgassist.campaigns.service") and not forbidden("tgassist.core.tasks")
 
 
-# Doors another engineer is changing right now; each entry must still be a real violation (the
-# test fails once it is fixed, so the entry cannot outlive it). The fix: import
-# `tgassist.channels.service` (it offers every reader function) instead of `reader`.
-PENDING = {"bot/routers/channels_read.py:27 tgassist.channels import reader"}
-
-
 def test_doors_reach_a_product_only_through_its_service_views_and_exceptions() -> None:
-    found = set(product_imports())
-    assert found - PENDING == set()
-    assert PENDING <= found, f"fixed, drop from PENDING: {sorted(PENDING - found)}"
+    assert sorted(product_imports()) == []
 
 
 def test_every_name_a_service_offers_resolves() -> None:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import partial
-from typing import TYPE_CHECKING
+from functools import lru_cache, partial
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import structlog
@@ -41,6 +43,7 @@ QUESTION_WORDS = frozenset(
     )
 )
 MAX_SENTENCE_CHARS = 400
+SENTENCE_CACHE_SIZE = 8192
 QUOTE_CHARS = 300
 
 
@@ -78,12 +81,67 @@ class Sentence:
 
 
 def sentences(text: str) -> list[str]:
+    return list(_split(text))
+
+
+@lru_cache(maxsize=4096)
+def _split(text: str) -> tuple[str, ...]:
+    """The sentences of a post (cached: the same posts come back for related questions)."""
     out = []
     for part in SENTENCE_SPLIT_RE.split(text):
         s = part.strip()
         if len(analyze(s)) >= 2:
             out.append(s[:MAX_SENTENCE_CHARS])
-    return out
+    return tuple(out)
+
+
+@lru_cache(maxsize=SENTENCE_CACHE_SIZE)
+def _sentence_terms(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A sentence's index terms and its numbers and names."""
+    terms = frozenset(analyze(text))
+    return terms, frozenset(_specials(text))
+
+
+class SentenceVectors:
+    """Vectors of the last SENTENCE_CACHE_SIZE sentences ask has scored, per embedder."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.by_embedder: weakref.WeakKeyDictionary[Any, OrderedDict[str, np.ndarray]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def of(self, embedder: Any, texts: list[str]) -> np.ndarray:
+        cache = self.by_embedder.setdefault(embedder, OrderedDict())
+        out = np.empty((len(texts), embedder.dim), dtype=np.float32)
+        missing = []
+        for i, text in enumerate(texts):
+            vec = cache.get(text)
+            if vec is None:
+                missing.append(i)
+            else:
+                cache.move_to_end(text)
+                out[i] = vec
+        if missing:
+            fresh = np.asarray(await embedder.embed([texts[i] for i in missing]), np.float32)
+            for row, i in enumerate(missing):
+                out[i] = cache[texts[i]] = fresh[row].copy()
+            while len(cache) > self.size:
+                cache.popitem(last=False)
+        return out
+
+    def clear(self) -> None:
+        self.by_embedder.clear()
+
+
+SENTENCE_VECTORS = SentenceVectors(SENTENCE_CACHE_SIZE)
+
+
+def clear_caches() -> None:
+    """Forget cached sentence splits, terms and vectors (benchmarks measuring cold answers)."""
+    _split.cache_clear()
+    _sentence_terms.cache_clear()
+    SENTENCE_VECTORS.clear()
 
 
 _LAT = "abvgdezijklmnoprstufhcy"
@@ -169,16 +227,16 @@ async def ask(
         return _not_found(0.0)
     sims = np.zeros(len(cands), dtype=np.float32)
     if qvec is not None:
-        vecs = await app.embedder.embed([c.text for c in cands])
-        sims = np.asarray(vecs, dtype=np.float32) @ qvec
+        vecs = await SENTENCE_VECTORS.of(app.embedder, [c.text for c in cands])
+        sims = vecs @ qvec
     post_cov = {}
     for i, slot in enumerate(slots):
         doc = corpus.docs[slot]
-        post_cov[i] = coverage(q_terms, set(doc.terms) if doc else set(), weight)
+        post_cov[i] = coverage(q_terms, set(doc.term_set) if doc else set(), weight)
     for c, sim in zip(cands, sims, strict=True):
-        terms = set(analyze(c.text))
-        cov = coverage(q_terms, terms, weight)
-        special = len(q_special & (_specials(c.text) | terms)) / len(q_special) if q_special else 0
+        terms, specials = _sentence_terms(c.text)
+        cov = coverage(q_terms, set(terms), weight)
+        special = len(q_special & (specials | terms)) / len(q_special) if q_special else 0
         rank_bonus = 1.0 / (1 + c.passage)
         c.score = (
             W_MEANING * float(sim)
@@ -341,4 +399,4 @@ def check_grounding(text: str, passages: list[str]) -> str | None:
     return None
 
 
-__all__ = ["Answer", "AnswerSource", "ask", "check_grounding", "sentences"]
+__all__ = ["Answer", "AnswerSource", "ask", "check_grounding", "clear_caches", "sentences"]

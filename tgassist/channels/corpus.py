@@ -2,7 +2,11 @@
 vector, kept in memory and brought up to date incrementally.
 
 The first search loads all posts; later ones read only what changed since the last refresh (new
-or edited posts, new OCR/crawl/tags results), at most every TGASSIST_SEARCH_REFRESH_SEC. Vectors
+or edited posts, new OCR/crawl/tags results), at most every TGASSIST_SEARCH_REFRESH_SEC. The
+corpus is also kept on disk (`<data dir>/search/corpus-*.pkl`: the analysed posts, the BM25 index
+and the vectors, written after a full load and then every SNAPSHOT_EVERY_SEC when something
+changed), so a restarted process loads that snapshot in seconds and reads from the database only
+what changed since it was written. Vectors
 come from the vector index (written by the indexing stage); a post not indexed yet is found by its
 words alone until its vector appears. When the vector index cannot be opened (Qdrant local mode
 is held by another process) search is lexical only and says so.
@@ -11,10 +15,16 @@ is held by another process) search is lexical only and says so.
 from __future__ import annotations
 
 import asyncio
+import gc
+import hashlib
+import os
+import pickle
+import re
 import time
 import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +44,22 @@ KINDS = ("tags", "vision", "crawl")
 LOAD_BATCH = 2000
 VECTOR_BATCH = 512
 PAGE_CHARS = 4000
+# Bump when Doc, LexicalIndex or the analyzer (stemming, stop words) change: an older snapshot
+# is then skipped and the corpus loaded from the database again.
+SNAPSHOT_VERSION = 1
+SNAPSHOT_EVERY_SEC = 300.0  # an updated corpus is written again at most this often
+SNAPSHOT_EVERY_CHANGES = 5000  # ... or when this many posts changed since the last write
+# From this many vectors on, the dense pass first scores every post on a PCA projection of the
+# vectors (APPROX_DIM wide, a quarter of the memory to read), then scores the best APPROX_DEPTH of
+# those exactly (search.py). Below it, every post is scored exactly.
+APPROX_MIN = 20_000
+APPROX_DIM = 128
+APPROX_SAMPLE = 20_000
+# The projection is used only if it keeps this share of the vectors' energy (real sentence
+# embeddings: ~0.94 at 128 of 512 dimensions, and 99.8 % of the exact top 200 are found; random
+# vectors: 0.30, and only ~40 % would be).
+APPROX_MIN_ENERGY = 0.8
+FREEZE_AFTER = 5000  # posts loaded at once after which the collector is told to skip them
 
 
 @dataclass
@@ -54,6 +80,9 @@ class Doc:
     reactions: int = 0
     terms: list[str] = field(default_factory=list, repr=False)
     term_set: frozenset[str] = field(default_factory=frozenset, repr=False)
+    # Where the text's terms end in `terms`, then the OCR's (the page's follow): which part of
+    # the post a query matched is read from these without parsing the post again.
+    part_ends: tuple[int, int] | None = field(default=None, repr=False)
 
     @property
     def full_text(self) -> str:
@@ -88,6 +117,16 @@ class _Grow:
     def view(self) -> np.ndarray:
         return self.data[: self.n]
 
+    @classmethod
+    def of(cls, values: np.ndarray) -> _Grow:
+        """A column holding `values` (with room to grow)."""
+        col = cls(values.dtype, values.shape[1] if values.ndim == 2 else 0)
+        shape = (max(1024, len(values) + len(values) // 8),) + values.shape[1:]
+        col.data = np.zeros(shape, dtype=values.dtype)
+        col.data[: len(values)] = values
+        col.n = len(values)
+        return col
+
 
 class Corpus:
     """Slots of posts: lexical index, metadata columns and vectors. Build with `corpus_of(app)`."""
@@ -110,6 +149,12 @@ class Corpus:
         self.dense_error = ""
         self.missing_vectors: set[int] = set()
         self.task: asyncio.Task[None] | None = None
+        self.proj: np.ndarray | None = None  # (dim, APPROX_DIM) once there are APPROX_MIN vectors
+        self.low_col: _Grow | None = None  # the vectors projected by `proj`, slot by slot
+        self.approx_tried = 0  # vectors when a projection was last fitted
+        self.approx_energy = 0.0  # share of the vectors' energy the projection keeps
+        self.changed = 0  # posts put or dropped since the snapshot was written
+        self.saved_at = 0.0  # wall clock of the snapshot this corpus was written to or read from
 
     def __len__(self) -> int:
         return len(self.slot_of)
@@ -127,7 +172,9 @@ class Corpus:
             if vector is None and self.has_vec.view[old]:
                 vector = self.vec_col.view[old].copy()
             self.docs[old] = None
-        doc.terms = analyze(doc.full_text)
+        text_terms, ocr_terms = analyze(doc.text), analyze(doc.ocr)
+        doc.terms = text_terms + ocr_terms + analyze(doc.page)  # = analyze(doc.full_text)
+        doc.part_ends = (len(text_terms), len(text_terms) + len(ocr_terms))
         doc.term_set = frozenset(doc.terms)
         slot = self.lexical.add(doc.terms)
         self.docs.append(doc)
@@ -136,10 +183,13 @@ class Corpus:
         self.ts_col.append(int(doc.date.timestamp()))
         self.album_col.append(doc.album_id if doc.album_id is not None else -1)
         self.vec_col.append(vector if vector is not None else 0.0)
+        if self.low_col is not None and self.proj is not None:
+            self.low_col.append(vector @ self.proj if vector is not None else 0.0)
         self.has_vec.append(vector is not None)
         if doc.full_text.strip():  # (re)indexed posts get their (new) vector on the next fetch
             self.missing_vectors.add(doc.post_id)
         self.max_post_id = max(self.max_post_id, doc.post_id)
+        self.changed += 1
         return slot
 
     def drop(self, post_id: int) -> None:
@@ -150,6 +200,7 @@ class Corpus:
         self.lexical.remove(slot, prev.terms if prev else [])
         self.docs[slot] = None
         self.missing_vectors.discard(post_id)
+        self.changed += 1
 
     def set_vector(self, post_id: int, vector: np.ndarray) -> None:
         slot = self.slot_of.get(post_id)
@@ -157,7 +208,36 @@ class Corpus:
             return
         self.vec_col.data[slot] = vector
         self.has_vec.data[slot] = True
+        if self.low_col is not None and self.proj is not None:
+            self.low_col.data[slot] = self.vec_col.data[slot] @ self.proj
         self.missing_vectors.discard(post_id)
+        self.changed += 1
+
+    def ensure_projection(self, proj: np.ndarray | None = None) -> None:
+        """Fit (or take) the projection of the approximate dense pass once the corpus has
+        APPROX_MIN vectors: the top principal directions of a sample of them (uncentred, so
+        inner products are what is kept), then project every vector."""
+        if self.low_col is not None or self.vec_col.width <= APPROX_DIM:
+            return
+        if proj is None:
+            rows = np.flatnonzero(self.has_vec.view)
+            if len(rows) < max(APPROX_MIN, 2 * self.approx_tried):
+                return  # too few vectors, or tried and refused: again when they have doubled
+            self.approx_tried = len(rows)
+            rng = np.random.default_rng(len(rows))
+            pick = rows if len(rows) <= APPROX_SAMPLE else rng.choice(rows, APPROX_SAMPLE, False)
+            sample = self.vec_col.view[np.sort(pick)].astype(np.float64)
+            w, v = np.linalg.eigh(sample.T @ sample)  # ascending eigenvalues
+            self.approx_energy = float(w[-APPROX_DIM:].sum() / max(w.sum(), 1e-12))
+            if self.approx_energy < APPROX_MIN_ENERGY:
+                log.info(
+                    "search: vectors too spread for the projection; dense pass stays exact",
+                    energy=round(self.approx_energy, 3),
+                )
+                return
+            proj = v[:, ::-1][:, :APPROX_DIM]
+        self.proj = np.ascontiguousarray(proj, dtype=np.float32)
+        self.low_col = _Grow.of(self.vec_col.view @ self.proj)
 
     def alive_mask(self) -> np.ndarray:
         return np.frombuffer(self.lexical.alive, dtype=np.int8).astype(bool)
@@ -185,7 +265,9 @@ async def corpus_of(app: App, *, refresh: bool = True) -> Corpus:
     if corpus.since is None:
         async with corpus.lock:
             if corpus.since is None:
+                await _load_snapshot(app, corpus)
                 await _refresh(app, corpus)
+                await _maybe_save(app, corpus, first=True)
     elif (
         time.monotonic() - corpus.refreshed_at >= app.settings.search_refresh_sec
         and not corpus.lock.locked()
@@ -199,6 +281,7 @@ async def _background_refresh(app: App, corpus: Corpus) -> None:
     try:
         async with corpus.lock:
             await _refresh(app, corpus)
+            await _maybe_save(app, corpus, first=False)
     except Exception as err:  # the next search tries again; this one keeps what it has
         corpus.refreshed_at = time.monotonic()
         log.warning("search: corpus refresh failed", error=str(err))
@@ -208,7 +291,11 @@ async def refresh_now(app: App) -> Corpus:
     """Bring the corpus up to date now (after an import, in tests and benchmarks)."""
     corpus = await corpus_of(app, refresh=False)
     async with corpus.lock:
+        first = corpus.since is None
+        if first:
+            await _load_snapshot(app, corpus)
         await _refresh(app, corpus)
+        await _maybe_save(app, corpus, first=first)
     return corpus
 
 
@@ -242,6 +329,29 @@ async def _refresh(app: App, corpus: Corpus) -> None:
     await _fill_vectors(app, corpus)
     corpus.since = started
     corpus.refreshed_at = time.monotonic()
+    corpus.ensure_projection()
+    if len(ids) >= FREEZE_AFTER:
+        _freeze()
+
+
+def _freeze() -> None:
+    """Move what is alive now (a freshly loaded corpus: millions of long-lived objects) out of
+    the cyclic collector's sight, so its full collections stop pausing searches for 100s of ms."""
+    gc.collect()
+    gc.freeze()
+
+
+async def _maybe_save(app: App, corpus: Corpus, *, first: bool) -> None:
+    """Write the snapshot after a load from the database, after many changes, or (not on a
+    process's first load, which a user is waiting for) when it is SNAPSHOT_EVERY_SEC old."""
+    if not corpus.changed:
+        return
+    if (
+        not corpus.saved_at
+        or corpus.changed >= SNAPSHOT_EVERY_CHANGES
+        or (not first and time.time() - corpus.saved_at >= SNAPSHOT_EVERY_SEC)
+    ):
+        await _save(app, corpus)
 
 
 async def _load_docs(session: Any, ids: list[int]) -> list[Doc]:
@@ -350,4 +460,145 @@ async def _fill_vectors(app: App, corpus: Corpus) -> None:
         log.warning("search: cannot embed posts; lexical search only", error=str(err))
 
 
-__all__ = ["ChannelRef", "Corpus", "Doc", "corpus_of", "refresh_now"]
+def snapshot_path(app: App) -> Path:
+    """Where this database's corpus is kept on disk (one file per database and embedding model)."""
+    model = "words"
+    try:
+        model = f"{app.embedder.name}-{int(app.embedder.dim)}"
+    except Exception:  # no embedder can be built: a lexical-only corpus
+        pass
+    db = hashlib.sha256(_plain_url(app.settings.db_url).encode()).hexdigest()[:12]
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", model).strip("-").lower()
+    return Path(app.settings.data_dir) / "search" / f"corpus-{db}-{slug}.pkl"
+
+
+def _plain_url(url: str) -> str:
+    return re.sub(r"//[^/@]*@", "//", url)  # without the password
+
+
+def _state(corpus: Corpus) -> dict[str, Any]:
+    return {
+        "version": SNAPSHOT_VERSION,
+        "since": corpus.since,
+        "max_post_id": corpus.max_post_id,
+        "docs": corpus.docs,
+        "slot_of": corpus.slot_of,
+        "channel": corpus.channel_col.view,
+        "ts": corpus.ts_col.view,
+        "album": corpus.album_col.view,
+        "vec": corpus.vec_col.view,
+        "has_vec": corpus.has_vec.view,
+        "lexical": corpus.lexical,
+        "missing_vectors": corpus.missing_vectors,
+        "proj": corpus.proj,
+        "approx": (corpus.approx_tried, corpus.approx_energy),
+        "saved_at": time.time(),
+    }
+
+
+def _write(path: Path, state: dict[str, Any]) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)  # readers see the old file or the new one, never half of one
+    return path.stat().st_size
+
+
+async def _save(app: App, corpus: Corpus) -> Path | None:
+    """Write the corpus to disk (in a thread; the caller holds the corpus lock, so nothing
+    changes meanwhile, and searches only read). A failure is logged: search goes on."""
+    path = snapshot_path(app)
+    state = _state(corpus)
+    try:
+        state["db_mark"] = await _db_mark(app)
+        size = await asyncio.to_thread(_write, path, state)
+    except (OSError, TgassistError) as err:
+        log.warning("search: cannot write the corpus snapshot", path=str(path), error=str(err))
+        return None
+    corpus.changed = 0
+    corpus.saved_at = state["saved_at"]
+    log.debug("search: corpus snapshot written", path=str(path), posts=len(corpus), bytes=size)
+    return path
+
+
+async def _db_mark(app: App) -> datetime | None:
+    """The newest post change in the database: a snapshot newer than that is not of this
+    database as it is now (a backup was restored over it)."""
+    async with app.db.session() as session:
+        value = await session.scalar(select(func.max(Post.updated_at)))
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def save_snapshot(app: App) -> Path | None:
+    """Write this process's corpus to disk now (benchmarks, tests, before a planned restart)."""
+    corpus = await corpus_of(app, refresh=False)
+    async with corpus.lock:
+        if corpus.since is None:
+            return None
+        return await _save(app, corpus)
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    enabled = gc.isenabled()
+    gc.disable()  # millions of new objects: the cyclic collector would rescan them many times
+    try:
+        with path.open("rb") as fh:
+            state = pickle.load(fh)  # our own file in the data dir, written by _write
+    except FileNotFoundError:
+        return None
+    finally:
+        if enabled:
+            gc.enable()
+    if not isinstance(state, dict) or state.get("version") != SNAPSHOT_VERSION:
+        raise ValueError("not a corpus snapshot of this version")
+    return state
+
+
+async def _load_snapshot(app: App, corpus: Corpus) -> None:
+    """Fill an empty corpus from its snapshot (then `_refresh` reads what changed since). A
+    missing, unreadable or mismatched snapshot is skipped: the corpus is loaded from the
+    database instead."""
+    path = snapshot_path(app)
+    try:
+        state = await asyncio.to_thread(_read, path)
+        if state is None:
+            return
+        vec = np.asarray(state["vec"], dtype=np.float32)
+        if vec.ndim != 2 or vec.shape[1] != corpus.vec_col.width:
+            raise ValueError(f"vectors of size {vec.shape[1:]}, expected {corpus.vec_col.width}")
+        docs = state["docs"]
+        n = len(docs)
+        cols = [state[k] for k in ("channel", "ts", "album", "has_vec")]
+        if any(len(c) != n for c in [vec, *cols]) or len(state["lexical"]) != n:
+            raise ValueError("columns of different lengths")
+        mark, now_mark = state.get("db_mark"), await _db_mark(app)
+        if mark is not None and (now_mark is None or now_mark < mark):
+            raise ValueError(f"written at {mark}, after the database's newest change {now_mark}")
+    except Exception as err:  # a broken file must not stop search: load from the database
+        log.warning("search: corpus snapshot skipped", path=str(path), error=str(err))
+        return
+    corpus.docs = docs
+    corpus.slot_of = state["slot_of"]
+    corpus.lexical = state["lexical"]
+    corpus.channel_col = _Grow.of(np.asarray(state["channel"], dtype=np.int64))
+    corpus.ts_col = _Grow.of(np.asarray(state["ts"], dtype=np.int64))
+    corpus.album_col = _Grow.of(np.asarray(state["album"], dtype=np.int64))
+    corpus.vec_col = _Grow.of(vec)
+    corpus.has_vec = _Grow.of(np.asarray(state["has_vec"], dtype=np.bool_))
+    corpus.max_post_id = int(state["max_post_id"])
+    corpus.missing_vectors = set(state["missing_vectors"])
+    corpus.since = state["since"]
+    corpus.saved_at = float(state["saved_at"])
+    corpus.changed = 0
+    corpus.approx_tried, corpus.approx_energy = state.get("approx") or (0, 0.0)
+    proj = state.get("proj")
+    if isinstance(proj, np.ndarray) and proj.shape == (corpus.vec_col.width, APPROX_DIM):
+        corpus.ensure_projection(proj)
+    _freeze()
+    log.debug("search: corpus snapshot loaded", path=str(path), posts=len(corpus))
+
+
+__all__ = ["ChannelRef", "Corpus", "Doc", "corpus_of", "refresh_now", "save_snapshot"]

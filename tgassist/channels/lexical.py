@@ -43,6 +43,8 @@ _en = Stemmer.Stemmer("english")
 
 def fix_script(word: str) -> str:
     """A word mixing Latin and Cyrillic look-alike letters, written in its main script."""
+    if word.isascii() or not LAT_RE.search(word):  # one script only (the usual case)
+        return word
     cyr = len(CYR_RE.findall(word))
     lat = len(LAT_RE.findall(word))
     if not cyr or not lat:
@@ -158,13 +160,11 @@ class LexicalIndex:
             return word_terms(swapped)
         if len(word) < 4 or word.isdigit():
             return []
-        best, best_df = "", 0
-        for cand in _edits1(word):
-            term = stem(cand)
-            df = self.df.get(term, 0)
-            if df > best_df:
-                best, best_df = term, df
-        return [best] if best else []
+        stemmer = _ru if CYR_RE.search(word) else _en
+        stems = stemmer.stemWords(sorted(_edits1(word)))  # one call for all candidates
+        get = self.df.get
+        best_df, best = max(((get(t, 0), t) for t in stems), default=(0, ""))
+        return [best] if best_df > 0 else []
 
     def scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every slot for these query terms (0 for retired slots)."""

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 class ChannelsFlow(StatesGroup):
     follow = State()
+    section = State()  # in the Channels section: a plain text is a question (channels_read)
 
 
 async def _home(message: Message, app: App, user: UserView, edit: bool = False) -> None:
@@ -53,7 +54,7 @@ async def _follow(
     except TgassistError as err:
         await _ask_follow(message, state, lang, error_text(err, lang))
         return
-    await state.set_state(None)
+    await state.set_state(ChannelsFlow.section)
     await message.answer(
         ui.followed_text(lang, result.channel, result.created),
         reply_markup=ui.followed_keyboard(lang),
@@ -65,7 +66,7 @@ def build_router() -> Router:
 
     @router.message(Command("channels"))
     async def channels_cmd(message: Message, state: FSMContext, app: App, user: UserView) -> None:
-        await state.set_state(None)
+        await state.set_state(ChannelsFlow.section)
         await _home(message, app, user)
 
     @router.callback_query(Nav.filter(F.to == "channels"))
@@ -73,6 +74,7 @@ def build_router() -> Router:
         query: CallbackQuery, state: FSMContext, app: App, user: UserView
     ) -> None:
         await state.clear()
+        await state.set_state(ChannelsFlow.section)
         page = await service.my_channels(app, user.id)
         lang = user.language
         await show(query, t("bot.channels.home", lang, n=page.total), ui.home_keyboard(lang))
@@ -114,14 +116,14 @@ def build_router() -> Router:
             return
         try:
             if cb.action == "home":
-                await state.set_state(None)
+                await state.set_state(ChannelsFlow.section)
                 await query.answer()
                 await _home(message, app, user, edit=True)
             elif cb.action == "follow":
                 await query.answer()
                 await _ask_follow(message, state, lang)
             elif cb.action == "list":
-                await state.set_state(None)
+                await state.set_state(ChannelsFlow.section)
                 page = await service.my_channels(app, user.id, page=cb.page)
                 await query.answer()
                 await show_in_place(

@@ -1,5 +1,5 @@
 """Reading the channels in the bot: /search (pages of 5, link and "more like this" buttons), /ask
-(and any text after it), /digest (settings, digest now), /trends (with the chart), and the 👍 / 👎
+(and any plain text after it, or sent while the user is in the Channels section), /digest (settings, digest now), /trends (with the chart), and the 👍 / 👎
 / 🔎 buttons of digest items."""
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ from aiogram.types import (
 )
 
 from tgassist.bot.keyboards import button, keyboard
+from tgassist.bot.routers.channels import ChannelsFlow
 from tgassist.bot.screens import answer_callback, show
 from tgassist.bot.texts import esc, tr
 from tgassist.bot.ui.common import error_text, nav_row, pager_row
-from tgassist.channels import reader
+from tgassist.channels import service
+from tgassist.channels.views import DigestSettingsView, SearchHit
 from tgassist.core.errors import TgassistError
 
 if TYPE_CHECKING:
@@ -54,7 +56,7 @@ def marked(snippet: str) -> str:
     return MARK_RE.sub(r"<b>\1</b>", esc(snippet))
 
 
-def _hits_text(lang: str, title: str, hits: list[reader.SearchHit], start: int) -> str:
+def _hits_text(lang: str, title: str, hits: list[SearchHit], start: int) -> str:
     lines = [title]
     for n, h in enumerate(hits, start + 1):
         lines.append(
@@ -65,7 +67,7 @@ def _hits_text(lang: str, title: str, hits: list[reader.SearchHit], start: int) 
     return "\n\n".join(lines)
 
 
-def _hit_rows(lang: str, hits: list[reader.SearchHit], start: int) -> list[list]:
+def _hit_rows(lang: str, hits: list[SearchHit], start: int) -> list[list]:
     rows = []
     for n, h in enumerate(hits, start + 1):
         row = []
@@ -81,7 +83,7 @@ async def _search_page(
 ) -> None:
     lang = user.language
     try:
-        res = await reader.search_posts(
+        res = await service.search_posts(
             app, query, telegram_id=user.telegram_id, limit=PAGE, offset=page * PAGE
         )
     except TgassistError as err:
@@ -101,7 +103,7 @@ async def _search_page(
 async def _answer(message: Message, app: App, user: UserView, question: str) -> None:
     lang = user.language
     try:
-        ans = await reader.ask_question(app, question, telegram_id=user.telegram_id)
+        ans = await service.ask_question(app, question, telegram_id=user.telegram_id)
     except TgassistError as err:
         await message.answer(error_text(err, lang))
         return
@@ -121,7 +123,7 @@ async def _answer(message: Message, app: App, user: UserView, question: str) -> 
     await message.answer("\n".join(parts), reply_markup=keyboard([*rows, nav_row(lang)]))
 
 
-def _digest_text(lang: str, s: reader.DigestSettingsView) -> str:
+def _digest_text(lang: str, s: DigestSettingsView) -> str:
     return tr(
         lang,
         "search.bot.digest",
@@ -133,7 +135,7 @@ def _digest_text(lang: str, s: reader.DigestSettingsView) -> str:
     )
 
 
-def _digest_keyboard(lang: str, s: reader.DigestSettingsView) -> InlineKeyboardMarkup:
+def _digest_keyboard(lang: str, s: DigestSettingsView) -> InlineKeyboardMarkup:
     return keyboard(
         [
             [
@@ -155,7 +157,7 @@ def _digest_keyboard(lang: str, s: reader.DigestSettingsView) -> InlineKeyboardM
 
 
 async def _digest_screen(event: Message | CallbackQuery, app: App, user: UserView) -> None:
-    s = await reader.digest_settings(app, user.telegram_id)
+    s = await service.digest_settings(app, user.telegram_id)
     await show(event, _digest_text(user.language, s), _digest_keyboard(user.language, s))
 
 
@@ -197,7 +199,7 @@ def build_router() -> Router:
     async def _more(query: CallbackQuery, app: App, user: UserView, post_id: int) -> None:
         lang = user.language
         try:
-            hits = await reader.similar_posts(app, post_id, telegram_id=user.telegram_id)
+            hits = await service.similar_posts(app, post_id, telegram_id=user.telegram_id)
         except TgassistError as err:
             await answer_callback(query, error_text(err, lang), True)
             return
@@ -220,6 +222,7 @@ def build_router() -> Router:
         await _answer(message, app, user, command.args)
 
     @router.message(ReadFlow.ask, F.text & ~F.text.startswith("/"))
+    @router.message(ChannelsFlow.section, F.text & ~F.text.startswith("/"))
     async def ask_text(message: Message, app: App, user: UserView) -> None:
         await _answer(message, app, user, message.text or "")
 
@@ -232,12 +235,12 @@ def build_router() -> Router:
     async def digest_toggle(
         query: CallbackQuery, callback_data: ReadCb, app: App, user: UserView
     ) -> None:
-        s = await reader.digest_settings(app, user.telegram_id)
+        s = await service.digest_settings(app, user.telegram_id)
         if callback_data.action == "dg_toggle":
-            await reader.change_digest_settings(app, user.telegram_id, enabled=not s.enabled)
+            await service.change_digest_settings(app, user.telegram_id, enabled=not s.enabled)
         else:
             other = "weekly" if s.frequency == "daily" else "daily"
-            await reader.change_digest_settings(app, user.telegram_id, frequency=other)
+            await service.change_digest_settings(app, user.telegram_id, frequency=other)
         await _digest_screen(query, app, user)
 
     @router.callback_query(ReadCb.filter(F.action.in_({"dg_time", "dg_zone"})))
@@ -254,7 +257,7 @@ def build_router() -> Router:
     async def digest_value(message: Message, state: FSMContext, app: App, user: UserView) -> None:
         field = "time_local" if await state.get_state() == ReadFlow.digest_time else "timezone"
         try:
-            await reader.change_digest_settings(
+            await service.change_digest_settings(
                 app, user.telegram_id, **{field: (message.text or "").strip()}
             )
         except TgassistError as err:
@@ -265,7 +268,7 @@ def build_router() -> Router:
 
     @router.callback_query(ReadCb.filter(F.action == "dg_now"))
     async def digest_now(query: CallbackQuery, app: App, user: UserView) -> None:
-        view = await reader.send_digest_now(app, user.telegram_id)
+        view = await service.send_digest_now(app, user.telegram_id)
         key = "search.bot.digest_sent" if view.items else "search.digest.empty"
         await answer_callback(query, tr(user.language, key), True)
 
@@ -276,7 +279,7 @@ def build_router() -> Router:
             await _more(query, app, user, int(post))
             return
         try:
-            await reader.feedback(app, user.telegram_id, int(post), 1 if action == "up" else -1)
+            await service.feedback(app, user.telegram_id, int(post), 1 if action == "up" else -1)
         except TgassistError as err:
             await answer_callback(query, error_text(err, user.language), True)
             return
@@ -285,7 +288,7 @@ def build_router() -> Router:
     @router.message(Command("trends"))
     async def trends_cmd(message: Message, app: App, user: UserView) -> None:
         lang = user.language
-        found = await reader.trends(app)
+        found = await service.trends(app)
         if not found:
             await message.answer(tr(lang, "search.trends.none"))
             return
@@ -302,7 +305,7 @@ def build_router() -> Router:
             for n, t in enumerate(found[:10], 1)
         ]
         await message.answer("\n".join(lines), reply_markup=keyboard([nav_row(lang)]))
-        png = reader.chart_png(found[0])
+        png = service.chart_png(found[0])
         await message.answer_photo(
             BufferedInputFile(png, filename="trend.png"), caption=esc(found[0].label)
         )
