@@ -24,6 +24,10 @@ from tgassist.campaigns.regions import REGIONS
 Progress = Callable[[int, int], Awaitable[None]]
 EMBED_BATCH = 256
 SMALL_GROUP = 2  # groups this small are placed by embeddings when no rule places them
+# Cosine similarity above which two groups of one action and audience ask for the same thing in other
+# words («покраска машины» / «покраска автомобиля», «смена масла» / «замена масла»); product types of
+# one object stay below it («угловой» / «диван кровать» 0.72, «мобильный» / «инверторный» 0.74).
+SYNONYM_SIMILARITY = 0.8
 
 # Words that change the bid intent little and the ad not at all: they never separate groups.
 GENERIC_WORDS = frozenset(
@@ -161,10 +165,15 @@ async def cluster_keywords(
         return Clustering([], [])
     intents = analyse(phrases)
     found = group_intents(intents, min_family=marker_min)
-    texts = [
-        core_text(phrases[max(g.members, key=lambda i: (freqs[i] or 0, -len(phrases[i])))])
-        for g in found
+    reps = [max(g.members, key=lambda i: (freqs[i] or 0, -len(phrases[i]))) for g in found]
+    texts = [core_text(phrases[i]) for i in reps]
+    # What each group names, without its action and audience words: synonyms are found on these,
+    # so that a shared «ремонт» does not make «ремонт двс» and «ремонт ходовой» look alike.
+    object_texts = [
+        " ".join(w for u, w in intents[i].words.items() if u[0] not in "@#") for i in reps
     ]
+    n_groups = len(texts)
+    texts = texts + object_texts
     chunks: list[np.ndarray] = []
     total_steps = (len(texts) + EMBED_BATCH - 1) // EMBED_BATCH + 1
     for step, start in enumerate(range(0, len(texts), EMBED_BATCH)):
@@ -175,8 +184,12 @@ async def cluster_keywords(
         )
     vectors = np.vstack(chunks)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    unit = vectors / np.where(norms == 0, 1, norms)
-    target = attach_small(found, unit, threshold)
+    unit_all = vectors / np.where(norms == 0, 1, norms)
+    unit, object_unit = unit_all[:n_groups], unit_all[n_groups:]
+    has_object = [bool(t) for t in object_texts]
+    target = merge_synonyms(found, object_unit, has_object, SYNONYM_SIMILARITY)
+    small = attach_small(found, unit, threshold)
+    target = [target[small[gi]] if target[gi] == gi else target[gi] for gi in range(len(found))]
     merged: dict[int, list[int]] = defaultdict(list)
     for gi, g in enumerate(found):
         merged[target[gi]].extend(g.members)
@@ -209,6 +222,41 @@ async def cluster_keywords(
     if on_progress:
         await on_progress(total_steps, total_steps)
     return Clustering(groups, names, report)
+
+
+def _roots(target: list[int], gi: int) -> int:
+    while target[gi] != gi:
+        gi = target[gi]
+    return gi
+
+
+def merge_synonyms(
+    found: Sequence[IntentGroup], unit: np.ndarray, has_object: Sequence[bool], similarity: float
+) -> list[int]:
+    """For each group, the group it ends in: a group joins a larger one of the same action and audience
+    whose object words say the same in other words (cosine similarity of the object words, without
+    the action, at least `similarity`: «авто» / «автомобиль», «деловой» / «бизнес» английский)."""
+    target = list(range(len(found)))
+    kinds = [frozenset(u for u in g.signature if u[0] in "@#") for g in found]
+    objects = [g.signature - k for g, k in zip(found, kinds, strict=True)]
+    order = sorted(range(len(found)), key=lambda gi: (-len(found[gi].members), gi))
+    rank = {gi: r for r, gi in enumerate(order)}
+    sims = unit @ unit.T
+    for gi in order:
+        cands = [
+            bj
+            for bj in order[: rank[gi]]
+            if kinds[bj] == kinds[gi]
+            and has_object[gi]
+            and has_object[bj]
+            # A narrower signature is a product type the rules kept apart («мобильный кондиционер»).
+            and not objects[gi] <= objects[bj]
+            and not objects[bj] <= objects[gi]
+            and sims[gi, bj] >= similarity
+        ]
+        if cands:
+            target[gi] = _roots(target, max(cands, key=lambda bj: sims[gi, bj]))
+    return target
 
 
 def attach_small(found: Sequence[IntentGroup], unit: np.ndarray, threshold: float) -> list[int]:

@@ -33,6 +33,9 @@ from tgassist.campaigns.regions import REGIONS
 
 _DIGIT = re.compile(r"\d")
 _CYRILLIC = re.compile(r"^[а-яё]+$")
+# Share of the shorter lemma two lemmas must have in common to be one word: «бухгалтерия» /
+# «бухгалтерский» (9 of 11) are, «автомат» / «автомобиль» (5 of 7) are not.
+STEM_SHARE = 0.8
 REGION_LEMMAS = frozenset(
     lemma(w)
     for r in REGIONS
@@ -152,9 +155,9 @@ def stem_roots(lemmas: Counter[str], aliases: Sequence[tuple[str, str]] = ()) ->
         for i, a in enumerate(group):
             for b in group[i + 1 :]:
                 common = len(_common_prefix(a, b))
-                if common >= 0.7 * min(len(a), len(b)):
+                if common >= STEM_SHARE * min(len(a), len(b)):
                     parent[find(a)] = find(b)
-    for a, b in aliases:
+    for a, b in [*aliases, *derived_pairs(words)]:
         if a in parent and b in parent:
             parent[find(a)] = find(b)
     for w in words:  # abbreviations: «англ», «бух»
@@ -172,6 +175,43 @@ def stem_roots(lemmas: Counter[str], aliases: Sequence[tuple[str, str]] = ()) ->
     return out
 
 
+def _no_fleeting(word: str) -> str:
+    """The word without soft/hard signs and the vowels «е»/«о» after its third letter: the letters that
+    come and go between a noun and its adjective («свадьба» / «свадебный», «семья» / «семейный»)."""
+    return word[:3].replace("ь", "") + "".join(c for c in word[3:] if c not in "ьъео")
+
+
+def derived_pairs(lemmas: Sequence[str]) -> list[tuple[str, str]]:
+    """(adjective, noun) pairs of one word: a relative adjective made from a noun of the list
+    («свадебный» ← «свадьба», «парный» ← «пара», «кузовной» ← «кузов»): the noun's stem (without its
+    ending vowel) starts the adjective, give or take a fleeting vowel, is at least 3 letters long and
+    leaves at most 4 letters of suffix and ending."""
+    stems: dict[str, str] = {}
+    for w in lemmas:
+        if _pos(w) == "NOUN":
+            stem = _no_fleeting(w.rstrip("аяоеиыйь"))
+            if len(stem) >= 3:
+                stems.setdefault(stem, w)
+    out = []
+    for w in lemmas:
+        if _pos(w) != "ADJF":
+            continue
+        norm = _no_fleeting(w)
+        # The suffix and ending are short («-ебн-ый», «-ск-ий»); a longer tail is another word
+        # («пионовидный» is peony-shaped, not a peony).
+        for n in range(len(norm) - 2, max(2, len(norm) - 5), -1):
+            noun = stems.get(norm[:n])
+            if noun is not None:
+                out.append((w, noun))
+                break
+    return out
+
+
+@lru_cache(maxsize=100_000)
+def _pos(word: str) -> str | None:
+    return morph().parse(word)[0].tag.POS
+
+
 def _common_prefix(a: str, b: str) -> str:
     n = 0
     while n < min(len(a), len(b)) and a[n] == b[n]:
@@ -181,7 +221,10 @@ def _common_prefix(a: str, b: str) -> str:
 
 @lru_cache(maxsize=100_000)
 def split_compound(word: str) -> tuple[str, ...]:
-    """«фотокнига» → («фото», «книга»): a combining form and a dictionary noun of 4+ letters."""
+    """«фотокнига» → («фото», «книга»): a combining form and a dictionary noun of 4+ letters. A word the
+    dictionary knows whole is one word («фотограф» is not «фото» + «граф», «фотосессия» is one service)."""
+    if _known(word):
+        return (word,)
     for form in COMBINING_FORMS:
         rest = word[len(form) :]
         if word.startswith(form) and len(rest) >= 4 and _known(rest):
