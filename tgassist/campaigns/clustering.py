@@ -23,7 +23,7 @@ from tgassist.campaigns.regions import REGIONS
 
 Progress = Callable[[int, int], Awaitable[None]]
 EMBED_BATCH = 256
-SMALL_GROUP = 2  # groups this small are placed by embeddings when no rule places them
+SMALL_GROUP = 3  # groups this small are placed by embeddings when no rule places them
 # Cosine similarity above which two groups of one action and audience ask for the same thing in other
 # words («покраска машины» / «покраска автомобиля», «смена масла» / «замена масла»); product types of
 # one object stay below it («угловой» / «диван кровать» 0.72, «мобильный» / «инверторный» 0.74).
