@@ -133,6 +133,50 @@ def typo_fixes(counts: Counter[str]) -> dict[str, str]:
     return out
 
 
+_LATIN = re.compile(r"^[a-z]+$")
+# Latin → Cyrillic as Russian searchers spell brand and sport names («zumba» / «зумба», «ikea» / «икеа»).
+_TRANSLIT = (
+    ("sch", "щ"), ("sh", "ш"), ("ch", "ч"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ph", "ф"),
+    ("th", "т"), ("ck", "к"), ("ya", "я"), ("yu", "ю"), ("oo", "у"), ("ee", "и"), ("x", "кс"),
+    ("a", "а"), ("b", "б"), ("c", "к"), ("d", "д"), ("e", "е"), ("f", "ф"), ("g", "г"), ("h", "х"),
+    ("i", "и"), ("j", "дж"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"),
+    ("q", "к"), ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"), ("v", "в"), ("w", "в"), ("y", "й"),
+    ("z", "з"),
+)  # fmt: skip
+
+
+def transliterate(word: str) -> str:
+    out, i = [], 0
+    while i < len(word):
+        for lat, cyr in _TRANSLIT:
+            if word.startswith(lat, i):
+                out.append(cyr)
+                i += len(lat)
+                break
+        else:
+            out.append(word[i])
+            i += 1
+    return "".join(out)
+
+
+def latin_fixes(counts: Counter[str]) -> dict[str, str]:
+    """Latin words of the list → the list's Cyrillic spelling of the same name («crossfit» →
+    «кроссфит»): the transliteration is at most one edit (two for long words) from a word of 4+
+    letters that the list holds at least as often."""
+    cyrillic = [w for w in counts if len(w) >= 4 and _CYRILLIC.match(w)]
+    out: dict[str, str] = {}
+    for w, c in counts.items():
+        if len(w) < 4 or not _LATIN.match(w):
+            continue
+        t = transliterate(w)
+        limit = 2 if len(t) >= 7 else 1
+        near = [x for x in cyrillic if counts[x] >= c and abs(len(x) - len(t)) <= limit]
+        best = min(near, key=lambda x: (_distance(t, x), -counts[x], x), default=None)
+        if best is not None and _distance(t, best) <= limit:
+            out[w] = best
+    return out
+
+
 def stem_roots(lemmas: Counter[str], aliases: Sequence[tuple[str, str]] = ()) -> dict[str, str]:
     """Lemma → root: lemmas sharing a long common prefix are one word in different parts of speech
     («бухгалтерия» / «бухгалтерский»); an abbreviation joins the word it starts («англ» → «английский»).
@@ -240,7 +284,8 @@ def _words(phrase: str) -> list[str]:
 def analyse(phrases: Sequence[str]) -> list[PhraseIntent]:
     """Signatures of all phrases of one list."""
     raw = [_words(p) for p in phrases]
-    fixes = typo_fixes(Counter(w for ws in raw for w in ws))
+    raw_counts = Counter(w for ws in raw for w in ws)
+    fixes = {**typo_fixes(raw_counts), **latin_fixes(raw_counts)}
     tokenised = [[c for w in ws for c in split_compound(fixes.get(w, w))] for ws in raw]
     counts = Counter(w for ws in tokenised for w in ws)
     # A dictionary place name that a large share of the list carries is the product («сплит»).
