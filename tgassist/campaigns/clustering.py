@@ -28,6 +28,8 @@ SMALL_GROUP = 3  # groups this small are placed by embeddings when no rule place
 # words («покраска машины» / «покраска автомобиля», «смена масла» / «замена масла»); product types of
 # one object stay below it («угловой» / «диван кровать» 0.72, «мобильный» / «инверторный» 0.74).
 SYNONYM_SIMILARITY = 0.8
+# An object word in this share of a list's phrases is the list's own product: sharing it says nothing.
+DOMINANT_SHARE = 0.3
 
 # Words that change the bid intent little and the ad not at all: they never separate groups.
 GENERIC_WORDS = frozenset(
@@ -260,32 +262,39 @@ def merge_synonyms(
 
 
 def attach_small(found: Sequence[IntentGroup], unit: np.ndarray, threshold: float) -> list[int]:
-    """For each group, the group it ends in: itself, or for a group of one or two phrases a group of
-    three or more with the same action — the one sharing most of its object words («банкротство
-    гражданина» → «банкротство физических лиц»), else the nearest by embeddings when closer than
-    `threshold` (cosine distance)."""
+    """For each group, the group it ends in: itself, or for a group of up to `SMALL_GROUP` phrases a
+    larger group with the same action and audience — the one sharing most of its object words
+    («банкротство гражданина» → «банкротство физических лиц»; a word that most of the list carries
+    tells nothing and is not counted), else the nearest by embeddings when closer than `threshold`
+    (cosine distance)."""
     target = list(range(len(found)))
     big = [gi for gi, g in enumerate(found) if len(g.members) > SMALL_GROUP]
     if not big:
         return target
-    actions = [frozenset(u for u in g.signature if u.startswith("@")) for g in found]
-    objects = [frozenset(u for u in g.signature if u[0] not in "@#") for g in found]
+    kinds = [frozenset(u for u in g.signature if u[0] in "@#") for g in found]
+    objects = [g.signature - k for g, k in zip(found, kinds, strict=True)]
     types = [frozenset(u for u in objects[gi] if not is_noun(u)) for gi in range(len(found))]
+    df: Counter[str] = Counter()
+    for g, objs in zip(found, objects, strict=True):
+        for u in objs:
+            df[u] += len(g.members)
+    total = sum(len(g.members) for g in found)
+    telling = [frozenset(u for u in objs if df[u] < DOMINANT_SHARE * total) for objs in objects]
     sims = unit @ unit[big].T
     for gi, g in enumerate(found):
         if len(g.members) > SMALL_GROUP:
             continue
-        # Same action, and no product type of its own that the other group lacks («кредитная»
-        # never joins «дебетовые карты»).
+        # Same action and audience, and no product type of its own that the other group lacks
+        # («кредитная» never joins «дебетовые карты»).
         same = [
             (col, bj)
             for col, bj in enumerate(big)
-            if actions[bj] == actions[gi] and types[gi] <= objects[bj]
+            if kinds[bj] == kinds[gi] and types[gi] <= objects[bj]
         ]
         shared = [
-            (len(objects[gi] & objects[bj]), len(found[bj].members), col, bj)
+            (len(telling[gi] & objects[bj]), len(found[bj].members), col, bj)
             for col, bj in same
-            if objects[gi] & objects[bj]
+            if telling[gi] & objects[bj]
         ]
         if shared:
             target[gi] = max(shared)[3]
