@@ -16,7 +16,7 @@ import numpy as np
 
 from tgassist.ai.base import Embedder
 from tgassist.ai.text import STOP_WORDS, lemma
-from tgassist.campaigns.grouping import IntentGroup, group_intents
+from tgassist.campaigns.grouping import IntentGroup, group_intents, kinds
 from tgassist.campaigns.intent import PhraseIntent, analyse, is_noun
 from tgassist.campaigns.keywords import plain_words
 from tgassist.campaigns.regions import REGIONS
@@ -239,8 +239,8 @@ def merge_synonyms(
     whose object words say the same in other words (cosine similarity of the object words, without
     the action, at least `similarity`: «авто» / «автомобиль», «деловой» / «бизнес» английский)."""
     target = list(range(len(found)))
-    kinds = [frozenset(u for u in g.signature if u[0] in "@#") for g in found]
-    objects = [g.signature - k for g, k in zip(found, kinds, strict=True)]
+    kind = [kinds(g.signature) for g in found]
+    objects = [frozenset(u for u in g.signature if u[0] not in "@#") for g in found]
     order = sorted(range(len(found)), key=lambda gi: (-len(found[gi].members), gi))
     rank = {gi: r for r, gi in enumerate(order)}
     sims = unit @ unit.T
@@ -248,7 +248,7 @@ def merge_synonyms(
         cands = [
             bj
             for bj in order[: rank[gi]]
-            if kinds[bj] == kinds[gi]
+            if kind[bj] == kind[gi]
             and has_object[gi]
             and has_object[bj]
             # A narrower signature is a product type the rules kept apart («мобильный кондиционер»).
@@ -271,8 +271,8 @@ def attach_small(found: Sequence[IntentGroup], unit: np.ndarray, threshold: floa
     big = [gi for gi, g in enumerate(found) if len(g.members) > SMALL_GROUP]
     if not big:
         return target
-    kinds = [frozenset(u for u in g.signature if u[0] in "@#") for g in found]
-    objects = [g.signature - k for g, k in zip(found, kinds, strict=True)]
+    kind = [kinds(g.signature) for g in found]
+    objects = [frozenset(u for u in g.signature if u[0] not in "@#") for g in found]
     types = [frozenset(u for u in objects[gi] if not is_noun(u)) for gi in range(len(found))]
     df: Counter[str] = Counter()
     for g, objs in zip(found, objects, strict=True):
@@ -289,7 +289,7 @@ def attach_small(found: Sequence[IntentGroup], unit: np.ndarray, threshold: floa
         same = [
             (col, bj)
             for col, bj in enumerate(big)
-            if kinds[bj] == kinds[gi] and types[gi] <= objects[bj]
+            if kind[bj] == kind[gi] and types[gi] <= objects[bj]
         ]
         shared = [
             (len(telling[gi] & objects[bj]), len(found[bj].members), col, bj)
