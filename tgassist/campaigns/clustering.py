@@ -30,6 +30,10 @@ SMALL_GROUP = 3  # groups this small are placed by embeddings when no rule place
 SYNONYM_SIMILARITY = 0.8
 # An object word in this share of a list's phrases is the list's own product: sharing it says nothing.
 DOMINANT_SHARE = 0.3
+# Groups that share object words are synonyms only if the words they differ in are this alike
+# («сход» / «схождение» 0.54 is not needed: those groups share nothing else; «фотограф» /
+# «фотосессия» 0.76 passes, «предметный» / «портретный» 0.47 does not).
+DIFF_SIMILARITY = 0.6
 
 # Words that change the bid intent little and the ad not at all: they never separate groups.
 GENERIC_WORDS = frozenset(
@@ -175,7 +179,10 @@ async def cluster_keywords(
         " ".join(w for u, w in intents[i].words.items() if u[0] not in "@#") for i in reps
     ]
     n_groups = len(texts)
-    texts = texts + object_texts
+    unit_word = {u: w for i in reps for u, w in intents[i].words.items()}
+    unit_word = {u: w for u, w in unit_word.items() if u[0] not in "@#"}
+    word_units = sorted(unit_word)
+    texts = texts + object_texts + [unit_word[u] for u in word_units]
     chunks: list[np.ndarray] = []
     total_steps = (len(texts) + EMBED_BATCH - 1) // EMBED_BATCH + 1
     for step, start in enumerate(range(0, len(texts), EMBED_BATCH)):
@@ -187,9 +194,10 @@ async def cluster_keywords(
     vectors = np.vstack(chunks)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     unit_all = vectors / np.where(norms == 0, 1, norms)
-    unit, object_unit = unit_all[:n_groups], unit_all[n_groups:]
+    unit, object_unit = unit_all[:n_groups], unit_all[n_groups : 2 * n_groups]
+    word_vectors = dict(zip(word_units, unit_all[2 * n_groups :], strict=True))
     has_object = [bool(t) for t in object_texts]
-    target = merge_synonyms(found, object_unit, has_object, SYNONYM_SIMILARITY)
+    target = merge_synonyms(found, object_unit, has_object, SYNONYM_SIMILARITY, word_vectors)
     small = attach_small(found, unit, threshold)
     target = [target[small[gi]] if target[gi] == gi else target[gi] for gi in range(len(found))]
     merged: dict[int, list[int]] = defaultdict(list)
@@ -226,38 +234,52 @@ async def cluster_keywords(
     return Clustering(groups, names, report)
 
 
-def _roots(target: list[int], gi: int) -> int:
-    while target[gi] != gi:
-        gi = target[gi]
-    return gi
-
-
 def merge_synonyms(
-    found: Sequence[IntentGroup], unit: np.ndarray, has_object: Sequence[bool], similarity: float
+    found: Sequence[IntentGroup],
+    unit: np.ndarray,
+    has_object: Sequence[bool],
+    similarity: float,
+    word_vectors: dict[str, np.ndarray] | None = None,
 ) -> list[int]:
     """For each group, the group it ends in: a group joins a larger one of the same action and audience
     whose object words say the same in other words (cosine similarity of the object words, without
-    the action, at least `similarity`: «авто» / «автомобиль», «деловой» / «бизнес» английский)."""
+    the action, at least `similarity`: «авто» / «автомобиль», «деловой» / «бизнес» английский).
+    When the two share some object words, the words they differ in must also be alike
+    (`DIFF_SIMILARITY`, on `word_vectors` of units): «предметный» / «портретный» фотограф are not.
+    Only a group that stays itself takes others in: no chains of near synonyms."""
     target = list(range(len(found)))
     kind = [kinds(g.signature) for g in found]
     objects = [frozenset(u for u in g.signature if u[0] not in "@#") for g in found]
     order = sorted(range(len(found)), key=lambda gi: (-len(found[gi].members), gi))
     rank = {gi: r for r, gi in enumerate(order)}
     sims = unit @ unit.T
+
+    def differ_alike(a: frozenset[str], b: frozenset[str]) -> bool:
+        if not (a & b) or word_vectors is None:
+            return True
+        va = [word_vectors[u] for u in a - b if u in word_vectors]
+        vb = [word_vectors[u] for u in b - a if u in word_vectors]
+        if not va or not vb:
+            return False
+        x, y = np.mean(va, axis=0), np.mean(vb, axis=0)
+        return float(x @ y / (np.linalg.norm(x) * np.linalg.norm(y) or 1.0)) >= DIFF_SIMILARITY
+
     for gi in order:
         cands = [
             bj
             for bj in order[: rank[gi]]
-            if kind[bj] == kind[gi]
+            if target[bj] == bj
+            and kind[bj] == kind[gi]
             and has_object[gi]
             and has_object[bj]
             # A narrower signature is a product type the rules kept apart («мобильный кондиционер»).
             and not objects[gi] <= objects[bj]
             and not objects[bj] <= objects[gi]
             and sims[gi, bj] >= similarity
+            and differ_alike(objects[gi], objects[bj])
         ]
         if cands:
-            target[gi] = _roots(target, max(cands, key=lambda bj: sims[gi, bj]))
+            target[gi] = max(cands, key=lambda bj: sims[gi, bj])
     return target
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from tgassist.ai.text import LATIN_RE, lemma, morph, tokens
 from tgassist.campaigns.grammar import problems
-from tgassist.campaigns.lexicon import COMPOUND_NOUNS
+from tgassist.campaigns.lexicon import ACTION_OF, COMPOUND_NOUNS
 from tgassist.campaigns.limits import LIMITS, AdDraft, TextLimit, counted_length, fit
 from tgassist.campaigns.morph import agree, inflect_phrase, nominative
 
@@ -170,6 +171,34 @@ def _foreign(
     )
 
 
+def _apposition(prev: str, word: str, ctx: AdContext) -> bool:
+    """`word` names the thing before it rather than saying what it is: a noun in the nominative right
+    after a noun («кредитная карта альфа», «карта сбер», «диван аскона») is a name — a bank's, a
+    maker's, a competitor's — or a word the dictionary does not know after a noun («карты отп»).
+    Known compounds («диван кровать») and the brief's own words are not names."""
+    a, b = prev.lower(), word.lower()
+    if b in PREPOSITIONS or a in PREPOSITIONS or not re.match(r"[а-яё]", b):
+        return False
+    if (lemma(a), lemma(b)) in COMPOUND_NOUNS or b[:5] in {w[:5] for w in ctx.brief_words}:
+        return False
+    if lemma(b) in ctx.region_words or b.isdigit():
+        return False
+    first_a, first_b = morph().parse(a)[0], morph().parse(b)[0]
+    if first_a.tag.POS != "NOUN":
+        return False
+    if "-" in b and not morph().word_is_known(b):
+        return True  # «т-банк», «х-фактор»
+    if "Abbr" in first_b.tag or b in ABBREVIATIONS:
+        return False  # «регистрация ооо», «декларация ндфл»: a form, not a name
+    if not morph().word_is_known(b):
+        return _unlike_product(b)  # «сбер», «аскона»
+    # A dictionary noun is a name here only when it can be one («альфа»); «принтер картридж» is a
+    # pile-up of two common nouns, not a brand.
+    named = any({"Name", "Surn", "Orgn", "Trad"} & set(str(p.tag).replace(" ", ",").split(","))
+                for p in morph().parse(b))
+    return named and first_b.tag.POS == "NOUN" and first_b.tag.case == "nomn"
+
+
 def _lower_first(text: str) -> str:
     """«Создание лендингов» → «создание лендингов» (inside a sentence); «ООО Ромашка» stays."""
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
@@ -315,16 +344,22 @@ def _distinct(texts: list[str], taken: list[str]) -> list[str]:
     return [t for t in texts if not (t.lower() in seen or seen.add(t.lower()))]  # type: ignore[func-returns-value]
 
 
-def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDraft]:
-    """`count` distinct ads for a group whose main phrase is `group_phrase`."""
-    phrase = title_case_regions(clean_phrase(group_phrase), ctx.region_words)
+def _subject(raw: str, ctx: AdContext) -> tuple[str, str, str] | None:
+    """(phrase, core, noun group) an ad can say of a keyword phrase, or None when the phrase cannot
+    be said in Russian as the product (a pile-up, an adjective without its noun, a brand from the
+    list, an action without its object)."""
+    phrase = title_case_regions(clean_phrase(raw), ctx.region_words)
     # Brands and Latin names of the list that the brief does not use are not said as the product:
     # «ремонт холодильника samsung» → «ремонт холодильника»; «купить именариум» → the brief's product.
-    # Only a trailing brand after a complete noun group is cut («ремонт холодильника samsung»); a Latin
-    # word inside the phrase is its product or object («landing page цена», «разработка landing»,
-    # «подготовка к ielts»): then the phrase is not used at all.
+    # Only a trailing brand after a complete noun group is cut («ремонт холодильника samsung»,
+    # «кредитная карта альфа»); a Latin word inside the phrase is its product or object («landing
+    # page цена», «разработка landing», «подготовка к ielts»): then the phrase is not used at all.
     own = phrase.split()
-    while own and LATIN_RE.search(own[-1]) and foreign_words(own[-1], ctx):
+    while own and (
+        (LATIN_RE.search(own[-1]) and foreign_words(own[-1], ctx))
+        or (len(own) > 1 and _apposition(own[-2], own[-1], ctx))
+        or (len(own) > 1 and own[-1].isdigit())  # «кондиционер 9»: a size or model without its unit
+    ):
         own.pop()
     meaningful = [
         w
@@ -333,9 +368,19 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
         and w.lower() not in PREPOSITIONS
     ]
     cut = len(own) < len(phrase.split())
-    phrase = " ".join(own) if own and (not cut or len(meaningful) >= 2) else ""
-    phrase = phrase or title_case_regions(_lower_first(clean_phrase(ctx.product)), ctx.region_words)
-    core = _short_words(ad_core(phrase, ctx.region_words)) or _short_words(ctx.product) or "товары"
+    # After a cut, what is left must still name a product: two words, or a noun that is not an
+    # action («кондиционер дайкин» → «кондиционер»; «установка windows» → not «установка»).
+    named = len(meaningful) >= 2 or (
+        len(meaningful) == 1
+        and "NOUN" in _pos(meaningful[0].lower())
+        and lemma(meaningful[0].lower()) not in ACTION_OF
+    )
+    if not own or (cut and not named):
+        return None
+    phrase = " ".join(own)
+    core = _short_words(ad_core(phrase, ctx.region_words))
+    if not core:
+        return None
     words = core.split()
     while (
         len(words) > 1 and lemma(words[-1].lower()) in TAIL_NOUNS and words[-2] not in PREPOSITIONS
@@ -347,11 +392,26 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
     if joined != noun_group and reads_well(capitalise(joined), ctx):
         phrase, noun_group = compound(phrase), joined  # «диван кровать» → «диван-кровать»
     if not reads_well(capitalise(noun_group), ctx):
-        # The phrase cannot be said in Russian as the product (a pile-up, an adjective without its
-        # noun, a brand from the list): the ad speaks of the brief's product instead.
+        return None
+    return phrase, core, noun_group
+
+
+def template_ads(
+    group_phrase: str, ctx: AdContext, count: int = 2, others: Sequence[str] = ()
+) -> list[AdDraft]:
+    """`count` distinct ads for a group whose main phrase is `group_phrase`. When that phrase cannot
+    be said as the product, the group's `others` phrases are tried (most frequent first) before
+    the brief's product: groups then do not share one fallback ad."""
+    found = next(
+        (sub for raw in (group_phrase, *others[:20]) if (sub := _subject(raw, ctx))), None
+    )
+    if found is None:
         phrase = title_case_regions(_lower_first(clean_phrase(ctx.product)), ctx.region_words)
         core = _short_words(ad_core(phrase, ctx.region_words)) or _short_words(ctx.product)
+        core = core or "товары"
         noun_group = nominative(core)
+    else:
+        phrase, core, noun_group = found
     has_region = bool({lemma(w) for w in tokens(phrase)} & ctx.region_words)
     where = "" if has_region or not ctx.where else f" {ctx.where}"
     title_lim, t2_lim, text_lim = LIMITS["title"], LIMITS["title2"], LIMITS["text"]
