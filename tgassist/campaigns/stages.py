@@ -3,6 +3,9 @@ restarted build skips exactly the stages that finished."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, insert, select, update
@@ -244,6 +247,16 @@ def ad_context(brief: Brief) -> AdContext:
 AD_COMMIT_ROWS = 100  # template ads written per commit
 
 
+def with_list_words(ctx: AdContext, phrases: list[str]) -> AdContext:
+    """The context with the list's own frequent Cyrillic words counted as the brief's: a word in a
+    tenth of the phrases («лендинг» in a landing-page list) is the product, not a competitor's brand
+    (brands are rare modifiers); Latin words stay out («landing page» is not said in an ad)."""
+    counts = Counter(w for p in phrases for w in set(tokens(p)) if re.match(r"[а-яё]", w))
+    floor = max(5, len(phrases) // 10)
+    frequent = frozenset(w for w, c in counts.items() if c >= floor)
+    return replace(ctx, brief_words=ctx.brief_words | frequent)
+
+
 async def run_generate(bc: BuildContext) -> dict[str, Any]:
     """Ads per group, committed in batches of whole groups (`AD_COMMIT_ROWS` rows; an LLM group at
     once), so a resumed stage skips groups that have ads and redoes only an unfinished batch."""
@@ -278,6 +291,7 @@ async def run_generate(bc: BuildContext) -> dict[str, Any]:
             )
         ).all():
             phrases.setdefault(k.ad_group_id or 0, []).append(k.phrase)
+    ctx = with_list_words(ctx, [p for ps in phrases.values() for p in ps])
     llm = bc.app.llm
     generators: dict[str, int] = {}
     llm_calls = 0

@@ -39,6 +39,8 @@ AD_NOISE = frozenset(
         "стоимость",
         "недорого",
         "недорогой",
+        "дорого",
+        "дорогой",
         "дешево",
         "дешевый",
         "сколько",
@@ -171,6 +173,24 @@ def _foreign(
     )
 
 
+CONJUNCTIONS = frozenset({"и", "или"})
+# Nouns of an action that say nothing without their object («создание», «разработка»).
+_ACTION_NOUNS = frozenset(lemma(w) for w in "разработка настройка доставка продвижение".split())
+
+
+def _action_noun(word: str) -> bool:
+    lem = lemma(word.lower())
+    return lem in ACTION_OF or lem in _ACTION_NOUNS or lem.endswith(("ание", "ение", "тие"))
+
+
+def _after_tail_noun(phrase: str, first: str) -> bool:
+    """Whether the noun group starting with `first` follows «цена», «стоимость» … in `phrase`: then it
+    is in the genitive («стоимость разработки лендинга»)."""
+    words = [w.lower() for w in phrase.split()]
+    at = words.index(first.lower()) if first.lower() in words else 0
+    return any(lemma(w) in TAIL_NOUNS for w in words[:at])
+
+
 def _apposition(prev: str, word: str, ctx: AdContext) -> bool:
     """`word` names the thing before it rather than saying what it is: a noun in the nominative right
     after a noun («кредитная карта альфа», «карта сбер», «диван аскона») is a name — a bank's, a
@@ -267,12 +287,14 @@ def _compose(parts: list[str], limit: TextLimit) -> str:
     return out or fit(_short_words(parts[0]), limit)
 
 
-def ad_core(phrase: str, region_words: frozenset[str] = frozenset()) -> str:
+def ad_core(
+    phrase: str, region_words: frozenset[str] = frozenset(), noise: frozenset[str] = AD_NOISE
+) -> str:
     """The phrase without search modifiers and region words: the noun group an ad talks about."""
     words = [
         w
         for w in phrase.split()
-        if lemma(w.lower()) not in AD_NOISE and lemma(w.lower()) not in region_words
+        if lemma(w.lower()) not in noise and lemma(w.lower()) not in region_words
     ]
     while words and words[-1].lower() in PREPOSITIONS:
         words.pop()
@@ -330,6 +352,8 @@ def headlines(phrase: str, ctx: AdContext) -> list[str]:
         return []
     where = f" {ctx.where}" if ctx.where else ""
     noun_group = " ".join(body)
+    if _after_tail_noun(phrase, body[0]):  # «стоимость разработки» → «Разработка — стоимость»
+        noun_group = nominative(noun_group, "gent")
     if lead:  # the object of «купить/заказать» is accusative: «Купить подготовку к ОГЭ», «Купить репетитора»
         noun_group = inflect_phrase(noun_group, "accs")
     head = capitalise(" ".join([*lead, noun_group]))
@@ -372,8 +396,8 @@ def _subject(raw: str, ctx: AdContext) -> tuple[str, str, str] | None:
     # action («кондиционер дайкин» → «кондиционер»; «установка windows» → not «установка»).
     named = len(meaningful) >= 2 or (
         len(meaningful) == 1
-        and "NOUN" in _pos(meaningful[0].lower())
-        and lemma(meaningful[0].lower()) not in ACTION_OF
+        and morph().parse(meaningful[0].lower())[0].tag.POS == "NOUN"  # not «дорогой» as «дорога»
+        and not _action_noun(meaningful[0])
     )
     if not own or (cut and not named):
         return None
@@ -387,7 +411,9 @@ def _subject(raw: str, ctx: AdContext) -> tuple[str, str, str] | None:
     ):
         words.pop()  # «угловой диван каталог» → «угловой диван»: the title puts «— каталог» after a dash
     core = " ".join(words)
-    noun_group = nominative(core)
+    if all(_action_noun(w) or w.lower() in CONJUNCTIONS for w in words):
+        return None  # «создание», «разработка и продвижение»: an action without its object
+    noun_group = nominative(core, "gent" if _after_tail_noun(phrase, words[0]) else None)
     joined = compound(noun_group)
     if joined != noun_group and reads_well(capitalise(joined), ctx):
         phrase, noun_group = compound(phrase), joined  # «диван кровать» → «диван-кровать»
@@ -406,8 +432,11 @@ def template_ads(
         (sub for raw in (group_phrase, *others[:20]) if (sub := _subject(raw, ctx))), None
     )
     if found is None:
+        # The brief's product as the user wrote it: no word of it is a search modifier here
+        # («создание сайтов» stays, never «создание»).
         phrase = title_case_regions(_lower_first(clean_phrase(ctx.product)), ctx.region_words)
-        core = _short_words(ad_core(phrase, ctx.region_words)) or _short_words(ctx.product)
+        core = _short_words(ad_core(phrase, ctx.region_words, frozenset()))
+        core = core or _short_words(ctx.product)
         core = core or "товары"
         noun_group = nominative(core)
     else:
