@@ -161,7 +161,9 @@ async def test_synonyms_of_one_object_share_a_group_other_objects_do_not(embedde
     """«покраска машины» / «покраска авто» / «покраска автомобиля» and «ремонт мотора» / «ремонт
     двигателя» are one intent each; the engine and the gearbox stay apart under one action."""
     res = await cluster_keywords(CAR_SERVICE, [None] * len(CAR_SERVICE), embedder)
-    assert together(res.groups, CAR_SERVICE, "покраска автомобиля", "покраска авто", "покраска машины")
+    assert together(
+        res.groups, CAR_SERVICE, "покраска автомобиля", "покраска авто", "покраска машины"
+    )
     assert together(res.groups, CAR_SERVICE, "ремонт двигателя", "ремонт мотора")
     assert not together(res.groups, CAR_SERVICE, "ремонт двигателя", "ремонт акпп")
     assert not together(res.groups, CAR_SERVICE, "покраска авто", "ремонт мотора")
@@ -191,7 +193,9 @@ def test_word_forms_latin_spellings_and_whole_words() -> None:
 
     # A relative adjective is its noun («свадебный» фотограф = фотосъемка «свадьбы»), but a longer
     # derivation is another word («пионовидные» розы are not peonies).
-    pairs = dict(derived_pairs(["свадьба", "свадебный", "семья", "семейный", "пион", "пионовидный"]))
+    pairs = dict(
+        derived_pairs(["свадьба", "свадебный", "семья", "семейный", "пион", "пионовидный"])
+    )
     assert pairs == {"свадебный": "свадьба", "семейный": "семья"}
     assert latin_fixes(Counter({"zumba": 1, "зумба": 9, "crossfit": 2, "кроссфит": 7})) == {
         "zumba": "зумба",

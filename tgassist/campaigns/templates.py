@@ -214,8 +214,10 @@ def _apposition(prev: str, word: str, ctx: AdContext) -> bool:
         return _unlike_product(b)  # «сбер», «аскона»
     # A dictionary noun is a name here only when it can be one («альфа»); «принтер картридж» is a
     # pile-up of two common nouns, not a brand.
-    named = any({"Name", "Surn", "Orgn", "Trad"} & set(str(p.tag).replace(" ", ",").split(","))
-                for p in morph().parse(b))
+    named = any(
+        {"Name", "Surn", "Orgn", "Trad"} & set(str(p.tag).replace(" ", ",").split(","))
+        for p in morph().parse(b)
+    )
     return named and first_b.tag.POS == "NOUN" and first_b.tag.case == "nomn"
 
 
@@ -428,9 +430,7 @@ def template_ads(
     """`count` distinct ads for a group whose main phrase is `group_phrase`. When that phrase cannot
     be said as the product, the group's `others` phrases are tried (most frequent first) before
     the brief's product: groups then do not share one fallback ad."""
-    found = next(
-        (sub for raw in (group_phrase, *others[:20]) if (sub := _subject(raw, ctx))), None
-    )
+    found = next((sub for raw in (group_phrase, *others[:20]) if (sub := _subject(raw, ctx))), None)
     if found is None:
         # The brief's product as the user wrote it: no word of it is a search modifier here
         # («создание сайтов» stays, never «создание»).
