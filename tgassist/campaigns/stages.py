@@ -248,12 +248,21 @@ AD_COMMIT_ROWS = 100  # template ads written per commit
 
 
 def with_list_words(ctx: AdContext, phrases: list[str]) -> AdContext:
-    """The context with the list's own frequent Cyrillic words counted as the brief's: a word in a
-    tenth of the phrases («лендинг» in a landing-page list) is the product, not a competitor's brand
-    (brands are rare modifiers); Latin words stay out («landing page» is not said in an ad)."""
+    """The context with the list's own product words counted as the brief's: a Cyrillic word in a
+    tenth of the phrases (at least 3) that the list declines («лендинг», «лендинга», «лендингов»)
+    is a common noun, the product, not a competitor's brand — searchers do not decline brands
+    («карты отп», «кредит сбер»). Latin words stay out («landing page» is not said in an ad)."""
     counts = Counter(w for p in phrases for w in set(tokens(p)) if re.match(r"[а-яё]", w))
-    floor = max(5, len(phrases) // 10)
-    frequent = frozenset(w for w, c in counts.items() if c >= floor)
+    forms: dict[str, set[str]] = {}
+    for w in counts:
+        forms.setdefault(lemma(w), set()).add(w)
+    floor = max(3, len(phrases) // 10)
+    frequent = frozenset(
+        w
+        for ws in forms.values()
+        if len(ws) >= 2 and sum(counts[w] for w in ws) >= floor
+        for w in ws
+    )
     return replace(ctx, brief_words=ctx.brief_words | frequent)
 
 

@@ -183,6 +183,26 @@ def _action_noun(word: str) -> bool:
     return lem in ACTION_OF or lem in _ACTION_NOUNS or lem.endswith(("ание", "ение", "тие"))
 
 
+def _without_other_places(phrase: str, ctx: AdContext) -> str:
+    """The phrase without a place that is not the campaign's («ремонт компьютеров в киселевске» in a
+    Moscow campaign): the ad says the campaign's own place, never two."""
+    words = phrase.split()
+    out: list[str] = []
+    for w in words:
+        low = w.lower()
+        tag = morph().parse(low)[0].tag
+        if (
+            "Geox" in tag
+            and lemma(low) not in ctx.region_words
+            and low[:5] not in {b[:5] for b in ctx.brief_words}
+        ):
+            if out and out[-1].lower() in PREPOSITIONS:
+                out.pop()
+            continue
+        out.append(w)
+    return " ".join(out) if out else phrase
+
+
 def _after_tail_noun(phrase: str, first: str) -> bool:
     """Whether the noun group starting with `first` follows «цена», «стоимость» … in `phrase`: then it
     is in the genitive («стоимость разработки лендинга»)."""
@@ -191,9 +211,9 @@ def _after_tail_noun(phrase: str, first: str) -> bool:
     return any(lemma(w) in TAIL_NOUNS for w in words[:at])
 
 
-def _apposition(prev: str, word: str, ctx: AdContext) -> bool:
+def _apposition(prev: str, word: str, ctx: AdContext, before: str = "") -> bool:
     """`word` names the thing before it rather than saying what it is: a noun in the nominative right
-    after a noun («кредитная карта альфа», «карта сбер», «диван аскона») is a name — a bank's, a
+    after the head noun («кредитная карта альфа», «карта сбер», «диван аскона») is a name — a bank's, a
     maker's, a competitor's — or a word the dictionary does not know after a noun («карты отп»).
     Known compounds («диван кровать») and the brief's own words are not names."""
     a, b = prev.lower(), word.lower()
@@ -205,6 +225,10 @@ def _apposition(prev: str, word: str, ctx: AdContext) -> bool:
         return False
     first_a, first_b = morph().parse(a)[0], morph().parse(b)[0]
     if first_a.tag.POS != "NOUN":
+        return False
+    if before and morph().parse(before.lower())[0].tag.POS == "NOUN":
+        # «разработка лендинг пейдж»: the pair depends on a noun before it, one compound name
+        # («лендинг пейдж»); cutting its second word would leave «разработка лендинг».
         return False
     if "-" in b and not morph().word_is_known(b):
         return True  # «т-банк», «х-фактор»
@@ -374,7 +398,7 @@ def _subject(raw: str, ctx: AdContext) -> tuple[str, str, str] | None:
     """(phrase, core, noun group) an ad can say of a keyword phrase, or None when the phrase cannot
     be said in Russian as the product (a pile-up, an adjective without its noun, a brand from the
     list, an action without its object)."""
-    phrase = title_case_regions(clean_phrase(raw), ctx.region_words)
+    phrase = title_case_regions(_without_other_places(clean_phrase(raw), ctx), ctx.region_words)
     # Brands and Latin names of the list that the brief does not use are not said as the product:
     # «ремонт холодильника samsung» → «ремонт холодильника»; «купить именариум» → the brief's product.
     # Only a trailing brand after a complete noun group is cut («ремонт холодильника samsung»,
@@ -383,7 +407,7 @@ def _subject(raw: str, ctx: AdContext) -> tuple[str, str, str] | None:
     own = phrase.split()
     while own and (
         (LATIN_RE.search(own[-1]) and foreign_words(own[-1], ctx))
-        or (len(own) > 1 and _apposition(own[-2], own[-1], ctx))
+        or (len(own) > 1 and _apposition(own[-2], own[-1], ctx, own[-3] if len(own) > 2 else ""))
         or (len(own) > 1 and own[-1].isdigit())  # «кондиционер 9»: a size or model without its unit
     ):
         own.pop()
