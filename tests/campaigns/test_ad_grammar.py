@@ -147,7 +147,7 @@ def test_ads_corpus_of_seven_businesses_reads_as_russian() -> None:
         (
             "разработка лендинг пейдж",
             "разработка лендингов",
-            "разработка лендинг пейдж",
+            "разработка лендинг",
             "лендинг в",
         ),
         # Another town in the phrase is not said beside the campaign's own.
