@@ -130,8 +130,8 @@ async def test_held_out_sets_floor(embedder: Any) -> None:
         assert purities[-1] >= 0.88, name
         assert inverse_purity(truth, pred) >= 0.7, name
         aris.append(adjusted_rand_score(truth, pred))
-    assert sum(purities) / len(purities) >= 0.93, purities
-    assert sum(aris) / len(aris) >= 0.75, aris
+    assert sum(purities) / len(purities) >= 0.95, purities
+    assert sum(aris) / len(aris) >= 0.77, aris
 
 
 CAR_SERVICE = [
