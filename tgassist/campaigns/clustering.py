@@ -178,6 +178,10 @@ async def cluster_keywords(
     object_texts = [
         " ".join(w for u, w in intents[i].words.items() if u[0] not in "@#") for i in reps
     ]
+    has_object = [bool(t) for t in object_texts]
+    # A group with no object word («ремонт», «купить») gets its core text: it never merges as a
+    # synonym (`has_object`), and no empty text is embedded.
+    object_texts = [t or core for t, core in zip(object_texts, texts, strict=True)]
     n_groups = len(texts)
     unit_word = {u: w for i in reps for u, w in intents[i].words.items()}
     unit_word = {u: w for u, w in unit_word.items() if u[0] not in "@#"}
@@ -196,7 +200,6 @@ async def cluster_keywords(
     unit_all = vectors / np.where(norms == 0, 1, norms)
     unit, object_unit = unit_all[:n_groups], unit_all[n_groups : 2 * n_groups]
     word_vectors = dict(zip(word_units, unit_all[2 * n_groups :], strict=True))
-    has_object = [bool(t) for t in object_texts]
     target = merge_synonyms(found, object_unit, has_object, SYNONYM_SIMILARITY, word_vectors)
     small = attach_small(found, unit, threshold)
     target = [target[small[gi]] if target[gi] == gi else target[gi] for gi in range(len(found))]
