@@ -180,3 +180,21 @@ def test_the_lists_own_frequent_words_are_not_brands() -> None:
     # Declined, so a common noun; «сбер» is as frequent but never declined: a name.
     assert "лендинг" in ctx.brief_words and "сбер" not in ctx.brief_words
     assert template_ads("лендинг под ключ", ctx)[0].title.startswith("Лендинг под ключ")
+
+
+@pytest.mark.parametrize(
+    ("phrase", "verb"),
+    [
+        ("кредитные карты", "Оформите кредитные карты"),  # the cards sheet in the fixtures
+        ("расчетный счет", "Оформите расчётный счёт"),
+        ("курсы английского", "Запишитесь на курсы английского"),
+        ("подготовка к егэ", "Запишитесь на подготовку к ЕГЭ"),
+        ("доставка цветов", "Закажите доставку цветов"),
+    ],
+)
+def test_the_call_to_action_verb_fits_the_product(phrase: str, verb: str) -> None:
+    """One does not «order» a credit card or a course: «Закажите кредитные карты» read wrong."""
+    ctx = AdContext(
+        product=phrase, url="https://example.ru", where="в Москве", brief_words=frozenset()
+    )
+    assert any(verb in ad.text for ad in template_ads(phrase, ctx)), template_ads(phrase, ctx)

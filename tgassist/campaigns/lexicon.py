@@ -123,3 +123,16 @@ COMPOUND_NOUNS: frozenset[tuple[str, str]] = frozenset(
         "вагон-бытовка",
     )
 )
+
+# The verb of an ad's call to action by what the product is: one orders a service or goods, but
+# applies for a card or a loan and signs up for a course («Закажите кредитные карты» reads wrong).
+ORDER_VERBS: dict[str, frozenset[str]] = {
+    "Оформите": _lemmas(
+        "карта кредит кредитка счет вклад депозит ипотека займ микрозайм рассрочка страховка "
+        "страхование полис осаго каско перевод лизинг абонемент"
+    ),
+    "Запишитесь на": _lemmas(
+        "курс занятие урок тренировка обучение подготовка консультация прием экскурсия мастер-класс"
+    ),
+}
+ORDER_VERB_OF: dict[str, str] = {lem: verb for verb, lems in ORDER_VERBS.items() for lem in lems}

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from tgassist.ai.text import LATIN_RE, lemma, morph, tokens
 from tgassist.campaigns.grammar import problems
-from tgassist.campaigns.lexicon import ACTION_OF, COMPOUND_NOUNS
+from tgassist.campaigns.lexicon import ACTION_OF, COMPOUND_NOUNS, ORDER_VERB_OF
 from tgassist.campaigns.limits import LIMITS, AdDraft, TextLimit, counted_length, fit
 from tgassist.campaigns.morph import agree, inflect_phrase, nominative
 
@@ -201,6 +201,15 @@ def _without_other_places(phrase: str, ctx: AdContext) -> str:
             continue
         out.append(w)
     return " ".join(out) if out else phrase
+
+
+def order_verb(noun_group: str) -> str:
+    """«Закажите», or «Оформите» for a card, a loan, an account, «Запишитесь на» for a course:
+    by the head noun of the group (the first noun)."""
+    for w in noun_group.split():
+        if _pos(w.lower()) & {"NOUN"}:
+            return ORDER_VERB_OF.get(lemma(w.lower()), "Закажите")
+    return "Закажите"
 
 
 def _after_tail_noun(phrase: str, first: str) -> bool:
@@ -510,7 +519,7 @@ def template_ads(
         # No epithet in the lead: «Надёжные тюльпаны», «Надёжная стерилизация кошки» read wrong.
         price = f" {ctx.price}" if ctx.price and n % 2 == 1 else ""
         lead = capitalise(f"{noun_group}{where}{price}.")
-        order = f"Закажите {acc}{' ' + ctx.price if ctx.price else ''}!"
+        order = f"{order_verb(noun_group)} {acc}{' ' + ctx.price if ctx.price else ''}!"
         offer = order if n % 2 == 0 and reads_well(order, ctx) else CTAS[n % len(CTAS)]
         text = _compose([lead, *benefits[:2], offer], text_lim)
         extra_titles: list[str] = []
