@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from tgassist.ai.text import LATIN_RE, lemma, morph, tokens
 from tgassist.campaigns.grammar import problems
@@ -138,6 +139,12 @@ class AdContext:
 
 
 @lru_cache(maxsize=50_000)
+def _parses(word: str) -> tuple[Any, ...]:
+    """pymorphy3 readings of a lower-case word, cached: the same words recur in every group."""
+    return tuple(morph().parse(word))
+
+
+@lru_cache(maxsize=50_000)
 def _unlike_product(word: str) -> bool:
     """A Latin word, a name, or a word the dictionary does not know (abbreviations excepted)."""
     if "-" in word:
@@ -190,7 +197,7 @@ def _without_other_places(phrase: str, ctx: AdContext) -> str:
     out: list[str] = []
     for w in words:
         low = w.lower()
-        tag = morph().parse(low)[0].tag
+        tag = _parses(low)[0].tag
         if (
             "Geox" in tag
             and lemma(low) not in ctx.region_words
@@ -232,10 +239,10 @@ def _apposition(prev: str, word: str, ctx: AdContext, before: str = "") -> bool:
         return False
     if lemma(b) in ctx.region_words or b.isdigit():
         return False
-    first_a, first_b = morph().parse(a)[0], morph().parse(b)[0]
+    first_a, first_b = _parses(a)[0], _parses(b)[0]
     if first_a.tag.POS != "NOUN":
         return False
-    if before and morph().parse(before.lower())[0].tag.POS == "NOUN":
+    if before and _parses(before.lower())[0].tag.POS == "NOUN":
         # «разработка лендинг пейдж»: the pair depends on a noun before it, one compound name
         # («лендинг пейдж»); cutting its second word would leave «разработка лендинг».
         return False
@@ -249,7 +256,7 @@ def _apposition(prev: str, word: str, ctx: AdContext, before: str = "") -> bool:
     # pile-up of two common nouns, not a brand.
     named = any(
         {"Name", "Surn", "Orgn", "Trad"} & set(str(p.tag).replace(" ", ",").split(","))
-        for p in morph().parse(b)
+        for p in _parses(b)
     )
     return named and first_b.tag.POS == "NOUN" and first_b.tag.case == "nomn"
 
@@ -431,7 +438,7 @@ def _subject(raw: str, ctx: AdContext) -> tuple[str, str, str] | None:
     # action («кондиционер дайкин» → «кондиционер»; «установка windows» → not «установка»).
     named = len(meaningful) >= 2 or (
         len(meaningful) == 1
-        and morph().parse(meaningful[0].lower())[0].tag.POS == "NOUN"  # not «дорогой» as «дорога»
+        and _parses(meaningful[0].lower())[0].tag.POS == "NOUN"  # not «дорогой» as «дорога»
         and not _action_noun(meaningful[0])
     )
     if not own or (cut and not named):
