@@ -198,3 +198,14 @@ def test_the_call_to_action_verb_fits_the_product(phrase: str, verb: str) -> Non
         product=phrase, url="https://example.ru", where="в Москве", brief_words=frozenset()
     )
     assert any(verb in ad.text for ad in template_ads(phrase, ctx)), template_ads(phrase, ctx)
+
+
+def test_search_adverbs_follow_the_dash_in_a_title() -> None:
+    """«Создание лендинга дешево в Москве» (the Direct fixture) is not how an ad is written."""
+    ctx = context("создание лендингов")
+    assert template_ads("создание лендинга дешево", ctx)[0].title == (
+        "Создание лендинга в Москве — дешево"
+    )
+    assert template_ads("эвакуатор круглосуточно", context("эвакуатор"))[0].title == (
+        "Эвакуатор в Москве — круглосуточно"
+    )

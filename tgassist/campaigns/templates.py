@@ -72,6 +72,11 @@ AD_NOISE = frozenset(
 LEAD_VERBS = frozenset(
     lemma(w) for w in ("купить", "заказать", "вызвать", "подобрать", "выбрать", "найти")
 )
+# Adverbs of a search that follow the dash too: «Создание лендинга в Москве — дешево», never
+# «Создание лендинга дешево в Москве».
+TAIL_ADVERBS = frozenset(
+    lemma(w) for w in ("недорого", "дешево", "срочно", "круглосуточно", "быстро", "дорого")
+)
 TAIL_NOUNS = frozenset(
     lemma(w)
     for w in (
@@ -384,7 +389,9 @@ def headlines(phrase: str, ctx: AdContext) -> list[str]:
             )
         ):
             continue  # «диван москва», «диван в москве» → «Диван в Москве» below
-        (lead if lem in LEAD_VERBS else tail if lem in TAIL_NOUNS else body).append(w)
+        (lead if lem in LEAD_VERBS else tail if lem in TAIL_NOUNS | TAIL_ADVERBS else body).append(
+            w
+        )
     if tail and body and (body[0].lower() in PREPOSITIONS or body[-1].lower() in PREPOSITIONS):
         # «фото на холсте»: the «tail» noun is the head here; moving it would leave «На холсте — фото».
         body, tail = [w for w in words if w in body or w in tail], []
