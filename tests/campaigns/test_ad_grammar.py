@@ -121,3 +121,91 @@ def test_ads_corpus_of_seven_businesses_reads_as_russian() -> None:
         stored = [r for r in csv.reader(f, delimiter="\t")][1:]
     assert stored == rows
     assert [r for r in rows if ad_problems(r[2], r[3], r[4])] == []
+
+
+@pytest.mark.parametrize(
+    ("phrase", "product", "wanted", "banned"),
+    [
+        # Real lists (../shared/fixtures/yandex-direct): competitors' names after the product.
+        ("кредитная карта альфа", "банковские карты", "кредитная карта", "альфа"),
+        ("кредитная карта т-банк", "банковские карты", "кредитная карта", "т-банк"),
+        ("дебетовые карты отп", "банковские карты", "дебетовые карты", "отп"),
+        ("диван аскона", "мебель", "диван", "аскона"),
+        ("кондиционер 9", "кондиционеры", "кондиционер", "кондиционер 9"),
+        # An action noun alone says nothing: the brief's product is said, whole.
+        ("установка windows", "ремонт компьютеров", "ремонт компьютеров", "установка в"),
+        ("создание сайта", "создание сайтов", "создание сайтов", "создание в"),
+        # A genitive group after «стоимость» is said in the nominative.
+        (
+            "стоимость разработки лендинга",
+            "разработка лендингов",
+            "разработка лендинга",
+            "разработки",
+        ),
+        ("заказать дорогой лендинг", "создание лендингов", "лендинг", "дорогу"),
+        # A compound name after an action noun stays whole: not «разработка лендинг».
+        (
+            "разработка лендинг пейдж",
+            "разработка лендингов",
+            "разработка лендинг",
+            "лендинг в",
+        ),
+        # Another town in the phrase is not said beside the campaign's own.
+        ("ремонт компьютеров в киселевске", "ремонт", "ремонт компьютеров в москве", "киселев"),
+        # «ООО» is a form of company, not a name.
+        ("регистрация ооо", "бухгалтерские услуги", "регистрация ооо", "бухгалтерские"),
+    ],
+)
+def test_template_ads_of_real_lists_name_the_product(
+    phrase: str, product: str, wanted: str, banned: str
+) -> None:
+    for ad in template_ads(phrase, context(product)):
+        text = f"{ad.title} {ad.text}".lower()
+        assert wanted in text and banned not in text, (phrase, ad)
+        assert ad_problems(ad.title, ad.title2, ad.text) == []
+
+
+def test_a_group_whose_main_phrase_cannot_be_said_uses_its_other_phrases() -> None:
+    """«принтер картридж» is a pile-up: the group's «картридж hp» gives «Картридж», not the brief's
+    product (several groups falling back to one product made duplicate ads)."""
+    ads = template_ads("принтер картридж", context("ремонт компьютеров"), 2, ["картридж hp"])
+    assert all(ad.title.startswith("Картридж") for ad in ads), ads
+
+
+def test_the_lists_own_frequent_words_are_not_brands() -> None:
+    from tgassist.campaigns.stages import with_list_words
+
+    phrases = ["лендинг цена", "купить лендинг", "создание лендинга", "кредит сбер"] * 3
+    ctx = with_list_words(context("создание сайтов"), phrases)
+    # Declined, so a common noun; «сбер» is as frequent but never declined: a name.
+    assert "лендинг" in ctx.brief_words and "сбер" not in ctx.brief_words
+    assert template_ads("лендинг под ключ", ctx)[0].title.startswith("Лендинг под ключ")
+
+
+@pytest.mark.parametrize(
+    ("phrase", "verb"),
+    [
+        ("кредитные карты", "Оформите кредитные карты"),  # the cards sheet in the fixtures
+        ("расчетный счет", "Оформите расчётный счёт"),
+        ("курсы английского", "Запишитесь на курсы английского"),
+        ("подготовка к егэ", "Запишитесь на подготовку к ЕГЭ"),
+        ("доставка цветов", "Закажите доставку цветов"),
+    ],
+)
+def test_the_call_to_action_verb_fits_the_product(phrase: str, verb: str) -> None:
+    """One does not «order» a credit card or a course: «Закажите кредитные карты» read wrong."""
+    ctx = AdContext(
+        product=phrase, url="https://example.ru", where="в Москве", brief_words=frozenset()
+    )
+    assert any(verb in ad.text for ad in template_ads(phrase, ctx)), template_ads(phrase, ctx)
+
+
+def test_search_adverbs_follow_the_dash_in_a_title() -> None:
+    """«Создание лендинга дешево в Москве» (the Direct fixture) is not how an ad is written."""
+    ctx = context("создание лендингов")
+    assert template_ads("создание лендинга дешево", ctx)[0].title == (
+        "Создание лендинга в Москве — дешево"
+    )
+    assert template_ads("эвакуатор круглосуточно", context("эвакуатор"))[0].title == (
+        "Эвакуатор в Москве — круглосуточно"
+    )

@@ -27,6 +27,8 @@ from tgassist.campaigns.keywords import (
         ("санкт-петербург отели", "санкт-петербург отели", []),
         ("диван купить диван купить", "диван купить", []),
         ("+!купить кг 1.5", "!купить кг 1.5", []),
+        # A remark in an analyst's sheet (wordstat_monthly_counts_manual_sheet.csv) is no query word.
+        ("Кредитные карты (оверолл)", "кредитные карты", []),
     ],
 )
 def test_sanitise_keeps_operators_valid(raw: str, clean: str, minus: list[str]) -> None:

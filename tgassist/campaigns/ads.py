@@ -150,7 +150,9 @@ async def llm_ads(
             ),
         ]
     log.warning("llm ads failed; using templates", group=group_name, problems=problems[-1:])
-    return GeneratedAds(template_ads(group_name, ctx, count), "template_after_llm", calls, problems)
+    return GeneratedAds(
+        template_ads(group_name, ctx, count, phrases), "template_after_llm", calls, problems
+    )
 
 
 async def generate_group_ads(
@@ -165,7 +167,7 @@ async def generate_group_ads(
     if llm is not None:
         result = await llm_ads(llm, group_name, phrases, ctx, count, attempts)
     else:
-        result = GeneratedAds(template_ads(group_name, ctx, count), "template")
+        result = GeneratedAds(template_ads(group_name, ctx, count, phrases), "template")
     result.ads = [repair_draft(ad) for ad in result.ads]
     return result
 

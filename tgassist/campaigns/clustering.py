@@ -16,14 +16,24 @@ import numpy as np
 
 from tgassist.ai.base import Embedder
 from tgassist.ai.text import STOP_WORDS, lemma
-from tgassist.campaigns.grouping import IntentGroup, group_intents
+from tgassist.campaigns.grouping import IntentGroup, group_intents, kinds
 from tgassist.campaigns.intent import PhraseIntent, analyse, is_noun
 from tgassist.campaigns.keywords import plain_words
 from tgassist.campaigns.regions import REGIONS
 
 Progress = Callable[[int, int], Awaitable[None]]
 EMBED_BATCH = 256
-SMALL_GROUP = 2  # groups this small are placed by embeddings when no rule places them
+SMALL_GROUP = 3  # groups this small are placed by embeddings when no rule places them
+# Cosine similarity above which two groups of one action and audience ask for the same thing in other
+# words («покраска машины» / «покраска автомобиля», «смена масла» / «замена масла»); product types of
+# one object stay below it («угловой» / «диван кровать» 0.72, «мобильный» / «инверторный» 0.74).
+SYNONYM_SIMILARITY = 0.8
+# An object word in this share of a list's phrases is the list's own product: sharing it says nothing.
+DOMINANT_SHARE = 0.3
+# Groups that share object words are synonyms only if the words they differ in are this alike
+# («сход» / «схождение» 0.54 is not needed: those groups share nothing else; «фотограф» /
+# «фотосессия» 0.76 passes, «предметный» / «портретный» 0.47 does not).
+DIFF_SIMILARITY = 0.6
 
 # Words that change the bid intent little and the ad not at all: they never separate groups.
 GENERIC_WORDS = frozenset(
@@ -153,18 +163,31 @@ async def cluster_keywords(
     """Cluster phrases into ad groups; `on_progress(done, total)` may raise to cancel.
 
     Groups come from what the phrases ask for (`intent.analyse` + `grouping.group_intents`): an action,
-    an audience or a product type never shares a group with another. Embeddings only place the small
-    remainder that no rule places: a group of one or two phrases joins the nearest larger group with
-    the same action when their cosine distance is under `threshold`."""
+    an audience or a product type never shares a group with another. Embeddings join groups of one
+    action and audience whose object words are synonyms (`merge_synonyms`) and place the small
+    remainder that no rule places: a group of up to `SMALL_GROUP` phrases joins the nearest larger
+    group with the same action and audience when their cosine distance is under `threshold`."""
     n = len(phrases)
     if n == 0:
         return Clustering([], [])
     intents = analyse(phrases)
     found = group_intents(intents, min_family=marker_min)
-    texts = [
-        core_text(phrases[max(g.members, key=lambda i: (freqs[i] or 0, -len(phrases[i])))])
-        for g in found
+    reps = [max(g.members, key=lambda i: (freqs[i] or 0, -len(phrases[i]))) for g in found]
+    texts = [core_text(phrases[i]) for i in reps]
+    # What each group names, without its action and audience words: synonyms are found on these,
+    # so that a shared «ремонт» does not make «ремонт двс» and «ремонт ходовой» look alike.
+    object_texts = [
+        " ".join(w for u, w in intents[i].words.items() if u[0] not in "@#") for i in reps
     ]
+    has_object = [bool(t) for t in object_texts]
+    # A group with no object word («ремонт», «купить») gets its core text: it never merges as a
+    # synonym (`has_object`), and no empty text is embedded.
+    object_texts = [t or core for t, core in zip(object_texts, texts, strict=True)]
+    n_groups = len(texts)
+    unit_word = {u: w for i in reps for u, w in intents[i].words.items()}
+    unit_word = {u: w for u, w in unit_word.items() if u[0] not in "@#"}
+    word_units = sorted(unit_word)
+    texts = texts + object_texts + [unit_word[u] for u in word_units]
     chunks: list[np.ndarray] = []
     total_steps = (len(texts) + EMBED_BATCH - 1) // EMBED_BATCH + 1
     for step, start in enumerate(range(0, len(texts), EMBED_BATCH)):
@@ -175,8 +198,12 @@ async def cluster_keywords(
         )
     vectors = np.vstack(chunks)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    unit = vectors / np.where(norms == 0, 1, norms)
-    target = attach_small(found, unit, threshold)
+    unit_all = vectors / np.where(norms == 0, 1, norms)
+    unit, object_unit = unit_all[:n_groups], unit_all[n_groups : 2 * n_groups]
+    word_vectors = dict(zip(word_units, unit_all[2 * n_groups :], strict=True))
+    target = merge_synonyms(found, object_unit, has_object, SYNONYM_SIMILARITY, word_vectors)
+    small = attach_small(found, unit, threshold)
+    target = [target[small[gi]] if target[gi] == gi else target[gi] for gi in range(len(found))]
     merged: dict[int, list[int]] = defaultdict(list)
     for gi, g in enumerate(found):
         merged[target[gi]].extend(g.members)
@@ -211,33 +238,89 @@ async def cluster_keywords(
     return Clustering(groups, names, report)
 
 
+def merge_synonyms(
+    found: Sequence[IntentGroup],
+    unit: np.ndarray,
+    has_object: Sequence[bool],
+    similarity: float,
+    word_vectors: dict[str, np.ndarray] | None = None,
+) -> list[int]:
+    """For each group, the group it ends in: a group joins a larger one of the same action and audience
+    whose object words say the same in other words (cosine similarity of the object words, without
+    the action, at least `similarity`: «авто» / «автомобиль», «деловой» / «бизнес» английский).
+    When the two share some object words, the words they differ in must also be alike
+    (`DIFF_SIMILARITY`, on `word_vectors` of units): «предметный» / «портретный» фотограф are not.
+    Only a group that stays itself takes others in: no chains of near synonyms."""
+    target = list(range(len(found)))
+    kind = [kinds(g.signature) for g in found]
+    objects = [frozenset(u for u in g.signature if u[0] not in "@#") for g in found]
+    order = sorted(range(len(found)), key=lambda gi: (-len(found[gi].members), gi))
+    rank = {gi: r for r, gi in enumerate(order)}
+    sims = unit @ unit.T
+
+    def differ_alike(a: frozenset[str], b: frozenset[str]) -> bool:
+        if not (a & b) or word_vectors is None:
+            return True
+        va = [word_vectors[u] for u in a - b if u in word_vectors]
+        vb = [word_vectors[u] for u in b - a if u in word_vectors]
+        if not va or not vb:
+            return False
+        x, y = np.mean(va, axis=0), np.mean(vb, axis=0)
+        return float(x @ y / (np.linalg.norm(x) * np.linalg.norm(y) or 1.0)) >= DIFF_SIMILARITY
+
+    for gi in order:
+        cands = [
+            bj
+            for bj in order[: rank[gi]]
+            if target[bj] == bj
+            and kind[bj] == kind[gi]
+            and has_object[gi]
+            and has_object[bj]
+            # A narrower signature is a product type the rules kept apart («мобильный кондиционер»).
+            and not objects[gi] <= objects[bj]
+            and not objects[bj] <= objects[gi]
+            and sims[gi, bj] >= similarity
+            and differ_alike(objects[gi], objects[bj])
+        ]
+        if cands:
+            target[gi] = max(cands, key=lambda bj: sims[gi, bj])
+    return target
+
+
 def attach_small(found: Sequence[IntentGroup], unit: np.ndarray, threshold: float) -> list[int]:
-    """For each group, the group it ends in: itself, or for a group of one or two phrases a group of
-    three or more with the same action — the one sharing most of its object words («банкротство
-    гражданина» → «банкротство физических лиц»), else the nearest by embeddings when closer than
-    `threshold` (cosine distance)."""
+    """For each group, the group it ends in: itself, or for a group of up to `SMALL_GROUP` phrases a
+    larger group with the same action and audience — the one sharing most of its object words
+    («банкротство гражданина» → «банкротство физических лиц»; a word that most of the list carries
+    tells nothing and is not counted), else the nearest by embeddings when closer than `threshold`
+    (cosine distance)."""
     target = list(range(len(found)))
     big = [gi for gi, g in enumerate(found) if len(g.members) > SMALL_GROUP]
     if not big:
         return target
-    actions = [frozenset(u for u in g.signature if u.startswith("@")) for g in found]
+    kind = [kinds(g.signature) for g in found]
     objects = [frozenset(u for u in g.signature if u[0] not in "@#") for g in found]
     types = [frozenset(u for u in objects[gi] if not is_noun(u)) for gi in range(len(found))]
+    df: Counter[str] = Counter()
+    for g, objs in zip(found, objects, strict=True):
+        for u in objs:
+            df[u] += len(g.members)
+    total = sum(len(g.members) for g in found)
+    telling = [frozenset(u for u in objs if df[u] < DOMINANT_SHARE * total) for objs in objects]
     sims = unit @ unit[big].T
     for gi, g in enumerate(found):
         if len(g.members) > SMALL_GROUP:
             continue
-        # Same action, and no product type of its own that the other group lacks («кредитная»
-        # never joins «дебетовые карты»).
+        # Same action and audience, and no product type of its own that the other group lacks
+        # («кредитная» never joins «дебетовые карты»).
         same = [
             (col, bj)
             for col, bj in enumerate(big)
-            if actions[bj] == actions[gi] and types[gi] <= objects[bj]
+            if kind[bj] == kind[gi] and types[gi] <= objects[bj]
         ]
         shared = [
-            (len(objects[gi] & objects[bj]), len(found[bj].members), col, bj)
+            (len(telling[gi] & objects[bj]), len(found[bj].members), col, bj)
             for col, bj in same
-            if objects[gi] & objects[bj]
+            if telling[gi] & objects[bj]
         ]
         if shared:
             target[gi] = max(shared)[3]

@@ -2,7 +2,8 @@
 
 A signature that holds another one plus some words is a narrower query of the same intent («диван
 серый» under «диван») unless enough phrases ask for it (`min_family`): then it is an intent of its own
-(«угловой диван», «ветеринар на дом»). Actions never fold: «ремонт дивана» is never put under «диван».
+(«угловой диван», «ветеринар на дом»). Actions and audiences never fold: «ремонт дивана» is never put
+under «диван», «детский фитнес абонемент» never under «абонемент в фитнес».
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ class IntentGroup:
     signature: frozenset[str]
 
 
-def _actions(sig: frozenset[str]) -> frozenset[str]:
-    return frozenset(u for u in sig if u.startswith("@"))
+def kinds(sig: frozenset[str]) -> frozenset[str]:
+    """Action and audience units: a signature never folds into one with other ones. «На заказ»
+    (`#custom`) is not among them: it is an intent of its own only when enough phrases ask for it."""
+    return frozenset(u for u in sig if u[0] in "@#" and u != "#custom")
 
 
 def hubs(
@@ -67,11 +70,11 @@ def group_intents(
             group_of[s] = s
             continue
         supers = set.intersection(*(postings[u] for u in s))
-        family = sum(len(by_sig[t]) for t in supers if _actions(t) == _actions(s))
+        family = sum(len(by_sig[t]) for t in supers if kinds(t) == kinds(s))
         parents = [
             p
             for p in group_of
-            if p < s and _actions(p) == _actions(s) and any(not u.startswith("@") for u in p)
+            if p < s and kinds(p) == kinds(s) and any(u[0] not in "@#" for u in p)
         ]
         if not parents:
             group_of[s] = s

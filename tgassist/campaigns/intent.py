@@ -33,6 +33,9 @@ from tgassist.campaigns.regions import REGIONS
 
 _DIGIT = re.compile(r"\d")
 _CYRILLIC = re.compile(r"^[а-яё]+$")
+# Share of the shorter lemma two lemmas must have in common to be one word: «бухгалтерия» /
+# «бухгалтерский» (9 of 11) are, «автомат» / «автомобиль» (5 of 7) are not.
+STEM_SHARE = 0.8
 REGION_LEMMAS = frozenset(
     lemma(w)
     for r in REGIONS
@@ -130,6 +133,50 @@ def typo_fixes(counts: Counter[str]) -> dict[str, str]:
     return out
 
 
+_LATIN = re.compile(r"^[a-z]+$")
+# Latin → Cyrillic as Russian searchers spell brand and sport names («zumba» / «зумба», «ikea» / «икеа»).
+_TRANSLIT = (
+    ("sch", "щ"), ("sh", "ш"), ("ch", "ч"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ph", "ф"),
+    ("th", "т"), ("ck", "к"), ("ya", "я"), ("yu", "ю"), ("oo", "у"), ("ee", "и"), ("x", "кс"),
+    ("a", "а"), ("b", "б"), ("c", "к"), ("d", "д"), ("e", "е"), ("f", "ф"), ("g", "г"), ("h", "х"),
+    ("i", "и"), ("j", "дж"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"),
+    ("q", "к"), ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"), ("v", "в"), ("w", "в"), ("y", "й"),
+    ("z", "з"),
+)  # fmt: skip
+
+
+def transliterate(word: str) -> str:
+    out, i = [], 0
+    while i < len(word):
+        for lat, cyr in _TRANSLIT:
+            if word.startswith(lat, i):
+                out.append(cyr)
+                i += len(lat)
+                break
+        else:
+            out.append(word[i])
+            i += 1
+    return "".join(out)
+
+
+def latin_fixes(counts: Counter[str]) -> dict[str, str]:
+    """Latin words of the list → the list's Cyrillic spelling of the same name («crossfit» →
+    «кроссфит»): the transliteration is at most one edit (two for long words) from a word of 4+
+    letters that the list holds at least as often."""
+    cyrillic = [w for w in counts if len(w) >= 4 and _CYRILLIC.match(w)]
+    out: dict[str, str] = {}
+    for w, c in counts.items():
+        if len(w) < 4 or not _LATIN.match(w):
+            continue
+        t = transliterate(w)
+        limit = 2 if len(t) >= 7 else 1
+        near = [x for x in cyrillic if counts[x] >= c and abs(len(x) - len(t)) <= limit]
+        best = min(near, key=lambda x: (_distance(t, x), -counts[x], x), default=None)
+        if best is not None and _distance(t, best) <= limit:
+            out[w] = best
+    return out
+
+
 def stem_roots(lemmas: Counter[str], aliases: Sequence[tuple[str, str]] = ()) -> dict[str, str]:
     """Lemma → root: lemmas sharing a long common prefix are one word in different parts of speech
     («бухгалтерия» / «бухгалтерский»); an abbreviation joins the word it starts («англ» → «английский»).
@@ -152,9 +199,9 @@ def stem_roots(lemmas: Counter[str], aliases: Sequence[tuple[str, str]] = ()) ->
         for i, a in enumerate(group):
             for b in group[i + 1 :]:
                 common = len(_common_prefix(a, b))
-                if common >= 0.7 * min(len(a), len(b)):
+                if common >= STEM_SHARE * min(len(a), len(b)):
                     parent[find(a)] = find(b)
-    for a, b in aliases:
+    for a, b in [*aliases, *derived_pairs(words)]:
         if a in parent and b in parent:
             parent[find(a)] = find(b)
     for w in words:  # abbreviations: «англ», «бух»
@@ -172,6 +219,43 @@ def stem_roots(lemmas: Counter[str], aliases: Sequence[tuple[str, str]] = ()) ->
     return out
 
 
+def _no_fleeting(word: str) -> str:
+    """The word without soft/hard signs and the vowels «е»/«о» after its third letter: the letters that
+    come and go between a noun and its adjective («свадьба» / «свадебный», «семья» / «семейный»)."""
+    return word[:3].replace("ь", "") + "".join(c for c in word[3:] if c not in "ьъео")
+
+
+def derived_pairs(lemmas: Sequence[str]) -> list[tuple[str, str]]:
+    """(adjective, noun) pairs of one word: a relative adjective made from a noun of the list
+    («свадебный» ← «свадьба», «парный» ← «пара», «кузовной» ← «кузов»): the noun's stem (without its
+    ending vowel) starts the adjective, give or take a fleeting vowel, is at least 3 letters long and
+    leaves at most 4 letters of suffix and ending."""
+    stems: dict[str, str] = {}
+    for w in lemmas:
+        if _pos(w) == "NOUN":
+            stem = _no_fleeting(w.rstrip("аяоеиыйь"))
+            if len(stem) >= 3:
+                stems.setdefault(stem, w)
+    out = []
+    for w in lemmas:
+        if _pos(w) != "ADJF":
+            continue
+        norm = _no_fleeting(w)
+        # The suffix and ending are short («-ебн-ый», «-ск-ий»); a longer tail is another word
+        # («пионовидный» is peony-shaped, not a peony).
+        for n in range(len(norm) - 2, max(2, len(norm) - 5), -1):
+            noun = stems.get(norm[:n])
+            if noun is not None:
+                out.append((w, noun))
+                break
+    return out
+
+
+@lru_cache(maxsize=100_000)
+def _pos(word: str) -> str | None:
+    return morph().parse(word)[0].tag.POS
+
+
 def _common_prefix(a: str, b: str) -> str:
     n = 0
     while n < min(len(a), len(b)) and a[n] == b[n]:
@@ -181,7 +265,10 @@ def _common_prefix(a: str, b: str) -> str:
 
 @lru_cache(maxsize=100_000)
 def split_compound(word: str) -> tuple[str, ...]:
-    """«фотокнига» → («фото», «книга»): a combining form and a dictionary noun of 4+ letters."""
+    """«фотокнига» → («фото», «книга»): a combining form and a dictionary noun of 4+ letters. A word the
+    dictionary knows whole is one word («фотограф» is not «фото» + «граф», «фотосессия» is one service)."""
+    if _known(word):
+        return (word,)
     for form in COMBINING_FORMS:
         rest = word[len(form) :]
         if word.startswith(form) and len(rest) >= 4 and _known(rest):
@@ -197,7 +284,8 @@ def _words(phrase: str) -> list[str]:
 def analyse(phrases: Sequence[str]) -> list[PhraseIntent]:
     """Signatures of all phrases of one list."""
     raw = [_words(p) for p in phrases]
-    fixes = typo_fixes(Counter(w for ws in raw for w in ws))
+    raw_counts = Counter(w for ws in raw for w in ws)
+    fixes = {**typo_fixes(raw_counts), **latin_fixes(raw_counts)}
     tokenised = [[c for w in ws for c in split_compound(fixes.get(w, w))] for ws in raw]
     counts = Counter(w for ws in tokenised for w in ws)
     # A dictionary place name that a large share of the list carries is the product («сплит»).

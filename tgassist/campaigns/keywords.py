@@ -103,6 +103,9 @@ class FilterReport:
         }
 
 
+_REMARK = re.compile(r"\([^()|]*\)")
+
+
 def plain_words(phrase: str) -> list[str]:
     """The phrase's words without operators."""
     return tokens(re.sub(r"[\"\[\]!+]", " ", phrase))
@@ -115,7 +118,10 @@ def lemma_key(phrase: str) -> str:
 
 
 def sanitise(phrase: str) -> tuple[str, list[str]]:
-    """Clean a phrase for Direct: allowed characters only, valid operators; split off `-minus` words."""
+    """Clean a phrase for Direct: allowed characters only, valid operators; split off `-minus` words.
+    A remark in parentheses is not part of the query («Кредитные карты (оверолл)» in an analyst's
+    sheet); Direct's own «(a|b)» alternatives keep their words."""
+    phrase = _REMARK.sub(" ", phrase)
     text = _ALLOWED.sub(" ", phrase.replace("ё", "е").replace("Ё", "Е")).lower()
     words: list[str] = []
     minus: list[str] = []

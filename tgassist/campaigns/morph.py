@@ -41,13 +41,15 @@ def _keep_case(src: str, out: str) -> str:
 
 
 @lru_cache(maxsize=20_000)
-def inflect_phrase(phrase: str, case: str) -> str:
-    """Put the leading noun group of `phrase` into `case` (number kept); dependents stay as they are."""
+def inflect_phrase(phrase: str, case: str, source: str | None = None) -> str:
+    """Put the leading noun group of `phrase` into `case` (number kept); dependents stay as they are.
+    `source`: the case the group is in, when known («стоимость разработки» — the genitive
+    «разработки» is one development, not the nominative plural)."""
     words = phrase.split()
     h = _head(words)
     if h is None:
         return phrase
-    head = _best(words[h], {"NOUN"})
+    head = _best(words[h], {"NOUN"}, (source, "nomn", "accs") if source else ("nomn", "accs"))
     if head is None:
         return phrase
     number = head.tag.number or "sing"
@@ -66,7 +68,7 @@ def inflect_phrase(phrase: str, case: str) -> str:
     out = list(words)
     out[h] = words[h] if same else _keep_case(words[h], new_head.word)
     for i in range(h):
-        adj = _best(words[i], _ADJ)
+        adj = _best(words[i], _ADJ, (source, "nomn", "accs") if source else ("nomn", "accs"))
         if adj is None:
             continue
         grams = {case, number} if number == "plur" else {case, number, head.tag.gender or "masc"}
@@ -78,8 +80,8 @@ def inflect_phrase(phrase: str, case: str) -> str:
     return " ".join(out)
 
 
-def nominative(phrase: str) -> str:
-    return inflect_phrase(phrase, "nomn")
+def nominative(phrase: str, source: str | None = None) -> str:
+    return inflect_phrase(phrase, "nomn", source)
 
 
 @lru_cache(maxsize=20_000)

@@ -55,7 +55,7 @@ class CampaignsSettings(BaseModel):
     )
     campaigns_cluster_threshold: float = Field(
         0.4,
-        description="Cosine distance under which a group of one or two phrases joins a larger group",
+        description="Cosine distance under which a group of up to three phrases joins a larger group",
     )
     campaigns_marker_min: int = Field(
         5,

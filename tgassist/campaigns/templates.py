@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from tgassist.ai.text import LATIN_RE, lemma, morph, tokens
 from tgassist.campaigns.grammar import problems
-from tgassist.campaigns.lexicon import COMPOUND_NOUNS
+from tgassist.campaigns.lexicon import ACTION_OF, COMPOUND_NOUNS, ORDER_VERB_OF
 from tgassist.campaigns.limits import LIMITS, AdDraft, TextLimit, counted_length, fit
 from tgassist.campaigns.morph import agree, inflect_phrase, nominative
 
@@ -38,6 +40,8 @@ AD_NOISE = frozenset(
         "стоимость",
         "недорого",
         "недорогой",
+        "дорого",
+        "дорогой",
         "дешево",
         "дешевый",
         "сколько",
@@ -67,6 +71,11 @@ AD_NOISE = frozenset(
 # («Диван в Москве — цена»); «Диван купить в Москве» or «Диван цена в Москве» is not Russian.
 LEAD_VERBS = frozenset(
     lemma(w) for w in ("купить", "заказать", "вызвать", "подобрать", "выбрать", "найти")
+)
+# Adverbs of a search that follow the dash too: «Создание лендинга в Москве — дешево», never
+# «Создание лендинга дешево в Москве».
+TAIL_ADVERBS = frozenset(
+    lemma(w) for w in ("недорого", "дешево", "срочно", "круглосуточно", "быстро", "дорого")
 )
 TAIL_NOUNS = frozenset(
     lemma(w)
@@ -135,6 +144,12 @@ class AdContext:
 
 
 @lru_cache(maxsize=50_000)
+def _parses(word: str) -> tuple[Any, ...]:
+    """pymorphy3 readings of a lower-case word, cached: the same words recur in every group."""
+    return tuple(morph().parse(word))
+
+
+@lru_cache(maxsize=50_000)
 def _unlike_product(word: str) -> bool:
     """A Latin word, a name, or a word the dictionary does not know (abbreviations excepted)."""
     if "-" in word:
@@ -168,6 +183,87 @@ def _foreign(
         for w in tokens(text)
         if not (w.isdigit() or w[:5] in stems or lemma(w) in region_words) and _unlike_product(w)
     )
+
+
+CONJUNCTIONS = frozenset({"и", "или"})
+# Nouns of an action that say nothing without their object («создание», «разработка»).
+_ACTION_NOUNS = frozenset(lemma(w) for w in "разработка настройка доставка продвижение".split())
+
+
+def _action_noun(word: str) -> bool:
+    lem = lemma(word.lower())
+    return lem in ACTION_OF or lem in _ACTION_NOUNS or lem.endswith(("ание", "ение", "тие"))
+
+
+def _without_other_places(phrase: str, ctx: AdContext) -> str:
+    """The phrase without a place that is not the campaign's («ремонт компьютеров в киселевске» in a
+    Moscow campaign): the ad says the campaign's own place, never two."""
+    words = phrase.split()
+    out: list[str] = []
+    for w in words:
+        low = w.lower()
+        tag = _parses(low)[0].tag
+        if (
+            "Geox" in tag
+            and lemma(low) not in ctx.region_words
+            and low[:5] not in {b[:5] for b in ctx.brief_words}
+        ):
+            if out and out[-1].lower() in PREPOSITIONS:
+                out.pop()
+            continue
+        out.append(w)
+    return " ".join(out) if out else phrase
+
+
+def order_verb(noun_group: str) -> str:
+    """«Закажите», or «Оформите» for a card, a loan, an account, «Запишитесь на» for a course:
+    by the head noun of the group (the first noun)."""
+    for w in noun_group.split():
+        if _pos(w.lower()) & {"NOUN"}:
+            return ORDER_VERB_OF.get(lemma(w.lower()), "Закажите")
+    return "Закажите"
+
+
+def _after_tail_noun(phrase: str, first: str) -> bool:
+    """Whether the noun group starting with `first` follows «цена», «стоимость» … in `phrase`: then it
+    is in the genitive («стоимость разработки лендинга»)."""
+    words = [w.lower() for w in phrase.split()]
+    at = words.index(first.lower()) if first.lower() in words else 0
+    return any(lemma(w) in TAIL_NOUNS for w in words[:at])
+
+
+def _apposition(prev: str, word: str, ctx: AdContext, before: str = "") -> bool:
+    """`word` names the thing before it rather than saying what it is: a noun in the nominative right
+    after the head noun («кредитная карта альфа», «карта сбер», «диван аскона») is a name — a bank's, a
+    maker's, a competitor's — or a word the dictionary does not know after a noun («карты отп»).
+    Known compounds («диван кровать») and the brief's own words are not names."""
+    a, b = prev.lower(), word.lower()
+    if b in PREPOSITIONS or a in PREPOSITIONS or not re.match(r"[а-яё]", b):
+        return False
+    if (lemma(a), lemma(b)) in COMPOUND_NOUNS or b[:5] in {w[:5] for w in ctx.brief_words}:
+        return False
+    if lemma(b) in ctx.region_words or b.isdigit():
+        return False
+    first_a, first_b = _parses(a)[0], _parses(b)[0]
+    if first_a.tag.POS != "NOUN":
+        return False
+    if before and _parses(before.lower())[0].tag.POS == "NOUN":
+        # «разработка лендинг пейдж»: the pair depends on a noun before it, one compound name
+        # («лендинг пейдж»); cutting its second word would leave «разработка лендинг».
+        return False
+    if "-" in b and not morph().word_is_known(b):
+        return True  # «т-банк», «х-фактор»
+    if "Abbr" in first_b.tag or b in ABBREVIATIONS:
+        return False  # «регистрация ооо», «декларация ндфл»: a form, not a name
+    if not morph().word_is_known(b):
+        return _unlike_product(b)  # «сбер», «аскона»
+    # A dictionary noun is a name here only when it can be one («альфа»); «принтер картридж» is a
+    # pile-up of two common nouns, not a brand.
+    named = any(
+        {"Name", "Surn", "Orgn", "Trad"} & set(str(p.tag).replace(" ", ",").split(","))
+        for p in _parses(b)
+    )
+    return named and first_b.tag.POS == "NOUN" and first_b.tag.case == "nomn"
 
 
 def _lower_first(text: str) -> str:
@@ -238,12 +334,14 @@ def _compose(parts: list[str], limit: TextLimit) -> str:
     return out or fit(_short_words(parts[0]), limit)
 
 
-def ad_core(phrase: str, region_words: frozenset[str] = frozenset()) -> str:
+def ad_core(
+    phrase: str, region_words: frozenset[str] = frozenset(), noise: frozenset[str] = AD_NOISE
+) -> str:
     """The phrase without search modifiers and region words: the noun group an ad talks about."""
     words = [
         w
         for w in phrase.split()
-        if lemma(w.lower()) not in AD_NOISE and lemma(w.lower()) not in region_words
+        if lemma(w.lower()) not in noise and lemma(w.lower()) not in region_words
     ]
     while words and words[-1].lower() in PREPOSITIONS:
         words.pop()
@@ -291,7 +389,9 @@ def headlines(phrase: str, ctx: AdContext) -> list[str]:
             )
         ):
             continue  # «диван москва», «диван в москве» → «Диван в Москве» below
-        (lead if lem in LEAD_VERBS else tail if lem in TAIL_NOUNS else body).append(w)
+        (lead if lem in LEAD_VERBS else tail if lem in TAIL_NOUNS | TAIL_ADVERBS else body).append(
+            w
+        )
     if tail and body and (body[0].lower() in PREPOSITIONS or body[-1].lower() in PREPOSITIONS):
         # «фото на холсте»: the «tail» noun is the head here; moving it would leave «На холсте — фото».
         body, tail = [w for w in words if w in body or w in tail], []
@@ -301,6 +401,8 @@ def headlines(phrase: str, ctx: AdContext) -> list[str]:
         return []
     where = f" {ctx.where}" if ctx.where else ""
     noun_group = " ".join(body)
+    if _after_tail_noun(phrase, body[0]):  # «стоимость разработки» → «Разработка — стоимость»
+        noun_group = nominative(noun_group, "gent")
     if lead:  # the object of «купить/заказать» is accusative: «Купить подготовку к ОГЭ», «Купить репетитора»
         noun_group = inflect_phrase(noun_group, "accs")
     head = capitalise(" ".join([*lead, noun_group]))
@@ -315,16 +417,22 @@ def _distinct(texts: list[str], taken: list[str]) -> list[str]:
     return [t for t in texts if not (t.lower() in seen or seen.add(t.lower()))]  # type: ignore[func-returns-value]
 
 
-def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDraft]:
-    """`count` distinct ads for a group whose main phrase is `group_phrase`."""
-    phrase = title_case_regions(clean_phrase(group_phrase), ctx.region_words)
+def _subject(raw: str, ctx: AdContext) -> tuple[str, str, str] | None:
+    """(phrase, core, noun group) an ad can say of a keyword phrase, or None when the phrase cannot
+    be said in Russian as the product (a pile-up, an adjective without its noun, a brand from the
+    list, an action without its object)."""
+    phrase = title_case_regions(_without_other_places(clean_phrase(raw), ctx), ctx.region_words)
     # Brands and Latin names of the list that the brief does not use are not said as the product:
     # «ремонт холодильника samsung» → «ремонт холодильника»; «купить именариум» → the brief's product.
-    # Only a trailing brand after a complete noun group is cut («ремонт холодильника samsung»); a Latin
-    # word inside the phrase is its product or object («landing page цена», «разработка landing»,
-    # «подготовка к ielts»): then the phrase is not used at all.
+    # Only a trailing brand after a complete noun group is cut («ремонт холодильника samsung»,
+    # «кредитная карта альфа»); a Latin word inside the phrase is its product or object («landing
+    # page цена», «разработка landing», «подготовка к ielts»): then the phrase is not used at all.
     own = phrase.split()
-    while own and LATIN_RE.search(own[-1]) and foreign_words(own[-1], ctx):
+    while own and (
+        (LATIN_RE.search(own[-1]) and foreign_words(own[-1], ctx))
+        or (len(own) > 1 and _apposition(own[-2], own[-1], ctx, own[-3] if len(own) > 2 else ""))
+        or (len(own) > 1 and own[-1].isdigit())  # «кондиционер 9»: a size or model without its unit
+    ):
         own.pop()
     meaningful = [
         w
@@ -333,25 +441,53 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
         and w.lower() not in PREPOSITIONS
     ]
     cut = len(own) < len(phrase.split())
-    phrase = " ".join(own) if own and (not cut or len(meaningful) >= 2) else ""
-    phrase = phrase or title_case_regions(_lower_first(clean_phrase(ctx.product)), ctx.region_words)
-    core = _short_words(ad_core(phrase, ctx.region_words)) or _short_words(ctx.product) or "товары"
+    # After a cut, what is left must still name a product: two words, or a noun that is not an
+    # action («кондиционер дайкин» → «кондиционер»; «установка windows» → not «установка»).
+    named = len(meaningful) >= 2 or (
+        len(meaningful) == 1
+        and _parses(meaningful[0].lower())[0].tag.POS == "NOUN"  # not «дорогой» as «дорога»
+        and not _action_noun(meaningful[0])
+    )
+    if not own or (cut and not named):
+        return None
+    phrase = " ".join(own)
+    core = _short_words(ad_core(phrase, ctx.region_words))
+    if not core:
+        return None
     words = core.split()
     while (
         len(words) > 1 and lemma(words[-1].lower()) in TAIL_NOUNS and words[-2] not in PREPOSITIONS
     ):
         words.pop()  # «угловой диван каталог» → «угловой диван»: the title puts «— каталог» after a dash
     core = " ".join(words)
-    noun_group = nominative(core)
+    if all(_action_noun(w) or w.lower() in CONJUNCTIONS for w in words):
+        return None  # «создание», «разработка и продвижение»: an action without its object
+    noun_group = nominative(core, "gent" if _after_tail_noun(phrase, words[0]) else None)
     joined = compound(noun_group)
     if joined != noun_group and reads_well(capitalise(joined), ctx):
         phrase, noun_group = compound(phrase), joined  # «диван кровать» → «диван-кровать»
     if not reads_well(capitalise(noun_group), ctx):
-        # The phrase cannot be said in Russian as the product (a pile-up, an adjective without its
-        # noun, a brand from the list): the ad speaks of the brief's product instead.
+        return None
+    return phrase, core, noun_group
+
+
+def template_ads(
+    group_phrase: str, ctx: AdContext, count: int = 2, others: Sequence[str] = ()
+) -> list[AdDraft]:
+    """`count` distinct ads for a group whose main phrase is `group_phrase`. When that phrase cannot
+    be said as the product, the group's `others` phrases are tried (most frequent first) before
+    the brief's product: groups then do not share one fallback ad."""
+    found = next((sub for raw in (group_phrase, *others[:20]) if (sub := _subject(raw, ctx))), None)
+    if found is None:
+        # The brief's product as the user wrote it: no word of it is a search modifier here
+        # («создание сайтов» stays, never «создание»).
         phrase = title_case_regions(_lower_first(clean_phrase(ctx.product)), ctx.region_words)
-        core = _short_words(ad_core(phrase, ctx.region_words)) or _short_words(ctx.product)
+        core = _short_words(ad_core(phrase, ctx.region_words, frozenset()))
+        core = core or _short_words(ctx.product)
+        core = core or "товары"
         noun_group = nominative(core)
+    else:
+        phrase, core, noun_group = found
     has_region = bool({lemma(w) for w in tokens(phrase)} & ctx.region_words)
     where = "" if has_region or not ctx.where else f" {ctx.where}"
     title_lim, t2_lim, text_lim = LIMITS["title"], LIMITS["title2"], LIMITS["text"]
@@ -397,7 +533,7 @@ def template_ads(group_phrase: str, ctx: AdContext, count: int = 2) -> list[AdDr
         # No epithet in the lead: «Надёжные тюльпаны», «Надёжная стерилизация кошки» read wrong.
         price = f" {ctx.price}" if ctx.price and n % 2 == 1 else ""
         lead = capitalise(f"{noun_group}{where}{price}.")
-        order = f"Закажите {acc}{' ' + ctx.price if ctx.price else ''}!"
+        order = f"{order_verb(noun_group)} {acc}{' ' + ctx.price if ctx.price else ''}!"
         offer = order if n % 2 == 0 and reads_well(order, ctx) else CTAS[n % len(CTAS)]
         text = _compose([lead, *benefits[:2], offer], text_lim)
         extra_titles: list[str] = []
