@@ -115,6 +115,14 @@ async def test_plain_text_in_the_channels_section_is_a_question(bot_env: BotEnv)
     await user.send(question)
     assert "didn't understand" in (await user.reply()).text
 
+    # Another section's command leaves the Channels section too.
+    await user.send("/channels")
+    await user.reply()
+    await user.send("/history")
+    await user.reply()
+    await user.send(question)
+    assert "didn't understand" in (await user.reply()).text
+
 
 async def test_digest_settings_delivery_and_feedback(bot_env: BotEnv) -> None:
     uid, ids = await _follow(bot_env, 3103, "en")

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 from aiogram import Bot, Router
 from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from tgassist.bot.states import leave_section
 from tgassist.bot.ui import campaigns as ui
 from tgassist.bot.ui.build_watch import open_progress, send_files
 from tgassist.bot.ui.common import alert_text, show_in_place
@@ -43,7 +45,8 @@ def build_router() -> Router:
     router = Router(name="campaign_history")
 
     @router.message(Command("history"))
-    async def history_cmd(message: Message, app: App, user: UserView) -> None:
+    async def history_cmd(message: Message, state: FSMContext, app: App, user: UserView) -> None:
+        await leave_section(state)
         await show_page(message, app, user)
 
     @router.callback_query(ui.HistoryCb.filter())

@@ -15,6 +15,7 @@ from aiogram.types import CallbackQuery, Message
 from tgassist.bot.callbacks import Nav
 from tgassist.bot.routers import campaign_history
 from tgassist.bot.screens import show
+from tgassist.bot.states import leave_section
 from tgassist.bot.ui import campaigns as ui
 from tgassist.bot.ui.build_watch import open_progress, resume_watches, stop_watches
 from tgassist.bot.ui.common import alert_text, error_text
@@ -132,7 +133,8 @@ def build_router() -> Router:
         await message.answer(t("bot.campaigns.home", lang), reply_markup=ui.home_keyboard(lang))
 
     @router.message(Command("campaigns"))
-    async def campaigns_cmd(message: Message, user: UserView) -> None:
+    async def campaigns_cmd(message: Message, state: FSMContext, user: UserView) -> None:
+        await leave_section(state)
         await home(message, user)
 
     @router.callback_query(Nav.filter(F.to == "campaigns"))

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, MessageOriginChannel
 
 from tgassist.bot.callbacks import Nav
 from tgassist.bot.screens import show
+from tgassist.bot.states import ChannelsFlow
 from tgassist.bot.ui import channels as ui
 from tgassist.bot.ui.common import alert_text, error_text, show_in_place
 from tgassist.channels import service
@@ -22,11 +22,6 @@ from tgassist.core.i18n import t
 if TYPE_CHECKING:
     from tgassist.app import App
     from tgassist.core.users import UserView
-
-
-class ChannelsFlow(StatesGroup):
-    follow = State()
-    section = State()  # in the Channels section: a plain text is a question (channels_read)
 
 
 async def _home(message: Message, app: App, user: UserView, edit: bool = False) -> None:

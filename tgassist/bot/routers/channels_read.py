@@ -21,8 +21,8 @@ from aiogram.types import (
 )
 
 from tgassist.bot.keyboards import button, keyboard
-from tgassist.bot.routers.channels import ChannelsFlow
 from tgassist.bot.screens import answer_callback, show
+from tgassist.bot.states import ChannelsFlow
 from tgassist.bot.texts import esc, tr
 from tgassist.bot.ui.common import error_text, nav_row, pager_row
 from tgassist.channels import service
