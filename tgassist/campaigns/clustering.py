@@ -39,7 +39,7 @@ DIFF_SIMILARITY = 0.6
 VARIANT_SIMILARITY = 0.55
 # Average-linkage similarity (mean cosine over all phrase pairs, object words only) above which two
 # groups of one action and audience that share no object word join («фитнес зал» / «спортзал»).
-AVERAGE_SIMILARITY = 0.68
+AVERAGE_SIMILARITY = 0.7
 
 # Words that change the bid intent little and the ad not at all: they never separate groups.
 GENERIC_WORDS = frozenset(
@@ -183,8 +183,11 @@ async def cluster_keywords(
     texts = [core_text(phrases[i]) for i in reps]
     # What each group names, without its action and audience words: synonyms are found on these,
     # so that a shared «ремонт» does not make «ремонт двс» and «ремонт ходовой» look alike.
+    # Only the group's own units: a word folded in from a narrower phrase («зубов» of «имплантация
+    # зубов» under {имплант}) would make the group look like the hub word's group.
     object_texts = [
-        " ".join(w for u, w in intents[i].words.items() if u[0] not in "@#") for i in reps
+        " ".join(w for u, w in intents[i].words.items() if u[0] not in "@#" and u in g.signature)
+        for g, i in zip(found, reps, strict=True)
     ]
     has_object = [bool(t) for t in object_texts]
     # A group with no object word («ремонт», «купить») gets its core text: it never merges as a
@@ -381,9 +384,9 @@ def merge_average(
     found: Sequence[IntentGroup], target: Sequence[int], phrase_vec: np.ndarray, similarity: float
 ) -> list[int]:
     """For each group, the group it ends in after an average-linkage pass over the groups `target`
-    made: two groups join when they have the same action and audience, share no object word, neither
-    holds the other's words (a product type stays), and the mean cosine similarity over all pairs of
-    their phrases (`phrase_vec`: object words only, unit vectors) is at least `similarity` —
+    made: two groups join when they have the same action and audience, share no object word (groups
+    that share words were judged by the rules and `merge_synonyms`; a product type stays), and the
+    mean cosine similarity over all pairs of their phrases (`phrase_vec`: object words only, unit vectors) is at least `similarity` —
     paraphrases that share no word («фитнес зал» / «спортзал», «кроссфит» / «функциональный
     тренинг»). Average linkage, not single: one close pair of phrases makes no chain. The most similar
     pair joins first, then the sums are updated."""
@@ -391,37 +394,33 @@ def merge_average(
     members: dict[int, list[int]] = defaultdict(list)
     for gi, g in enumerate(found):
         members[target[gi]].extend(g.members)
-    kind = {r: kinds(found[r].signature) for r in roots}
-    objects = {r: _objects(found[r].signature) for r in roots}
-    sums = {r: phrase_vec[members[r]].sum(axis=0) for r in roots}
-    size = {r: len(members[r]) for r in roots}
-    alive = set(roots)
-    final = {r: r for r in roots}
-    while True:
-        best, pair = similarity, None
-        live = sorted(alive)
-        for ai, a in enumerate(live):
-            for b in live[ai + 1 :]:
-                if kind[a] != kind[b] or not objects[a] or not objects[b]:
-                    continue
-                if objects[a] <= objects[b] or objects[b] <= objects[a]:
-                    continue
-                if objects[a] & objects[b]:
-                    continue  # groups that share words were judged by the rules and `merge_synonyms`
-                sim = float(sums[a] @ sums[b]) / (size[a] * size[b])
-                if sim >= best:
-                    best, pair = sim, (a, b)
-        if pair is None:
+    k = len(roots)
+    kind = [kinds(found[r].signature) for r in roots]
+    objects = [_objects(found[r].signature) for r in roots]
+    allowed = np.zeros((k, k), dtype=bool)
+    for a in range(k):
+        for b in range(a + 1, k):
+            oa, ob = objects[a], objects[b]
+            allowed[a, b] = bool(kind[a] == kind[b] and oa and ob and not oa & ob)
+    sums = np.vstack([phrase_vec[members[r]].sum(axis=0) for r in roots])
+    size = np.array([len(members[r]) for r in roots], dtype=np.float64)
+    sims = np.where(allowed, (sums @ sums.T) / np.outer(size, size), -np.inf)
+    final = list(range(k))
+    while k > 1:
+        x, y = (int(v) for v in np.unravel_index(int(np.argmax(sims)), sims.shape))
+        if sims[x, y] < similarity:
             break
-        a, b = pair
-        keep, drop = (a, b) if size[a] >= size[b] else (b, a)
-        sums[keep] = sums[keep] + sums[drop]
+        keep, drop = (x, y) if size[x] >= size[y] else (y, x)
+        sums[keep] += sums[drop]
         size[keep] += size[drop]
-        alive.discard(drop)
-        for r, f in final.items():
-            if f == drop:
-                final[r] = keep
-    return [final[target[gi]] for gi in range(len(found))]
+        sims[drop, :] = sims[:, drop] = -np.inf
+        row = (sums @ sums[keep]) / (size * size[keep])
+        # The joined group keeps its own words: what it may still join is what it could before.
+        sims[keep, :] = np.where(sims[keep, :] > -np.inf, row, -np.inf)
+        sims[:, keep] = np.where(sims[:, keep] > -np.inf, row, -np.inf)
+        final = [keep if f == drop else f for f in final]
+    index = {r: j for j, r in enumerate(roots)}
+    return [roots[final[index[target[gi]]]] for gi in range(len(found))]
 
 
 def attach_small(found: Sequence[IntentGroup], unit: np.ndarray, threshold: float) -> list[int]:
