@@ -104,6 +104,7 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "огэ": ("основной государственный экзамен",),
     "вуз": ("высший учебный заведение",),
     "жк": ("жилой комплекс",),
+    "пластиковый": ("пвх", "поливинилхлорид", "металлопластиковый", "металлопластик"),
 }
 # Abbreviations that are also common words: read as an abbreviation only when the next word is not
 # counted by it («сто рядом» is a car service, «сто роз» is a hundred roses).
