@@ -16,7 +16,7 @@ import numpy as np
 
 from tgassist.ai.base import Embedder
 from tgassist.ai.text import STOP_WORDS, lemma
-from tgassist.campaigns.grouping import IntentGroup, group_intents, kinds
+from tgassist.campaigns.grouping import IntentGroup, group_intents, hubs, kinds
 from tgassist.campaigns.intent import PhraseIntent, analyse, is_noun
 from tgassist.campaigns.keywords import plain_words
 from tgassist.campaigns.regions import REGIONS
@@ -330,9 +330,12 @@ async def place_rare_variants(
     («фотосессия влюбленных» under «фотосессия») moves to a narrower sibling group: one whose
     signature holds the broad one, with the same action and audience, and whose own added words say
     the same (cosine of the words each adds to the broad signature at least `similarity`: «влюбленных»
-    / «пары»). Groups left empty are dropped."""
+    / «пары»). A broad group of hub words only (`grouping.hubs`: «зуб», «фотосессия») is a form of the
+    object, not an intent: its phrases may also go to any group of the same action and audience whose
+    own words say the same as theirs («зубной врач» → «стоматолог»). Groups left empty are dropped."""
     texts: list[str] = []
     slot: dict[str, int] = {}
+    hub = hubs(intents)
 
     def text_slot(t: str) -> int:
         if t not in slot:
@@ -357,7 +360,14 @@ async def place_rare_variants(
                 ),
             )
             for gj, h in enumerate(found)
-            if gj != gi and broad < h.signature and kinds(h.signature) == kinds(broad)
+            if gj != gi
+            and kinds(h.signature) == kinds(broad)
+            and (
+                broad < h.signature
+                # A hub word alone («зуб») is no intent: its rare phrases may go to any group of
+                # the same action and audience («зубной врач» → «стоматолог»).
+                or (_objects(broad) <= hub and _objects(h.signature - broad))
+            )
         ]
         if not siblings:
             continue
