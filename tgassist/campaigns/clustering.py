@@ -412,6 +412,7 @@ def merge_average(
         for b in range(a + 1, k):
             oa, ob = objects[a], objects[b]
             allowed[a, b] = bool(kind[a] == kind[b] and oa and ob and not oa & ob)
+    allowed |= allowed.T
     sums = np.vstack([phrase_vec[members[r]].sum(axis=0) for r in roots])
     size = np.array([len(members[r]) for r in roots], dtype=np.float64)
     sims = np.where(allowed, (sums @ sums.T) / np.outer(size, size), -np.inf)
@@ -423,11 +424,13 @@ def merge_average(
         keep, drop = (x, y) if size[x] >= size[y] else (y, x)
         sums[keep] += sums[drop]
         size[keep] += size[drop]
+        # The joined group holds both groups' words: it may join only what both could.
+        allowed[keep] &= allowed[drop]
+        allowed[:, keep] = allowed[keep]
+        allowed[drop] = allowed[:, drop] = False
+        row = np.where(allowed[keep], (sums @ sums[keep]) / (size * size[keep]), -np.inf)
+        sims[keep, :] = sims[:, keep] = row
         sims[drop, :] = sims[:, drop] = -np.inf
-        row = (sums @ sums[keep]) / (size * size[keep])
-        # The joined group keeps its own words: what it may still join is what it could before.
-        sims[keep, :] = np.where(sims[keep, :] > -np.inf, row, -np.inf)
-        sims[:, keep] = np.where(sims[:, keep] > -np.inf, row, -np.inf)
         final = [keep if f == drop else f for f in final]
     index = {r: j for j, r in enumerate(roots)}
     return [roots[final[index[target[gi]]]] for gi in range(len(found))]
