@@ -169,9 +169,10 @@ async def cluster_keywords(
     """Cluster phrases into ad groups; `on_progress(done, total)` may raise to cancel.
 
     Groups come from what the phrases ask for (`intent.analyse` + `grouping.group_intents`): an action,
-    an audience or a product type never shares a group with another. Embeddings join groups of one
-    action and audience whose object words are synonyms (`merge_synonyms`) and place the small
-    remainder that no rule places: a group of up to `SMALL_GROUP` phrases joins the nearest larger
+    an audience or a product type never shares a group with another. Embeddings move rare variants
+    out of broad groups (`place_rare_variants`), join groups of one action and audience whose object
+    words are synonyms (`merge_synonyms`) or whose phrases are alike on average while sharing no word
+    (`merge_average`), and place the small remainder that no rule places: a group of up to `SMALL_GROUP` phrases joins the nearest larger
     group with the same action and audience when their cosine distance is under `threshold`."""
     n = len(phrases)
     if n == 0:
