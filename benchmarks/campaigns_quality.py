@@ -3,9 +3,9 @@
 `python -m benchmarks campaigns_quality`. Sets live in `benchmarks/data/semantics/` (one CSV per business,
 `phrase;intent`, written as Wordstat returns phrases: typos, word order, places, commercial words):
 
-- `tune_*.csv` — six businesses (air conditioners: services; photo printing: goods; flowers: goods;
+- `tune_*.csv` — eight businesses (air conditioners: services; photo printing: goods; flowers: goods;
   car service: actions on many parts; fitness club: sports and audiences; wedding and family
-  photography: services with many synonyms). Thresholds, the lexicon and every rule of
+  photography: services with many synonyms; dental clinic: medicine; windows: goods and services). Thresholds, the lexicon and every rule of
   `tgassist/campaigns/{intent,grouping,clustering}.py` were tuned on these only.
 - `heldout_*.csv` — four other businesses (English school: education; vet clinic: medicine; accounting:
   B2B; cleaning: services), never looked at while tuning. The figures that count come from these.
@@ -15,12 +15,17 @@ The split is by business, not by phrase, so no intent of a held-out business is 
 Each set is clustered on its own (one business = one campaign). Figures: adjusted Rand index, purity
 (how little a group mixes intents) and inverse purity (how little an intent is split across groups).
 Targets on the held-out sets: ARI ≥ 0.8, purity ≥ 0.9.
+
+`CAMPAIGNS_QUALITY_SETS=tune python -m benchmarks campaigns_quality` evaluates the tuning sets only
+(what to run while developing, so that the held-out figures are read once, at the end); `heldout`
+evaluates the held-out sets only; unset, both.
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import os
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -109,7 +114,12 @@ async def amain() -> None:
 
     embedder = build_embedder(Settings(_env_file=None))  # type: ignore[call-arg]
     await embedder.embed(["прогрев"])
+    chosen = os.environ.get("CAMPAIGNS_QUALITY_SETS", "").strip()
+    if chosen not in ("", "tune", "heldout"):
+        raise SystemExit(f"CAMPAIGNS_QUALITY_SETS must be tune or heldout, not {chosen!r}")
     for kind in ("tune", "heldout"):
+        if chosen and kind != chosen:
+            continue
         t = time.perf_counter()
         rows = {name: await evaluate(p, embedder) for name, p in labelled_sets(kind).items()}
         print_table(f"{kind} sets ({time.perf_counter() - t:.1f} s):", rows)

@@ -205,3 +205,93 @@ def test_word_forms_latin_spellings_and_whole_words() -> None:
     assert split_compound("фотокнига") == ("фото", "книга")
     sigs = [it.signature for it in analyse(["ремонт автомата коробки", "ремонт автомобиля"] * 2)]
     assert sigs[0] != sigs[1]  # «автомат» and «автомобиль» share 5 letters, not a stem
+
+
+def test_abbreviations_and_long_forms_are_one_word() -> None:
+    """«двс» is «двигатель», «автоматическая коробка передач» / «коробка автомат» is «акпп», «сто»
+    is a car service unless it counts something («сто роз»), «пвх» windows are plastic ones."""
+    phrases = [
+        "ремонт двигателя",
+        "ремонт двс",
+        "ремонт акпп",
+        "ремонт автоматической коробки передач",
+        "ремонт коробки автомат цена",
+        "автосервис",
+        "сто рядом",
+        "станция технического обслуживания",
+        "сто роз",
+        "пластиковые окна",
+        "окна пвх",
+    ]
+    sigs = [it.signature for it in analyse(phrases)]
+    assert sigs[0] == sigs[1] and sigs[2] == sigs[3] == sigs[4] != sigs[0]
+    assert sigs[5] == sigs[6] == sigs[7] == frozenset({"автосервис"})
+    assert "автосервис" not in sigs[8]
+    assert sigs[9] == sigs[10]
+
+
+def test_a_type_word_of_every_service_is_the_product_line() -> None:
+    """«пластиковые» comes with installing, repairing and adjusting: inside an action it says nothing
+    («ремонт пластиковых окон» = «ремонт окон»); without an action it is a product type."""
+    from tgassist.campaigns.grouping import group_intents, product_line
+
+    phrases = [
+        *(f"ремонт пластиковых окон{s}" for s in ("", " цена", " москва", " недорого", " рядом")),
+        *(f"ремонт окон{s}" for s in ("", " цена", " москва", " недорого", " рядом")),
+        *(f"установка пластиковых окон{s}" for s in ("", " цена", " москва", " под ключ")),
+        *(f"регулировка пластиковых окон{s}" for s in ("", " цена", " москва")),
+        *(f"пластиковые окна{s}" for s in ("", " цена", " купить", " москва", " недорого")),
+        *(f"деревянные окна{s}" for s in ("", " цена", " купить", " москва", " недорого")),
+    ]
+    intents = analyse(phrases)
+    assert product_line(intents) == {"пластиковый"}
+    groups = group_intents(intents, min_family=5)
+    of = {i: gi for gi, g in enumerate(groups) for i in g.members}
+    assert of[0] == of[5] != of[10]
+    assert of[phrases.index("пластиковые окна")] != of[phrases.index("деревянные окна")]
+    # Without that rule «ремонт пластиковых окон» (5 phrases) would be a group of its own.
+    assert product_line(intents, min_actions=4) == frozenset()
+
+
+async def test_rare_variants_join_the_narrower_group_that_says_the_same(embedder: Any) -> None:
+    """A phrase folded into a broad group for a rare word («фотосессия бракосочетания» under
+    «фотосессия») goes to the narrower group that says the same («свадебная фотосессия»); other
+    types and audiences stay apart."""
+    phrases = [
+        *(f"фотосессия{s}" for s in ("", " цена", " москва", " недорого", " спб", " в студии")),
+        *(f"свадебная фотосессия{s}" for s in ("", " цена", " москва", " спб", " недорого")),
+        "фотосессия бракосочетания",
+        *(f"беременная фотосессия{s}" for s in ("", " цена", " москва", " спб", " в студии")),
+        *(f"детская фотосессия{s}" for s in ("", " цена", " москва", " спб")),
+    ]
+    res = await cluster_keywords(phrases, [None] * len(phrases), embedder)
+    assert together(res.groups, phrases, "фотосессия бракосочетания", "свадебная фотосессия")
+    assert not together(res.groups, phrases, "фотосессия бракосочетания", "фотосессия")
+    assert not together(res.groups, phrases, "беременная фотосессия", "свадебная фотосессия")
+    assert not together(res.groups, phrases, "детская фотосессия", "фотосессия")
+
+
+def test_average_linkage_joins_paraphrases_that_share_no_word() -> None:
+    """Groups of one action that share no word join when their phrases are alike on average; a
+    group sharing a word, another action or a far group does not; one close pair makes no chain."""
+    import numpy as np
+
+    from tgassist.campaigns.clustering import merge_average
+    from tgassist.campaigns.grouping import IntentGroup
+
+    def g(members: list[int], *units: str) -> IntentGroup:
+        return IntentGroup(members, frozenset(units))
+
+    found = [
+        g([0, 1], "спортзал"),
+        g([2, 3], "фитнес"),
+        g([4, 5], "@repair", "фитнес"),  # another action
+        g([6, 7], "фитнес", "детский"),  # shares «фитнес»
+        g([8, 9], "бассейн"),  # far on average, one phrase close to «спортзал»
+    ]
+    e = np.eye(4, dtype=np.float32)
+    near = (e[0] + 0.2 * e[1]) / np.linalg.norm(e[0] + 0.2 * e[1])
+    vec = np.vstack([e[0], near, near, e[0], e[0], e[0], e[0], e[0], e[0], e[2]])
+    target = merge_average(found, list(range(5)), vec, 0.7)
+    assert target[0] == target[1]
+    assert len({target[0], target[2], target[3], target[4]}) == 4

@@ -16,7 +16,7 @@ import numpy as np
 
 from tgassist.ai.base import Embedder
 from tgassist.ai.text import STOP_WORDS, lemma
-from tgassist.campaigns.grouping import IntentGroup, group_intents, kinds
+from tgassist.campaigns.grouping import IntentGroup, group_intents, hubs, kinds
 from tgassist.campaigns.intent import PhraseIntent, analyse, is_noun
 from tgassist.campaigns.keywords import plain_words
 from tgassist.campaigns.regions import REGIONS
@@ -34,6 +34,12 @@ DOMINANT_SHARE = 0.3
 # («сход» / «схождение» 0.54 is not needed: those groups share nothing else; «фотограф» /
 # «фотосессия» 0.76 passes, «предметный» / «портретный» 0.47 does not).
 DIFF_SIMILARITY = 0.6
+# A phrase folded into a broad group for a rare word moves to a narrower sibling group when the words
+# each adds to the broad signature are this alike («фотосессия влюбленных» → «парная фотосессия»).
+VARIANT_SIMILARITY = 0.55
+# Average-linkage similarity (mean cosine over all phrase pairs, object words only) above which two
+# groups of one action and audience that share no object word join («фитнес зал» / «спортзал»).
+AVERAGE_SIMILARITY = 0.7
 
 # Words that change the bid intent little and the ad not at all: they never separate groups.
 GENERIC_WORDS = frozenset(
@@ -163,21 +169,26 @@ async def cluster_keywords(
     """Cluster phrases into ad groups; `on_progress(done, total)` may raise to cancel.
 
     Groups come from what the phrases ask for (`intent.analyse` + `grouping.group_intents`): an action,
-    an audience or a product type never shares a group with another. Embeddings join groups of one
-    action and audience whose object words are synonyms (`merge_synonyms`) and place the small
-    remainder that no rule places: a group of up to `SMALL_GROUP` phrases joins the nearest larger
+    an audience or a product type never shares a group with another. Embeddings move rare variants
+    out of broad groups (`place_rare_variants`), join groups of one action and audience whose object
+    words are synonyms (`merge_synonyms`) or whose phrases are alike on average while sharing no word
+    (`merge_average`), and place the small remainder that no rule places: a group of up to `SMALL_GROUP` phrases joins the nearest larger
     group with the same action and audience when their cosine distance is under `threshold`."""
     n = len(phrases)
     if n == 0:
         return Clustering([], [])
     intents = analyse(phrases)
     found = group_intents(intents, min_family=marker_min)
+    found = await place_rare_variants(found, intents, embedder, VARIANT_SIMILARITY)
     reps = [max(g.members, key=lambda i: (freqs[i] or 0, -len(phrases[i]))) for g in found]
     texts = [core_text(phrases[i]) for i in reps]
     # What each group names, without its action and audience words: synonyms are found on these,
     # so that a shared «ремонт» does not make «ремонт двс» and «ремонт ходовой» look alike.
+    # Only the group's own units: a word folded in from a narrower phrase («зубов» of «имплантация
+    # зубов» under {имплант}) would make the group look like the hub word's group.
     object_texts = [
-        " ".join(w for u, w in intents[i].words.items() if u[0] not in "@#") for i in reps
+        " ".join(w for u, w in intents[i].words.items() if u[0] not in "@#" and u in g.signature)
+        for g, i in zip(found, reps, strict=True)
     ]
     has_object = [bool(t) for t in object_texts]
     # A group with no object word («ремонт», «купить») gets its core text: it never merges as a
@@ -204,6 +215,25 @@ async def cluster_keywords(
     target = merge_synonyms(found, object_unit, has_object, SYNONYM_SIMILARITY, word_vectors)
     small = attach_small(found, unit, threshold)
     target = [target[small[gi]] if target[gi] == gi else target[gi] for gi in range(len(found))]
+    # A final average-linkage pass over whole groups (`merge_average`).
+    # What each phrase names, without its action, audience, commercial words and places.
+    ptext = [
+        " ".join(w for u, w in it.words.items() if u[0] not in "@#") or core_text(p)
+        for it, p in zip(intents, phrases, strict=True)
+    ]
+    phrase_texts = sorted(set(ptext))
+    pvecs: list[np.ndarray] = []
+    for start in range(0, len(phrase_texts), EMBED_BATCH):
+        pvecs.append(
+            np.asarray(
+                await embedder.embed(phrase_texts[start : start + EMBED_BATCH]), dtype=np.float32
+            )
+        )
+    pv = np.vstack(pvecs)
+    pv = pv / np.where((norms := np.linalg.norm(pv, axis=1, keepdims=True)) == 0, 1, norms)
+    text_row = {t: r for r, t in enumerate(phrase_texts)}
+    phrase_vec = pv[[text_row[t] for t in ptext]]
+    target = merge_average(found, target, phrase_vec, AVERAGE_SIMILARITY)
     merged: dict[int, list[int]] = defaultdict(list)
     for gi, g in enumerate(found):
         merged[target[gi]].extend(g.members)
@@ -285,6 +315,126 @@ def merge_synonyms(
         if cands:
             target[gi] = max(cands, key=lambda bj: sims[gi, bj])
     return target
+
+
+def _objects(sig: frozenset[str]) -> frozenset[str]:
+    return frozenset(u for u in sig if u[0] not in "@#")
+
+
+async def place_rare_variants(
+    found: Sequence[IntentGroup],
+    intents: Sequence[PhraseIntent],
+    embedder: Embedder,
+    similarity: float,
+) -> list[IntentGroup]:
+    """A phrase folded into a broad group for a word too rare to make an intent of its own
+    («фотосессия влюбленных» under «фотосессия») moves to a narrower sibling group: one whose
+    signature holds the broad one, with the same action and audience, and whose own added words say
+    the same (cosine of the words each adds to the broad signature at least `similarity`: «влюбленных»
+    / «пары»). A broad group of hub words only (`grouping.hubs`: «зуб», «фотосессия») is a form of the
+    object, not an intent: its phrases may also go to any group of the same action and audience whose
+    own words say the same as theirs («зубной врач» → «стоматолог»). Groups left empty are dropped."""
+    texts: list[str] = []
+    slot: dict[str, int] = {}
+    hub = hubs(intents)
+
+    def text_slot(t: str) -> int:
+        if t not in slot:
+            slot[t] = len(texts)
+            texts.append(t)
+        return slot[t]
+
+    # (phrase, its group, its added words' slot, [(sibling group, sibling's added words' slot)])
+    moves: list[tuple[int, int, int, list[tuple[int, int]]]] = []
+    for gi, g in enumerate(found):
+        broad = g.signature
+        if not _objects(broad):
+            continue
+        siblings = [
+            (
+                gj,
+                text_slot(
+                    " ".join(
+                        intents[h.members[0]].words[u]
+                        for u in sorted(_objects(h.signature - broad))
+                    )
+                ),
+            )
+            for gj, h in enumerate(found)
+            if gj != gi
+            and kinds(h.signature) == kinds(broad)
+            and (
+                broad < h.signature
+                # A hub word alone («зуб») is no intent: its rare phrases may go to any group of
+                # the same action and audience («зубной врач» → «стоматолог»).
+                or (_objects(broad) <= hub and _objects(h.signature - broad))
+            )
+        ]
+        if not siblings:
+            continue
+        for i in g.members:
+            extra = _objects(intents[i].signature - broad)
+            if extra:
+                t = " ".join(intents[i].words[u] for u in sorted(extra))
+                moves.append((i, gi, text_slot(t), siblings))
+    if not moves:
+        return list(found)
+    raw = np.asarray(await embedder.embed(texts), dtype=np.float32)
+    norms = np.linalg.norm(raw, axis=1, keepdims=True)
+    vecs = raw / np.where(norms == 0, 1, norms)
+    members = [list(g.members) for g in found]
+    for i, gi, own, siblings in moves:
+        sim, gj = max((float(vecs[own] @ vecs[s]), gj) for gj, s in siblings)
+        if sim >= similarity:
+            members[gi].remove(i)
+            members[gj].append(i)
+    return [IntentGroup(sorted(m), g.signature) for g, m in zip(found, members, strict=True) if m]
+
+
+def merge_average(
+    found: Sequence[IntentGroup], target: Sequence[int], phrase_vec: np.ndarray, similarity: float
+) -> list[int]:
+    """For each group, the group it ends in after an average-linkage pass over the groups `target`
+    made: two groups join when they have the same action and audience, share no object word (groups
+    that share words were judged by the rules and `merge_synonyms`; a product type stays), and the
+    mean cosine similarity over all pairs of their phrases (`phrase_vec`: object words only, unit vectors) is at least `similarity` —
+    paraphrases that share no word («фитнес зал» / «спортзал», «кроссфит» / «функциональный
+    тренинг»). Average linkage, not single: one close pair of phrases makes no chain. The most similar
+    pair joins first, then the sums are updated."""
+    roots = sorted(set(target))
+    members: dict[int, list[int]] = defaultdict(list)
+    for gi, g in enumerate(found):
+        members[target[gi]].extend(g.members)
+    k = len(roots)
+    kind = [kinds(found[r].signature) for r in roots]
+    objects = [_objects(found[r].signature) for r in roots]
+    allowed = np.zeros((k, k), dtype=bool)
+    for a in range(k):
+        for b in range(a + 1, k):
+            oa, ob = objects[a], objects[b]
+            allowed[a, b] = bool(kind[a] == kind[b] and oa and ob and not oa & ob)
+    allowed |= allowed.T
+    sums = np.vstack([phrase_vec[members[r]].sum(axis=0) for r in roots])
+    size = np.array([len(members[r]) for r in roots], dtype=np.float64)
+    sims = np.where(allowed, (sums @ sums.T) / np.outer(size, size), -np.inf)
+    final = list(range(k))
+    while k > 1:
+        x, y = (int(v) for v in np.unravel_index(int(np.argmax(sims)), sims.shape))
+        if sims[x, y] < similarity:
+            break
+        keep, drop = (x, y) if size[x] >= size[y] else (y, x)
+        sums[keep] += sums[drop]
+        size[keep] += size[drop]
+        # The joined group holds both groups' words: it may join only what both could.
+        allowed[keep] &= allowed[drop]
+        allowed[:, keep] = allowed[keep]
+        allowed[drop] = allowed[:, drop] = False
+        row = np.where(allowed[keep], (sums @ sums[keep]) / (size * size[keep]), -np.inf)
+        sims[keep, :] = sims[:, keep] = row
+        sims[drop, :] = sims[:, drop] = -np.inf
+        final = [keep if f == drop else f for f in final]
+    index = {r: j for j, r in enumerate(roots)}
+    return [roots[final[index[target[gi]]]] for gi in range(len(found))]
 
 
 def attach_small(found: Sequence[IntentGroup], unit: np.ndarray, threshold: float) -> list[int]:

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 from tgassist.campaigns.intent import PhraseIntent, is_noun
 
+# A type word that comes with this many different actions is the list's product line (`product_line`).
+LINE_ACTIONS = 3
+
 
 @dataclass(frozen=True)
 class IntentGroup:
@@ -49,13 +52,35 @@ def hubs(
     }
 
 
+def product_line(
+    intents: Sequence[PhraseIntent], min_actions: int = LINE_ACTIONS
+) -> frozenset[str]:
+    """Type words the list's services all share («пластиковые» окна: installed, repaired, adjusted,
+    bought): a word that is not a noun and comes with at least `min_actions` different actions is the
+    list's product line, not a product type; inside an action it says nothing («ремонт пластиковых
+    окон» = «ремонт окон»). Without an action it still is a type («пластиковые» / «деревянные окна»)."""
+    if min_actions <= 0:
+        return frozenset()
+    actions: dict[str, set[str]] = defaultdict(set)
+    for it in intents:
+        acts = [u for u in it.signature if u[0] == "@"]
+        for u in it.signature:
+            if u[0] not in "@#":
+                actions[u].update(acts)
+    return frozenset(u for u, a in actions.items() if len(a) >= min_actions and not is_noun(u))
+
+
 def group_intents(
     intents: Sequence[PhraseIntent], min_family: int = 6, min_partners: int = 4
 ) -> list[IntentGroup]:
     by_sig: dict[frozenset[str], list[int]] = defaultdict(list)
+    line = product_line(intents)
     for i, it in enumerate(intents):
-        by_sig[it.signature].append(i)
-    df: Counter[str] = Counter(u for it in intents for u in it.signature)
+        sig = it.signature
+        if line and any(u[0] == "@" for u in sig) and sig - line:
+            sig = sig - line
+        by_sig[sig].append(i)
+    df: Counter[str] = Counter(u for s, m in by_sig.items() for u in s for _ in m)
     sigs = sorted(by_sig, key=lambda s: (len(s), -len(by_sig[s]), sorted(s)))
     # Postings: unit → signatures holding it, to find sub- and supersets without a quadratic scan.
     postings: dict[str, set[frozenset[str]]] = defaultdict(set)

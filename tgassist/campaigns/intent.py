@@ -20,11 +20,13 @@ from functools import lru_cache
 from tgassist.ai.text import STOP_WORDS, STOP_WORDS_RU, lemma, morph
 from tgassist.campaigns.keywords import plain_words
 from tgassist.campaigns.lexicon import (
+    ABBREVIATIONS,
     ACTION_OF,
     AUDIENCE_OF,
     BUSINESS_AFTER_FOR,
     COMBINING_FORMS,
     GENERIC,
+    NUMBER_WORDS,
     PLACE_WORDS,
     SYNONYMS,
     WITH_PREPOSITIONS,
@@ -277,6 +279,46 @@ def split_compound(word: str) -> tuple[str, ...]:
     return (word,)
 
 
+# Long forms as lemma sets (largest first) → the word they are read as.
+_LONG_FORMS: tuple[tuple[frozenset[str], str], ...] = tuple(
+    sorted(
+        (
+            (frozenset(lemma(w) for w in form.split()), word)
+            for word, forms in ABBREVIATIONS.items()
+            for form in forms
+        ),
+        key=lambda x: (-len(x[0]), x[1], sorted(x[0])),
+    )
+)
+
+
+@lru_cache(maxsize=100_000)
+def _counted(word: str) -> bool:
+    """A noun in the genitive plural: what a number counts («сто роз», «сто рублей»)."""
+    return any(
+        p.tag.POS == "NOUN" and "gent" in p.tag and "plur" in p.tag for p in morph().parse(word)[:3]
+    )
+
+
+def expand_abbreviations(words: list[str]) -> list[str]:
+    """A phrase's long forms and abbreviations read as the word the lexicon names (`ABBREVIATIONS`)."""
+    lems = [lemma(w) for w in words]
+    out = list(words)
+    for form, word in _LONG_FORMS:
+        if not form <= set(lems):
+            continue
+        if len(form) == 1:
+            i = lems.index(next(iter(form)))
+            nxt = out[i + 1] if i + 1 < len(out) else ""
+            if out[i] in NUMBER_WORDS and (not nxt or _counted(nxt) or _DIGIT.search(nxt)):
+                continue
+        at = [i for i, lem in enumerate(lems) if lem in form]
+        keep = [i for i in range(len(out)) if i not in at[1:]] if len(form) > 1 else range(len(out))
+        out = [word if i == at[0] else out[i] for i in keep]
+        lems = [lemma(w) for w in out]
+    return out
+
+
 def _words(phrase: str) -> list[str]:
     return [p for w in plain_words(phrase) for p in w.replace("ё", "е").split("-") if p]
 
@@ -286,7 +328,9 @@ def analyse(phrases: Sequence[str]) -> list[PhraseIntent]:
     raw = [_words(p) for p in phrases]
     raw_counts = Counter(w for ws in raw for w in ws)
     fixes = {**typo_fixes(raw_counts), **latin_fixes(raw_counts)}
-    tokenised = [[c for w in ws for c in split_compound(fixes.get(w, w))] for ws in raw]
+    tokenised = [
+        expand_abbreviations([c for w in ws for c in split_compound(fixes.get(w, w))]) for ws in raw
+    ]
     counts = Counter(w for ws in tokenised for w in ws)
     # A dictionary place name that a large share of the list carries is the product («сплит»).
     common = max(3.0, 0.04 * len(phrases))

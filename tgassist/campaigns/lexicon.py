@@ -31,6 +31,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "refill": _lemmas("заправка заправить дозаправка дозаправить"),
     "replace": _lemmas("замена заменить поменять смена сменить"),
     "service": _lemmas("обслуживание обслуживать"),
+    "adjust": _lemmas("регулировка отрегулировать регулировать настройка настроить"),
     "restore": _lemmas("реставрация реставрировать восстановление восстановить ретушь"),
     "register": _lemmas("регистрация зарегистрировать открыть открытие"),
     "close": _lemmas("ликвидация ликвидировать закрыть закрытие"),
@@ -77,6 +78,38 @@ PLACE_WORDS: frozenset[str] = _lemmas(
 WITH_PREPOSITIONS = frozenset({"с", "со", "без"})
 # Short forms a dictionary does not tie to their full word.
 SYNONYMS: dict[str, str] = {"фото": "фотография", "бухучет": "бухгалтерский учет"}
+# Common Russian commercial abbreviations and their long forms: a phrase that spells the long form
+# (any word order, any word forms) is read as the abbreviation, and an abbreviation that names a plain
+# word is read as that word («ремонт двс» = «ремонт двигателя», «сто рядом» = «автосервис рядом»).
+# General vocabulary of services and goods, not any one list. Keys: the word the phrase is read as.
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "акпп": (
+        "автоматический коробка передача",
+        "автоматический коробка",
+        "коробка передача автомат",
+        "коробка автомат",
+        "акп",
+    ),
+    "мкпп": ("механический коробка передача", "механический коробка", "коробка механика", "мкп"),
+    "грм": ("газораспределительный механизм",),
+    "двигатель": ("двигатель внутренний сгорание", "двс"),
+    "автосервис": ("станция технический обслуживание", "сто", "автотехцентр", "техцентр"),
+    "ип": ("индивидуальный предприниматель",),
+    "ооо": ("общество ограниченный ответственность",),
+    "ндфл": ("налог доход физический лицо",),
+    "ндс": ("налог добавленный стоимость",),
+    "усн": ("упрощенный система налогообложение", "упрощенка"),
+    "узи": ("ультразвуковой исследование",),
+    "мрт": ("магнитно резонансный томография",),
+    "егэ": ("единый государственный экзамен",),
+    "огэ": ("основной государственный экзамен",),
+    "вуз": ("высший учебный заведение",),
+    "жк": ("жилой комплекс",),
+    "пластиковый": ("пвх", "поливинилхлорид", "металлопластиковый", "металлопластик"),
+}
+# Abbreviations that are also common words: read as an abbreviation only when the next word is not
+# counted by it («сто рядом» is a car service, «сто роз» is a hundred roses).
+NUMBER_WORDS = frozenset({"сто"})
 # Combining forms that make one word of two («фотокнига» = «фото» + «книга»): split so that
 # «фотокнига» and «фото книга», «фотокалендарь» and «календарь с фото» read the same.
 COMBINING_FORMS: tuple[str, ...] = (
