@@ -91,9 +91,9 @@ def test_status_and_dlq_list_on_embedded_defaults(tmp_path: Path) -> None:
     assert r.returncode == 0 and "replayed 0" in r.stdout
     r = tgassist("status", env={**env, "TGASSIST_LANGUAGE": "ru"})
     assert r.returncode == 0, r.stderr
-    for title in ("хранилища", "потоки", "планировщик"):
+    for title in ("хранилища", "потоки", "планировщик (не запущен)", "работает", "нет группы"):
         assert title in r.stdout
-    assert "backends" not in r.stdout
+    assert "backends" not in r.stdout and "not running" not in r.stdout
 
 
 def _free_port() -> int:

@@ -130,7 +130,7 @@ def status() -> None:
             r["group"],
             str(r["length"]),
             str(r["pending"]),
-            str(r["lag"]),
+            say("channels.cli.no_group") if r["lag"] is None else str(r["lag"]),
             f"[red]{r['dlq']}[/]" if r["dlq"] else "0",
             str(r["consumers"]),
         )
@@ -153,7 +153,7 @@ def status() -> None:
         else f"[dim]{say('core.cli.status.no_workers')}[/]"
     )
     scheduler_status = report.get("scheduler", {}).get("status", "unknown")
-    jobs = Table(title=say("core.cli.status.scheduler", status=scheduler_status))
+    jobs = Table(title=say("core.cli.status.scheduler", status=_state(scheduler_status)))
     jobs.add_column(say("core.cli.col.job"))
     jobs.add_column(say("core.cli.col.next_run"))
     for name, nxt in report.get("scheduler", {}).get("jobs", {}).items():
@@ -173,8 +173,19 @@ def status() -> None:
             )
 
 
+STATES = ("ok", "down", "paused", "not running", "lost", "recovering", "unknown")
+
+
+def _state(status: str) -> str:
+    """A health status in the operator's language (an unknown one as it came)."""
+    if status not in STATES:
+        return status
+    return say(f"core.cli.state.{status.replace(' ', '_')}")
+
+
 def _colour(status: str) -> str:
-    return {"ok": "[green]ok[/]", "down": "[red]down[/]"}.get(status, f"[yellow]{status}[/]")
+    colour = {"ok": "green", "down": "red"}.get(status, "yellow")
+    return f"[{colour}]{_state(status)}[/]"
 
 
 @dlq_app.command("list")
