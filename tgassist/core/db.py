@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,13 +113,25 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+Announcer = Callable[[str, str], Awaitable[None]]
+
+
+async def _announce_nowhere(topic: str, key: str) -> None:
+    return None
+
+
 class Database:
-    """Engine + session factory. `async with db.session() as s:` commits on success."""
+    """Engine + session factory. `async with db.session() as s:` commits on success.
+
+    `announce(topic, key)` tells every process that a committed row changed (the App publishes
+    it on Redis), so in-process caches such as `core.usercache` drop it; services call it after
+    their commit. Without an App it goes nowhere."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_engine(url)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.announce: Announcer = _announce_nowhere
 
     @property
     def dialect(self) -> str:

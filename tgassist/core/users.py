@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from sqlalchemy import func, or_, select, update
 
 from tgassist.core.db import utcnow
 from tgassist.core.errors import LocalizedError
 from tgassist.core.i18n import LANGUAGES, normalize_language
 from tgassist.core.models import User
+from tgassist.core.usercache import USERS_TOPIC
 
 if TYPE_CHECKING:
     from tgassist.core.db import Database
@@ -34,6 +36,8 @@ __all__ = [
     "set_limits",
     "user_stats",
 ]
+
+log = structlog.get_logger(__name__)
 
 # Limits an admin may set, and what each means (others are refused: a typo must not pass silently).
 LIMIT_NAMES: tuple[str, ...] = ("campaigns", "channels", "reminders", "requests_per_minute")
@@ -91,6 +95,15 @@ def view_of(user: User) -> UserView:
     )
 
 
+async def _announce(db: Database, telegram_id: int) -> None:
+    """After a commit: every process's user cache drops this user (`core.usercache`). A failed
+    announcement does not undo the committed write; the caches' TTL bounds what it leaves."""
+    try:
+        await db.announce(USERS_TOPIC, str(telegram_id))
+    except Exception as err:
+        log.warning("user change not announced", telegram_id=telegram_id, error=str(err))
+
+
 async def ensure_user(
     db: Database,
     *,
@@ -135,10 +148,13 @@ async def ensure_user(
                 user.is_active = True
                 user.last_activity_at = utcnow()
                 await s.flush()
-                return view_of(user)
+                view = view_of(user)
         except IntegrityError:
             if attempt:
                 raise
+            continue
+        await _announce(db, view.telegram_id)
+        return view
     raise AssertionError("unreachable")
 
 
@@ -162,7 +178,9 @@ async def _update(db: Database, user_id: int, **values: Any) -> UserView:
         for k, v in values.items():
             setattr(user, k, v)
         await s.flush()
-        return view_of(user)
+        view = view_of(user)
+    await _announce(db, view.telegram_id)
+    return view
 
 
 async def set_language(db: Database, user_id: int, lang: str) -> UserView:
@@ -202,7 +220,9 @@ async def set_limits(db: Database, user_id: int, limits: dict[str, Any]) -> User
         merged = {**(user.limits or {}), **clean}
         user.limits = {k: v for k, v in merged.items() if v is not None}
         await s.flush()
-        return view_of(user)
+        view = view_of(user)
+    await _announce(db, view.telegram_id)
+    return view
 
 
 async def mark_bot_blocked(db: Database, telegram_id: int) -> bool:
@@ -211,6 +231,7 @@ async def mark_bot_blocked(db: Database, telegram_id: int) -> bool:
         res = await s.execute(
             update(User).where(User.telegram_id == telegram_id).values(is_active=False)
         )
+    await _announce(db, telegram_id)
     return bool(getattr(res, "rowcount", 0))
 
 
