@@ -79,6 +79,7 @@ async def _user_script(
     rng: random.Random,
     latencies: list[float],
     errors: list[str],
+    by_step: dict[str, list[float]] | None = None,
 ) -> None:
     await asyncio.sleep(rng.uniform(0, scenario.ramp))
     for text in SCRIPT:
@@ -91,6 +92,8 @@ async def _user_script(
             errors.append(str(err)[:120])
             continue
         latencies.append((time.perf_counter() - started) * 1000)
+        if by_step is not None:
+            by_step.setdefault(text, []).append(latencies[-1])
         await asyncio.sleep(rng.uniform(*scenario.think))  # people read before they tap
 
 
@@ -118,17 +121,23 @@ async def conversations(data_dir: Path, scenario: Scenario) -> None:
         log = (settings.data_dir / "bot.log").open("wb")
         bot = await _bot_process(settings, stderr=log, log_level="INFO")
         await _wait_for(lambda: server.count("getUpdates") > 0)
-        warm = server.user(99_999, language_code="en")  # first-use costs (imports, caches) out
-        await _user_script(warm, SCENARIOS["burst"], random.Random(0), [], [])
+        # A warm-up round by 200 other users: the bot's connection pools grow and its caches fill
+        # as in a bot that has been running; the measured users are new to it all the same.
+        warm = [server.user(90_000 + i, language_code="en") for i in range(USERS)]
+        rng = random.Random(0)
+        await asyncio.gather(*(_user_script(u, SCENARIOS["burst"], rng, [], []) for u in warm))
         users = [
             server.user(100_000 + i, language_code="ru" if i % 2 else "en") for i in range(USERS)
         ]
         latencies: list[float] = []
         errors: list[str] = []
+        by_step: dict[str, list[float]] = {}
         rng = random.Random(42)
         print(f"[{scenario.name}] before: {_load()}")
         cpu0, own0, t0 = _cpu_sec(bot.pid), time.process_time(), time.perf_counter()
-        await asyncio.gather(*(_user_script(u, scenario, rng, latencies, errors) for u in users))
+        await asyncio.gather(
+            *(_user_script(u, scenario, rng, latencies, errors, by_step) for u in users)
+        )
         wall = time.perf_counter() - t0
         bot_cpu, own_cpu = _cpu_sec(bot.pid) - cpu0, time.process_time() - own0
         updates = USERS * len(SCRIPT)
@@ -140,6 +149,10 @@ async def conversations(data_dir: Path, scenario: Scenario) -> None:
         print(
             f"reply latency ms: p50 {_pct(latencies, 50):.0f}  p95 {_pct(latencies, 95):.0f}  "
             f"p99 {_pct(latencies, 99):.0f}  max {max(latencies):.0f}  mean {statistics.mean(latencies):.0f}"
+        )
+        print(
+            "p95 by step ms: "
+            + ", ".join(f"{step} {_pct(values, 95):.0f}" for step, values in by_step.items())
         )
         print(f"updates/s: {updates / wall:.0f} ({updates} in {wall:.1f} s); errors: {len(errors)}")
         print(
@@ -186,10 +199,13 @@ async def _bot_process(
         "TGASSIST_BOT_RATE_PER_SEC": str(settings.bot_rate_per_sec),
         "TGASSIST_BOT_RATE_BURST": str(settings.bot_rate_burst),
     }
+    code = "from tgassist.cli import main; main()"
+    if os.environ.get("BENCH_BOT_PROFILE"):  # a profile of the bot process alone
+        code = f"import cProfile; cProfile.run({code!r}, {os.environ['BENCH_BOT_PROFILE']!r})"
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        "from tgassist.cli import main; main()",
+        code,
         "bot",
         env=env,
         cwd=str(settings.data_dir),

@@ -2,7 +2,8 @@
 
 `run_bot(app, stop)` is what `tgassist run` / `tgassist bot` start: it registers the command
 menus, runs the `bot.outgoing` sender stage (and an outbox relay), and then either polls Telegram or, with
-TGASSIST_BOT_WEBHOOK_URL, sets the webhook (which the API role serves) until `stop` is set.
+TGASSIST_BOT_WEBHOOK_URL, sets the webhook (which the API role serves) until `stop` is set. With
+TGASSIST_BOT_SHARED_POLLING several copies share long polling (`tgassist.bot.shared`).
 """
 
 from __future__ import annotations
@@ -84,6 +85,10 @@ async def run_bot(app: App, stop: asyncio.Event) -> None:
         await resume_broadcasts(app, bot, dp["background"])
         if app.settings.bot_webhook_url:
             await _serve_webhook(bot, dp, app, stop)
+        elif app.settings.bot_shared_polling:
+            from tgassist.bot.shared import serve_shared
+
+            await serve_shared(bot, dp, app, stop)
         else:
             await _poll(bot, dp, app, stop)
     finally:

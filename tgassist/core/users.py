@@ -153,7 +153,8 @@ async def ensure_user(
             if attempt:
                 raise
             continue
-        await _announce(db, view.telegram_id)
+        # Not announced: what a refresh changes (names, activity, back from having blocked the
+        # bot) each bot copy notices by itself when it compares the cached row with the update.
         return view
     raise AssertionError("unreachable")
 
