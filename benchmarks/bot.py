@@ -17,7 +17,10 @@ polling loop, middlewares, FSM in Redis and handlers; only Telegram is fake).
 
 `python -m benchmarks bot`. SQLite + embedded Redis in a temp dir; `BENCH_BOT_USERS`,
 `BENCH_BROADCAST_USERS` change the sizes; `BENCH_BOT_SCENARIOS=burst` (or `paced`) runs one
-scenario; `BENCH_BOT_PARTS=conversations` (or `broadcast`) runs one part.
+scenario; `BENCH_BOT_PROCESSES=1,2` runs each scenario with 1 and then 2 `tgassist bot`
+processes (more than one share long polling: TGASSIST_BOT_SHARED_POLLING); `BENCH_BOT_PROFILE=<file>`
+writes a cProfile of the bot process; `BENCH_BOT_PARTS=conversations` (or `broadcast`) runs one
+part.
 """
 
 from __future__ import annotations
@@ -112,60 +115,73 @@ def _load() -> str:
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-async def conversations(data_dir: Path, scenario: Scenario) -> None:
+async def conversations(data_dir: Path, scenario: Scenario, processes: int) -> None:
     async with FakeTelegram() as server:
-        settings = _settings(data_dir / f"conv-{scenario.name}", server)
-        app = await App.start(
-            settings, migrate=True
-        )  # schema + embedded Redis, shared with the bot
-        log = (settings.data_dir / "bot.log").open("wb")
-        bot = await _bot_process(settings, stderr=log, log_level="INFO")
-        await _wait_for(lambda: server.count("getUpdates") > 0)
-        # A warm-up round by 200 other users: the bot's connection pools grow and its caches fill
-        # as in a bot that has been running; the measured users are new to it all the same.
-        warm = [server.user(90_000 + i, language_code="en") for i in range(USERS)]
-        rng = random.Random(0)
-        await asyncio.gather(*(_user_script(u, SCENARIOS["burst"], rng, [], []) for u in warm))
-        users = [
-            server.user(100_000 + i, language_code="ru" if i % 2 else "en") for i in range(USERS)
+        settings = _settings(data_dir / f"conv-{scenario.name}-{processes}", server)
+        app = await App.start(settings, migrate=True)  # schema + embedded Redis, shared
+        logs = [(settings.data_dir / f"bot{i}.log").open("wb") for i in range(processes)]
+        shared = {"TGASSIST_BOT_SHARED_POLLING": "true"} if processes > 1 else {}
+        bots = [
+            await _bot_process(settings, stderr=log, log_level="INFO", env=shared) for log in logs
         ]
-        latencies: list[float] = []
-        errors: list[str] = []
-        by_step: dict[str, list[float]] = {}
-        rng = random.Random(42)
-        print(f"[{scenario.name}] before: {_load()}")
-        cpu0, own0, t0 = _cpu_sec(bot.pid), time.process_time(), time.perf_counter()
-        await asyncio.gather(
-            *(_user_script(u, scenario, rng, latencies, errors, by_step) for u in users)
-        )
-        wall = time.perf_counter() - t0
-        bot_cpu, own_cpu = _cpu_sec(bot.pid) - cpu0, time.process_time() - own0
-        updates = USERS * len(SCRIPT)
-        think = "-".join(f"{x:g}" for x in sorted(set(scenario.think)))
-        print(
-            f"[{scenario.name}] {USERS} users x {len(SCRIPT)} updates ({', '.join(SCRIPT)}), "
-            f"think {think} s, start within {scenario.ramp:g} s; bot: 1 `tgassist bot` process"
-        )
-        print(
-            f"reply latency ms: p50 {_pct(latencies, 50):.0f}  p95 {_pct(latencies, 95):.0f}  "
-            f"p99 {_pct(latencies, 99):.0f}  max {max(latencies):.0f}  mean {statistics.mean(latencies):.0f}"
-        )
-        print(
-            "p95 by step ms: "
-            + ", ".join(f"{step} {_pct(values, 95):.0f}" for step, values in by_step.items())
-        )
-        print(f"updates/s: {updates / wall:.0f} ({updates} in {wall:.1f} s); errors: {len(errors)}")
-        print(
-            f"CPU: bot {bot_cpu:.1f} s ({bot_cpu / updates * 1000:.1f} ms/update), "
-            f"fake Telegram + users {own_cpu:.1f} s ({own_cpu / updates * 1000:.1f} ms/update)"
-        )
-        print(f"[{scenario.name}] after: {_load()}")
-        for err in errors[:3]:
-            print("  error:", err)
-        bot.terminate()
-        await bot.wait()
-        log.close()
-        await app.close()
+        try:
+            await _wait_for(lambda: server.count("getUpdates") > 0)
+            await _measure(server, scenario, [bot.pid for bot in bots])
+        finally:
+            for bot in bots:
+                bot.terminate()
+            for bot in bots:
+                await bot.wait()
+            for log in logs:
+                log.close()
+            await app.close()
+
+
+async def _measure(server: FakeTelegram, scenario: Scenario, pids: list[int]) -> None:
+    # A warm-up round by 200 other users: the bot's connection pools grow and its caches fill
+    # as in a bot that has been running; the measured users are new to it all the same.
+    warm = [server.user(90_000 + i, language_code="en") for i in range(USERS)]
+    rng = random.Random(0)
+    await asyncio.gather(*(_user_script(u, SCENARIOS["burst"], rng, [], []) for u in warm))
+    users = [server.user(100_000 + i, language_code="ru" if i % 2 else "en") for i in range(USERS)]
+    latencies: list[float] = []
+    errors: list[str] = []
+    by_step: dict[str, list[float]] = {}
+    rng = random.Random(42)
+    print(f"[{scenario.name}] before: {_load()}")
+    cpu0, own0, t0 = sum(map(_cpu_sec, pids)), time.process_time(), time.perf_counter()
+    await asyncio.gather(
+        *(_user_script(u, scenario, rng, latencies, errors, by_step) for u in users)
+    )
+    wall = time.perf_counter() - t0
+    bot_cpu, own_cpu = sum(map(_cpu_sec, pids)) - cpu0, time.process_time() - own0
+    updates = USERS * len(SCRIPT)
+    think = "-".join(f"{x:g}" for x in sorted(set(scenario.think)))
+    how = (
+        "1 `tgassist bot` process"
+        if len(pids) == 1
+        else f"{len(pids)} `tgassist bot` processes (shared polling)"
+    )
+    print(
+        f"[{scenario.name}] {USERS} users x {len(SCRIPT)} updates ({', '.join(SCRIPT)}), "
+        f"think {think} s, start within {scenario.ramp:g} s; bot: {how}"
+    )
+    print(
+        f"reply latency ms: p50 {_pct(latencies, 50):.0f}  p95 {_pct(latencies, 95):.0f}  "
+        f"p99 {_pct(latencies, 99):.0f}  max {max(latencies):.0f}  mean {statistics.mean(latencies):.0f}"
+    )
+    print(
+        "p95 by step ms: "
+        + ", ".join(f"{step} {_pct(values, 95):.0f}" for step, values in by_step.items())
+    )
+    print(f"updates/s: {updates / wall:.0f} ({updates} in {wall:.1f} s); errors: {len(errors)}")
+    print(
+        f"CPU: bot {bot_cpu:.1f} s ({bot_cpu / updates * 1000:.1f} ms/update), "
+        f"fake Telegram + users {own_cpu:.1f} s ({own_cpu / updates * 1000:.1f} ms/update)"
+    )
+    print(f"[{scenario.name}] after: {_load()}")
+    for err in errors[:3]:
+        print("  error:", err)
 
 
 def _max_per_window(times: list[float], window: float = 1.0) -> int:
@@ -185,7 +201,10 @@ async def _wait_for(predicate: Any, limit_sec: float = 300.0) -> None:
 
 
 async def _bot_process(
-    settings: Settings, stderr: Any = None, log_level: str = "WARNING"
+    settings: Settings,
+    stderr: Any = None,
+    log_level: str = "WARNING",
+    env: dict[str, str] | None = None,
 ) -> asyncio.subprocess.Process:
     """`tgassist bot` as a separate process on the same data dir (SQLite + embedded Redis)."""
     env = {
@@ -198,6 +217,7 @@ async def _bot_process(
         "TGASSIST_BUS_BLOCK_MS": "100",
         "TGASSIST_BOT_RATE_PER_SEC": str(settings.bot_rate_per_sec),
         "TGASSIST_BOT_RATE_BURST": str(settings.bot_rate_burst),
+        **(env or {}),
     }
     code = "from tgassist.cli import main; main()"
     if os.environ.get("BENCH_BOT_PROFILE"):  # a profile of the bot process alone
@@ -270,8 +290,9 @@ def main() -> None:
         if os.environ.get("BENCH_BOT_DIR"):  # keep the data (the bot's log) for a look afterwards
             tmp = os.environ["BENCH_BOT_DIR"]
         if "conversations" in parts:
-            for name in os.environ.get("BENCH_BOT_SCENARIOS", "burst,paced").split(","):
-                asyncio.run(conversations(Path(tmp), SCENARIOS[name]))
+            for processes in map(int, os.environ.get("BENCH_BOT_PROCESSES", "1").split(",")):
+                for name in os.environ.get("BENCH_BOT_SCENARIOS", "burst,paced").split(","):
+                    asyncio.run(conversations(Path(tmp), SCENARIOS[name], processes))
         if "broadcast" in parts:
             asyncio.run(broadcast(Path(tmp)))
 

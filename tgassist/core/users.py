@@ -124,7 +124,7 @@ async def ensure_user(
 
     for attempt in range(2):
         try:
-            async with db.session() as s:
+            async with db.session(write=True) as s:
                 user = await s.scalar(select(User).where(User.telegram_id == telegram_id))
                 if user is None:
                     user = User(
