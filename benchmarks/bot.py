@@ -126,7 +126,7 @@ async def conversations(data_dir: Path, scenario: Scenario, processes: int) -> N
         ]
         try:
             await _wait_for(lambda: server.count("getUpdates") > 0)
-            await _measure(server, scenario, [bot.pid for bot in bots])
+            await _measure(app, server, scenario, [bot.pid for bot in bots])
         finally:
             for bot in bots:
                 bot.terminate()
@@ -137,7 +137,12 @@ async def conversations(data_dir: Path, scenario: Scenario, processes: int) -> N
             await app.close()
 
 
-async def _measure(server: FakeTelegram, scenario: Scenario, pids: list[int]) -> None:
+async def _redis_calls(app: App) -> Counter[str]:
+    stats = await app.redis.info("commandstats")
+    return Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()})
+
+
+async def _measure(app: App, server: FakeTelegram, scenario: Scenario, pids: list[int]) -> None:
     # A warm-up round by 200 other users: the bot's connection pools grow and its caches fill
     # as in a bot that has been running; the measured users are new to it all the same.
     warm = [server.user(90_000 + i, language_code="en") for i in range(USERS)]
@@ -149,12 +154,14 @@ async def _measure(server: FakeTelegram, scenario: Scenario, pids: list[int]) ->
     by_step: dict[str, list[float]] = {}
     rng = random.Random(42)
     print(f"[{scenario.name}] before: {_load()}")
+    calls0 = await _redis_calls(app)
     cpu0, own0, t0 = sum(map(_cpu_sec, pids)), time.process_time(), time.perf_counter()
     await asyncio.gather(
         *(_user_script(u, scenario, rng, latencies, errors, by_step) for u in users)
     )
     wall = time.perf_counter() - t0
     bot_cpu, own_cpu = sum(map(_cpu_sec, pids)) - cpu0, time.process_time() - own0
+    calls = await _redis_calls(app) - calls0
     updates = USERS * len(SCRIPT)
     think = "-".join(f"{x:g}" for x in sorted(set(scenario.think)))
     how = (
@@ -179,6 +186,8 @@ async def _measure(server: FakeTelegram, scenario: Scenario, pids: list[int]) ->
         f"CPU: bot {bot_cpu:.1f} s ({bot_cpu / updates * 1000:.1f} ms/update), "
         f"fake Telegram + users {own_cpu:.1f} s ({own_cpu / updates * 1000:.1f} ms/update)"
     )
+    top = ", ".join(f"{name} {n / updates:.1f}" for name, n in calls.most_common(6))
+    print(f"Redis commands per update: {calls.total() / updates:.1f} ({top})")
     print(f"[{scenario.name}] after: {_load()}")
     for err in errors[:3]:
         print("  error:", err)

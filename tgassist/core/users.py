@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tgassist.core.db import utcnow
 from tgassist.core.errors import LocalizedError
@@ -118,45 +120,47 @@ async def ensure_user(
 
     A new user's language comes from Telegram's `language_code` (default language otherwise);
     an existing user's chosen language is kept. A user who had blocked the bot and writes again is
-    active again. Safe under concurrency: a lost insert race re-reads the winner's row.
+    active again. One upsert statement (INSERT … ON CONFLICT DO UPDATE … RETURNING): safe under
+    concurrency, and the write lock is held for one statement, not a read-then-write exchange.
     """
-    from sqlalchemy.exc import IntegrityError
-
-    for attempt in range(2):
-        try:
-            async with db.session(write=True) as s:
-                user = await s.scalar(select(User).where(User.telegram_id == telegram_id))
-                if user is None:
-                    user = User(
-                        telegram_id=telegram_id,
-                        language=normalize_language(language_code),
-                        limits={},
-                        counters={},
-                        is_admin=bool(is_admin),
-                        is_active=True,
-                        is_blocked=False,
-                    )
-                    s.add(user)
-                if username is not None:
-                    user.username = username[:100]
-                if first_name is not None:
-                    user.first_name = first_name[:200]
-                if last_name is not None:
-                    user.last_name = last_name[:200]
-                if is_admin is not None:
-                    user.is_admin = is_admin
-                user.is_active = True
-                user.last_activity_at = utcnow()
-                await s.flush()
-                view = view_of(user)
-        except IntegrityError:
-            if attempt:
-                raise
-            continue
-        # Not announced: what a refresh changes (names, activity, back from having blocked the
-        # bot) each bot copy notices by itself when it compares the cached row with the update.
-        return view
-    raise AssertionError("unreachable")
+    now = utcnow()
+    values: dict[str, Any] = {
+        "telegram_id": telegram_id,
+        "username": username[:100] if username is not None else None,
+        "first_name": first_name[:200] if first_name is not None else None,
+        "last_name": last_name[:200] if last_name is not None else None,
+        "language": normalize_language(language_code),
+        "is_admin": bool(is_admin),
+        "is_active": True,
+        "is_blocked": False,
+        "limits": {},
+        "counters": {},
+        "created_at": now,
+        "last_activity_at": now,
+    }
+    insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
+    stmt = insert(User).values(**values)
+    refresh: dict[str, Any] = {
+        "is_active": True,
+        "last_activity_at": stmt.excluded.last_activity_at,
+    }
+    for name, given in (
+        ("username", username),
+        ("first_name", first_name),
+        ("last_name", last_name),
+        ("is_admin", is_admin),
+    ):
+        if given is not None:  # not erased by a refresh without it
+            refresh[name] = getattr(stmt.excluded, name)
+    upsert = stmt.on_conflict_do_update(index_elements=[User.telegram_id], set_=refresh)
+    async with db.session(write=True) as s:
+        user = (
+            await s.scalars(upsert.returning(User), execution_options={"populate_existing": True})
+        ).one()
+        view = view_of(user)
+    # Not announced: what a refresh changes (names, activity, back from having blocked the bot)
+    # each bot copy notices by itself when it compares the cached row with the update.
+    return view
 
 
 async def get_user(db: Database, user_id: int) -> UserView | None:
