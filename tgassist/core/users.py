@@ -5,6 +5,8 @@ Services take the internal user id (`UserView.id`); only this module maps Telegr
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -119,12 +121,14 @@ async def ensure_user(
     """Find or create the user of a Telegram account and refresh its names and last activity.
 
     A new user's language comes from Telegram's `language_code` (default language otherwise);
-    an existing user's chosen language is kept. A user who had blocked the bot and writes again is
-    active again. One upsert statement (INSERT … ON CONFLICT DO UPDATE … RETURNING): safe under
-    concurrency, and the write lock is held for one statement, not a read-then-write exchange.
+    an existing user's chosen language is kept; a name or admin flag not given is not erased. A
+    user who had blocked the bot and writes again is active again. An upsert (INSERT … ON CONFLICT
+    DO UPDATE … RETURNING), so safe under concurrency; concurrent calls are written together, one
+    statement per batch (200 sign-ups at once are a few transactions, not 200 that queue for
+    SQLite's one writer).
     """
     now = utcnow()
-    values: dict[str, Any] = {
+    row: dict[str, Any] = {
         "telegram_id": telegram_id,
         "username": username[:100] if username is not None else None,
         "first_name": first_name[:200] if first_name is not None else None,
@@ -138,29 +142,87 @@ async def ensure_user(
         "created_at": now,
         "last_activity_at": now,
     }
-    insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
-    stmt = insert(User).values(**values)
-    refresh: dict[str, Any] = {
-        "is_active": True,
-        "last_activity_at": stmt.excluded.last_activity_at,
-    }
-    for name, given in (
-        ("username", username),
-        ("first_name", first_name),
-        ("last_name", last_name),
-        ("is_admin", is_admin),
-    ):
-        if given is not None:  # not erased by a refresh without it
-            refresh[name] = getattr(stmt.excluded, name)
-    upsert = stmt.on_conflict_do_update(index_elements=[User.telegram_id], set_=refresh)
-    async with db.session(write=True) as s:
-        user = (
-            await s.scalars(upsert.returning(User), execution_options={"populate_existing": True})
-        ).one()
-        view = view_of(user)
+    batcher = _BATCHERS.get(db)
+    if batcher is None:
+        batcher = _BATCHERS[db] = _UpsertBatcher(db)
     # Not announced: what a refresh changes (names, activity, back from having blocked the bot)
     # each bot copy notices by itself when it compares the cached row with the update.
-    return view
+    return await batcher.submit(row, admin_given=is_admin is not None)
+
+
+_Item = tuple[dict[str, Any], bool, "asyncio.Future[UserView]"]
+BATCH_ROWS = 200
+
+
+class _UpsertBatcher:
+    """Group commit for `ensure_user`: calls queue up while a batch is being written."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.queue: list[_Item] = []
+        self.task: asyncio.Task[None] | None = None
+
+    async def submit(self, row: dict[str, Any], admin_given: bool) -> UserView:
+        future: asyncio.Future[UserView] = asyncio.get_running_loop().create_future()
+        self.queue.append((row, admin_given, future))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run(), name="users-upsert")
+        return await future
+
+    async def _run(self) -> None:
+        await asyncio.sleep(0)  # the callers of this loop iteration join the first batch
+        while self.queue:
+            batch: list[_Item] = []
+            later: list[_Item] = []
+            seen: set[int] = set()
+            for item in self.queue:  # one row per account and statement; the rest next time
+                tid = item[0]["telegram_id"]
+                if tid in seen or len(batch) >= BATCH_ROWS:
+                    later.append(item)
+                else:
+                    seen.add(tid)
+                    batch.append(item)
+            self.queue = later
+            try:
+                views = await _upsert(self.db, batch)
+            except Exception as err:
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(err)
+                continue
+            for row, _, future in batch:
+                if not future.done():
+                    future.set_result(views[row["telegram_id"]])
+
+
+async def _upsert(db: Database, batch: list[_Item]) -> dict[int, UserView]:
+    insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
+    views: dict[int, UserView] = {}
+    async with db.session(write=True) as s:
+        for admin_given in (True, False):
+            rows = [row for row, given, _ in batch if given == admin_given]
+            if not rows:
+                continue
+            stmt = insert(User).values(rows)
+            new = stmt.excluded
+            refresh: dict[str, Any] = {
+                "is_active": True,
+                "last_activity_at": new.last_activity_at,
+                "username": func.coalesce(new.username, User.username),
+                "first_name": func.coalesce(new.first_name, User.first_name),
+                "last_name": func.coalesce(new.last_name, User.last_name),
+            }
+            if admin_given:
+                refresh["is_admin"] = new.is_admin
+            upsert = stmt.on_conflict_do_update(index_elements=[User.telegram_id], set_=refresh)
+            users = await s.scalars(
+                upsert.returning(User), execution_options={"populate_existing": True}
+            )
+            views.update((u.telegram_id, view_of(u)) for u in users)
+    return views
+
+
+_BATCHERS: weakref.WeakKeyDictionary[Database, _UpsertBatcher] = weakref.WeakKeyDictionary()
 
 
 async def get_user(db: Database, user_id: int) -> UserView | None:
