@@ -144,10 +144,10 @@ async def ensure_user(
     }
     batcher = _BATCHERS.get(db)
     if batcher is None:
-        batcher = _BATCHERS[db] = _UpsertBatcher(db)
+        batcher = _BATCHERS[db] = _UpsertBatcher()
     # Not announced: what a refresh changes (names, activity, back from having blocked the bot)
     # each bot copy notices by itself when it compares the cached row with the update.
-    return await batcher.submit(row, admin_given=is_admin is not None)
+    return await batcher.submit(db, row, admin_given=is_admin is not None)
 
 
 _Item = tuple[dict[str, Any], bool, "asyncio.Future[UserView]"]
@@ -157,19 +157,18 @@ BATCH_ROWS = 200
 class _UpsertBatcher:
     """Group commit for `ensure_user`: calls queue up while a batch is being written."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self) -> None:  # no reference to its Database: the registry holds it weakly
         self.queue: list[_Item] = []
         self.task: asyncio.Task[None] | None = None
 
-    async def submit(self, row: dict[str, Any], admin_given: bool) -> UserView:
+    async def submit(self, db: Database, row: dict[str, Any], admin_given: bool) -> UserView:
         future: asyncio.Future[UserView] = asyncio.get_running_loop().create_future()
         self.queue.append((row, admin_given, future))
         if self.task is None or self.task.done():
-            self.task = asyncio.create_task(self._run(), name="users-upsert")
+            self.task = asyncio.create_task(self._run(db), name="users-upsert")
         return await future
 
-    async def _run(self) -> None:
+    async def _run(self, db: Database) -> None:
         await asyncio.sleep(0)  # the callers of this loop iteration join the first batch
         while self.queue:
             batch: list[_Item] = []
@@ -184,7 +183,7 @@ class _UpsertBatcher:
                     batch.append(item)
             self.queue = later
             try:
-                views = await _upsert(self.db, batch)
+                views = await _upsert(db, batch)
             except Exception as err:
                 for *_, future in batch:
                     if not future.done():
