@@ -169,29 +169,42 @@ class _UpsertBatcher:
         return await future
 
     async def _run(self, db: Database) -> None:
-        await asyncio.sleep(0)  # the callers of this loop iteration join the first batch
-        while self.queue:
-            batch: list[_Item] = []
-            later: list[_Item] = []
-            seen: set[int] = set()
-            for item in self.queue:  # one row per account and statement; the rest next time
-                tid = item[0]["telegram_id"]
-                if tid in seen or len(batch) >= BATCH_ROWS:
-                    later.append(item)
-                else:
-                    seen.add(tid)
-                    batch.append(item)
-            self.queue = later
-            try:
-                views = await _upsert(db, batch)
-            except Exception as err:
-                for *_, future in batch:
-                    if not future.done():
-                        future.set_exception(err)
-                continue
-            for row, _, future in batch:
-                if not future.done():
-                    future.set_result(views[row["telegram_id"]])
+        batch: list[_Item] = []
+        try:
+            await asyncio.sleep(0)  # the callers of this loop iteration join the first batch
+            while self.queue:
+                batch, later, seen = [], [], set()
+                for item in self.queue:  # one row per account and statement; the rest next time
+                    tid = item[0]["telegram_id"]
+                    if tid in seen or len(batch) >= BATCH_ROWS:
+                        later.append(item)
+                    else:
+                        seen.add(tid)
+                        batch.append(item)
+                self.queue = later
+                try:
+                    views = await _upsert(db, batch)
+                except Exception as err:
+                    _fail(batch, err)
+                    continue
+                for row, _, future in batch:
+                    view = views.get(row["telegram_id"])
+                    if future.done():
+                        continue
+                    if view is None:
+                        future.set_exception(RuntimeError("the upsert returned no row"))
+                    else:
+                        future.set_result(view)
+                batch = []
+        finally:  # cancelled (a shutdown): no caller is left waiting for ever
+            _fail(batch + self.queue, RuntimeError("user write cancelled"))
+            self.queue = []
+
+
+def _fail(items: list[_Item], err: BaseException) -> None:
+    for *_, future in items:
+        if not future.done():
+            future.set_exception(err)
 
 
 async def _upsert(db: Database, batch: list[_Item]) -> dict[int, UserView]:
