@@ -1,34 +1,44 @@
 """The bot under load, through the fake Bot API over real HTTP (the bot's own aiogram client,
 polling loop, middlewares, FSM in Redis and handlers; only Telegram is fake).
 
-1. 200 simulated users at once, each: /start, /events, /history, /new_campaign + a name (a wizard
-   step). Reply latency = from the user's update being queued at the fake server to the bot's
-   first answer in that chat; p50/p95/p99 and updates/s. Target: p95 ≤ 250 ms, no errors.
+1. Conversations: 200 simulated users, each: /start, /events, /history, /new_campaign + a name
+   (a wizard step). The bot runs as `tgassist bot` in its own process(es), as in production; this
+   process plays Telegram (the fake Bot API server and the scripted users). Reply latency = from
+   the user's update being queued at the fake server to the bot's first answer in that chat;
+   p50/p95/p99, updates/s, the bot's CPU per update and the load average. Target: p95 ≤ 250 ms,
+   no errors. Two scenarios, both printed every run:
+   - `burst` (the worst case): all 200 users at once, each sending its next update 50 ms after
+     the previous answer (a closed loop: the load is as high as the bot can answer);
+   - `paced`: each user starts within the first second and reads 1-3 s (uniformly random)
+     before the next update, as people do (~100 updates/s offered).
 2. A broadcast to 1,000 users through `bot.outgoing`; the bot role is killed (its tasks cancelled
    mid-send: `tgassist bot` gets SIGKILL) after ~300 deliveries and is started again. Counts per chat must be
    exactly 1 (zero lost, zero doubled) and the sending rate ≤ 30 messages/s in every 1-s window.
 
 `python -m benchmarks bot`. SQLite + embedded Redis in a temp dir; `BENCH_BOT_USERS`,
-`BENCH_BROADCAST_USERS` change the sizes;
-`BENCH_BOT_PARTS=conversations` (or `broadcast`) runs one part. The fake server runs in the same process (and on the
-same two cores), so its own work is inside the measured latency.
+`BENCH_BROADCAST_USERS` change the sizes; `BENCH_BOT_SCENARIOS=burst` (or `paced`) runs one
+scenario; `BENCH_BOT_PROCESSES=1,2` runs each scenario with 1 and then 2 `tgassist bot`
+processes (more than one share long polling: TGASSIST_BOT_SHARED_POLLING); `BENCH_BOT_PROFILE=<file>`
+writes a cProfile of the bot process; `BENCH_BOT_PARTS=conversations` (or `broadcast`) runs one
+part.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import random
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tests.fakes.telegram_server import FakeTelegram, FakeUser
 from tgassist.app import App
-from tgassist.bot.app import run_bot
 from tgassist.core import admin
 from tgassist.core.users import ensure_user
 from tgassist.settings import Settings
@@ -37,6 +47,19 @@ USERS = int(os.environ.get("BENCH_BOT_USERS", "200"))
 BROADCAST_USERS = int(os.environ.get("BENCH_BROADCAST_USERS", "1000"))
 ROOT = str(Path(__file__).resolve().parents[1])
 SCRIPT = ("/start", "/events", "/history", "/new_campaign", "Диваны на заказ")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    think: tuple[float, float]  # seconds a user reads before the next update (uniform)
+    ramp: float  # users start at a random moment within this many seconds
+
+
+SCENARIOS = {
+    "burst": Scenario("burst", (0.05, 0.05), 0.0),
+    "paced": Scenario("paced", (1.0, 3.0), 1.0),
+}
 
 
 def _settings(data_dir: Path, server: FakeTelegram, **extra: Any) -> Settings:
@@ -53,23 +76,15 @@ def _settings(data_dir: Path, server: FakeTelegram, **extra: Any) -> Settings:
     )
 
 
-class Roles:
-    """The bot role (+ the outbox relay a worker runs) in this process."""
-
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.stop = asyncio.Event()
-        self.tasks = [
-            asyncio.create_task(run_bot(app, self.stop)),
-            asyncio.create_task(app.outbox.run(self.stop, 0.05)),
-        ]
-
-    async def close(self) -> None:
-        self.stop.set()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-
-
-async def _user_script(user: FakeUser, latencies: list[float], errors: list[str]) -> None:
+async def _user_script(
+    user: FakeUser,
+    scenario: Scenario,
+    rng: random.Random,
+    latencies: list[float],
+    errors: list[str],
+    by_step: dict[str, list[float]] | None = None,
+) -> None:
+    await asyncio.sleep(rng.uniform(0, scenario.ramp))
     for text in SCRIPT:
         user.skip_replies()
         started = time.perf_counter()
@@ -80,7 +95,9 @@ async def _user_script(user: FakeUser, latencies: list[float], errors: list[str]
             errors.append(str(err)[:120])
             continue
         latencies.append((time.perf_counter() - started) * 1000)
-        await asyncio.sleep(0.05)  # people read before they tap
+        if by_step is not None:
+            by_step.setdefault(text, []).append(latencies[-1])
+        await asyncio.sleep(rng.uniform(*scenario.think))  # people read before they tap
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -88,30 +105,92 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-async def conversations(data_dir: Path) -> None:
+def _cpu_sec(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _load() -> str:
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+async def conversations(data_dir: Path, scenario: Scenario, processes: int) -> None:
     async with FakeTelegram() as server:
-        app = await App.start(_settings(data_dir / "conv", server), migrate=True)
-        roles = Roles(app)
-        await _wait_for(lambda: server.count("getUpdates") > 0)
-        users = [
-            server.user(100_000 + i, language_code="ru" if i % 2 else "en") for i in range(USERS)
+        settings = _settings(data_dir / f"conv-{scenario.name}-{processes}", server)
+        app = await App.start(settings, migrate=True)  # schema + embedded Redis, shared
+        logs = [(settings.data_dir / f"bot{i}.log").open("wb") for i in range(processes)]
+        shared = {"TGASSIST_BOT_SHARED_POLLING": "true"} if processes > 1 else {}
+        bots = [
+            await _bot_process(settings, stderr=log, log_level="INFO", env=shared) for log in logs
         ]
-        latencies: list[float] = []
-        errors: list[str] = []
-        t0 = time.perf_counter()
-        await asyncio.gather(*(_user_script(u, latencies, errors) for u in users))
-        wall = time.perf_counter() - t0
-        updates = USERS * len(SCRIPT)
-        print(f"{USERS} users x {len(SCRIPT)} updates ({', '.join(SCRIPT)}), all at once")
-        print(
-            f"reply latency ms: p50 {_pct(latencies, 50):.0f}  p95 {_pct(latencies, 95):.0f}  "
-            f"p99 {_pct(latencies, 99):.0f}  max {max(latencies):.0f}  mean {statistics.mean(latencies):.0f}"
-        )
-        print(f"updates/s: {updates / wall:.0f} ({updates} in {wall:.1f} s); errors: {len(errors)}")
-        for err in errors[:3]:
-            print("  error:", err)
-        await roles.close()
-        await app.close()
+        try:
+            await _wait_for(lambda: server.count("getUpdates") > 0)
+            await _measure(app, server, scenario, [bot.pid for bot in bots])
+        finally:
+            for bot in bots:
+                bot.terminate()
+            for bot in bots:
+                await bot.wait()
+            for log in logs:
+                log.close()
+            await app.close()
+
+
+async def _redis_calls(app: App) -> Counter[str]:
+    stats = await app.redis.info("commandstats")
+    return Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()})
+
+
+async def _measure(app: App, server: FakeTelegram, scenario: Scenario, pids: list[int]) -> None:
+    # A warm-up round by 200 other users: the bot's connection pools grow and its caches fill
+    # as in a bot that has been running; the measured users are new to it all the same.
+    warm = [server.user(90_000 + i, language_code="en") for i in range(USERS)]
+    rng = random.Random(0)
+    await asyncio.gather(*(_user_script(u, SCENARIOS["burst"], rng, [], []) for u in warm))
+    users = [server.user(100_000 + i, language_code="ru" if i % 2 else "en") for i in range(USERS)]
+    latencies: list[float] = []
+    errors: list[str] = []
+    by_step: dict[str, list[float]] = {}
+    rng = random.Random(42)
+    print(f"[{scenario.name}] before: {_load()}")
+    calls0 = await _redis_calls(app)
+    cpu0, own0, t0 = sum(map(_cpu_sec, pids)), time.process_time(), time.perf_counter()
+    await asyncio.gather(
+        *(_user_script(u, scenario, rng, latencies, errors, by_step) for u in users)
+    )
+    wall = time.perf_counter() - t0
+    bot_cpu, own_cpu = sum(map(_cpu_sec, pids)) - cpu0, time.process_time() - own0
+    calls = await _redis_calls(app) - calls0
+    updates = USERS * len(SCRIPT)
+    think = "-".join(f"{x:g}" for x in sorted(set(scenario.think)))
+    how = (
+        "1 `tgassist bot` process"
+        if len(pids) == 1
+        else f"{len(pids)} `tgassist bot` processes (shared polling)"
+    )
+    print(
+        f"[{scenario.name}] {USERS} users x {len(SCRIPT)} updates ({', '.join(SCRIPT)}), "
+        f"think {think} s, start within {scenario.ramp:g} s; bot: {how}"
+    )
+    print(
+        f"reply latency ms: p50 {_pct(latencies, 50):.0f}  p95 {_pct(latencies, 95):.0f}  "
+        f"p99 {_pct(latencies, 99):.0f}  max {max(latencies):.0f}  mean {statistics.mean(latencies):.0f}"
+    )
+    print(
+        "p95 by step ms: "
+        + ", ".join(f"{step} {_pct(values, 95):.0f}" for step, values in by_step.items())
+    )
+    print(f"updates/s: {updates / wall:.0f} ({updates} in {wall:.1f} s); errors: {len(errors)}")
+    print(
+        f"CPU: bot {bot_cpu:.1f} s ({bot_cpu / updates * 1000:.1f} ms/update), "
+        f"fake Telegram + users {own_cpu:.1f} s ({own_cpu / updates * 1000:.1f} ms/update)"
+    )
+    top = ", ".join(f"{name} {n / updates:.1f}" for name, n in calls.most_common(6))
+    print(f"Redis commands per update: {calls.total() / updates:.1f} ({top})")
+    print(f"[{scenario.name}] after: {_load()}")
+    for err in errors[:3]:
+        print("  error:", err)
 
 
 def _max_per_window(times: list[float], window: float = 1.0) -> int:
@@ -130,7 +209,12 @@ async def _wait_for(predicate: Any, limit_sec: float = 300.0) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _bot_process(settings: Settings) -> asyncio.subprocess.Process:
+async def _bot_process(
+    settings: Settings,
+    stderr: Any = None,
+    log_level: str = "WARNING",
+    env: dict[str, str] | None = None,
+) -> asyncio.subprocess.Process:
     """`tgassist bot` as a separate process on the same data dir (SQLite + embedded Redis)."""
     env = {
         **os.environ,
@@ -138,16 +222,23 @@ async def _bot_process(settings: Settings) -> asyncio.subprocess.Process:
         "TGASSIST_DATA_DIR": str(settings.data_dir),
         "TGASSIST_BOT_TOKEN": settings.bot_token.get_secret_value() if settings.bot_token else "",
         "TGASSIST_BOT_API_URL": settings.bot_api_url or "",
-        "TGASSIST_LOG_LEVEL": "WARNING",
+        "TGASSIST_LOG_LEVEL": log_level,
         "TGASSIST_BUS_BLOCK_MS": "100",
+        "TGASSIST_BOT_RATE_PER_SEC": str(settings.bot_rate_per_sec),
+        "TGASSIST_BOT_RATE_BURST": str(settings.bot_rate_burst),
+        **(env or {}),
     }
+    code = "from tgassist.cli import main; main()"
+    if os.environ.get("BENCH_BOT_PROFILE"):  # a profile of the bot process alone
+        code = f"import cProfile; cProfile.run({code!r}, {os.environ['BENCH_BOT_PROFILE']!r})"
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        "from tgassist.cli import main; main()",
+        code,
         "bot",
         env=env,
         cwd=str(settings.data_dir),
+        stderr=stderr,
     )
 
 
@@ -205,8 +296,12 @@ async def broadcast(data_dir: Path) -> None:
 def main() -> None:
     parts = os.environ.get("BENCH_BOT_PARTS", "conversations,broadcast").split(",")
     with tempfile.TemporaryDirectory() as tmp:
+        if os.environ.get("BENCH_BOT_DIR"):  # keep the data (the bot's log) for a look afterwards
+            tmp = os.environ["BENCH_BOT_DIR"]
         if "conversations" in parts:
-            asyncio.run(conversations(Path(tmp)))
+            for processes in map(int, os.environ.get("BENCH_BOT_PROCESSES", "1").split(",")):
+                for name in os.environ.get("BENCH_BOT_SCENARIOS", "burst,paced").split(","):
+                    asyncio.run(conversations(Path(tmp), SCENARIOS[name], processes))
         if "broadcast" in parts:
             asyncio.run(broadcast(Path(tmp)))
 

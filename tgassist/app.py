@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from tgassist.core import keys
 from tgassist.core.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from tgassist.core.bus import Bus
 from tgassist.core.crypto import SecretBox
@@ -19,12 +20,17 @@ from tgassist.core.outbox import OutboxRelay
 from tgassist.core.redact import mask_secrets
 from tgassist.core.redis import EmbeddedRedis, Redis, connect
 from tgassist.core.tasks import TaskManager
+from tgassist.core.usercache import UserCache
 from tgassist.settings import Settings
 
 if TYPE_CHECKING:
     import httpx
 
 log = structlog.get_logger(__name__)
+
+
+async def _publish_change(redis: Redis, topic: str, key: str) -> None:
+    await redis.publish(keys.changes_channel(topic), key)
 
 
 def build_blobs(settings: Settings) -> BlobStore:
@@ -84,6 +90,7 @@ class App:
             await db.close()
             raise
         bus = Bus(redis, maxlen=settings.bus_maxlen)
+        db.announce = partial(_publish_change, redis)
         return cls(
             settings=settings,
             db=db,
@@ -96,7 +103,15 @@ class App:
         )
 
     async def close(self) -> None:
-        for name in ("http", "embedder", "llm", "vectors", "graph", "telegram_sender"):
+        for name in (
+            "user_cache",
+            "http",
+            "embedder",
+            "llm",
+            "vectors",
+            "graph",
+            "telegram_sender",
+        ):
             obj = self.__dict__.get(name)
             if obj is None:
                 continue
@@ -119,6 +134,11 @@ class App:
             pass
 
     # Lazily built clients; each factory lives with its concern.
+    @cached_property
+    def user_cache(self) -> UserCache:
+        """Users by Telegram id for the bot's per-update read (dropped on every announced change)."""
+        return UserCache(self.redis, ttl=self.settings.bot_user_cache_sec)
+
     @cached_property
     def secrets(self) -> SecretBox:
         keys = self.settings.secret_keys

@@ -50,3 +50,19 @@ async def test_block_limits_language_and_bot_blocked(app: App) -> None:
     assert [x.id for x in await users.find_users(app.db, "1")][:1] == [u.id]
     stats = await users.user_stats(app.db)
     assert (stats.total, stats.active_7d, stats.new_today) == (2, 2, 2)
+
+
+async def test_concurrent_refreshes_are_written_together_and_keep_what_is_not_given(
+    app: App,
+) -> None:
+    admin = await users.ensure_user(app.db, telegram_id=300, first_name="Ада", is_admin=True)
+    calls = [users.ensure_user(app.db, telegram_id=400 + i, username=f"u{i}") for i in range(60)]
+    calls += [users.ensure_user(app.db, telegram_id=300) for _ in range(3)]  # no names, no flag
+    calls += [users.ensure_user(app.db, telegram_id=301, language_code="en", is_admin=False)]
+    views = await asyncio.gather(*calls)
+    assert [v.username for v in views[:60]] == [f"u{i}" for i in range(60)]
+    assert {v.id for v in views[60:63]} == {admin.id}
+    again = await users.get_by_telegram_id(app.db, 300)
+    assert again is not None and again.is_admin and again.first_name == "Ада"
+    assert (views[63].language, views[63].is_admin) == ("en", False)
+    assert len({v.id for v in views}) == 62

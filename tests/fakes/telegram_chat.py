@@ -331,18 +331,14 @@ class FakeUser:
         """The next new or edited message in this chat, waiting up to `timeout` seconds."""
         events = self.server.events[self.id]
         deadline = time.monotonic() + timeout
-        async with self.server._changed:
-            while self._cursor >= len(events):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    seen = [m.text[:80] for m in self.messages[-3:]]
-                    raise AssertionError(
-                        f"user {self.id}: no reply within {timeout}s; last messages: {seen}"
-                    )
-                try:
-                    await asyncio.wait_for(self.server._changed.wait(), left)
-                except TimeoutError:
-                    pass
+        while self._cursor >= len(events):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                seen = [m.text[:80] for m in self.messages[-3:]]
+                raise AssertionError(
+                    f"user {self.id}: no reply within {timeout}s; last messages: {seen}"
+                )
+            await self.server.wait_chat(self.id, left)
         reply = events[self._cursor]
         self._cursor += 1
         return reply

@@ -113,6 +113,9 @@ class FakeTelegram:
         self._ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._changed = asyncio.Condition()
+        # Futures of users waiting for the next message in their chat: a reply wakes that chat's
+        # waiters only (one condition for all made every message wake every waiting user).
+        self._chat_waiters: dict[int, set[asyncio.Future[None]]] = defaultdict(set)
         self._poll_gen = 0
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -247,10 +250,22 @@ class FakeTelegram:
         return out
 
     async def _record(self, chat_id: int, msg: FakeMessage, is_edit: bool) -> None:
-        async with self._changed:
-            snap = Reply(msg, msg.text, [list(r) for r in msg.buttons], is_edit)
-            self.events[chat_id].append(snap)
-            self._changed.notify_all()
+        snap = Reply(msg, msg.text, [list(r) for r in msg.buttons], is_edit)
+        self.events[chat_id].append(snap)
+        for waiter in self._chat_waiters.pop(chat_id, ()):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait_chat(self, chat_id: int, timeout: float) -> None:  # noqa: ASYNC109
+        """Until the next message or edit in `chat_id` is recorded, or `timeout` seconds."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._chat_waiters[chat_id].add(waiter)
+        try:
+            await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            pass
+        finally:
+            self._chat_waiters.get(chat_id, set()).discard(waiter)
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
         params: dict[str, Any] = dict(request.query)

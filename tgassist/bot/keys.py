@@ -13,3 +13,8 @@ def throttle_bucket(telegram_id: int) -> str:
 def throttle_notice(telegram_id: int) -> str:
     """Set while a throttled user has been told to slow down (one notice per burst)."""
     return f"bot:throttled:{telegram_id}"
+
+
+UPDATES_STREAM = "bot.updates"  # shared long polling: what the polling copy fetched
+UPDATES_GROUP = "bot"  # every `tgassist bot` copy reads the stream in this group
+POLLER_LOCK = "bot:poller"  # held by the one copy that calls getUpdates

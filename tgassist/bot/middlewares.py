@@ -96,10 +96,13 @@ class UserMiddleware(BaseMiddleware):
     blocked the bot) and puts `user` (UserView) and `lang` into the workflow data.
 
     Most updates only read the row: it is written when something changed or the last activity
-    is older than a minute (a write per update made SQLite's single writer the bottleneck)."""
+    is older than a minute (a write per update made SQLite's single writer the bottleneck), and
+    the read comes from the process's user cache (`core.usercache`: every change through the
+    services drops it in every bot copy) when it holds the user."""
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self.cache = app.user_cache
         self.admin_ids = app.settings.admin_ids
 
     def _stale(self, user: UserView, tg: TgUser) -> bool:
@@ -119,8 +122,14 @@ class UserMiddleware(BaseMiddleware):
         if tg is None or tg.is_bot:
             data["lang"] = default_language()
             return await handler(event, data)
-        user = await get_by_telegram_id(self.app.db, tg.id)
+        user = self.cache.get(tg.id)
+        if user is None:
+            generation = self.cache.generation
+            user = await get_by_telegram_id(self.app.db, tg.id)
+            if user is not None:
+                self.cache.put(user, generation)
         if user is None or self._stale(user, tg):
+            generation = self.cache.generation
             user = await ensure_user(
                 self.app.db,
                 telegram_id=tg.id,
@@ -130,6 +139,7 @@ class UserMiddleware(BaseMiddleware):
                 language_code=tg.language_code,
                 is_admin=tg.id in self.admin_ids,
             )
+            self.cache.put(user, generation)
         data["user"] = user
         data["lang"] = user.language
         return await handler(event, data)

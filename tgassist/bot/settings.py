@@ -29,6 +29,17 @@ class BotSettings(BaseModel):
     bot_rate_burst: int = Field(
         8, ge=1, description="Updates a user may send at once before the rate limit answers"
     )
+    bot_user_cache_sec: float = Field(
+        30.0,
+        ge=0,
+        description="How long the bot keeps a user's row in memory between updates (changes "
+        "through the services drop it at once in every copy; 0 reads it on every update)",
+    )
+    bot_shared_polling: bool = Field(
+        False,
+        description="Long polling for several `tgassist bot` copies (set it in every copy): one "
+        "copy polls Telegram, every copy answers updates (through the `bot.updates` stream)",
+    )
     bot_polling_timeout_sec: int = Field(
         10, ge=0, le=50, description="getUpdates long-poll timeout (seconds)"
     )

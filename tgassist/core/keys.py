@@ -23,3 +23,9 @@ def telegram_bucket_chat(chat_id: int) -> str:
 def telegram_pause() -> str:
     """Set (with a TTL) when Telegram answered 429 for the whole bot: every sender waits."""
     return "telegram:pause"
+
+
+def changes_channel(topic: str) -> str:
+    """Pub/sub channel announcing committed changes of `topic` (e.g. "users"); the message is the
+    changed row's key, and in-process caches drop it (`core.usercache`)."""
+    return f"changes:{topic}"

@@ -52,5 +52,6 @@ def configure_logging(
         "uvicorn.access",
         "asyncio",
         "telethon",
+        "aiogram.event",  # "Update id=… is handled": the bot logs each update itself, with more
     ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

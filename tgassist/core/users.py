@@ -5,16 +5,22 @@ Services take the internal user id (`UserView.id`); only this module maps Telegr
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tgassist.core.db import utcnow
 from tgassist.core.errors import LocalizedError
 from tgassist.core.i18n import LANGUAGES, normalize_language
 from tgassist.core.models import User
+from tgassist.core.usercache import USERS_TOPIC
 
 if TYPE_CHECKING:
     from tgassist.core.db import Database
@@ -34,6 +40,8 @@ __all__ = [
     "set_limits",
     "user_stats",
 ]
+
+log = structlog.get_logger(__name__)
 
 # Limits an admin may set, and what each means (others are refused: a typo must not pass silently).
 LIMIT_NAMES: tuple[str, ...] = ("campaigns", "channels", "reminders", "requests_per_minute")
@@ -91,6 +99,15 @@ def view_of(user: User) -> UserView:
     )
 
 
+async def _announce(db: Database, telegram_id: int) -> None:
+    """After a commit: every process's user cache drops this user (`core.usercache`). A failed
+    announcement does not undo the committed write; the caches' TTL bounds what it leaves."""
+    try:
+        await db.announce(USERS_TOPIC, str(telegram_id))
+    except Exception as err:
+        log.warning("user change not announced", telegram_id=telegram_id, error=str(err))
+
+
 async def ensure_user(
     db: Database,
     *,
@@ -104,42 +121,120 @@ async def ensure_user(
     """Find or create the user of a Telegram account and refresh its names and last activity.
 
     A new user's language comes from Telegram's `language_code` (default language otherwise);
-    an existing user's chosen language is kept. A user who had blocked the bot and writes again is
-    active again. Safe under concurrency: a lost insert race re-reads the winner's row.
+    an existing user's chosen language is kept; a name or admin flag not given is not erased. A
+    user who had blocked the bot and writes again is active again. An upsert (INSERT … ON CONFLICT
+    DO UPDATE … RETURNING), so safe under concurrency; concurrent calls are written together, one
+    statement per batch (200 sign-ups at once are a few transactions, not 200 that queue for
+    SQLite's one writer).
     """
-    from sqlalchemy.exc import IntegrityError
+    now = utcnow()
+    row: dict[str, Any] = {
+        "telegram_id": telegram_id,
+        "username": username[:100] if username is not None else None,
+        "first_name": first_name[:200] if first_name is not None else None,
+        "last_name": last_name[:200] if last_name is not None else None,
+        "language": normalize_language(language_code),
+        "is_admin": bool(is_admin),
+        "is_active": True,
+        "is_blocked": False,
+        "limits": {},
+        "counters": {},
+        "created_at": now,
+        "last_activity_at": now,
+    }
+    batcher = _BATCHERS.get(db)
+    if batcher is None:
+        batcher = _BATCHERS[db] = _UpsertBatcher()
+    # Not announced: what a refresh changes (names, activity, back from having blocked the bot)
+    # each bot copy notices by itself when it compares the cached row with the update.
+    return await batcher.submit(db, row, admin_given=is_admin is not None)
 
-    for attempt in range(2):
+
+_Item = tuple[dict[str, Any], bool, "asyncio.Future[UserView]"]
+BATCH_ROWS = 200
+
+
+class _UpsertBatcher:
+    """Group commit for `ensure_user`: calls queue up while a batch is being written."""
+
+    def __init__(self) -> None:  # no reference to its Database: the registry holds it weakly
+        self.queue: list[_Item] = []
+        self.task: asyncio.Task[None] | None = None
+
+    async def submit(self, db: Database, row: dict[str, Any], admin_given: bool) -> UserView:
+        future: asyncio.Future[UserView] = asyncio.get_running_loop().create_future()
+        self.queue.append((row, admin_given, future))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run(db), name="users-upsert")
+        return await future
+
+    async def _run(self, db: Database) -> None:
+        batch: list[_Item] = []
         try:
-            async with db.session() as s:
-                user = await s.scalar(select(User).where(User.telegram_id == telegram_id))
-                if user is None:
-                    user = User(
-                        telegram_id=telegram_id,
-                        language=normalize_language(language_code),
-                        limits={},
-                        counters={},
-                        is_admin=bool(is_admin),
-                        is_active=True,
-                        is_blocked=False,
-                    )
-                    s.add(user)
-                if username is not None:
-                    user.username = username[:100]
-                if first_name is not None:
-                    user.first_name = first_name[:200]
-                if last_name is not None:
-                    user.last_name = last_name[:200]
-                if is_admin is not None:
-                    user.is_admin = is_admin
-                user.is_active = True
-                user.last_activity_at = utcnow()
-                await s.flush()
-                return view_of(user)
-        except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+            await asyncio.sleep(0)  # the callers of this loop iteration join the first batch
+            while self.queue:
+                batch, later, seen = [], [], set()
+                for item in self.queue:  # one row per account and statement; the rest next time
+                    tid = item[0]["telegram_id"]
+                    if tid in seen or len(batch) >= BATCH_ROWS:
+                        later.append(item)
+                    else:
+                        seen.add(tid)
+                        batch.append(item)
+                self.queue = later
+                try:
+                    views = await _upsert(db, batch)
+                except Exception as err:
+                    _fail(batch, err)
+                    continue
+                for row, _, future in batch:
+                    view = views.get(row["telegram_id"])
+                    if future.done():
+                        continue
+                    if view is None:
+                        future.set_exception(RuntimeError("the upsert returned no row"))
+                    else:
+                        future.set_result(view)
+                batch = []
+        finally:  # cancelled (a shutdown): no caller is left waiting for ever
+            _fail(batch + self.queue, RuntimeError("user write cancelled"))
+            self.queue = []
+
+
+def _fail(items: list[_Item], err: BaseException) -> None:
+    for *_, future in items:
+        if not future.done():
+            future.set_exception(err)
+
+
+async def _upsert(db: Database, batch: list[_Item]) -> dict[int, UserView]:
+    insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
+    views: dict[int, UserView] = {}
+    async with db.session(write=True) as s:
+        for admin_given in (True, False):
+            rows = [row for row, given, _ in batch if given == admin_given]
+            if not rows:
+                continue
+            stmt = insert(User).values(rows)
+            new = stmt.excluded
+            refresh: dict[str, Any] = {
+                "is_active": True,
+                "last_activity_at": new.last_activity_at,
+                "username": func.coalesce(new.username, User.username),
+                "first_name": func.coalesce(new.first_name, User.first_name),
+                "last_name": func.coalesce(new.last_name, User.last_name),
+            }
+            if admin_given:
+                refresh["is_admin"] = new.is_admin
+            upsert = stmt.on_conflict_do_update(index_elements=[User.telegram_id], set_=refresh)
+            users = await s.scalars(
+                upsert.returning(User), execution_options={"populate_existing": True}
+            )
+            views.update((u.telegram_id, view_of(u)) for u in users)
+    return views
+
+
+_BATCHERS: weakref.WeakKeyDictionary[Database, _UpsertBatcher] = weakref.WeakKeyDictionary()
 
 
 async def get_user(db: Database, user_id: int) -> UserView | None:
@@ -162,7 +257,9 @@ async def _update(db: Database, user_id: int, **values: Any) -> UserView:
         for k, v in values.items():
             setattr(user, k, v)
         await s.flush()
-        return view_of(user)
+        view = view_of(user)
+    await _announce(db, view.telegram_id)
+    return view
 
 
 async def set_language(db: Database, user_id: int, lang: str) -> UserView:
@@ -202,7 +299,9 @@ async def set_limits(db: Database, user_id: int, limits: dict[str, Any]) -> User
         merged = {**(user.limits or {}), **clean}
         user.limits = {k: v for k, v in merged.items() if v is not None}
         await s.flush()
-        return view_of(user)
+        view = view_of(user)
+    await _announce(db, view.telegram_id)
+    return view
 
 
 async def mark_bot_blocked(db: Database, telegram_id: int) -> bool:
@@ -211,6 +310,7 @@ async def mark_bot_blocked(db: Database, telegram_id: int) -> bool:
         res = await s.execute(
             update(User).where(User.telegram_id == telegram_id).values(is_active=False)
         )
+    await _announce(db, telegram_id)
     return bool(getattr(res, "rowcount", 0))
 
 
