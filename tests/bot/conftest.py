@@ -74,6 +74,9 @@ class BotEnv:
         if self._worker:
             self._worker.stop()
         done, pending = await asyncio.wait(self._tasks, timeout=STOP_SEC)
+        if pending:  # say where everything waits, so a hang can be found from the CI log
+            for task in asyncio.all_tasks():
+                task.print_stack(limit=6)
         for task in pending:  # a role that does not stop in time fails the test, never hangs it
             task.cancel()
         results = await asyncio.gather(*self._tasks, return_exceptions=True)

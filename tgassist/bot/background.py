@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 
-__all__ = ["Background"]
+__all__ = ["Background", "cancel_all"]
 
 log = structlog.get_logger(__name__)
 
@@ -31,6 +31,16 @@ class Background:
             log.error("background task failed", task=task.get_name(), error=repr(err), exc_info=err)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
+        await cancel_all(set(self._tasks))
+
+
+async def cancel_all(tasks: set[asyncio.Task[Any]], every_sec: float = 1.0) -> None:
+    """Cancel the tasks and wait for them, cancelling again every `every_sec` while any runs: a
+    library that swallows one CancelledError (a driver cleaning up a connection) must not leave
+    a loop running on and the role unable to stop."""
+    pending = set(tasks)
+    while pending:
+        for task in pending:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        _, pending = await asyncio.wait(pending, timeout=every_sec)
+    await asyncio.gather(*tasks, return_exceptions=True)  # their errors are read, not warned of

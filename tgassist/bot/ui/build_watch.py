@@ -15,6 +15,7 @@ import structlog
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.types import FSInputFile, InlineKeyboardMarkup
 
+from tgassist.bot.background import cancel_all
 from tgassist.bot.ui import campaigns as ui
 from tgassist.bot.ui.common import error_text
 from tgassist.campaigns import service
@@ -100,10 +101,7 @@ async def resume_watches(bot: Bot, app: App) -> int:
 
 async def stop_watches() -> None:
     """On shutdown: stop watching (the leases are released, the watches stay to be resumed)."""
-    tasks = list(_watchers)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await cancel_all(set(_watchers))
 
 
 async def _leased_watch(bot: Bot, app: App, w: Watched) -> None:
