@@ -91,7 +91,8 @@ async def test_operator_session_in_a_browser(
         assert b.current_url.endswith("/dashboard/login")
         b.find_element(By.ID, "token").send_keys("not the token")
         b.find_element(By.CSS_SELECTOR, "form.login button").click()
-        assert "not right" in b.find_element(By.CSS_SELECTOR, "[role=alert]").text
+        refused = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
+        assert "not right" in refused.text  # waited for: the refusal is a new page
         b.find_element(By.ID, "token").send_keys(TOKEN)
         b.save_screenshot(str(shots / "dashboard-login.png"))
         b.find_element(By.CSS_SELECTOR, "form.login button").click()

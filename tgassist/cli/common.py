@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -13,7 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from tgassist.core.errors import LocalizedError, TgassistError
-from tgassist.core.i18n import set_default_language, t
+from tgassist.core.i18n import LANGUAGES, set_default_language, t
 from tgassist.core.logging import configure_logging
 from tgassist.core.redact import mask_secrets
 from tgassist.settings import Settings
@@ -39,6 +40,18 @@ def load_settings() -> Settings:
 def say(key: str, /, **params: object) -> str:
     """A catalogue text in the CLI's language (TGASSIST_LANGUAGE)."""
     return t(key, None, **params)
+
+
+def _language_from_environment() -> None:
+    """TGASSIST_LANGUAGE before the settings are read: a command that refuses its arguments
+    before it loads them still answers in the operator's language (`load_settings` sets it again,
+    .env file included)."""
+    lang = os.environ.get("TGASSIST_LANGUAGE", "").strip().lower()
+    if lang in LANGUAGES:
+        set_default_language(lang)
+
+
+_language_from_environment()
 
 
 def error_text(err: BaseException) -> str:
