@@ -31,6 +31,10 @@ def test_secret_box_errors_name_the_setting() -> None:
         SecretBox(None).encrypt("x")
     with pytest.raises(CryptoError, match="invalid key"):
         SecretBox("not-a-key")
+    with pytest.raises(CryptoError) as caught:  # a door renders it in the reader's language
+        SecretBox(None).decrypt("x")
+    assert "TGASSIST_SECRET_KEYS" in caught.value.render("ru")
+    assert caught.value.render("ru") != caught.value.render("en")
 
 
 async def test_token_bucket_limits_rate(app: App) -> None:

@@ -102,10 +102,7 @@ async def interactive_login(
 ) -> str:
     """Sign in (phone → code → 2FA password when enabled) and store the session; returns who we are."""
     if not app.secrets.configured:  # fail before Telegram sends a code we could not store
-        raise CryptoError(
-            "TGASSIST_SECRET_KEYS is not set: the Telegram session is stored encrypted. "
-            "Generate a key with `tgassist secret-key`, put it in .env, then log in again"
-        )
+        raise CryptoError("security.secrets.session_needs_keys")
     client = factory(app.settings, "")
     try:
         await client.start(

@@ -17,10 +17,7 @@ class SecretBox:
             try:
                 self._fernet = MultiFernet([Fernet(k.encode()) for k in self._keys])
             except ValueError as err:
-                raise CryptoError(
-                    "TGASSIST_SECRET_KEYS holds an invalid key: each must be 32 url-safe base64 bytes "
-                    "(make one with `tgassist secret-key`)"
-                ) from err
+                raise CryptoError("security.secrets.invalid_key") from err
 
     @property
     def configured(self) -> bool:
@@ -28,10 +25,7 @@ class SecretBox:
 
     def _need(self) -> MultiFernet:
         if self._fernet is None:
-            raise CryptoError(
-                "TGASSIST_SECRET_KEYS is not set: it is needed to store secrets. "
-                "Generate one with `tgassist secret-key` and put it in .env"
-            )
+            raise CryptoError("security.secrets.not_set")
         return self._fernet
 
     def encrypt(self, plaintext: str) -> str:
@@ -41,16 +35,14 @@ class SecretBox:
         try:
             return self._need().decrypt(token.encode()).decode()
         except InvalidToken as err:
-            raise CryptoError(
-                "stored secret does not decrypt with TGASSIST_SECRET_KEYS (a removed key?)"
-            ) from err
+            raise CryptoError("security.secrets.undecryptable") from err
 
     def rotate(self, token: str) -> str:
         """Re-encrypt with the newest key."""
         try:
             return self._need().rotate(token.encode()).decode()
         except InvalidToken as err:
-            raise CryptoError("stored secret does not decrypt with TGASSIST_SECRET_KEYS") from err
+            raise CryptoError("security.secrets.undecryptable") from err
 
     @staticmethod
     def generate_key() -> str:

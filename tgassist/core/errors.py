@@ -13,10 +13,6 @@ class BackendUnavailable(TgassistError):
     """A backend (database, Redis, …) cannot be reached; the message names the setting."""
 
 
-class CryptoError(TgassistError):
-    """Encryption keys are missing or do not decrypt the stored value."""
-
-
 class LocalizedError(TgassistError):
     """An error a user sees: a message key and its parameters, rendered by the door in the
     user's language (`err.render(lang)`); `str(err)` is the English text (logs, tracebacks)."""
@@ -39,3 +35,8 @@ class LocalizedError(TgassistError):
 
     def __str__(self) -> str:
         return self.render("en")
+
+
+class CryptoError(LocalizedError):
+    """Encryption keys are missing or do not decrypt the stored value (a `security.secrets.*`
+    key naming TGASSIST_SECRET_KEYS and what to do)."""
