@@ -11,6 +11,7 @@ import uvicorn
 
 from tests.bot.conftest import BotEnv
 from tgassist.api.app import create_api
+from tgassist.bot.ui.build_watch import WATCHES
 from tgassist.core.users import get_by_telegram_id, set_blocked
 from tgassist.runtime import _Server
 
@@ -60,6 +61,15 @@ async def test_webhook_mode_checks_the_secret_and_serves_updates(make_bot_env: M
                 assert resp.status == 401
         await user.no_reply(0.3)
         assert env.server.count("getUpdates") == 0
+        # The bot role runs the routers' startup work in webhook mode too: after a restart it
+        # resumes build progress messages (a watch whose record is gone is forgotten).
+        await env.app.redis.sadd(WATCHES, "gone-task")
+        await env.restart()
+        for _ in range(100):
+            if not await env.app.redis.sismember(WATCHES, "gone-task"):
+                break
+            await asyncio.sleep(0.05)
+        assert not await env.app.redis.sismember(WATCHES, "gone-task")
     finally:
         server.should_exit = True
         await serving

@@ -132,7 +132,14 @@ async def _serve_webhook(bot: Bot, dp: Dispatcher, app: App, stop: asyncio.Event
         drop_pending_updates=False,
     )
     log.info("bot webhook set; the API serves it", url=app.settings.bot_webhook_url)
-    await stop.wait()
+    # The API copies answer the updates; this role still runs the routers' start and stop work
+    # (progress messages of builds resumed after a restart, stopped on shutdown), as polling does.
+    hooks = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
+    await dp.emit_startup(bot=bot, **hooks)
+    try:
+        await stop.wait()
+    finally:
+        await dp.emit_shutdown(bot=bot, **hooks)
 
 
 async def _run_sender(app: App, stop: asyncio.Event) -> None:
