@@ -16,10 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import hashlib
-import os
-import pickle
-import re
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -31,6 +27,7 @@ import numpy as np
 import structlog
 from sqlalchemy import func, select
 
+from tgassist.channels import corpus_snapshot as snapshot
 from tgassist.channels.lexical import LexicalIndex, analyze
 from tgassist.channels.models import Channel, MediaGroup, Post, PostEnrichment
 from tgassist.core.errors import TgassistError
@@ -44,9 +41,6 @@ KINDS = ("tags", "vision", "crawl")
 LOAD_BATCH = 2000
 VECTOR_BATCH = 512
 PAGE_CHARS = 4000
-# Bump when Doc, LexicalIndex or the analyzer (stemming, stop words) change: an older snapshot
-# is then skipped and the corpus loaded from the database again.
-SNAPSHOT_VERSION = 1
 SNAPSHOT_EVERY_SEC = 300.0  # an updated corpus is written again at most this often
 SNAPSHOT_EVERY_CHANGES = 5000  # ... or when this many posts changed since the last write
 # From this many vectors on, the dense pass first scores every post on a PCA projection of the
@@ -351,7 +345,7 @@ async def _maybe_save(app: App, corpus: Corpus, *, first: bool) -> None:
         or corpus.changed >= SNAPSHOT_EVERY_CHANGES
         or (not first and time.time() - corpus.saved_at >= SNAPSHOT_EVERY_SEC)
     ):
-        await _save(app, corpus)
+        await snapshot.save(app, corpus)
 
 
 async def _load_docs(session: Any, ids: list[int]) -> list[Doc]:
@@ -460,133 +454,29 @@ async def _fill_vectors(app: App, corpus: Corpus) -> None:
         log.warning("search: cannot embed posts; lexical search only", error=str(err))
 
 
-def snapshot_path(app: App) -> Path:
-    """Where this database's corpus is kept on disk (one file per database and embedding model)."""
-    model = "words"
-    try:
-        model = f"{app.embedder.name}-{int(app.embedder.dim)}"
-    except Exception:  # no embedder can be built: a lexical-only corpus
-        pass
-    db = hashlib.sha256(_plain_url(app.settings.db_url).encode()).hexdigest()[:12]
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", model).strip("-").lower()
-    return Path(app.settings.data_dir) / "search" / f"corpus-{db}-{slug}.pkl"
-
-
-def _plain_url(url: str) -> str:
-    return re.sub(r"//[^/@]*@", "//", url)  # without the password
-
-
-def _state(corpus: Corpus) -> dict[str, Any]:
-    return {
-        "version": SNAPSHOT_VERSION,
-        "since": corpus.since,
-        "max_post_id": corpus.max_post_id,
-        "docs": corpus.docs,
-        "slot_of": corpus.slot_of,
-        "channel": corpus.channel_col.view,
-        "ts": corpus.ts_col.view,
-        "album": corpus.album_col.view,
-        "vec": corpus.vec_col.view,
-        "has_vec": corpus.has_vec.view,
-        "lexical": corpus.lexical,
-        "missing_vectors": corpus.missing_vectors,
-        "proj": corpus.proj,
-        "approx": (corpus.approx_tried, corpus.approx_energy),
-        "saved_at": time.time(),
-    }
-
-
-def _write(path: Path, state: dict[str, Any]) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as fh:
-        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)  # readers see the old file or the new one, never half of one
-    return path.stat().st_size
-
-
-async def _save(app: App, corpus: Corpus) -> Path | None:
-    """Write the corpus to disk (in a thread; the caller holds the corpus lock, so nothing
-    changes meanwhile, and searches only read). A failure is logged: search goes on."""
-    path = snapshot_path(app)
-    state = _state(corpus)
-    try:
-        state["db_mark"] = await _db_mark(app)
-        size = await asyncio.to_thread(_write, path, state)
-    except (OSError, TgassistError) as err:
-        log.warning("search: cannot write the corpus snapshot", path=str(path), error=str(err))
-        return None
-    corpus.changed = 0
-    corpus.saved_at = state["saved_at"]
-    log.debug("search: corpus snapshot written", path=str(path), posts=len(corpus), bytes=size)
-    return path
-
-
-async def _db_mark(app: App) -> datetime | None:
-    """The newest post change in the database: a snapshot newer than that is not of this
-    database as it is now (a backup was restored over it)."""
-    async with app.db.session() as session:
-        value = await session.scalar(select(func.max(Post.updated_at)))
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 async def save_snapshot(app: App) -> Path | None:
     """Write this process's corpus to disk now (benchmarks, tests, before a planned restart)."""
     corpus = await corpus_of(app, refresh=False)
     async with corpus.lock:
         if corpus.since is None:
             return None
-        return await _save(app, corpus)
-
-
-def _read(path: Path) -> dict[str, Any] | None:
-    enabled = gc.isenabled()
-    gc.disable()  # millions of new objects: the cyclic collector would rescan them many times
-    try:
-        with path.open("rb") as fh:
-            state = pickle.load(fh)  # our own file in the data dir, written by _write
-    except FileNotFoundError:
-        return None
-    finally:
-        if enabled:
-            gc.enable()
-    if not isinstance(state, dict) or state.get("version") != SNAPSHOT_VERSION:
-        raise ValueError("not a corpus snapshot of this version")
-    return state
+        return await snapshot.save(app, corpus)
 
 
 async def _load_snapshot(app: App, corpus: Corpus) -> None:
     """Fill an empty corpus from its snapshot (then `_refresh` reads what changed since). A
     missing, unreadable or mismatched snapshot is skipped: the corpus is loaded from the
     database instead."""
-    path = snapshot_path(app)
-    try:
-        state = await asyncio.to_thread(_read, path)
-        if state is None:
-            return
-        vec = np.asarray(state["vec"], dtype=np.float32)
-        if vec.ndim != 2 or vec.shape[1] != corpus.vec_col.width:
-            raise ValueError(f"vectors of size {vec.shape[1:]}, expected {corpus.vec_col.width}")
-        docs = state["docs"]
-        n = len(docs)
-        cols = [state[k] for k in ("channel", "ts", "album", "has_vec")]
-        if any(len(c) != n for c in [vec, *cols]) or len(state["lexical"]) != n:
-            raise ValueError("columns of different lengths")
-        mark, now_mark = state.get("db_mark"), await _db_mark(app)
-        if mark is not None and (now_mark is None or now_mark < mark):
-            raise ValueError(f"written at {mark}, after the database's newest change {now_mark}")
-    except Exception as err:  # a broken file must not stop search: load from the database
-        log.warning("search: corpus snapshot skipped", path=str(path), error=str(err))
+    state = await snapshot.read_checked(app, corpus.vec_col.width)
+    if state is None:
         return
-    corpus.docs = docs
+    corpus.docs = state["docs"]
     corpus.slot_of = state["slot_of"]
     corpus.lexical = state["lexical"]
     corpus.channel_col = _Grow.of(np.asarray(state["channel"], dtype=np.int64))
     corpus.ts_col = _Grow.of(np.asarray(state["ts"], dtype=np.int64))
     corpus.album_col = _Grow.of(np.asarray(state["album"], dtype=np.int64))
-    corpus.vec_col = _Grow.of(vec)
+    corpus.vec_col = _Grow.of(state["vec"])
     corpus.has_vec = _Grow.of(np.asarray(state["has_vec"], dtype=np.bool_))
     corpus.max_post_id = int(state["max_post_id"])
     corpus.missing_vectors = set(state["missing_vectors"])
@@ -598,7 +488,17 @@ async def _load_snapshot(app: App, corpus: Corpus) -> None:
     if isinstance(proj, np.ndarray) and proj.shape == (corpus.vec_col.width, APPROX_DIM):
         corpus.ensure_projection(proj)
     _freeze()
-    log.debug("search: corpus snapshot loaded", path=str(path), posts=len(corpus))
+    log.debug("search: corpus snapshot loaded", posts=len(corpus))
 
 
-__all__ = ["ChannelRef", "Corpus", "Doc", "corpus_of", "refresh_now", "save_snapshot"]
+snapshot_path = snapshot.snapshot_path
+
+__all__ = [
+    "ChannelRef",
+    "Corpus",
+    "Doc",
+    "corpus_of",
+    "refresh_now",
+    "save_snapshot",
+    "snapshot_path",
+]
