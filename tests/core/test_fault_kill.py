@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -17,8 +16,9 @@ from sqlalchemy import func, select
 
 from tests.core.crash_worker import LOCKED_STAGE, STAGE, Job
 from tests.core.tcpproxy import until
+from tests.core.test_locks import dead_owner
 from tgassist.app import App
-from tgassist.core.locks import OwnedLock, owner_id
+from tgassist.core.locks import OwnedLock
 from tgassist.core.models import User
 from tgassist.core.worker import Worker
 from tgassist.settings import Settings
@@ -54,18 +54,6 @@ async def _users(app: App, low: int = 0, high: int = 10**9) -> int:
         )
 
 
-def _dead_owner() -> str:
-    """The owner id a process had that is gone now (its pid no longer runs)."""
-    proc = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    host, _pid, start, nonce = owner_id().split(":")
-    return f"{host}:{int(proc.stdout)}:{start}:{nonce}"
-
-
 @pytest.mark.slow  # waits out real timeouts (visibility, watchdog grace)
 async def test_sigkill_worker_drained_within_two_visibility_timeouts(
     make_app: Callable[..., Awaitable[App]], settings: Settings
@@ -92,7 +80,7 @@ async def test_sigkill_worker_drained_within_two_visibility_timeouts(
     killed_at = time.monotonic()
     assert await _users(app) < 2 * total, "the kill must land mid-stream"
     # A lock the killed process held (its TTL far from over), as vision/album locks were.
-    await app.redis.set("test:lock:3", _dead_owner(), px=int(LOCK_TTL_SEC * 1000))
+    await app.redis.set("test:lock:3", dead_owner(), px=int(LOCK_TTL_SEC * 1000))
     # A live owner blocks another lock for a while: that stage's lanes wait on it, and the
     # other stage's takeover must not wait with them.
     blocker = OwnedLock(app.redis, "test:lock:0", ttl=LOCK_TTL_SEC)

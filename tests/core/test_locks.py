@@ -12,7 +12,8 @@ from tgassist.app import App
 from tgassist.core.locks import LockBusy, OwnedLock, owner_alive, owner_id
 
 
-def _dead_owner() -> str:
+def dead_owner() -> str:
+    """The owner id a process had that is gone now (its pid no longer runs)."""
     proc = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         check=True,
@@ -38,7 +39,7 @@ async def test_a_held_lock_outlives_its_ttl_and_refuses_others(app: App) -> None
 
 
 async def test_a_dead_owners_lock_is_taken_over_at_once(app: App) -> None:
-    dead = _dead_owner()
+    dead = dead_owner()
     assert owner_alive(dead) is False and owner_alive(owner_id()) is True
     assert owner_alive("elsewhere:1:2:3") is None  # another host: only the TTL tells
     await app.redis.set("lock:t2", dead, px=600_000)
