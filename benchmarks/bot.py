@@ -1,8 +1,10 @@
 """The bot under load, through the fake Bot API over real HTTP (the bot's own aiogram client,
 polling loop, middlewares, FSM in Redis and handlers; only Telegram is fake).
 
-1. Conversations: 200 simulated users, each: /start, /events, /history, /new_campaign + a name
-   (a wizard step). The bot runs as `tgassist bot` in its own process(es), as in production; this
+1. Conversations: 200 simulated users, each: /start, /events, taps Moscow then Today (today's
+   events: a real page of seeded events), /history, /new_campaign + a name (a wizard step). Every
+   answer is checked against the screen it must be (a catalogue text in the user's language); a
+   wrong screen counts as an error. The bot runs as `tgassist bot` in its own process(es), as in production; this
    process plays Telegram (the fake Bot API server and the scripted users). Reply latency = from
    the user's update being queued at the fake server to the bot's first answer in that chat;
    p50/p95/p99, updates/s, the bot's CPU per update and the load average. Target: p95 ≤ 250 ms,
@@ -19,34 +21,100 @@ polling loop, middlewares, FSM in Redis and handlers; only Telegram is fake).
 `BENCH_BROADCAST_USERS` change the sizes; `BENCH_BOT_SCENARIOS=burst` (or `paced`) runs one
 scenario; `BENCH_BOT_PROCESSES=1,2` runs each scenario with 1 and then 2 `tgassist bot`
 processes (more than one share long polling: TGASSIST_BOT_SHARED_POLLING); `BENCH_BOT_PROFILE=<file>`
-writes a cProfile of the bot process; `BENCH_BOT_PARTS=conversations` (or `broadcast`) runs one
+writes a cProfile of the bot process, `BENCH_BOT_PYSPY=<file>` py-spy's sampled stacks of it (raw); `BENCH_BOT_PARTS=conversations` (or `broadcast`) runs one
 part.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import os
 import random
+import re
+import signal
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from tests.fakes.telegram_server import FakeTelegram, FakeUser
 from tgassist.app import App
+from tgassist.bot.ui.events import EventCb, city_name
 from tgassist.core import admin
+from tgassist.core.db import utcnow
+from tgassist.core.i18n import t
 from tgassist.core.users import ensure_user
+from tgassist.events.dedupe import search_text
+from tgassist.events.store import upsert_events
 from tgassist.settings import Settings
 
 USERS = int(os.environ.get("BENCH_BOT_USERS", "200"))
 BROADCAST_USERS = int(os.environ.get("BENCH_BROADCAST_USERS", "1000"))
 ROOT = str(Path(__file__).resolve().parents[1])
-SCRIPT = ("/start", "/events", "/history", "/new_campaign", "Диваны на заказ")
+# What each user does, and what must come back (a catalogue text in the user's language: a
+# reply that is not the expected screen is an error, not a latency sample).
+STEPS: tuple[tuple[str, str], ...] = (
+    ("/start", "bot.start.welcome"),
+    ("/events", "bot.events.home"),
+    ("tap Moscow", "bot.events.ask.when"),
+    ("tap Today", "bot.events.list.city"),
+    ("/history", "bot.campaigns.history.empty"),
+    ("/new_campaign", "bot.campaigns.ask.name"),
+    ("Диваны на заказ", "bot.campaigns.ask.product"),
+)
+TODAY_EVENTS = 40  # events in Moscow today: the list is a real page with a next-page button
+
+
+def _expected(step: str, key: str, user: FakeUser) -> str:
+    lang = user.language_code or "ru"
+    params: dict[str, Any] = {"name": user.first_name}
+    if step.startswith("tap"):
+        params.update(city=city_name(lang, "msk"), when=t("bot.events.when.today", lang))
+    text = html.unescape(re.sub(r"<[^>]+>", "", t(key, lang, **params)))
+    return text.split("\n")[0][:60]
+
+
+async def _do(user: FakeUser, step: str, last: Any) -> None:
+    if step == "tap Moscow":
+        await user.press_data(EventCb(action="city", city="msk").pack(), message=last.message)
+    elif step == "tap Today":
+        data = EventCb(action="list", src="c", city="msk", when="today").pack()
+        await user.press_data(data, message=last.message)
+    else:
+        await user.send(step)
+
+
+async def _seed_events(app: App) -> None:
+    """Today's events in Moscow, as an import leaves them (the list step reads a real page)."""
+    now = utcnow()
+    rows = [
+        {
+            "source": "kudago",
+            "external_id": f"bench{n}",
+            "title": f"Концерт {n}",
+            "title_en": f"Concert {n}" if n % 2 else None,
+            "starts_at": now + timedelta(minutes=5 * n),
+            "ends_at": now + timedelta(minutes=5 * n, hours=2),
+            "timezone": "Europe/Moscow",
+            "city": "msk",
+            "lat": 55.75 + 0.001 * n,
+            "lng": 37.62,
+            "location_name": f"Клуб {n}",
+            "url": f"https://kudago.com/msk/event/bench{n}/",
+            "dedupe_key": f"bench{n}",
+            "content_hash": f"h{n}",
+            "search_text": search_text(f"Концерт {n}", f"Клуб {n}"),
+        }
+        for n in range(TODAY_EVENTS)
+    ]
+    async with app.db.session() as session:
+        await upsert_events(session, rows)
 
 
 @dataclass(frozen=True)
@@ -85,18 +153,22 @@ async def _user_script(
     by_step: dict[str, list[float]] | None = None,
 ) -> None:
     await asyncio.sleep(rng.uniform(0, scenario.ramp))
-    for text in SCRIPT:
+    last: Any = None
+    for step, key in STEPS:
         user.skip_replies()
         started = time.perf_counter()
-        await user.send(text)
+        await _do(user, step, last)
         try:
-            await user.reply(timeout=30)
+            last = await user.reply(timeout=30)
         except AssertionError as err:
             errors.append(str(err)[:120])
-            continue
+            return  # the rest of this user's script needs that answer
+        if _expected(step, key, user) not in last.text:
+            errors.append(f"{step}: unexpected answer {last.text[:80]!r}")
+            return
         latencies.append((time.perf_counter() - started) * 1000)
         if by_step is not None:
-            by_step.setdefault(text, []).append(latencies[-1])
+            by_step.setdefault(step, []).append(latencies[-1])
         await asyncio.sleep(rng.uniform(*scenario.think))  # people read before they tap
 
 
@@ -119,6 +191,7 @@ async def conversations(data_dir: Path, scenario: Scenario, processes: int) -> N
     async with FakeTelegram() as server:
         settings = _settings(data_dir / f"conv-{scenario.name}-{processes}", server)
         app = await App.start(settings, migrate=True)  # schema + embedded Redis, shared
+        await _seed_events(app)
         logs = [(settings.data_dir / f"bot{i}.log").open("wb") for i in range(processes)]
         shared = {"TGASSIST_BOT_SHARED_POLLING": "true"} if processes > 1 else {}
         bots = [
@@ -128,8 +201,10 @@ async def conversations(data_dir: Path, scenario: Scenario, processes: int) -> N
             await _wait_for(lambda: server.count("getUpdates") > 0)
             await _measure(app, server, scenario, [bot.pid for bot in bots])
         finally:
-            for bot in bots:
-                bot.terminate()
+            for bot in bots:  # py-spy writes its file on SIGINT
+                bot.send_signal(
+                    signal.SIGINT if os.environ.get("BENCH_BOT_PYSPY") else signal.SIGTERM
+                )
             for bot in bots:
                 await bot.wait()
             for log in logs:
@@ -162,7 +237,7 @@ async def _measure(app: App, server: FakeTelegram, scenario: Scenario, pids: lis
     wall = time.perf_counter() - t0
     bot_cpu, own_cpu = sum(map(_cpu_sec, pids)) - cpu0, time.process_time() - own0
     calls = await _redis_calls(app) - calls0
-    updates = USERS * len(SCRIPT)
+    updates = USERS * len(STEPS)
     think = "-".join(f"{x:g}" for x in sorted(set(scenario.think)))
     how = (
         "1 `tgassist bot` process"
@@ -170,7 +245,8 @@ async def _measure(app: App, server: FakeTelegram, scenario: Scenario, pids: lis
         else f"{len(pids)} `tgassist bot` processes (shared polling)"
     )
     print(
-        f"[{scenario.name}] {USERS} users x {len(SCRIPT)} updates ({', '.join(SCRIPT)}), "
+        f"[{scenario.name}] {USERS} users x {len(STEPS)} updates "
+        f"({', '.join(step for step, _ in STEPS)}), "
         f"think {think} s, start within {scenario.ramp:g} s; bot: {how}"
     )
     print(
@@ -196,8 +272,8 @@ async def _measure(app: App, server: FakeTelegram, scenario: Scenario, pids: lis
 def _max_per_window(times: list[float], window: float = 1.0) -> int:
     times = sorted(times)
     best, start = 0, 0
-    for end, t in enumerate(times):
-        while t - times[start] > window:
+    for end, moment in enumerate(times):
+        while moment - times[start] > window:
             start += 1
         best = max(best, end - start + 1)
     return best
@@ -231,11 +307,12 @@ async def _bot_process(
     code = "from tgassist.cli import main; main()"
     if os.environ.get("BENCH_BOT_PROFILE"):  # a profile of the bot process alone
         code = f"import cProfile; cProfile.run({code!r}, {os.environ['BENCH_BOT_PROFILE']!r})"
+    argv = [sys.executable, "-c", code, "bot"]
+    if os.environ.get("BENCH_BOT_PYSPY"):  # sampled stacks of the bot process (py-spy, raw format)
+        spy = ["py-spy", "record", "-r", "250", "-f", "raw", "-o", os.environ["BENCH_BOT_PYSPY"]]
+        argv = [*spy, "--", *argv]
     return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        code,
-        "bot",
+        *argv,
         env=env,
         cwd=str(settings.data_dir),
         stderr=stderr,

@@ -14,7 +14,6 @@ async def _register(env: BotEnv, *ids: int, lang: str = "en") -> None:
         user = env.user(tid, language_code=lang, username=f"user{tid}")
         await user.send("/start")
         await user.reply()
-        await user.reply()
 
 
 async def test_admin_is_refused_to_everyone_else(bot_env: BotEnv) -> None:

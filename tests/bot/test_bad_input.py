@@ -91,7 +91,6 @@ async def test_messages_from_any_process_are_delivered_by_the_bot_role(bot_env: 
     user = bot_env.user(5007, language_code="en")
     await user.send("/start")
     await user.reply()
-    await user.reply()
     async with bot_env.app.db.session() as session:
         await enqueue_message(
             session, chat_id=user.id, key="bot.cancel.nothing", dedupe_key="test:5007:1"

@@ -30,8 +30,7 @@ TEXTS = [
 async def _follow(env: BotEnv, telegram_id: int, lang: str) -> tuple[int, list[int]]:
     user = env.user(telegram_id, language_code=lang)
     await user.send("/start")
-    await user.reply()  # welcome
-    await user.reply()  # main menu
+    await user.reply()  # welcome and the main menu
     view = await get_by_telegram_id(env.app.db, telegram_id)
     assert view is not None
     ch = await make_channel(env.app, "parknews", "Park News")
@@ -155,7 +154,6 @@ async def test_digest_settings_delivery_and_feedback(bot_env: BotEnv) -> None:
 async def test_trends_with_chart(bot_env: BotEnv) -> None:
     user = bot_env.user(3104, language_code="en")
     await user.send("/start")
-    await user.reply()
     await user.reply()
     for i in range(3):
         ch = await make_channel(bot_env.app, f"tr{i}", f"Tr {i}")

@@ -5,13 +5,18 @@ from __future__ import annotations
 from tests.bot.conftest import ADMIN_ID, BotEnv
 
 
-async def test_start_shows_welcome_and_main_menu(bot_env: BotEnv) -> None:
+async def test_start_shows_welcome_and_main_menu_in_one_message(bot_env: BotEnv) -> None:
     user = bot_env.user(1001, language_code="en", first_name="Ann")
     await user.send("/start")
     welcome = await user.reply()
-    assert "Hello, Ann" in welcome.text
-    menu = await user.reply()
-    assert menu.button_texts == ["📢 Channels", "🎟 Events", "📈 Campaigns", "⚙️ Settings", "❓ Help"]
+    assert "Hello, Ann" in welcome.text and "Main menu" in welcome.text
+    assert welcome.button_texts == [
+        "📢 Channels",
+        "🎟 Events",
+        "📈 Campaigns",
+        "⚙️ Settings",
+        "❓ Help",
+    ]
 
 
 async def test_commands_registered_in_ru_en_and_admin_scope(bot_env: BotEnv) -> None:

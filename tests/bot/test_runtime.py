@@ -106,7 +106,6 @@ async def test_blocked_user_is_refused_with_a_message(bot_env: BotEnv) -> None:
     user = bot_env.user(3004, language_code="en")
     await user.send("/start")
     await user.reply()
-    await user.reply()
     me = await get_by_telegram_id(bot_env.app.db, user.id)
     assert me is not None
     await set_blocked(bot_env.app.db, me.id, True)

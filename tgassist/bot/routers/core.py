@@ -26,9 +26,12 @@ async def show_menu(event: Message | CallbackQuery, lang: str, user: UserView) -
 
 
 async def start(message: Message, state: FSMContext, lang: str, user: UserView) -> None:
+    """The welcome and the main menu in one message: the menu's buttons sit under the words that
+    explain them (and a second message could arrive after the user's next tap)."""
     await state.clear()
-    await message.answer(tr(lang, "bot.start.welcome", name=user.first_name or ""))
-    await show_menu(message, lang, user)
+    name = user.first_name or ""
+    text = tr(lang, "bot.start.welcome", name=name) + "\n\n" + tr(lang, "bot.menu.title", name=name)
+    await show(message, text, main_menu(lang))
 
 
 async def menu(
