@@ -45,11 +45,14 @@ def hubs(
         objs = [u for u in it.signature if u[0] not in "@#" and df[u] >= min_df]
         for u in objs:
             partners[u].update(o for o in objs if o != u)
-    return {
+    spread = {
         u
         for u, ps in partners.items()
         if len(ps) >= min_partners and ps.most_common(1)[0][1] <= max_share * df[u] and is_noun(u)
     }
+    # A word spread only over other spread words («фура» with «перевозка», «груз», «грузоперевозка»
+    # in a cargo list) is an intent among the list's own service words, not a form of the object.
+    return {u for u in spread if len(set(partners[u]) - spread) >= min_partners}
 
 
 def product_line(
