@@ -213,7 +213,7 @@ async def cluster_keywords(
     unit, object_unit = unit_all[:n_groups], unit_all[n_groups : 2 * n_groups]
     word_vectors = dict(zip(word_units, unit_all[2 * n_groups :], strict=True))
     target = merge_synonyms(found, object_unit, has_object, SYNONYM_SIMILARITY, word_vectors)
-    small = attach_small(found, unit, threshold)
+    small = attach_small(found, unit, threshold, hubs(intents))
     target = [target[small[gi]] if target[gi] == gi else target[gi] for gi in range(len(found))]
     # A final average-linkage pass over whole groups (`merge_average`).
     # What each phrase names, without its action, audience, commercial words and places.
@@ -437,7 +437,12 @@ def merge_average(
     return [roots[final[index[target[gi]]]] for gi in range(len(found))]
 
 
-def attach_small(found: Sequence[IntentGroup], unit: np.ndarray, threshold: float) -> list[int]:
+def attach_small(
+    found: Sequence[IntentGroup],
+    unit: np.ndarray,
+    threshold: float,
+    hub: frozenset[str] | set[str] = frozenset(),
+) -> list[int]:
     """For each group, the group it ends in: itself, or for a group of up to `SMALL_GROUP` phrases a
     larger group with the same action and audience — the one sharing most of its object words
     («банкротство гражданина» → «банкротство физических лиц»; a word that most of the list carries
@@ -455,7 +460,10 @@ def attach_small(found: Sequence[IntentGroup], unit: np.ndarray, threshold: floa
         for u in objs:
             df[u] += len(g.members)
     total = sum(len(g.members) for g in found)
-    telling = [frozenset(u for u in objs if df[u] < DOMINANT_SHARE * total) for objs in objects]
+    telling = [
+        frozenset(u for u in objs if df[u] < DOMINANT_SHARE * total and u not in hub)
+        for objs in objects
+    ]
     sims = unit @ unit[big].T
     for gi, g in enumerate(found):
         if len(g.members) > SMALL_GROUP:
