@@ -38,7 +38,8 @@ def hubs(
     """Object nouns spread over many intents of the list («букет» роз, пионов, невесты…; «ооо» to
     register, close, report): a format or a form of the object, not an intent. Spread means at least
     `min_partners` different partner words, none of which takes more than `max_share` of its phrases
-    («репетитор» goes with «английский» in most phrases: it defines an intent there)."""
+    («репетитор» goes with «английский» in most phrases: it defines an intent there), and at least
+    `min_partners` of them not spread themselves (see the comment below)."""
     df: Counter[str] = Counter(u for it in intents for u in it.signature)
     partners: dict[str, Counter[str]] = defaultdict(Counter)
     for it in intents:
