@@ -295,3 +295,76 @@ def test_average_linkage_joins_paraphrases_that_share_no_word() -> None:
     target = merge_average(found, list(range(5)), vec, 0.7)
     assert target[0] == target[1]
     assert len({target[0], target[2], target[3], target[4]}) == 4
+
+
+def test_a_word_spread_only_over_the_lists_service_words_is_no_hub() -> None:
+    """In a cargo list «фура» and «газель» come with «перевозка», «груз», «грузоперевозки»: spread
+    words themselves (the list's service), so each is an intent, not a form of the object; «перевозка»
+    spread over vehicles and loads is one. A hub of other intents («букет» роз, пионов…) stays."""
+    from tgassist.campaigns.grouping import hubs
+
+    vehicles = ("фура", "газель", "рефрижератор")
+    loads = {
+        "перевозка": ("пианино", "рояль", "сейф", "мебель"),
+        "груз": ("тонна",),
+        "грузоперевозки": ("китай",),
+        "межгород": ("автомобиль",),
+    }
+    phrases = [f"{v} {w}" for v in vehicles for w in loads]
+    phrases += [f"{w} {o}" for w, objs in loads.items() for o in objs]
+    phrases += [f"{o} {s}" for objs in loads.values() for o in objs for s in ("купить", "цена")]
+    # Before: every vehicle and service word was a hub (each has 4 partner words).
+    assert hubs(analyse(phrases)) == {"перевозка"}
+    flowers = [f"букет {f}" for f in ("роз", "пионов", "тюльпанов", "хризантем", "лилий")]
+    flowers += [f"{f} купить" for f in ("розы", "пионы", "тюльпаны", "хризантемы", "лилии")]
+    assert "букет" in hubs(analyse(flowers * 3))
+
+
+def test_paint_and_store_are_services() -> None:
+    """«покраска дисков» = «покрасить диски» (one action), and neither painting nor storing folds
+    into the goods group «диски» / «шины»."""
+    phrases = ["покраска дисков", "покрасить диски", "перекрасить диски", "диски", "хранение шин"]
+    phrases += ["хранить шины", "шины"]
+    sigs = [it.signature for it in analyse(phrases)]
+    assert sigs[0] == sigs[1] == sigs[2] and "@paint" in sigs[0] and sigs[3] == {"диск"}
+    assert sigs[4] == sigs[5] and "@store" in sigs[4] and sigs[6] == {"шина"}
+
+
+def test_a_small_group_is_not_placed_by_a_hub_word() -> None:
+    """«правка дисков» (2 phrases) shares only the hub «диск» with «литые диски»: that says nothing
+    about the intent, so it is placed by embeddings (here far: it stays apart), not by the word."""
+    import numpy as np
+
+    from tgassist.campaigns.clustering import attach_small
+    from tgassist.campaigns.grouping import IntentGroup
+
+    found = [
+        IntentGroup(list(range(10)), frozenset({"диск", "литой"})),
+        IntentGroup(list(range(10, 20)), frozenset({"диск", "штамповать"})),
+        IntentGroup(list(range(20, 80)), frozenset({"шина", "летний"})),
+        IntentGroup([80, 81], frozenset({"диск", "правка"})),
+    ]
+    unit = np.eye(4, dtype=np.float32)
+    assert attach_small(found, unit, 0.4)[3] in {0, 1}  # by the shared word
+    assert attach_small(found, unit, 0.4, {"диск"})[3] == 3  # a hub word is not shared
+
+
+def test_groups_differing_in_one_word_each_join_at_the_swap_similarity() -> None:
+    """«фото на паспорт» / «фото на документы»: they share «фото» and swap one alike word; such a
+    pair joins at `swap_similarity`, a pair of wholly other words still needs `similarity`."""
+    import numpy as np
+
+    from tgassist.campaigns.clustering import merge_synonyms
+    from tgassist.campaigns.grouping import IntentGroup
+
+    found = [
+        IntentGroup(list(range(9)), frozenset({"фотография", "документ"})),
+        IntentGroup(list(range(9, 16)), frozenset({"фотография", "паспорт"})),
+        IntentGroup(list(range(16, 20)), frozenset({"визитка"})),
+    ]
+    v = np.array([[1.0, 0.0], [0.75, 0.66], [0.0, 1.0]], dtype=np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    words = {"документ": v[0], "паспорт": v[0], "фотография": v[0], "визитка": v[1]}
+    same = [True] * 3
+    assert merge_synonyms(found, v, same, 0.8, words) == [0, 1, 2]
+    assert merge_synonyms(found, v, same, 0.8, words, swap_similarity=0.7) == [0, 0, 2]

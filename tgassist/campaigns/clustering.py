@@ -30,6 +30,11 @@ SMALL_GROUP = 3  # groups this small are placed by embeddings when no rule place
 SYNONYM_SIMILARITY = 0.8
 # An object word in this share of a list's phrases is the list's own product: sharing it says nothing.
 DOMINANT_SHARE = 0.3
+# Two groups that share object words and differ in one word each («фото на паспорт» / «фото на
+# документы») need only this similarity of their object words, not `SYNONYM_SIMILARITY`: the shared
+# words already say the same, and the two differing words must be alike too (`DIFF_SIMILARITY`).
+# 0.60–0.70 gave the same tuning figures; 0.8 (no separate threshold) 0.005 ARI less.
+SWAP_SIMILARITY = 0.7
 # Groups that share object words are synonyms only if the words they differ in are this alike
 # («сход» / «схождение» 0.54 is not needed: those groups share nothing else; «фотограф» /
 # «фотосессия» 0.76 passes, «предметный» / «портретный» 0.47 does not).
@@ -212,8 +217,10 @@ async def cluster_keywords(
     unit_all = vectors / np.where(norms == 0, 1, norms)
     unit, object_unit = unit_all[:n_groups], unit_all[n_groups : 2 * n_groups]
     word_vectors = dict(zip(word_units, unit_all[2 * n_groups :], strict=True))
-    target = merge_synonyms(found, object_unit, has_object, SYNONYM_SIMILARITY, word_vectors)
-    small = attach_small(found, unit, threshold)
+    target = merge_synonyms(
+        found, object_unit, has_object, SYNONYM_SIMILARITY, word_vectors, SWAP_SIMILARITY
+    )
+    small = attach_small(found, unit, threshold, hubs(intents))
     target = [target[small[gi]] if target[gi] == gi else target[gi] for gi in range(len(found))]
     # A final average-linkage pass over whole groups (`merge_average`).
     # What each phrase names, without its action, audience, commercial words and places.
@@ -274,13 +281,17 @@ def merge_synonyms(
     has_object: Sequence[bool],
     similarity: float,
     word_vectors: dict[str, np.ndarray] | None = None,
+    swap_similarity: float | None = None,
 ) -> list[int]:
     """For each group, the group it ends in: a group joins a larger one of the same action and audience
     whose object words say the same in other words (cosine similarity of the object words, without
     the action, at least `similarity`: «авто» / «автомобиль», «деловой» / «бизнес» английский).
     When the two share some object words, the words they differ in must also be alike
-    (`DIFF_SIMILARITY`, on `word_vectors` of units): «предметный» / «портретный» фотограф are not.
+    (`DIFF_SIMILARITY`, on `word_vectors` of units): «предметный» / «портретный» фотограф are not;
+    when they differ in one word each, `swap_similarity` is enough for the object words.
     Only a group that stays itself takes others in: no chains of near synonyms."""
+    if swap_similarity is None:
+        swap_similarity = similarity
     target = list(range(len(found)))
     kind = [kinds(g.signature) for g in found]
     objects = [frozenset(u for u in g.signature if u[0] not in "@#") for g in found]
@@ -298,6 +309,9 @@ def merge_synonyms(
         x, y = np.mean(va, axis=0), np.mean(vb, axis=0)
         return float(x @ y / (np.linalg.norm(x) * np.linalg.norm(y) or 1.0)) >= DIFF_SIMILARITY
 
+    def one_swap(gi: int, bj: int) -> bool:
+        return bool(objects[gi] & objects[bj]) and len(objects[gi] ^ objects[bj]) == 2
+
     for gi in order:
         cands = [
             bj
@@ -309,7 +323,7 @@ def merge_synonyms(
             # A narrower signature is a product type the rules kept apart («мобильный кондиционер»).
             and not objects[gi] <= objects[bj]
             and not objects[bj] <= objects[gi]
-            and sims[gi, bj] >= similarity
+            and sims[gi, bj] >= (swap_similarity if one_swap(gi, bj) else similarity)
             and differ_alike(objects[gi], objects[bj])
         ]
         if cands:
@@ -437,7 +451,12 @@ def merge_average(
     return [roots[final[index[target[gi]]]] for gi in range(len(found))]
 
 
-def attach_small(found: Sequence[IntentGroup], unit: np.ndarray, threshold: float) -> list[int]:
+def attach_small(
+    found: Sequence[IntentGroup],
+    unit: np.ndarray,
+    threshold: float,
+    hub: frozenset[str] | set[str] = frozenset(),
+) -> list[int]:
     """For each group, the group it ends in: itself, or for a group of up to `SMALL_GROUP` phrases a
     larger group with the same action and audience — the one sharing most of its object words
     («банкротство гражданина» → «банкротство физических лиц»; a word that most of the list carries
@@ -455,7 +474,10 @@ def attach_small(found: Sequence[IntentGroup], unit: np.ndarray, threshold: floa
         for u in objs:
             df[u] += len(g.members)
     total = sum(len(g.members) for g in found)
-    telling = [frozenset(u for u in objs if df[u] < DOMINANT_SHARE * total) for objs in objects]
+    telling = [
+        frozenset(u for u in objs if df[u] < DOMINANT_SHARE * total and u not in hub)
+        for objs in objects
+    ]
     sims = unit @ unit[big].T
     for gi, g in enumerate(found):
         if len(g.members) > SMALL_GROUP:

@@ -38,18 +38,22 @@ def hubs(
     """Object nouns spread over many intents of the list («букет» роз, пионов, невесты…; «ооо» to
     register, close, report): a format or a form of the object, not an intent. Spread means at least
     `min_partners` different partner words, none of which takes more than `max_share` of its phrases
-    («репетитор» goes with «английский» in most phrases: it defines an intent there)."""
+    («репетитор» goes with «английский» in most phrases: it defines an intent there), and at least
+    `min_partners` of them not spread themselves (see the comment below)."""
     df: Counter[str] = Counter(u for it in intents for u in it.signature)
     partners: dict[str, Counter[str]] = defaultdict(Counter)
     for it in intents:
         objs = [u for u in it.signature if u[0] not in "@#" and df[u] >= min_df]
         for u in objs:
             partners[u].update(o for o in objs if o != u)
-    return {
+    spread = {
         u
         for u, ps in partners.items()
         if len(ps) >= min_partners and ps.most_common(1)[0][1] <= max_share * df[u] and is_noun(u)
     }
+    # A word spread only over other spread words («фура» with «перевозка», «груз», «грузоперевозка»
+    # in a cargo list) is an intent among the list's own service words, not a form of the object.
+    return {u for u in spread if len(set(partners[u]) - spread) >= min_partners}
 
 
 def product_line(

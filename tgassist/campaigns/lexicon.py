@@ -43,6 +43,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "diagnose": _lemmas("диагностика диагностировать проверка проверить"),
     "sew": _lemmas("пошив сшить"),
     "dispose": _lemmas("утилизация утилизировать вывоз"),
+    "paint": _lemmas("покраска покрасить красить перекрасить окраска окрасить"),
+    "store": _lemmas("хранение хранить"),
 }
 ACTION_OF: dict[str, str] = {lem: name for name, lems in ACTIONS.items() for lem in lems}
 
