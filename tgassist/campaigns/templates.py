@@ -43,7 +43,8 @@ TITLE2_FALLBACK = (
 )
 
 CONJUNCTIONS = frozenset({"и", "или"})
-QUESTION_WORDS = frozenset(lemma(w) for w in ("где", "куда", "какой", "как", "сколько"))
+# Words a title drops: questions, and «рядом» beside the campaign's place («Бокс рядом в Москве»).
+QUESTION_WORDS = frozenset(lemma(w) for w in ("где", "куда", "какой", "как", "сколько", "рядом"))
 # Nouns of an action that say nothing without their object («создание», «разработка»).
 _ACTION_NOUNS = frozenset(lemma(w) for w in "разработка настройка доставка продвижение".split())
 
@@ -300,7 +301,10 @@ def _subject(raw: str, ctx: AdContext) -> tuple[str, str, str] | None:
     """(phrase, core, noun group) an ad can say of a keyword phrase, or None when the phrase cannot
     be said in Russian as the product (a pile-up, an adjective without its noun, a brand from the
     list, an action without its object)."""
-    phrase = title_case_regions(_without_other_places(clean_phrase(raw), ctx), ctx.region_words)
+    # «рядом с домом», «рядом с метро»: where the searcher is; the ad says the campaign's place.
+    nearby = re.sub(r"(?i)\bрядом(\s+со?\s+\S+)?", "", clean_phrase(raw))
+    phrase = " ".join(nearby.split()) or clean_phrase(raw)
+    phrase = title_case_regions(_without_other_places(phrase, ctx), ctx.region_words)
     # Brands and Latin names of the list that the brief does not use are not said as the product:
     # «ремонт холодильника samsung» → «ремонт холодильника»; «купить именариум» → the brief's product.
     # Only a trailing brand after a complete noun group is cut («ремонт холодильника samsung»,
@@ -386,7 +390,13 @@ def _without_slang(words: list[str], ctx: AdContext) -> list[str]:
 def _dangling_end(word: str) -> bool:
     """A word that cannot end a noun group: a preposition, a conjunction, «все», «этот»."""
     low = word.lower()
-    return low in PREPOSITIONS or low in CONJUNCTIONS or "Apro" in word_parses(low)[0].tag
+    first = word_parses(low)[0].tag
+    return (
+        low in PREPOSITIONS
+        or low in CONJUNCTIONS
+        or "Apro" in first
+        or first.POS in ("PRCL", "CONJ", "NPRO", "PREP")
+    )
 
 
 def _genitive_pile(noun_group: str, ctx: AdContext) -> str | None:
