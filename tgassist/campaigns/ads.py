@@ -7,7 +7,7 @@ the campaign is always 100 % compliant.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,7 +120,13 @@ def _draft(ad: LLMAd, ctx: AdContext, group_name: str) -> AdDraft:
 
 
 async def llm_ads(
-    llm: Any, group_name: str, phrases: Sequence[str], ctx: AdContext, count: int, attempts: int
+    llm: Any,
+    group_name: str,
+    phrases: Sequence[str],
+    ctx: AdContext,
+    count: int,
+    attempts: int,
+    taken: Collection[tuple[str, str]] = (),
 ) -> GeneratedAds:
     """Ask the LLM; repair on violations, regenerate on broken JSON; templates after `attempts` tries."""
     messages = build_messages(group_name, phrases, ctx, count)
@@ -151,7 +157,7 @@ async def llm_ads(
         ]
     log.warning("llm ads failed; using templates", group=group_name, problems=problems[-1:])
     return GeneratedAds(
-        template_ads(group_name, ctx, count, phrases), "template_after_llm", calls, problems
+        template_ads(group_name, ctx, count, phrases, taken), "template_after_llm", calls, problems
     )
 
 
@@ -162,12 +168,14 @@ async def generate_group_ads(
     ctx: AdContext,
     count: int = 2,
     attempts: int = 3,
+    taken: Collection[tuple[str, str]] = (),
 ) -> GeneratedAds:
-    """Ads for one group, each checked against Direct's limits."""
+    """Ads for one group, each checked against Direct's limits. `taken`: (title, text) of the
+    campaign's other groups' ads, lower-cased; template ads avoid repeating them."""
     if llm is not None:
-        result = await llm_ads(llm, group_name, phrases, ctx, count, attempts)
+        result = await llm_ads(llm, group_name, phrases, ctx, count, attempts, taken)
     else:
-        result = GeneratedAds(template_ads(group_name, ctx, count, phrases), "template")
+        result = GeneratedAds(template_ads(group_name, ctx, count, phrases, taken), "template")
     result.ads = [repair_draft(ad) for ad in result.ads]
     return result
 

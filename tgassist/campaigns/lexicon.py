@@ -171,3 +171,10 @@ ORDER_VERBS: dict[str, frozenset[str]] = {
     ),
 }
 ORDER_VERB_OF: dict[str, str] = {lem: verb for verb, lems in ORDER_VERBS.items() for lem in lems}
+
+
+# --- Added for ad wording (issue 11, part 3): compound nouns keyword lists write as two words. ---
+COMPOUND_NOUNS = COMPOUND_NOUNS | frozenset(
+    tuple(lemma(w) for w in pair.split("-"))  # type: ignore[misc]
+    for pair in ("развал-схождение", "лендинг-страница")
+)

@@ -12,12 +12,29 @@ _ADJ = {"ADJF", "PRTF"}
 
 @lru_cache(maxsize=20_000)
 def _parses(word: str) -> tuple[Any, ...]:
-    return tuple(morph().parse(word))
+    """Readings of a word; for a word the dictionary does not know, guessed proper names are dropped
+    («лендинг» is a noun, not the genitive plural of a name «лендинга»)."""
+    ps = morph().parse(word)
+    if not morph().word_is_known(word):
+        common = [
+            p
+            for p in ps
+            if not ({"Name", "Surn", "Patr"} & set(str(p.tag).replace(" ", ",").split(",")))
+        ]
+        ps = common or ps
+    return tuple(ps)
+
+
+def noun_readings(word: str) -> tuple[Any, ...]:
+    """A word's noun readings (guessed names dropped for a word the dictionary does not know)."""
+    return tuple(p for p in _parses(word) if p.tag.POS == "NOUN")
 
 
 def _head(words: list[str]) -> int | None:
-    """Index of the head noun: the first noun (adjectives and participles may precede it)."""
+    """Index of the head noun: the first noun (adjectives, participles and a number may precede it)."""
     for i, w in enumerate(words):
+        if w.isdigit() and i < len(words) - 1:
+            continue  # «101 роза»
         pos = {p.tag.POS for p in _parses(w.lower())}
         if pos & _ADJ and i < len(words) - 1:
             continue  # an adjective in front of its noun ("угловой диван")
@@ -36,6 +53,25 @@ def _best(word: str, pos: set[str], cases: tuple[str, ...] = ("nomn", "accs")) -
     return ps[0] if ps else None
 
 
+def _head_reading(words: list[str], h: int, cases: tuple[str, ...]) -> Any | None:
+    """The head noun's reading in the first of `cases` it has, agreeing in number with an adjective
+    before it when there is one («вертикальные жалюзи» is plural, not the neuter singular)."""
+    nouns = [p for p in _parses(words[h].lower()) if p.tag.POS == "NOUN"]
+    adjs = [p for w in words[:h] for p in _parses(w.lower()) if p.tag.POS in _ADJ]
+    for case in cases:
+        here = [p for p in nouns if p.tag.case == case]
+        if adjs:
+            agreeing = [
+                p
+                for p in here
+                if any(a.tag.case == case and a.tag.number == p.tag.number for a in adjs)
+            ]
+            here = agreeing or here
+        if here:
+            return here[0]
+    return nouns[0] if nouns else None
+
+
 def _keep_case(src: str, out: str) -> str:
     return out.capitalize() if src[:1].isupper() else out
 
@@ -49,10 +85,17 @@ def inflect_phrase(phrase: str, case: str, source: str | None = None) -> str:
     h = _head(words)
     if h is None:
         return phrase
-    head = _best(words[h], {"NOUN"}, (source, "nomn", "accs") if source else ("nomn", "accs"))
+    cases = (source, "nomn", "accs") if source else ("nomn", "accs")
+    if source and not any(
+        p.tag.POS == "NOUN" and p.tag.case == source for p in _parses(words[h].lower())
+    ):
+        return phrase  # «цена лендинг пейдж»: the word after «цена» is not in the genitive here
+    head = _head_reading(words, h, cases)
     if head is None:
         return phrase
     number = head.tag.number or "sing"
+    if h and words[h - 1].isdigit() and not (case == "accs" and number == "sing"):
+        return phrase  # «25 роз» stays; «101 роза» → «101 розу»
     same = [
         p
         for p in _parses(words[h].lower())
@@ -60,15 +103,17 @@ def inflect_phrase(phrase: str, case: str, source: str | None = None) -> str:
         and p.normal_form == head.normal_form
         and p.tag.case == case
         and (p.tag.number or "sing") == number
-        and p.score >= 0.1
-    ]
+        and (p.score >= 0.1 or not morph().word_is_known(words[h].lower()))
+    ]  # a word the dictionary does not know is kept as written («пилатес», not «пилатэс»)
+    if not same and "Fixd" in head.tag:
+        same = [head]  # «жалюзи», «пейдж»: indeclinable
     new_head = same[0] if same else head.inflect({case, number})  # «цветы» stays, never «цветки»
     if new_head is None:
         return phrase
     out = list(words)
     out[h] = words[h] if same else _keep_case(words[h], new_head.word)
     for i in range(h):
-        adj = _best(words[i], _ADJ, (source, "nomn", "accs") if source else ("nomn", "accs"))
+        adj = _best(words[i], _ADJ, cases)
         if adj is None:
             continue
         grams = {case, number} if number == "plur" else {case, number, head.tag.gender or "masc"}

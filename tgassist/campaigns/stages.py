@@ -4,8 +4,6 @@ restarted build skips exactly the stages that finished."""
 from __future__ import annotations
 
 import json
-import re
-from collections import Counter
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +25,7 @@ from tgassist.campaigns.models import Ad, AdGroup, Campaign, Keyword, StageResul
 from tgassist.campaigns.regions import find_region
 from tgassist.campaigns.sources import UserCredentials, build_wordstat
 from tgassist.campaigns.templates import AdContext
+from tgassist.campaigns.wording import declined_words, noun_roles
 
 if TYPE_CHECKING:
     from tgassist.campaigns.pipeline import BuildContext
@@ -268,19 +267,15 @@ def with_list_words(ctx: AdContext, phrases: list[str]) -> AdContext:
     """The context with the list's own product words counted as the brief's: a Cyrillic word in a
     tenth of the phrases (at least 3) that the list declines («лендинг», «лендинга», «лендингов»)
     is a common noun, the product, not a competitor's brand — searchers do not decline brands
-    («карты отп», «кредит сбер»). Latin words stay out («landing page» is not said in an ad)."""
-    counts = Counter(w for p in phrases for w in set(tokens(p)) if re.match(r"[а-яё]", w))
-    forms: dict[str, set[str]] = {}
-    for w in counts:
-        forms.setdefault(lemma(w), set()).add(w)
-    floor = max(3, len(phrases) // 10)
-    frequent = frozenset(
-        w
-        for ws in forms.values()
-        if len(ws) >= 2 and sum(counts[w] for w in ws) >= floor
-        for w in ws
+    («карты отп», «кредит сбер»). Latin words stay out («landing page» is not said in an ad).
+    Also which nouns the list uses as heads and which only as dependents (for noun pile-ups)."""
+    heads, dependents = noun_roles(phrases)
+    return replace(
+        ctx,
+        brief_words=ctx.brief_words | declined_words(phrases, max(3, len(phrases) // 10)),
+        heads=heads,
+        dependents=dependents,
     )
-    return replace(ctx, brief_words=ctx.brief_words | frequent)
 
 
 async def run_generate(bc: BuildContext) -> dict[str, Any]:
@@ -301,13 +296,14 @@ async def run_generate(bc: BuildContext) -> dict[str, Any]:
                 )
             ).all()
         )
-        done = set(
-            (
-                await session.scalars(
-                    select(Ad.ad_group_id).where(Ad.campaign_id == bc.campaign_id)
-                )
-            ).all()
-        )
+        made = (
+            await session.execute(
+                select(Ad.ad_group_id, Ad.title, Ad.text).where(Ad.campaign_id == bc.campaign_id)
+            )
+        ).all()
+        done = {gid for gid, _, _ in made}
+        # Ads other groups already show (a resumed stage included): a group gets its own.
+        taken = {(title.lower(), text.lower()) for _, title, text in made}
         phrases: dict[int, list[str]] = {}
         for k in (
             await session.scalars(
@@ -334,8 +330,9 @@ async def run_generate(bc: BuildContext) -> dict[str, Any]:
         if g.id in done:
             continue
         gen = await generate_group_ads(
-            llm, g.name, phrases.get(g.id, [g.name]), ctx, count, s.campaigns_llm_attempts
+            llm, g.name, phrases.get(g.id, [g.name]), ctx, count, s.campaigns_llm_attempts, taken
         )
+        taken |= {(ad.title.lower(), ad.text.lower()) for ad in gen.ads}
         generators[gen.generator] = generators.get(gen.generator, 0) + 1
         llm_calls += gen.llm_calls
         pending += [

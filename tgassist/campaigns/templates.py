@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Collection, Sequence
+from dataclasses import replace
 from functools import lru_cache
-from typing import Any
 
 from tgassist.ai.text import LATIN_RE, lemma, morph, tokens
+from tgassist.campaigns.adtext import (
+    ABBREVIATIONS,
+    AD_NOISE,
+    LEAD_VERBS,
+    PREPOSITIONS,
+    TAIL_ADVERBS,
+    TAIL_NOUNS,
+    AdContext,
+    fix_abbreviations,
+    foreign_words,
+    unlike_product,
+    word_parses,
+)
 from tgassist.campaigns.grammar import problems
 from tgassist.campaigns.lexicon import ACTION_OF, COMPOUND_NOUNS, ORDER_VERB_OF
 from tgassist.campaigns.limits import LIMITS, AdDraft, TextLimit, counted_length, fit
-from tgassist.campaigns.morph import agree, inflect_phrase, nominative
+from tgassist.campaigns.morph import agree, inflect_phrase, nominative, noun_readings
+from tgassist.campaigns.wording import declined_words, genitive_pair, respell
 
 ADJECTIVES = ("выгодный", "надёжный", "качественный", "современный", "удобный")
 CTAS = (
@@ -27,165 +41,10 @@ TITLE2_FALLBACK = (
     "Работаем без выходных",
     "Закажите онлайн",
 )
-PREPOSITIONS = frozenset(
-    {"в", "во", "на", "по", "с", "со", "для", "от", "и", "к", "из", "под", "за", "у"}
-)
-# Search modifiers that read badly inside an ad sentence ("Надёжный купить диван недорого").
-AD_NOISE = frozenset(
-    lemma(w)
-    for w in (
-        "купить",
-        "заказать",
-        "цена",
-        "стоимость",
-        "недорого",
-        "недорогой",
-        "дорого",
-        "дорогой",
-        "дешево",
-        "дешевый",
-        "сколько",
-        "стоить",
-        "где",
-        "рядом",
-        "срочно",
-        "отзыв",
-        "официальный",
-        "сайт",
-        "интернет",
-        "магазин",
-        "онлайн",
-        "каталог",
-        "акция",
-        "скидка",
-        "распродажа",
-        "прайс",
-        "круглосуточно",
-        "вызвать",
-        "найти",
-        "нужный",
-    )
-)
-
-# How search modifiers read in a headline: verbs lead («Купить диван в Москве»), nouns follow a dash
-# («Диван в Москве — цена»); «Диван купить в Москве» or «Диван цена в Москве» is not Russian.
-LEAD_VERBS = frozenset(
-    lemma(w) for w in ("купить", "заказать", "вызвать", "подобрать", "выбрать", "найти")
-)
-# Adverbs of a search that follow the dash too: «Создание лендинга в Москве — дешево», never
-# «Создание лендинга дешево в Москве».
-TAIL_ADVERBS = frozenset(
-    lemma(w) for w in ("недорого", "дешево", "срочно", "круглосуточно", "быстро", "дорого")
-)
-TAIL_NOUNS = frozenset(
-    lemma(w)
-    for w in (
-        "цена",
-        "стоимость",
-        "каталог",
-        "прайс",
-        "отзыв",
-        "отзывы",
-        "акция",
-        "скидка",
-        "распродажа",
-        "фото",
-    )
-)
-# Abbreviations as they are written; keywords arrive lower-cased («окна пвх» → «Окна ПВХ»).
-ABBREVIATIONS = {
-    "пвх": "ПВХ",
-    "мфу": "МФУ",
-    "спб": "СПб",
-    "мкад": "МКАД",
-    "рф": "РФ",
-    "жк": "ЖК",
-    "ооо": "ООО",
-    "узи": "УЗИ",
-    "мрт": "МРТ",
-    "ндфл": "НДФЛ",
-    "ндс": "НДС",
-    "ип": "ИП",
-    "тв": "ТВ",
-    "дтп": "ДТП",
-    "осаго": "ОСАГО",
-    "каско": "КАСКО",
-    "егэ": "ЕГЭ",
-    "огэ": "ОГЭ",
-    "led": "LED",
-    "usb": "USB",
-    "ssd": "SSD",
-    "gps": "GPS",
-    "мск": "Мск",
-    "пк": "ПК",
-}
-_VOWELS = re.compile(r"[аеёиоуыэюяaeiouy]")
-_WORD_TOKEN = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+")
-
-
-def fix_abbreviations(text: str) -> str:
-    """«Окна пвх в спб» → «Окна ПВХ в СПб»."""
-    return _WORD_TOKEN.sub(lambda m: ABBREVIATIONS.get(m.group(0).lower(), m.group(0)), text)
-
-
-@dataclass(frozen=True)
-class AdContext:
-    """What templates and the LLM know about the campaign: from the brief and the ad group."""
-
-    product: str
-    url: str
-    where: str = ""
-    price: str | None = None
-    advantages: tuple[str, ...] = ()
-    callouts: tuple[str, ...] = ()
-    sitelinks: tuple[dict[str, str], ...] = ()
-    region_words: frozenset[str] = field(default_factory=frozenset)
-    brief_words: frozenset[str] = field(default_factory=frozenset)  # words of product, name, bases
-
-
-@lru_cache(maxsize=50_000)
-def _parses(word: str) -> tuple[Any, ...]:
-    """pymorphy3 readings of a lower-case word, cached: the same words recur in every group."""
-    return tuple(morph().parse(word))
-
-
-@lru_cache(maxsize=50_000)
-def _unlike_product(word: str) -> bool:
-    """A Latin word, a name, or a word the dictionary does not know (abbreviations excepted)."""
-    if "-" in word:
-        return any(_unlike_product(part) for part in word.split("-") if part)
-    grams = set(str(morph().parse(word)[0].tag).replace(" ", ",").split(","))
-    if (
-        "Abbr" in grams
-        or word in ABBREVIATIONS
-        or not (_VOWELS.search(word) or LATIN_RE.search(word))
-    ):
-        return False  # «ООО», «НДФЛ»: abbreviations, not names
-    named = bool({"Name", "Surn", "Trad"} & grams)
-    return bool(LATIN_RE.search(word)) or not morph().word_is_known(word) or named
-
-
-def foreign_words(text: str, ctx: AdContext) -> list[str]:
-    """Words an ad must not present as the product: Latin words, names and words the dictionary does not
-    know (brands, competitors' names from the keyword list) that the brief itself does not use."""
-    return list(_foreign(text, ctx.brief_words, ctx.region_words))
-
-
-@lru_cache(maxsize=50_000)
-def _foreign(
-    text: str, brief_words: frozenset[str], region_words: frozenset[str]
-) -> tuple[str, ...]:
-    if not brief_words:
-        return ()
-    stems = {w[:5] for w in brief_words}
-    return tuple(
-        w
-        for w in tokens(text)
-        if not (w.isdigit() or w[:5] in stems or lemma(w) in region_words) and _unlike_product(w)
-    )
-
 
 CONJUNCTIONS = frozenset({"и", "или"})
+# Words a title drops: questions, and «рядом» beside the campaign's place («Бокс рядом в Москве»).
+QUESTION_WORDS = frozenset(lemma(w) for w in ("где", "куда", "какой", "как", "сколько", "рядом"))
 # Nouns of an action that say nothing without their object («создание», «разработка»).
 _ACTION_NOUNS = frozenset(lemma(w) for w in "разработка настройка доставка продвижение".split())
 
@@ -200,11 +59,14 @@ def _without_other_places(phrase: str, ctx: AdContext) -> str:
     Moscow campaign): the ad says the campaign's own place, never two."""
     words = phrase.split()
     out: list[str] = []
-    for w in words:
+    for i, w in enumerate(words):
         low = w.lower()
-        tag = _parses(low)[0].tag
+        tag = word_parses(low)[0].tag
+        pair = {(lemma(low), lemma(n.lower())) for n in words[i + 1 : i + 2]}
         if (
             "Geox" in tag
+            and morph().word_is_known(low)  # a guess is no town: «замиокулькас»
+            and not pair & COMPOUND_NOUNS  # «сплит система», not the town of Split
             and lemma(low) not in ctx.region_words
             and low[:5] not in {b[:5] for b in ctx.brief_words}
         ):
@@ -244,10 +106,10 @@ def _apposition(prev: str, word: str, ctx: AdContext, before: str = "") -> bool:
         return False
     if lemma(b) in ctx.region_words or b.isdigit():
         return False
-    first_a, first_b = _parses(a)[0], _parses(b)[0]
+    first_a, first_b = word_parses(a)[0], word_parses(b)[0]
     if first_a.tag.POS != "NOUN":
         return False
-    if before and _parses(before.lower())[0].tag.POS == "NOUN":
+    if before and word_parses(before.lower())[0].tag.POS == "NOUN":
         # «разработка лендинг пейдж»: the pair depends on a noun before it, one compound name
         # («лендинг пейдж»); cutting its second word would leave «разработка лендинг».
         return False
@@ -256,12 +118,12 @@ def _apposition(prev: str, word: str, ctx: AdContext, before: str = "") -> bool:
     if "Abbr" in first_b.tag or b in ABBREVIATIONS:
         return False  # «регистрация ооо», «декларация ндфл»: a form, not a name
     if not morph().word_is_known(b):
-        return _unlike_product(b)  # «сбер», «аскона»
+        return unlike_product(b)  # «сбер», «аскона»
     # A dictionary noun is a name here only when it can be one («альфа»); «принтер картридж» is a
     # pile-up of two common nouns, not a brand.
     named = any(
         {"Name", "Surn", "Orgn", "Trad"} & set(str(p.tag).replace(" ", ",").split(","))
-        for p in _parses(b)
+        for p in word_parses(b)
     )
     return named and first_b.tag.POS == "NOUN" and first_b.tag.case == "nomn"
 
@@ -277,7 +139,8 @@ def compound(text: str) -> str:
     words = text.split()
     for i in range(len(words) - 1):
         a, b = words[i].lower(), words[i + 1].lower()
-        if (lemma(a), lemma(b)) in COMPOUND_NOUNS and _nominative_noun(a) and _nominative_noun(b):
+        # The first part may be one that never declines: «сплит системы» → «сплит-системы».
+        if (lemma(a), lemma(b)) in COMPOUND_NOUNS and _nominative_noun(a) and "NOUN" in _pos(b):
             return " ".join([*words[:i], f"{words[i]}-{words[i + 1]}", *words[i + 2 :]])
     return text
 
@@ -389,12 +252,22 @@ def headlines(phrase: str, ctx: AdContext) -> list[str]:
             )
         ):
             continue  # «диван москва», «диван в москве» → «Диван в Москве» below
+        if lem in QUESTION_WORDS:
+            continue  # «где купить кондиционер» → «Купить кондиционер», never «Купить где кондиционер»
+        if lem == "стоить" and "сколько" in lems:
+            tail.append("цена")  # «сколько стоит ремонт» → «Ремонт — цена»
+            continue
         (lead if lem in LEAD_VERBS else tail if lem in TAIL_NOUNS | TAIL_ADVERBS else body).append(
             w
         )
     if tail and body and (body[0].lower() in PREPOSITIONS or body[-1].lower() in PREPOSITIONS):
         # «фото на холсте»: the «tail» noun is the head here; moving it would leave «На холсте — фото».
         body, tail = [w for w in words if w in body or w in tail], []
+    if tail and body and not any("NOUN" in _pos(w.lower()) for w in body):
+        body, tail = (
+            [w for w in words if w in body or w in tail],
+            [],
+        )  # «фото 3х4»: «фото» is the head
     while body and body[-1].lower() in PREPOSITIONS:
         body.pop()
     if not body:
@@ -403,12 +276,19 @@ def headlines(phrase: str, ctx: AdContext) -> list[str]:
     noun_group = " ".join(body)
     if _after_tail_noun(phrase, body[0]):  # «стоимость разработки» → «Разработка — стоимость»
         noun_group = nominative(noun_group, "gent")
-    if lead:  # the object of «купить/заказать» is accusative: «Купить подготовку к ОГЭ», «Купить репетитора»
+    # The object of «купить/заказать» is accusative: «Купить подготовку к ОГЭ», «Купить репетитора»;
+    # a searcher who typed the verb first has declined it already («вызвать мастера», not «мастеров»).
+    typed = lead and words.index(lead[0]) < words.index(body[0]) and _accusative(body[0])
+    if lead and not typed:
         noun_group = inflect_phrase(noun_group, "accs")
     head = capitalise(" ".join([*lead, noun_group]))
     dash = f" — {', '.join(tail)}" if tail else ""
     out = [f"{head}{where}{dash}", f"{head}{dash}"]
     return [t for t in out if t]
+
+
+def _accusative(word: str) -> bool:
+    return any(p.tag.POS == "NOUN" and p.tag.case == "accs" for p in word_parses(word.lower()))
 
 
 def _distinct(texts: list[str], taken: list[str]) -> list[str]:
@@ -421,19 +301,23 @@ def _subject(raw: str, ctx: AdContext) -> tuple[str, str, str] | None:
     """(phrase, core, noun group) an ad can say of a keyword phrase, or None when the phrase cannot
     be said in Russian as the product (a pile-up, an adjective without its noun, a brand from the
     list, an action without its object)."""
-    phrase = title_case_regions(_without_other_places(clean_phrase(raw), ctx), ctx.region_words)
+    # «рядом с домом», «рядом с метро»: where the searcher is; the ad says the campaign's place.
+    nearby = re.sub(r"(?i)\bрядом(\s+со?\s+\S+)?", "", clean_phrase(raw))
+    phrase = " ".join(nearby.split()) or clean_phrase(raw)
+    phrase = title_case_regions(_without_other_places(phrase, ctx), ctx.region_words)
     # Brands and Latin names of the list that the brief does not use are not said as the product:
     # «ремонт холодильника samsung» → «ремонт холодильника»; «купить именариум» → the brief's product.
     # Only a trailing brand after a complete noun group is cut («ремонт холодильника samsung»,
     # «кредитная карта альфа»); a Latin word inside the phrase is its product or object («landing
     # page цена», «разработка landing», «подготовка к ielts»): then the phrase is not used at all.
-    own = phrase.split()
+    own = _without_slang(phrase.split(), ctx)
     while own and (
         (LATIN_RE.search(own[-1]) and foreign_words(own[-1], ctx))
         or (len(own) > 1 and _apposition(own[-2], own[-1], ctx, own[-3] if len(own) > 2 else ""))
         or (len(own) > 1 and own[-1].isdigit())  # «кондиционер 9»: a size or model without its unit
+        or (len(own) > 1 and len(own) < len(phrase.split()) and _dangling_end(own[-1]))
     ):
-        own.pop()
+        own.pop()  # after a cut: «имплантация все на 4» → «имплантация все на» → «имплантация»
     meaningful = [
         w
         for w in own
@@ -445,7 +329,7 @@ def _subject(raw: str, ctx: AdContext) -> tuple[str, str, str] | None:
     # action («кондиционер дайкин» → «кондиционер»; «установка windows» → not «установка»).
     named = len(meaningful) >= 2 or (
         len(meaningful) == 1
-        and _parses(meaningful[0].lower())[0].tag.POS == "NOUN"  # not «дорогой» as «дорога»
+        and word_parses(meaningful[0].lower())[0].tag.POS == "NOUN"  # not «дорогой» as «дорога»
         and not _action_noun(meaningful[0])
     )
     if not own or (cut and not named):
@@ -466,18 +350,149 @@ def _subject(raw: str, ctx: AdContext) -> tuple[str, str, str] | None:
     joined = compound(noun_group)
     if joined != noun_group and reads_well(capitalise(joined), ctx):
         phrase, noun_group = compound(phrase), joined  # «диван кровать» → «диван-кровать»
-    if not reads_well(capitalise(noun_group), ctx):
+    # Two nouns in the nominative are never Russian, even when the check cannot see it (a word only
+    # the list knows: «разработка лендинг»): «матрица ноутбук» → «матрица ноутбука».
+    pair = _genitive_pile(noun_group, ctx)
+    if pair is not None:
+        phrase = phrase.replace(noun_group, pair) if noun_group in phrase else pair
+        core = noun_group = pair  # the phrase's other words (a verb, «цена») stay
+    elif not reads_well(capitalise(noun_group), ctx):
         return None
+    if not any(_pos(w.lower()) & {"NOUN", "ADJF"} for w in noun_group.split()):
+        return None  # «купить» left of «замиокулькас купить»: no product named
     return phrase, core, noun_group
 
 
+def _without_slang(words: list[str], ctx: AdContext) -> list[str]:
+    """The words without what an ad does not say: a word the dictionary and the brief do not know
+    right after a noun — slang or a name («лендинг пейдж под ключ» → «лендинг под ключ»; «разработка
+    лендинг пейдж» → «разработка лендинг», which the pile-up check then declines) — and an adjective
+    of a price noun («средняя цена лендинга» → «цена лендинга»: not «средний лендинг»)."""
+    out: list[str] = []
+    for i, w in enumerate(words):
+        low = w.lower()
+        nxt = words[i + 1].lower() if i + 1 < len(words) else ""
+        if (
+            out
+            and re.match(r"[а-яё]", low)
+            and not morph().word_is_known(low)
+            and "NOUN" in _pos(out[-1].lower())
+            and not (nxt and "NOUN" in _pos(nxt))  # «лендинг пейдж двери» would leave a pile-up
+            and foreign_words(low, ctx)
+        ):
+            continue
+        if nxt and lemma(nxt) in TAIL_NOUNS and _pos(low) <= {"ADJF"} and _pos(low):
+            continue
+        out.append(w)
+    return out or words
+
+
+def _dangling_end(word: str) -> bool:
+    """A word that cannot end a noun group: a preposition, a conjunction, «все», «этот»."""
+    low = word.lower()
+    first = word_parses(low)[0].tag
+    return (
+        low in PREPOSITIONS
+        or low in CONJUNCTIONS
+        or "Apro" in first
+        or first.POS in ("PRCL", "CONJ", "NPRO", "PREP")
+    )
+
+
+def _genitive_pile(noun_group: str, ctx: AdContext) -> str | None:
+    """Two nominative nouns that do not read as Russian, said with the dependent one in the genitive
+    when the list tells which one depends (wording.genitive_pair)."""
+    words = noun_group.split()
+    if len(words) < 2 or not all(_known_nominative(w.lower(), ctx) for w in words[:2]):
+        return None
+    a, b = words[:2]
+    action = (
+        "first"
+        if _action_noun(a) and not _action_noun(b)
+        else "second"
+        if _action_noun(b) and not _action_noun(a)
+        else None
+    )
+    if any(_genitive(w.lower()) for w in (a, b)):
+        return None  # «стерилизация кошки»: the second noun is a genitive already
+    if len(words) > 2 and "NOUN" in _pos(words[2].lower()):
+        return None  # «создание лендинг страницы»: a third noun, no safe reading
+    if action is None and not all(morph().word_is_known(w.lower()) for w in (a, b)):
+        return None  # «лендинг страница»: a word only the list knows is no safe head
+    pair = genitive_pair(a, b, ctx.heads, ctx.dependents, action)
+    if pair is None:
+        return None
+    said = " ".join([pair, *words[2:]])
+    return said if reads_well(capitalise(said), ctx) else None
+
+
+def _genitive(word: str) -> bool:
+    return any(p.tag.case == "gent" and p.score >= 0.05 for p in noun_readings(word))
+
+
+def _known_nominative(word: str, ctx: AdContext) -> bool:
+    """A noun in the nominative: a dictionary one, or one of the brief's or the list's («лендинг»)."""
+    family = word in ctx.brief_words or any(
+        o.startswith(word) and len(o) - len(word) <= 3 for o in ctx.brief_words
+    )  # «лендинг» of the brief's «лендингов»
+    if family and not morph().word_is_known(word):
+        # «лендинг», not «лендинга»: a longer form of a word the list also has is declined already.
+        inflected = any(
+            o != word and word.startswith(o) and len(word) - len(o) <= 3 for o in ctx.brief_words
+        )
+        return not inflected and any(
+            p.tag.POS == "NOUN" and p.tag.case == "nomn" for p in word_parses(word)
+        )
+    return _nominative_noun(word)
+
+
 def template_ads(
-    group_phrase: str, ctx: AdContext, count: int = 2, others: Sequence[str] = ()
+    group_phrase: str,
+    ctx: AdContext,
+    count: int = 2,
+    others: Sequence[str] = (),
+    taken: Collection[tuple[str, str]] = (),
 ) -> list[AdDraft]:
     """`count` distinct ads for a group whose main phrase is `group_phrase`. When that phrase cannot
     be said as the product, the group's `others` phrases are tried (most frequent first) before
-    the brief's product: groups then do not share one fallback ad."""
-    found = next((sub for raw in (group_phrase, *others[:20]) if (sub := _subject(raw, ctx))), None)
+    the brief's product. `taken`: (title, text) pairs, lower-cased, that other groups of the campaign
+    already have: a phrase of the group that gives other ads is preferred, so two groups do not
+    show one ad."""
+    phrases = [group_phrase, *others[:20]]
+    # The group's own declined words are its product («виниры», «винир»), not brands; a typo
+    # («кондицонер») is spelt as the group's other phrases spell it.
+    local = replace(ctx, brief_words=ctx.brief_words | declined_words(phrases, 3))
+    subjects: list[tuple[str, str, str] | None] = []
+    for raw in phrases:
+        sub = _subject(respell(clean_phrase(raw), phrases, local.brief_words), local)
+        if sub and all(sub[2].lower() != s[2].lower() for s in subjects if s):
+            subjects.append(sub)
+    subjects.append(None)  # the brief's product
+    first: list[AdDraft] | None = None
+    for sub in subjects:
+        ads = _render(sub, local, count)
+        if not any((a.title.lower(), a.text.lower()) in taken for a in ads):
+            return ads
+        first = first or ads
+    # Every wording of this group is another group's ad: the group's own search words make it its own.
+    return _render(subjects[0], local, count, _own_tail(phrases, first or [])) if first else []
+
+
+def _own_tail(phrases: Sequence[str], ads: Sequence[AdDraft]) -> str:
+    """A price or search word of the group («цена», «недорого», «под ключ») that its ad does not say."""
+    said = {lemma(w) for a in ads for w in tokens(a.title)}
+    counts = Counter(
+        lem
+        for p in phrases
+        for w in tokens(p)
+        if (lem := lemma(w)) in TAIL_NOUNS | TAIL_ADVERBS and lem not in said
+    )
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+def _render(
+    found: tuple[str, str, str] | None, ctx: AdContext, count: int, tail: str = ""
+) -> list[AdDraft]:
     if found is None:
         # The brief's product as the user wrote it: no word of it is a search modifier here
         # («создание сайтов» stays, never «создание»).
@@ -488,6 +503,8 @@ def template_ads(
         noun_group = nominative(core)
     else:
         phrase, core, noun_group = found
+    if tail:
+        phrase = f"{phrase} {tail}"
     has_region = bool({lemma(w) for w in tokens(phrase)} & ctx.region_words)
     where = "" if has_region or not ctx.where else f" {ctx.where}"
     title_lim, t2_lim, text_lim = LIMITS["title"], LIMITS["title2"], LIMITS["text"]
