@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 from aiogram import Dispatcher
 from aiogram.fsm.storage.base import DefaultKeyBuilder
-from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.fsm.storage.memory import DisabledEventIsolation
 
 from tgassist.bot.background import Background
+from tgassist.bot.fsm import AppRedisStorage, UpdateFSMMiddleware
 from tgassist.bot.keys import FSM_PREFIX
 from tgassist.bot.middlewares import install_middlewares
 from tgassist.bot.routers import build_routers
@@ -16,16 +17,7 @@ from tgassist.bot.routers import build_routers
 if TYPE_CHECKING:
     from tgassist.app import App
 
-__all__ = ["AppRedisStorage", "build_dispatcher"]
-
-
-class AppRedisStorage(RedisStorage):
-    """RedisStorage on the App's shared client. aiogram closes its storage when polling stops,
-    which would close the pool every other role of the process (workers, sender) still uses:
-    the App closes it instead."""
-
-    async def close(self) -> None:
-        return None
+__all__ = ["build_dispatcher"]
 
 
 def build_dispatcher(app: App) -> Dispatcher:
@@ -37,7 +29,12 @@ def build_dispatcher(app: App) -> Dispatcher:
         state_ttl=30 * 86400,
         data_ttl=30 * 86400,
     )
-    dp = Dispatcher(storage=storage, app=app, background=Background())
+    # aiogram's own FSM middleware is replaced by one whose per-update context saves Redis round
+    # trips (tgassist/bot/fsm.py); registered where aiogram registers its own, after the user
+    # context.
+    dp = Dispatcher(storage=storage, disable_fsm=True, app=app, background=Background())
+    dp.fsm = UpdateFSMMiddleware(storage=storage, events_isolation=DisabledEventIsolation())
+    dp.update.outer_middleware(dp.fsm)
     install_middlewares(dp, app)
     for router in build_routers():
         dp.include_router(router)

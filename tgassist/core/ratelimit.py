@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
+from typing import Any
 
 from tgassist.core.redis import Redis
 
@@ -29,6 +31,17 @@ return tostring(wait)
 """
 
 
+_SCRIPTS: weakref.WeakKeyDictionary[Redis, Any] = weakref.WeakKeyDictionary()
+
+
+def _take_script(redis: Redis) -> Any:
+    """One registered script per client (registering hashes the source: once, not per bucket)."""
+    script = _SCRIPTS.get(redis)
+    if script is None:
+        script = _SCRIPTS[redis] = redis.register_script(_TAKE)
+    return script
+
+
 class TokenBucket:
     """`rate` tokens per second, bursts up to `capacity`. `take()` is non-blocking, `acquire()` waits."""
 
@@ -39,7 +52,7 @@ class TokenBucket:
         self.key = f"ratelimit:{name}"
         self.rate = rate
         self.capacity = capacity if capacity is not None else max(1.0, rate)
-        self._script = redis.register_script(_TAKE)
+        self._script = _take_script(redis)
 
     async def take(self, tokens: float = 1.0) -> float:
         """Take tokens if available; returns 0.0, or the seconds to wait before trying again."""

@@ -24,6 +24,7 @@ from tgassist.events.exceptions import EventsError
 from tgassist.events.lang import title_language
 from tgassist.events.models import Event, EventSource, IngestRun
 from tgassist.events.report import IngestReport, SourceStats
+from tgassist.events.service import forget_city_lists
 from tgassist.events.sources import SourceSpec, select_specs, source_config
 from tgassist.events.sources.base import RawEvent
 from tgassist.events.store import (
@@ -135,6 +136,7 @@ async def ingest(
         ) from err
     report.status = _run_status(report)
     report.seconds = round(time.perf_counter() - started, 3)
+    forget_city_lists(app)  # this process's readers see the new events at once
     await _finish(app, report, specs)
     for name, st in report.sources.items():
         log.info(

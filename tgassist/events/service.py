@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -67,6 +69,20 @@ def _overlaps(start: datetime, end: datetime) -> ColumnElement[bool]:
     return (Event.starts_at < end) & (func.coalesce(Event.ends_at, Event.starts_at) >= start)
 
 
+# A city's day list is the same for every reader (nothing per user in it): each process keeps
+# the lists it built for `events_list_cache_sec`, so a crowd opening "Moscow, today" costs one
+# query. The cards in it are shared: read them, do not change them.
+_LISTS: weakref.WeakKeyDictionary[App, dict[tuple[object, ...], tuple[float, list[EventCard]]]] = (
+    weakref.WeakKeyDictionary()
+)
+_LISTS_MAX = 512
+
+
+def forget_city_lists(app: App) -> None:
+    """Drop this process's cached city lists (after an ingest wrote new events)."""
+    _LISTS.pop(app, None)
+
+
 async def events_by_city(
     app: App,
     city: str,
@@ -78,6 +94,11 @@ async def events_by_city(
 ) -> list[EventCard]:
     """Active events in `city` overlapping the day(s) of `when`, soonest first, duplicates merged."""
     start, end = date_range(when, city_zone(app, city), now)
+    ttl = app.settings.events_list_cache_sec
+    lists = _LISTS.setdefault(app, {})
+    key = (city, start, end, lang, limit)
+    if now is None and ttl > 0 and (hit := lists.get(key)) and hit[0] > monotonic():
+        return list(hit[1])
     async with app.db.session() as s:
         rows = (
             (
@@ -91,10 +112,16 @@ async def events_by_city(
             .scalars()
             .all()
         )
-    return collapse(
+    cards = collapse(
         [to_card(r, lang, app.settings.events_city_timezones) for r in rows],
         app.settings.events_dedupe_radius_km,
     )[:limit]
+    if now is None and ttl > 0:
+        if len(lists) >= _LISTS_MAX:
+            lists.clear()
+        lists[key] = (monotonic() + ttl, cards)
+        return list(cards)
+    return cards
 
 
 async def nearby(

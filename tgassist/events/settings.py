@@ -129,6 +129,14 @@ class EventsSettings(BaseModel):
     events_cancel_vanished: bool = Field(
         True, description="Mark upcoming events that vanished from a source as cancelled"
     )
+    events_list_cache_sec: float = Field(
+        60.0,
+        ge=0,
+        description=(
+            "Seconds a process keeps a city's day list it has read (shared by all readers; "
+            "0 = read the database every time)"
+        ),
+    )
     events_dedupe_radius_km: float = Field(
         1.0, ge=0, description="Two sources' copies closer than this are one event"
     )

@@ -1,0 +1,44 @@
+"""The bot's FSM context of one update: the state is read once, `clear()` is one command, and
+what it writes is what the next update (a new context, any copy) reads from Redis."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
+
+from tgassist.app import App
+from tgassist.bot.fsm import AppRedisStorage, UpdateFSMContext
+from tgassist.bot.keys import FSM_PREFIX
+
+
+async def _calls(app: App) -> Counter[str]:
+    stats = await app.redis.info("commandstats")
+    return Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()})
+
+
+async def test_state_read_once_and_clear_is_one_command(app: App) -> None:
+    storage = AppRedisStorage(
+        app.redis,  # type: ignore[arg-type]
+        key_builder=DefaultKeyBuilder(prefix=FSM_PREFIX, with_bot_id=True),
+    )
+    key = StorageKey(bot_id=1, chat_id=42, user_id=42)
+    first = UpdateFSMContext(storage, key)
+    await first.set_state("Wizard:name")
+    await first.update_data(name="Диваны")
+
+    update = UpdateFSMContext(storage, key)  # the next update
+    before = await _calls(app)
+    assert await update.get_state() == "Wizard:name"
+    assert await update.get_state() == "Wizard:name"  # the middleware's read, then a handler's
+    assert (await _calls(app) - before)["get"] == 1
+
+    before = await _calls(app)
+    await update.clear()
+    assert (await _calls(app) - before) == Counter({"del": 1, "info": 1})
+    assert await update.get_state() is None
+
+    fresh = UpdateFSMContext(storage, key)
+    assert await fresh.get_state() is None and await fresh.get_data() == {}
+    await fresh.set_state("Wizard:product")
+    assert await UpdateFSMContext(storage, key).get_state() == "Wizard:product"

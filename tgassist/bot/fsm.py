@@ -1,0 +1,86 @@
+"""The bot's FSM on the App's Redis: aiogram's RedisStorage, with fewer round trips an update.
+
+aiogram reads a user's state once per update (its FSM middleware hands it to the filters as
+`raw_state`), then a handler asks again (`state.get_state()`), and `state.clear()` is two
+DELs. Here the context of one update keeps the state it has read or written, so a handler's
+`get_state()` costs nothing, and `clear()` deletes the state and the data in one command. The
+state still lives in Redis only: the next update (on this copy or another) reads it afresh.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import DEFAULT_DESTINY, StateType, StorageKey
+from aiogram.fsm.storage.redis import RedisStorage
+
+__all__ = ["AppRedisStorage", "UpdateFSMContext", "UpdateFSMMiddleware"]
+
+_UNREAD: Any = object()
+
+
+class AppRedisStorage(RedisStorage):
+    """RedisStorage on the App's shared client. aiogram closes its storage when polling stops,
+    which would close the pool every other role of the process (workers, sender) still uses:
+    the App closes it instead."""
+
+    async def close(self) -> None:
+        return None
+
+    async def clear(self, key: StorageKey) -> None:
+        """State and data gone in one command (aiogram's `FSMContext.clear` sends two)."""
+        await self.redis.delete(
+            self.key_builder.build(key, "state"), self.key_builder.build(key, "data")
+        )
+
+
+class UpdateFSMContext(FSMContext):
+    """The FSM context of one update: the state is read from Redis at most once."""
+
+    def __init__(self, storage: AppRedisStorage, key: StorageKey) -> None:
+        super().__init__(storage=storage, key=key)
+        self._state: str | None = _UNREAD
+
+    async def get_state(self) -> str | None:
+        if self._state is _UNREAD:
+            self._state = await super().get_state()
+        return self._state
+
+    async def set_state(self, state: StateType = None) -> None:
+        await super().set_state(state)
+        self._state = state.state if isinstance(state, State) else state
+
+    async def clear(self) -> None:
+        assert isinstance(self.storage, AppRedisStorage)
+        await self.storage.clear(self.key)
+        self._state = None
+
+
+class UpdateFSMMiddleware(FSMContextMiddleware):
+    """aiogram's FSM middleware, handing each update an `UpdateFSMContext`."""
+
+    def get_context(
+        self,
+        bot: Bot,
+        chat_id: int,
+        user_id: int,
+        thread_id: int | None = None,
+        business_connection_id: str | None = None,
+        destiny: str = DEFAULT_DESTINY,
+    ) -> FSMContext:
+        assert isinstance(self.storage, AppRedisStorage)
+        return UpdateFSMContext(
+            storage=self.storage,
+            key=StorageKey(
+                user_id=user_id,
+                chat_id=chat_id,
+                bot_id=bot.id,
+                thread_id=thread_id,
+                business_connection_id=business_connection_id,
+                destiny=destiny,
+            ),
+        )
