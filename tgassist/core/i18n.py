@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import string
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,17 @@ def normalize_language(code: str | None, fallback: str | None = None) -> str:
     if base in ("be", "uk", "kk", "ky", "uz", "tg"):
         return "ru"
     return fallback or _default_language
+
+
+def locale_language(environ: Mapping[str, str]) -> str:
+    """The operator's language from the system locale, as POSIX reads it: the first of LC_ALL,
+    LC_MESSAGES, LANG that is set; `ru…` → ru, anything else (C, POSIX, en_US, de_DE …) → en.
+    The default of TGASSIST_LANGUAGE."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "").strip()
+        if value:
+            return "ru" if value.lower().startswith("ru") else "en"
+    return "en"
 
 
 class _Params(dict[str, Any]):
