@@ -158,3 +158,19 @@ def test_the_language_setting_defaults_to_the_system_locale(
     assert Settings(_env_file=None).language == "en"  # type: ignore[call-arg]
     monkeypatch.setenv("TGASSIST_LANGUAGE", "ru")
     assert Settings(_env_file=None).language == "ru"  # type: ignore[call-arg]
+
+
+def test_a_nested_message_survives_storage_as_json() -> None:
+    import json
+
+    from tgassist.core.i18n import storable_params
+
+    inner = LocalizedError("core.user.not_found", ref=7)
+    stored = json.loads(json.dumps(storable_params({"error": inner, "n": 1})))
+    assert stored == {"error": {"key": "core.user.not_found", "params": {"ref": 7}}, "n": 1}
+    assert t("core.task.failed", "ru", **stored) == "Не удалось: Пользователь 7 не найден"
+    assert t("core.task.failed", "en", **stored) == "Failed: User 7 not found"
+    assert Msg("core.task.failed", {"error": Msg("core.task.done")}).to_dict() == {
+        "key": "core.task.failed",
+        "params": {"error": {"key": "core.task.done", "params": {}}},
+    }
