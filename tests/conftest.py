@@ -34,6 +34,9 @@ REDIS_URL = os.environ.get("TGASSIST_TEST_REDIS_URL")
 REQUIRE = os.environ.get("TGASSIST_TEST_REQUIRE_SERVERS") == "1"
 
 configure_logging("INFO", json_logs=False)
+# Unset, TGASSIST_LANGUAGE follows the host's locale; the suite speaks Russian on every host
+# (tests of the locale rule clear it), and the CLI and workers it starts inherit this.
+os.environ.setdefault("TGASSIST_LANGUAGE", "ru")
 
 BACKENDS = ["sqlite+embedded"] + (["postgres+server"] if (PG_URL and REDIS_URL) or REQUIRE else [])
 

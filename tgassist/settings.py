@@ -56,7 +56,8 @@ def settings_table() -> str:
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = field.default
-        shown = "" if default is None else str(default)
+        # a default computed at start (the system locale …) is told by the description
+        shown = "" if default is None or field.default_factory is not None else str(default)
         rows.append(f"| `TGASSIST_{name.upper()}` | `{shown}` | {field.description or ''} |")
     return "\n".join(rows)
 

@@ -25,6 +25,7 @@ from tgassist.campaigns.export import COLUMNS, HEADER_ROW
 from tgassist.campaigns.limits import check_ad
 from tgassist.campaigns.sources.direct_import import load_direct_file
 from tgassist.campaigns.tasks import BUILD_STAGE
+from tgassist.core.i18n import Msg, t
 from tgassist.core.keys import task_progress
 from tgassist.core.worker import Worker
 
@@ -296,7 +297,14 @@ async def test_unnamed_geo_id_is_not_exported_as_a_fake_region_name(
         )
     )
     assert {r[COLUMNS.index("Регион")] for r in rows} == {"Москва"}
-    assert any("10650" in w for w in camp.report["export"]["warnings"])
+    # a message, not a sentence in one language: each door renders it in its reader's language
+    assert camp.report["export"]["warnings"] == [
+        {"key": "campaigns.export.regions_partial", "params": {"ids": "10650"}}
+    ]
+    summary = await service.build_summary(app, 1, started.campaign_id)
+    assert [w.render("en") for w in summary.warnings if isinstance(w, Msg)] == [
+        t("campaigns.export.regions_partial", "en", ids="10650")
+    ]
     res = await service.export_campaign(app, 1, started.campaign_id, "csv")
     assert (
         res.message and "10650" in res.message.render("ru") and "10650" in res.message.render("en")

@@ -105,3 +105,18 @@ def test_parse_without_telegram_settings_says_what_to_set(env: Settings) -> None
 def test_parse_rejects_unknown_mode(env: Settings) -> None:
     code, out = invoke("channels", "parse", "--mode", "sideways")
     assert code == 1 and "--mode must be" in out
+
+
+def test_a_file_storage_fault_stops_the_import_with_a_clear_line(
+    env: Settings, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env.data_dir.mkdir(parents=True, exist_ok=True)
+    (env.data_dir / "blobs").write_text("not a directory")  # media files cannot be written
+    monkeypatch.setenv("TGASSIST_LANGUAGE", "ru")
+    code, out = invoke("channels", "import", str(fixtures_dir / "telegram-desktop" / "trantor"))
+    out = " ".join(out.split())
+    assert code == 1, out
+    assert (
+        "Импорт остановился после сохранения" in out and "Причина: Не удалось записать файл" in out
+    )
+    assert str(env.data_dir / "blobs") in out and "Traceback" not in out

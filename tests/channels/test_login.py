@@ -14,6 +14,7 @@ from tgassist.channels.models import TelegramSession
 from tgassist.channels.sources.base import SourceError
 from tgassist.core.crypto import SecretBox
 from tgassist.core.errors import CryptoError
+from tgassist.core.i18n import t
 
 
 class FakeSession:
@@ -55,6 +56,7 @@ class FakeLoginClient:
 async def test_login_stores_session_encrypted_and_client_opens(app: App) -> None:
     app.settings.secret_keys = SecretStr(SecretBox.generate_key())
     clients: list[FakeLoginClient] = []
+    asked: list[str] = []
 
     def factory(settings: Any, session: str) -> FakeLoginClient:
         clients.append(FakeLoginClient(session))
@@ -64,9 +66,13 @@ async def test_login_stores_session_encrypted_and_client_opens(app: App) -> None
         app,
         None,
         factory,
-        ask=lambda q: "+79990000000" if "Phone" in q else "12345",
-        ask_secret=lambda q: "2fa-pass",
+        ask=lambda q: asked.append(q) or ("+79990000000" if len(asked) == 1 else "12345"),
+        ask_secret=lambda q: asked.append(q) or "2fa-pass",
     )
+    # the prompts speak the operator's language (the suite's is Russian)
+    assert asked == [
+        t(f"channels.login.{key}", "ru") + " " for key in ("ask_phone", "ask_code", "ask_password")
+    ]
     assert who == "reader"
     assert clients[0].answers == ["+79990000000", "12345", "2fa-pass"]
     async with app.db.session() as s:
@@ -79,8 +85,9 @@ async def test_login_stores_session_encrypted_and_client_opens(app: App) -> None
     def expired(settings: Any, session: str) -> FakeLoginClient:
         return FakeLoginClient(session, authorized=False)
 
-    with pytest.raises(SourceError, match="run `tgassist channels login` again"):
+    with pytest.raises(SourceError, match="run `tgassist channels login` again") as err:
         await open_client(app, expired)
+    assert err.value.render("ru").startswith("Сохранённая сессия Telegram больше не действует")
 
 
 async def test_login_needs_secret_keys_and_open_needs_a_session(app: App) -> None:

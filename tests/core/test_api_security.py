@@ -87,7 +87,12 @@ async def test_docs_schema_and_details_are_for_admins_only(
     client: httpx.AsyncClient, path: str
 ) -> None:
     assert (await client.get(path)).status_code == 401
-    assert (await client.get(path, headers={"Authorization": "Bearer wrong"})).status_code == 401
+    wrong = await client.get(path, headers={"Authorization": "Bearer wrong"})
+    assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+    assert wrong.json()["detail"]["key"] == "security.api.bad_token"
+    assert wrong.json()["detail"]["message"].startswith("Неверный токен администратора")
+    english = await client.get(path, headers={"Authorization": "Bearer x", "Accept-Language": "en"})
+    assert english.json()["detail"]["message"].startswith("Invalid admin token")
     assert (await client.get(path, headers=AUTH)).status_code in (200, 503)
     assert (await client.get("/health")).status_code == 200  # liveness stays public
 
@@ -167,3 +172,12 @@ async def test_an_uploaded_keywords_file_is_used_by_a_brief(
         headers=AUTH,
     )
     assert bad.status_code == 422 and bad.json()["detail"]["key"] == "security.upload.bad_type"
+
+
+async def test_without_an_admin_token_the_admin_api_says_how_to_open_it(make_app: Any) -> None:
+    app = await make_app(admin_token=None)
+    transport = httpx.ASGITransport(app=create_api(app))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        r = await c.get("/health/details", headers={**AUTH, "Accept-Language": "en-GB,en;q=0.8"})
+    assert r.status_code == 403 and r.json()["detail"]["key"] == "security.api.disabled"
+    assert "set TGASSIST_ADMIN_TOKEN on the server (at least 16" in r.json()["detail"]["message"]

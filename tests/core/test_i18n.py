@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 from tgassist.core.errors import LocalizedError
-from tgassist.core.i18n import LANGUAGES, Msg, load_catalogues, normalize_language, placeholders, t
+from tgassist.core.i18n import (
+    LANGUAGES,
+    Msg,
+    load_catalogues,
+    locale_language,
+    normalize_language,
+    placeholders,
+    t,
+)
+from tgassist.settings import Settings
 
 PACKAGE = Path(__file__).resolve().parents[2] / "tgassist"
 DOMAINS = (
@@ -27,6 +36,7 @@ DOMAINS = (
     "backup",
     "account",
     "security",
+    "cli",
 )
 KEY_ARGS = {"key", "text_key", "error_key"}
 
@@ -51,7 +61,7 @@ def keys_used_in_code() -> dict[str, str]:
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", "")
                 if node.args and (
-                    name in ("t", "Msg", "fail", "render_key")
+                    name in ("t", "Msg", "fail", "render_key", "say")
                     or name.endswith(("Error", "Exception", "NotFound"))
                 ):
                     candidates.append(node.args[0])
@@ -117,3 +127,50 @@ def test_localized_error_carries_key_and_params() -> None:
     assert (err.key, err.params) == ("core.user.not_found", {"ref": 42})
     assert str(err) == "User 42 not found"
     assert err.render("ru") == "Пользователь 42 не найден"
+
+
+@pytest.mark.parametrize(
+    ("environ", "lang"),
+    [
+        ({"LANG": "ru_RU.UTF-8"}, "ru"),
+        ({"LANG": "en_US.UTF-8"}, "en"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LANG": "de_DE.UTF-8"}, "en"),
+        ({}, "en"),
+        ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "ru_RU.UTF-8"}, "ru"),
+        ({"LANG": "ru_RU.UTF-8", "LC_MESSAGES": "en_US.UTF-8", "LC_ALL": "ru_RU"}, "ru"),
+        ({"LANG": "ru_RU.UTF-8", "LC_ALL": "C"}, "en"),
+        ({"LANG": "ru_RU.UTF-8", "LC_ALL": ""}, "ru"),  # set but empty: not set
+    ],
+)
+def test_language_from_the_system_locale(environ: dict[str, str], lang: str) -> None:
+    assert locale_language(environ) == lang
+
+
+def test_the_language_setting_defaults_to_the_system_locale(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("TGASSIST_LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    assert Settings(_env_file=None).language == "ru"  # type: ignore[call-arg]
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert Settings(_env_file=None).language == "en"  # type: ignore[call-arg]
+    monkeypatch.setenv("TGASSIST_LANGUAGE", "ru")
+    assert Settings(_env_file=None).language == "ru"  # type: ignore[call-arg]
+
+
+def test_a_nested_message_survives_storage_as_json() -> None:
+    import json
+
+    from tgassist.core.i18n import storable_params
+
+    inner = LocalizedError("core.user.not_found", ref=7)
+    stored = json.loads(json.dumps(storable_params({"error": inner, "n": 1})))
+    assert stored == {"error": {"key": "core.user.not_found", "params": {"ref": 7}}, "n": 1}
+    assert t("core.task.failed", "ru", **stored) == "Не удалось: Пользователь 7 не найден"
+    assert t("core.task.failed", "en", **stored) == "Failed: User 7 not found"
+    assert Msg("core.task.failed", {"error": Msg("core.task.done")}).to_dict() == {
+        "key": "core.task.failed",
+        "params": {"error": {"key": "core.task.done", "params": {}}},
+    }

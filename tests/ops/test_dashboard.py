@@ -85,7 +85,8 @@ async def test_replay_sends_dead_letters_back_and_needs_the_form_token(
     page = (await client.get("/dashboard/streams?lang=en")).text
     assert "a broken post" in page
     r = await client.post("/dashboard/streams/replay", data={"stream": "posts.parsed"})
-    assert r.status_code == 403
+    assert r.status_code == 403 and r.json()["detail"]["key"] == "ops.errors.form_expired"
+    assert "reload the page" in r.json()["detail"]["message"]  # the page was opened in English
     assert await app.redis.xlen(dlq_name("posts.parsed")) == 1
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
     assert csrf
@@ -96,9 +97,10 @@ async def test_replay_sends_dead_letters_back_and_needs_the_form_token(
     assert await app.redis.xlen(dlq_name("posts.parsed")) == 0
     assert await app.redis.xlen("posts.parsed") == 1
     r = await client.post(
-        "/dashboard/streams/replay", data={"stream": "no.such", "csrf": csrf.group(1)}
+        "/dashboard/streams/replay?lang=en", data={"stream": "no.such", "csrf": csrf.group(1)}
     )
     assert r.status_code == 404
+    assert r.json()["detail"]["message"].startswith("There is no stream no.such")
 
 
 async def test_task_progress_arrives_as_server_sent_events(
@@ -130,4 +132,6 @@ async def test_task_progress_arrives_as_server_sent_events(
     await driver
     assert any('"percent": 20' in s for s in seen) and any('"percent": 60' in s for s in seen)
     assert any('"status": "done"' in s for s in seen)
-    assert (await client.get("/dashboard/tasks/nope/events")).status_code == 404
+    missing = await client.get("/dashboard/tasks/nope/events")
+    assert missing.status_code == 404
+    assert missing.json()["detail"]["message"].startswith("Задачи nope нет")

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from tgassist.api.errors import http_error
+from tgassist.core.errors import LocalizedError
 from tgassist.core.i18n import LANGUAGES, default_language, normalize_language
 from tgassist.core.settings import ADMIN_TOKEN_MIN_CHARS
 
@@ -50,8 +52,10 @@ def _token(request: Request) -> str:
     secret = get_app(request).settings.admin_token
     token = secret.get_secret_value() if secret is not None else ""
     if len(token) < ADMIN_TOKEN_MIN_CHARS:  # settings refuse these at start; never trust one here
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, "admin API disabled: set TGASSIST_ADMIN_TOKEN"
+        raise http_error(
+            status.HTTP_403_FORBIDDEN,
+            LocalizedError("security.api.disabled", min=ADMIN_TOKEN_MIN_CHARS),
+            request_language(request),
         )
     return token
 
@@ -61,10 +65,14 @@ def session_value(token: str) -> str:
     return hmac.new(token.encode(), b"tgassist-admin-session-v1", hashlib.sha256).hexdigest()
 
 
-def _unauthorized() -> HTTPException:
-    return HTTPException(
-        status.HTTP_401_UNAUTHORIZED, "invalid admin token", headers={"WWW-Authenticate": "Bearer"}
+def _unauthorized(request: Request) -> HTTPException:
+    err = http_error(
+        status.HTTP_401_UNAUTHORIZED,
+        LocalizedError("security.api.bad_token"),
+        request_language(request),
     )
+    err.headers = {"WWW-Authenticate": "Bearer"}
+    return err
 
 
 def require_admin(
@@ -74,7 +82,7 @@ def require_admin(
     token = _token(request)
     given = creds.credentials if creds else ""
     if not hmac.compare_digest(given.encode(), token.encode()):
-        raise _unauthorized()
+        raise _unauthorized(request)
 
 
 def require_admin_read(
@@ -85,7 +93,7 @@ def require_admin_read(
     if creds is not None:
         if hmac.compare_digest(creds.credentials.encode(), token.encode()):
             return
-        raise _unauthorized()
+        raise _unauthorized(request)
     cookie = request.cookies.get(SESSION_COOKIE, "")
     if request.method in ("GET", "HEAD") and hmac.compare_digest(
         cookie.encode(), session_value(token).encode()
@@ -95,4 +103,4 @@ def require_admin_read(
 
     if request.method in ("GET", "HEAD") and signed_in(request):
         return
-    raise _unauthorized()
+    raise _unauthorized(request)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import HTTPException
 
 from tgassist.core.errors import LocalizedError, TgassistError
+from tgassist.core.i18n import storable_params
 
 
 def detail(err: TgassistError, lang: str | None = None) -> dict[str, Any]:
@@ -15,7 +16,7 @@ def detail(err: TgassistError, lang: str | None = None) -> dict[str, Any]:
         return {
             "message": err.render(lang),
             "key": err.key,
-            "params": {k: _plain(v) for k, v in err.params.items()},
+            "params": {k: _plain(v) for k, v in storable_params(err.params).items()},
         }
     return {"message": str(err)}
 
@@ -25,4 +26,6 @@ def http_error(code: int, err: TgassistError, lang: str | None = None) -> HTTPEx
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, dict):  # a nested message: {"key", "params"}
+        return {k: _plain(v) for k, v in value.items()}
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)

@@ -16,6 +16,7 @@ from pathlib import Path
 from tgassist.ai.text import STOP_WORDS
 from tgassist.campaigns.exceptions import ExportError
 from tgassist.campaigns.limits import AdDraft
+from tgassist.core.i18n import Msg
 
 CAMPAIGN_TYPE = "Единая перфоманс-кампания"
 AD_TYPE = "Комбинаторное"
@@ -99,7 +100,7 @@ class ExportCampaign:
     groups: list[ExportGroup]
     minus_words: list[str] = field(default_factory=list)
     currency: str = "RUB"
-    warnings: list[str] = field(default_factory=list)  # what the user must still do in Commander
+    warnings: list[Msg] = field(default_factory=list)  # what the user must still do in Commander
 
 
 def minus_text(words: Sequence[str]) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from tgassist.campaigns.models import Campaign
 from tgassist.core.errors import LocalizedError
+from tgassist.core.i18n import Msg
 from tgassist.core.models import User
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ class BuildSummary:
     groups: int
     ads: int
     compliance: float | None
-    warnings: tuple[str, ...]
+    warnings: tuple[str | Msg, ...]  # a message, or a text from a report of an older version
     violations: int
     spreadsheet_url: str | None
     error: str | None
@@ -184,11 +185,12 @@ async def build_summary(app: App, user_id: int, campaign_id: int) -> BuildSummar
         c = await _own(s, user_id, campaign_id)
         report: dict[str, Any] = dict(c.report or {})
     gen = report.get("generate") or {}
-    warnings: list[str] = []
+    warnings: list[str | Msg] = []
     for part in ("filter", "cluster", "export"):
         for w in (report.get(part) or {}).get("warnings") or ():
-            if str(w) not in warnings:
-                warnings.append(str(w))
+            item = Msg(w["key"], w["params"]) if isinstance(w, dict) and "key" in w else str(w)
+            if item not in warnings:
+                warnings.append(item)
     compliance = gen.get("compliance")
     return BuildSummary(
         campaign_id=c.id,

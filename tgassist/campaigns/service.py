@@ -301,7 +301,7 @@ async def export_campaign(
     """Write the export again (xlsx, csv) or create a Google Sheet shared with `share_with` (default: the
     user's Google e-mail); without Sheets credentials or an e-mail: XLSX + why."""
     from tgassist.campaigns.sheets import export_to_sheets
-    from tgassist.campaigns.storage import load_export, unnamed_regions, write_exports
+    from tgassist.campaigns.storage import load_export, region_warning, write_exports
 
     if fmt not in ("xlsx", "csv", "sheets"):
         raise CampaignError("campaigns.export.bad_format", value=fmt, allowed="xlsx, csv, sheets")
@@ -329,13 +329,7 @@ async def export_campaign(
             )
         return ExportResult(None, url, None)
     paths = await write_exports(app, campaign_id, (fmt,))
-    unnamed = unnamed_regions(camp)
-    warning = None
-    if unnamed:
-        partial = len(unnamed) < len(camp.region_ids)
-        key = "campaigns.export.regions_partial" if partial else "campaigns.export.regions_unnamed"
-        warning = Msg(key, {"ids": ", ".join(unnamed)})
-    return ExportResult(paths[fmt], None, warning, paths)
+    return ExportResult(paths[fmt], None, region_warning(camp), paths)
 
 
 async def repeat_campaign(app: App, user_id: int, campaign_id: int) -> Started:

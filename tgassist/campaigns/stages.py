@@ -379,7 +379,7 @@ async def run_export(bc: BuildContext) -> dict[str, Any]:
     _, warning = export_regions(await bc.campaign())
     data: dict[str, Any] = {k: str(v) for k, v in paths.items()}
     if warning:
-        data["warnings"] = [warning]
+        data["warnings"] = [warning.to_dict()]  # a message: each door renders it in its language
     async with bc.app.db.session() as session:
         await session.execute(
             update(Campaign)

@@ -11,6 +11,7 @@ from tgassist.campaigns.export import ExportCampaign, ExportGroup, safe_name, wr
 from tgassist.campaigns.limits import AdDraft
 from tgassist.campaigns.models import Ad, AdGroup, Campaign, Keyword
 from tgassist.campaigns.regions import has_direct_name
+from tgassist.core.i18n import Msg
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -90,7 +91,7 @@ async def load_export(app: App, campaign_id: int) -> ExportCampaign:
     return out
 
 
-def export_regions(camp: Campaign) -> tuple[list[str], str | None]:
+def export_regions(camp: Campaign) -> tuple[list[str], Msg | None]:
     """Region names for the «Регион» column, and a warning for geo ids Commander could not match by name
     (a placeholder such as «Регион 11119» would make the whole import fail)."""
     if camp.source == "direct_import":
@@ -100,14 +101,17 @@ def export_regions(camp: Campaign) -> tuple[list[str], str | None]:
         for geo, n in zip(camp.region_ids, camp.region_names, strict=False)
         if has_direct_name(geo)
     ]
+    return named, region_warning(camp)
+
+
+def region_warning(camp: Campaign) -> Msg | None:
+    """What the user must still do in Commander when some geo ids have no name (None: nothing)."""
     unnamed = unnamed_regions(camp)
     if not unnamed:
-        return named, None
-    return named, (
-        f"Регион: для geo id {', '.join(unnamed)} нет названия в таблице tgassist, столбец «Регион» "
-        f"{'заполнен не полностью' if named else 'пуст'} — выберите регион в Директ Коммандере после "
-        "импорта или укажите в брифе регион по названию"
-    )
+        return None
+    partial = len(unnamed) < len(camp.region_ids)
+    key = "campaigns.export.regions_partial" if partial else "campaigns.export.regions_unnamed"
+    return Msg(key, {"ids": ", ".join(unnamed)})
 
 
 def unnamed_regions(camp: Campaign) -> list[str]:

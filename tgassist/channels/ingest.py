@@ -18,6 +18,7 @@ from tgassist.channels.sources.desktop import DesktopExport
 from tgassist.channels.sources.export_file import ExportError
 from tgassist.channels.sources.export_zone import zone_of
 from tgassist.channels.store import save_batch
+from tgassist.core.blobs import BlobError
 from tgassist.core.db import utcnow
 from tgassist.core.errors import LocalizedError
 
@@ -137,6 +138,13 @@ async def import_export(
             if media is not None and not media.done():
                 media.cancel()
             await _finish(app, run.id, channel.id, result, "failed", str(err)[:500])
+            if isinstance(err, BlobError):  # the file storage failed: its own message, nested
+                raise ImportInterrupted(
+                    "channels_import.import.interrupted_storage",
+                    saved=done,
+                    total=len(messages),
+                    reason=err,
+                ) from err
             if isinstance(err, Exception) and not isinstance(err, LocalizedError):
                 # never a half-imported file without saying so: what was saved, what was not
                 raise ImportInterrupted(

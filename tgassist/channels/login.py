@@ -14,13 +14,18 @@ from sqlalchemy import select
 
 from tgassist.channels.models import TelegramSession
 from tgassist.channels.sources.base import SourceError
-from tgassist.core.errors import ConfigError, CryptoError
+from tgassist.core.errors import ConfigError, CryptoError, LocalizedError
+from tgassist.core.i18n import t
 
 if TYPE_CHECKING:
     from tgassist.app import App
     from tgassist.settings import Settings
 
 ClientFactory = Callable[["Settings", str], Any]
+
+
+class LoginError(SourceError, LocalizedError):
+    """Signing in to Telegram or opening the stored session failed (a `channels.login.*` key)."""
 
 
 async def load_session(app: App) -> str | None:
@@ -76,20 +81,16 @@ async def open_client(app: App, factory: ClientFactory = build_client) -> Any:
         build_client(app.settings, "")  # raises the ConfigError naming the settings
     string_session = await load_session(app)
     if not string_session:
-        raise SourceError(
-            "no Telegram session stored: run `tgassist channels login` once to sign in"
-        )
+        raise LoginError("channels.login.no_session")
     client = factory(app.settings, string_session)
     try:
         await client.connect()
         authorized = await client.is_user_authorized()
     except Exception as err:
-        raise SourceError(f"cannot connect to Telegram: {err}") from err
+        raise LoginError("channels.login.connect_failed", error=str(err)[:300]) from err
     if not authorized:
         await client.disconnect()
-        raise SourceError(
-            "the stored Telegram session is no longer valid: run `tgassist channels login` again"
-        )
+        raise LoginError("channels.login.session_expired")
     return client
 
 
@@ -106,16 +107,17 @@ async def interactive_login(
     client = factory(app.settings, "")
     try:
         await client.start(
-            phone=lambda: phone or ask("Phone number (international format, e.g. +79991234567): "),
-            code_callback=lambda: ask("Login code Telegram sent you: "),
-            password=lambda: ask_secret("Two-step verification password: "),
+            # the prompts speak the operator's language (the CLI's, TGASSIST_LANGUAGE)
+            phone=lambda: phone or ask(t("channels.login.ask_phone") + " "),
+            code_callback=lambda: ask(t("channels.login.ask_code") + " "),
+            password=lambda: ask_secret(t("channels.login.ask_password") + " "),
         )
         me = await client.get_me()
         await save_session(app, client.session.save(), phone or getattr(me, "phone", None))
     except SourceError:
         raise
     except Exception as err:
-        raise SourceError(f"Telegram sign-in failed: {err}") from err
+        raise LoginError("channels.login.failed", error=str(err)[:300]) from err
     finally:
         await client.disconnect()
     return str(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import typer
 
 from tgassist.cli import core
+from tgassist.cli.common import say
 
 app = typer.Typer(
-    help="tgassist: channels, events and Yandex Direct campaigns in one Telegram assistant.",
+    help=say("cli.help.app"),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )

@@ -11,16 +11,13 @@ from tgassist.cli.common import console, load_settings, run, say
 
 
 def register(root: typer.Typer) -> None:
-    root.command("backup")(backup_cmd)
-    root.command("restore")(restore_cmd)
+    root.command("backup", help=say("cli.help.backup"))(backup_cmd)
+    root.command("restore", help=say("cli.help.restore"))(restore_cmd)
 
 
 def backup_cmd(
-    file: Path = typer.Argument(
-        None, help="Archive to write (default tgassist-backup-<time>.tar.gz)"
-    ),
+    file: Path = typer.Argument(None, help=say("cli.help.backup.file")),
 ) -> None:
-    """One archive of a consistent snapshot (database, Redis, vectors, graph, blobs), while the app runs."""
     settings = load_settings()
     out = file or default_name()
     with console.status(say("ops.cli.backup.running")) as status:
@@ -53,10 +50,9 @@ def backup_cmd(
 
 
 def restore_cmd(
-    file: Path = typer.Argument(..., help="Archive written by `tgassist backup`"),
-    force: bool = typer.Option(False, "--force", help="Overwrite a non-empty install"),
+    file: Path = typer.Argument(..., help=say("cli.help.restore.file")),
+    force: bool = typer.Option(False, "--force", help=say("cli.help.restore.force")),
 ) -> None:
-    """Restore an archive into an empty install (checked whole before anything is written)."""
     settings = load_settings()
     with console.status(say("ops.cli.restore.running")) as status:
         report = run(

@@ -25,8 +25,10 @@ from tgassist.core.errors import TgassistError
 if TYPE_CHECKING:
     from tgassist.app import App
 
-campaign_app = typer.Typer(help="Yandex Direct campaigns (Direct Helper).", no_args_is_help=True)
-USER_OPT = typer.Option(0, "--user", help="Telegram id of the owner (0 = the local CLI user)")
+campaign_app = typer.Typer(help=say("cli.help.campaign"), no_args_is_help=True)
+USER_OPT = typer.Option(0, "--user", help=say("cli.help.campaign.user"))
+CAMPAIGN_ID = typer.Argument(..., help=say("cli.help.campaign.id"))
+WAIT_OPT = typer.Option(True, help=say("cli.help.campaign.wait"))
 
 
 def register(root: typer.Typer) -> None:
@@ -96,24 +98,19 @@ def _summary(view: Any, task: Any) -> None:
             console.print(f"{label}: {path}", soft_wrap=True, highlight=False)
 
 
-@campaign_app.command("new")
+@campaign_app.command("new", help=say("cli.help.campaign.new"))
 def new(
-    brief: Path = typer.Option(None, "--brief", help="Brief file (YAML), see examples/brief.yaml"),
-    name: str = typer.Option(None, help="Campaign name"),
-    product: str = typer.Option(None, help="Product or service"),
-    phrase: list[str] = typer.Option(None, "--phrase", help="A base phrase (repeat the option)"),
-    region: list[str] = typer.Option(
-        None, "--region", help="Region name or Yandex geo id (repeatable)"
-    ),
-    url: str = typer.Option(None, help="Landing page URL"),
-    budget: float = typer.Option(None, help="Budget, RUB"),
-    keywords_file: Path = typer.Option(None, help="Wordstat / Key Collector export (CSV/XLSX)"),
+    brief: Path = typer.Option(None, "--brief", help=say("cli.help.campaign.new.brief")),
+    name: str = typer.Option(None, help=say("cli.help.campaign.new.name")),
+    product: str = typer.Option(None, help=say("cli.help.campaign.new.product")),
+    phrase: list[str] = typer.Option(None, "--phrase", help=say("cli.help.campaign.new.phrase")),
+    region: list[str] = typer.Option(None, "--region", help=say("cli.help.campaign.new.region")),
+    url: str = typer.Option(None, help=say("cli.help.campaign.new.url")),
+    budget: float = typer.Option(None, help=say("cli.help.campaign.new.budget")),
+    keywords_file: Path = typer.Option(None, help=say("cli.help.campaign.new.keywords_file")),
     user: int = USER_OPT,
-    wait: bool = typer.Option(
-        True, help="Run the build here with a progress bar (--no-wait: only enqueue)"
-    ),
+    wait: bool = WAIT_OPT,
 ) -> None:
-    """Build a campaign from a brief: keywords, groups, ads, XLSX + CSV for Direct Commander."""
     from tgassist.campaigns import service
     from tgassist.campaigns.service import load_brief_file
 
@@ -154,11 +151,11 @@ def new(
         raise typer.Exit(1)
 
 
-@campaign_app.command("list")
+@campaign_app.command("list", help=say("cli.help.campaign.list"))
 def list_(
-    user: int = USER_OPT, all_: bool = typer.Option(False, "--all", help="Include archived")
+    user: int = USER_OPT,
+    all_: bool = typer.Option(False, "--all", help=say("cli.help.campaign.list.all")),
 ) -> None:
-    """Your campaigns, newest first."""
     from tgassist.campaigns import service
 
     settings = load_settings()
@@ -183,9 +180,8 @@ def list_(
     console.print(t if rows else say("campaigns.cli.none"))
 
 
-@campaign_app.command("show")
-def show(campaign_id: int, user: int = USER_OPT) -> None:
-    """A campaign's status, counts, quality report and files."""
+@campaign_app.command("show", help=say("cli.help.campaign.show"))
+def show(campaign_id: int = CAMPAIGN_ID, user: int = USER_OPT) -> None:
     from tgassist.campaigns import service
 
     settings = load_settings()
@@ -208,16 +204,13 @@ def show(campaign_id: int, user: int = USER_OPT) -> None:
         )
 
 
-@campaign_app.command("export")
+@campaign_app.command("export", help=say("cli.help.campaign.export"))
 def export(
-    campaign_id: int,
-    fmt: str = typer.Option("xlsx", "--format", help="xlsx, csv or sheets"),
-    share: str = typer.Option(
-        None, "--share", help="Google e-mail to share the sheet with (sheets)"
-    ),
+    campaign_id: int = CAMPAIGN_ID,
+    fmt: str = typer.Option("xlsx", "--format", help=say("cli.help.campaign.export.format")),
+    share: str = typer.Option(None, "--share", help=say("cli.help.campaign.export.share")),
     user: int = USER_OPT,
 ) -> None:
-    """Write the campaign file again (XLSX/CSV) or create a Google Sheet."""
     from tgassist.campaigns import service
 
     settings = load_settings()
@@ -231,9 +224,8 @@ def export(
     console.print(res.url or str(res.path))
 
 
-@campaign_app.command("repeat")
-def repeat(campaign_id: int, user: int = USER_OPT, wait: bool = typer.Option(True)) -> None:
-    """Resume an unfinished build, or build a finished campaign's brief again."""
+@campaign_app.command("repeat", help=say("cli.help.campaign.repeat"))
+def repeat(campaign_id: int = CAMPAIGN_ID, user: int = USER_OPT, wait: bool = WAIT_OPT) -> None:
     from tgassist.campaigns import service
 
     settings = load_settings()
@@ -252,9 +244,8 @@ def repeat(campaign_id: int, user: int = USER_OPT, wait: bool = typer.Option(Tru
     _summary(view, task)
 
 
-@campaign_app.command("cancel")
-def cancel(campaign_id: int, user: int = USER_OPT) -> None:
-    """Cancel a running build (finished stages are kept; `repeat` resumes)."""
+@campaign_app.command("cancel", help=say("cli.help.campaign.cancel"))
+def cancel(campaign_id: int = CAMPAIGN_ID, user: int = USER_OPT) -> None:
     from tgassist.campaigns import service
 
     settings = load_settings()
@@ -266,13 +257,12 @@ def cancel(campaign_id: int, user: int = USER_OPT) -> None:
     console.print(say("campaigns.cancel.requested", id=campaign_id))
 
 
-@campaign_app.command("delete")
+@campaign_app.command("delete", help=say("cli.help.campaign.delete"))
 def delete(
-    campaign_id: int,
+    campaign_id: int = CAMPAIGN_ID,
     user: int = USER_OPT,
-    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation"),
+    yes: bool = typer.Option(False, "--yes", help=say("cli.help.campaign.delete.yes")),
 ) -> None:
-    """Delete a campaign with its keywords, groups, ads and files."""
     from tgassist.campaigns import service
 
     if not yes:
@@ -286,9 +276,11 @@ def delete(
     console.print(say("campaigns.cli.deleted", id=campaign_id))
 
 
-@campaign_app.command("import")
-def import_(path: Path, user: int = USER_OPT) -> None:
-    """Import an existing Direct campaign file (XLS export or XLSX) for edit and re-export."""
+@campaign_app.command("import", help=say("cli.help.campaign.import"))
+def import_(
+    path: Path = typer.Argument(..., help=say("cli.help.campaign.import.path")),
+    user: int = USER_OPT,
+) -> None:
     from tgassist.campaigns import service
 
     settings = load_settings()

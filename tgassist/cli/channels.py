@@ -10,9 +10,7 @@ from rich.table import Table
 
 from tgassist.cli.common import console, fail, load_settings, run, say, watch_task, with_app
 
-channels_app = typer.Typer(
-    help="Telegram channels: add, import exports, parse live, list, remove.", no_args_is_help=True
-)
+channels_app = typer.Typer(help=say("cli.help.channels"), no_args_is_help=True)
 
 
 def register(root: typer.Typer) -> None:
@@ -100,29 +98,20 @@ def _print_import(result: Any) -> None:
         console.print("  " + line, highlight=False, soft_wrap=True)
 
 
-@channels_app.command("import")
+@channels_app.command("import", help=say("cli.help.channels.import"))
 def import_cmd(
-    path: Path = typer.Argument(..., help="Telegram Desktop export folder (or its result.json)"),
-    timezone: str = typer.Option(
-        None,
-        "--timezone",
-        help="Zone of the computer that made an old export without date_unixtime "
-        "(e.g. Europe/Moscow, +03:00); default TGASSIST_IMPORT_TIMEZONE, else UTC",
-    ),
+    path: Path = typer.Argument(..., help=say("cli.help.channels.import.path")),
+    timezone: str = typer.Option(None, "--timezone", help=say("cli.help.channels.import.timezone")),
 ) -> None:
-    """Import a Telegram Desktop channel export (JSON); safe to repeat: nothing is duplicated."""
     settings = load_settings()
     result = run(lambda: with_app(lambda app: _import_with_progress(app, path, timezone), settings))
     _print_import(result)
 
 
-@channels_app.command("add")
+@channels_app.command("add", help=say("cli.help.channels.add"))
 def add(
-    ref: str = typer.Argument(
-        ..., help="@username, t.me link, or a Telegram Desktop export folder"
-    ),
+    ref: str = typer.Argument(..., help=say("cli.help.channels.add.ref")),
 ) -> None:
-    """Follow a channel: @name is parsed live (Telethon); an export folder is imported."""
     from tgassist.channels.service import ChannelError, add_by_username, resolve_ref
 
     settings = load_settings()
@@ -139,9 +128,8 @@ def add(
     console.print(say("channels.added", name=decided.value, id=channel.id))
 
 
-@channels_app.command("list")
+@channels_app.command("list", help=say("cli.help.channels.list"))
 def list_cmd() -> None:
-    """Channels with their status, high-water mark and counts."""
     from tgassist.channels.service import list_channels
 
     settings = load_settings()
@@ -173,9 +161,8 @@ def list_cmd() -> None:
     console.print(t)
 
 
-@channels_app.command("remove")
-def remove(ref: str = typer.Argument(..., help="@username, Telegram id or our channel id")) -> None:
-    """Stop following a channel and delete its posts and albums."""
+@channels_app.command("remove", help=say("cli.help.channels.remove"))
+def remove(ref: str = typer.Argument(..., help=say("cli.help.channels.remove.ref"))) -> None:
     from tgassist.channels.service import remove_channel
 
     settings = load_settings()
@@ -189,12 +176,11 @@ def remove(ref: str = typer.Argument(..., help="@username, Telegram id or our ch
     )
 
 
-@channels_app.command("parse")
+@channels_app.command("parse", help=say("cli.help.channels.parse"))
 def parse(
-    ref: str = typer.Argument(None, help="@username or channel id (default: every active channel)"),
-    mode: str = typer.Option("auto", "--mode", help="auto | historical | incremental"),
+    ref: str = typer.Argument(None, help=say("cli.help.channels.parse.ref")),
+    mode: str = typer.Option("auto", "--mode", help=say("cli.help.channels.parse.mode")),
 ) -> None:
-    """Parse channels live with Telethon now (the scheduler does this every PARSER_SCHEDULER_INTERVAL_SEC)."""
     if mode not in ("auto", "historical", "incremental"):
         fail(say("channels.cli.bad_mode", value=repr(mode)))
     from tgassist.channels.service import parse_now
@@ -218,13 +204,10 @@ def parse(
     console.print(t if reports else say("channels.cli.nothing_to_parse"))
 
 
-@channels_app.command("login")
+@channels_app.command("login", help=say("cli.help.channels.login"))
 def login(
-    phone: str = typer.Option(
-        None, help="Phone number in international format (asked when omitted)"
-    ),
+    phone: str = typer.Option(None, help=say("cli.help.channels.login.phone")),
 ) -> None:
-    """First sign-in to Telegram (phone, code, 2FA password); stores the session encrypted."""
     from tgassist.channels.service import interactive_login
 
     settings = load_settings()

@@ -36,16 +36,19 @@ def _call(fn: Any) -> Any:
         fail(err.render())
 
 
-@channels_app.command("search")
+CHANNEL_OPT = typer.Option([], "--channel", help=say("cli.help.channels.channel"))
+JSON_LIST_OPT = typer.Option(False, "--json", help=say("cli.help.channels.json_list"))
+
+
+@channels_app.command("search", help=say("cli.help.channels.search"))
 def search_cmd(
-    query: str = typer.Argument(..., help="What to look for (Russian or English)"),
-    channel: list[str] = typer.Option([], "--channel", help="Only this channel (repeatable)"),
-    since: str = typer.Option(None, "--since", help="From this date (YYYY-MM-DD[THH:MM])"),
-    until: str = typer.Option(None, "--until", help="Up to this date (inclusive)"),
-    limit: int = typer.Option(10, "--limit", help="Number of results (1-100)"),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON list"),
+    query: str = typer.Argument(..., help=say("cli.help.channels.search.query")),
+    channel: list[str] = CHANNEL_OPT,
+    since: str = typer.Option(None, "--since", help=say("cli.help.channels.search.since")),
+    until: str = typer.Option(None, "--until", help=say("cli.help.channels.search.until")),
+    limit: int = typer.Option(10, "--limit", help=say("cli.help.channels.search.limit")),
+    as_json: bool = JSON_LIST_OPT,
 ) -> None:
-    """Search posts by words and meaning (text, OCR text, linked pages)."""
     result = _call(
         lambda app: service.search_posts(
             app, query, channels=channel, since=since, until=until, limit=limit
@@ -93,13 +96,12 @@ def search_cmd(
     console.print(t)
 
 
-@channels_app.command("ask")
+@channels_app.command("ask", help=say("cli.help.channels.ask"))
 def ask_cmd(
-    question: str = typer.Argument(..., help="A question about what your channels said"),
-    channel: list[str] = typer.Option([], "--channel", help="Only this channel (repeatable)"),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON object"),
+    question: str = typer.Argument(..., help=say("cli.help.channels.ask.question")),
+    channel: list[str] = CHANNEL_OPT,
+    as_json: bool = typer.Option(False, "--json", help=say("cli.help.channels.ask.json")),
 ) -> None:
-    """Answer a question from the posts, with numbered sources (or say it is not found)."""
     answer = _call(lambda app: service.ask_question(app, question, channels=channel))
     text = answer.text or say(answer.message_key or "search.ask.not_found")
     if as_json:
@@ -131,14 +133,17 @@ def ask_cmd(
         console.print(f"  [{s.n}] {s.url or s.source_label}", highlight=False)
 
 
-@channels_app.command("trends")
+@channels_app.command("trends", help=say("cli.help.channels.trends"))
 def trends_cmd(
-    window_hours: int = typer.Option(24, "--window-hours", help="Window length (hours)"),
-    baseline_days: int = typer.Option(7, "--baseline-days", help="Baseline before the window"),
-    until: str = typer.Option(None, "--until", help="The window's end ('now'), ISO date-time"),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON list"),
+    window_hours: int = typer.Option(
+        24, "--window-hours", help=say("cli.help.channels.trends.window_hours")
+    ),
+    baseline_days: int = typer.Option(
+        7, "--baseline-days", help=say("cli.help.channels.trends.baseline_days")
+    ),
+    until: str = typer.Option(None, "--until", help=say("cli.help.channels.trends.until")),
+    as_json: bool = JSON_LIST_OPT,
 ) -> None:
-    """Emerging trends: terms and phrases that jump against the baseline in several channels."""
     found = _call(
         lambda app: service.trends(
             app, until=until, window_hours=window_hours, baseline_days=baseline_days
@@ -178,13 +183,12 @@ def trends_cmd(
     console.print(t)
 
 
-@channels_app.command("digest")
+@channels_app.command("digest", help=say("cli.help.channels.digest"))
 def digest_cmd(
-    user: int = typer.Option(..., "--user", help="The user's Telegram id"),
-    until: str = typer.Option(None, "--until", help="Build it as of this ISO date-time"),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON list"),
+    user: int = typer.Option(..., "--user", help=say("cli.help.channels.digest.user")),
+    until: str = typer.Option(None, "--until", help=say("cli.help.channels.digest.until")),
+    as_json: bool = JSON_LIST_OPT,
 ) -> None:
-    """Preview a user's digest (nothing is sent)."""
     items = _call(lambda app: service.digest_preview(app, user, until=until))
     if as_json:
         _print_json(

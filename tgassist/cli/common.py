@@ -6,7 +6,8 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from tgassist.core.errors import LocalizedError, TgassistError
-from tgassist.core.i18n import LANGUAGES, set_default_language, t
+from tgassist.core.i18n import LANGUAGES, locale_language, set_default_language, t
 from tgassist.core.logging import configure_logging
 from tgassist.core.redact import mask_secrets
 from tgassist.settings import Settings
@@ -42,16 +43,22 @@ def say(key: str, /, **params: object) -> str:
     return t(key, None, **params)
 
 
-def _language_from_environment() -> None:
-    """TGASSIST_LANGUAGE before the settings are read: a command that refuses its arguments
-    before it loads them still answers in the operator's language (`load_settings` sets it again,
-    .env file included)."""
-    lang = os.environ.get("TGASSIST_LANGUAGE", "").strip().lower()
-    if lang in LANGUAGES:
-        set_default_language(lang)
+def cli_language(environ: Mapping[str, str] = os.environ, env_file: Path = Path(".env")) -> str:
+    """The language `Settings.language` will have, known before the settings are read (they may
+    be invalid, and `--help` must not need them): TGASSIST_LANGUAGE from the environment, then
+    from `.env`, else the system locale."""
+    lang = environ.get("TGASSIST_LANGUAGE")
+    if lang is None and env_file.is_file():
+        from dotenv import dotenv_values
+
+        lang = dotenv_values(env_file).get("TGASSIST_LANGUAGE")
+    lang = (lang or "").strip().lower()
+    return lang if lang in LANGUAGES else locale_language(environ)
 
 
-_language_from_environment()
+# Before any command module is imported: their --help texts are rendered at import time, and a
+# command that refuses its arguments before it loads the settings speaks this language too.
+set_default_language(cli_language())
 
 
 def error_text(err: BaseException) -> str:

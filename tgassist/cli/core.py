@@ -9,21 +9,21 @@ from rich.table import Table
 
 from tgassist.cli.common import console, fail, load_settings, run, say, with_app
 
-db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
-dlq_app = typer.Typer(help="Dead-letter streams.", no_args_is_help=True)
+db_app = typer.Typer(help=say("cli.help.db"), no_args_is_help=True)
+dlq_app = typer.Typer(help=say("cli.help.dlq"), no_args_is_help=True)
 
 
 STREAM_COLUMNS = ("stream", "group", "length", "pending", "lag", "dlq", "consumers")
 
 
 def register(root: typer.Typer) -> None:
-    root.command("run")(run_all)
-    root.command("worker")(worker)
-    root.command("scheduler")(scheduler)
-    root.command("api")(api)
-    root.command("bot")(bot)
-    root.command("status")(status)
-    root.command("secret-key")(secret_key)
+    root.command("run", help=say("cli.help.run"))(run_all)
+    root.command("worker", help=say("cli.help.worker"))(worker)
+    root.command("scheduler", help=say("cli.help.scheduler"))(scheduler)
+    root.command("api", help=say("cli.help.api"))(api)
+    root.command("bot", help=say("cli.help.bot"))(bot)
+    root.command("status", help=say("cli.help.status"))(status)
+    root.command("secret-key", help=say("cli.help.secret_key"))(secret_key)
     root.add_typer(db_app, name="db")
     root.add_typer(dlq_app, name="dlq")
 
@@ -36,14 +36,12 @@ def _serve(**roles: Any) -> None:
 
 
 def run_all() -> None:
-    """Everything in one process: API + dashboard, workers, scheduler, and the bot if a token is set."""
     _serve(api=True, worker=True, scheduler=True, bot=True)
 
 
 def worker(
-    stages: str = typer.Option(None, help="Comma list of stage names (default: all)"),
+    stages: str = typer.Option(None, help=say("cli.help.worker.stages")),
 ) -> None:
-    """Run stage workers (start many, on many hosts: they share the load via consumer groups)."""
     from tgassist.core.errors import LocalizedError
     from tgassist.products import select_stages
 
@@ -56,18 +54,17 @@ def worker(
 
 
 def scheduler() -> None:
-    """Run scheduled jobs (several copies are safe: each firing runs once)."""
     _serve(scheduler=True)
 
 
 def api() -> None:
-    """Run the admin HTTP API and dashboard."""
     _serve(api=True)
 
 
-@db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("heads")) -> None:
-    """Apply Alembic migrations."""
+@db_app.command("upgrade", help=say("cli.help.db.upgrade"))
+def db_upgrade(
+    revision: str = typer.Argument("heads", help=say("cli.help.db.upgrade.revision")),
+) -> None:
     from tgassist.core.db import upgrade
     from tgassist.core.errors import LocalizedError
 
@@ -94,7 +91,6 @@ def db_upgrade(revision: str = typer.Argument("heads")) -> None:
 
 
 def bot() -> None:
-    """Run the Telegram bot alone (needs TGASSIST_BOT_TOKEN)."""
     settings = load_settings()
     if settings.bot_token is None:
         fail(say("core.cli.no_bot_token"))
@@ -102,7 +98,6 @@ def bot() -> None:
 
 
 def status() -> None:
-    """Tables of DB, Redis, streams (length/pending/lag/DLQ), workers and scheduled jobs."""
     from tgassist.core import health
 
     settings = load_settings()
@@ -188,12 +183,11 @@ def _colour(status: str) -> str:
     return f"[{colour}]{_state(status)}[/]"
 
 
-@dlq_app.command("list")
+@dlq_app.command("list", help=say("cli.help.dlq.list"))
 def dlq_list(
-    stream: str = typer.Argument(None, help="Stream name (default: every stage's stream)"),
-    limit: int = 20,
+    stream: str = typer.Argument(None, help=say("cli.help.dlq.list.stream")),
+    limit: int = typer.Option(20, help=say("cli.help.dlq.list.limit")),
 ) -> None:
-    """Show dead letters with their errors."""
     from tgassist.products import all_stages
 
     settings = load_settings()
@@ -216,11 +210,11 @@ def dlq_list(
     console.print(t if total else say("core.cli.dlq.none"))
 
 
-@dlq_app.command("replay")
+@dlq_app.command("replay", help=say("cli.help.dlq.replay"))
 def dlq_replay(
-    stream: str, group: str = typer.Option(None, help="Only letters of this group")
+    stream: str = typer.Argument(..., help=say("cli.help.dlq.replay.stream")),
+    group: str = typer.Option(None, help=say("cli.help.dlq.replay.group")),
 ) -> None:
-    """Publish dead letters back to their stream (event ids kept; processed groups skip them)."""
     settings = load_settings()
 
     async def go(app: Any) -> int:
@@ -231,7 +225,6 @@ def dlq_replay(
 
 
 def secret_key() -> None:
-    """Print a new Fernet key for TGASSIST_SECRET_KEYS."""
     from tgassist.core.crypto import SecretBox
 
     console.print(SecretBox.generate_key())

@@ -9,9 +9,7 @@ from rich.table import Table
 
 from tgassist.cli.common import console, fail, load_settings, run, say, with_app
 
-events_app = typer.Typer(
-    help="Events: KudaGo, BaliForum, iCalendar, JSON-LD and AI sources.", no_args_is_help=True
-)
+events_app = typer.Typer(help=say("cli.help.events"), no_args_is_help=True)
 
 
 INGEST_COLUMNS = (
@@ -44,13 +42,12 @@ def register(root: typer.Typer) -> None:
     root.add_typer(events_app, name="events")
 
 
-@events_app.command("ingest")
+@events_app.command("ingest", help=say("cli.help.events.ingest"))
 def ingest_cmd(
     source: list[str] = typer.Option(
-        None, "--source", "-s", help="Source name (repeat, or comma list); default: all"
+        None, "--source", "-s", help=say("cli.help.events.ingest.source")
     ),
 ) -> None:
-    """Fetch, translate (one batch) and store events now."""
     from tgassist.events.service import ingest
 
     settings = load_settings()
@@ -99,9 +96,8 @@ def ingest_cmd(
         raise typer.Exit(1)
 
 
-@events_app.command("backfill")
+@events_app.command("backfill", help=say("cli.help.events.backfill"))
 def backfill_cmd() -> None:
-    """Translate the titles of events that have no English title yet."""
     from tgassist.events.service import backfill
 
     settings = load_settings()
@@ -119,14 +115,13 @@ def backfill_cmd() -> None:
     )
 
 
-@events_app.command("list")
+@events_app.command("list", help=say("cli.help.events.list"))
 def list_cmd(
-    city: str = typer.Option(..., help="City code: msk, spb, bali, …"),
-    date: str = typer.Option("today", help="today, tomorrow, weekend, week or YYYY-MM-DD"),
-    lang: str = typer.Option("ru", help="ru or en (en falls back to the original title)"),
-    limit: int = typer.Option(50, min=1, max=500),
+    city: str = typer.Option(..., help=say("cli.help.events.list.city")),
+    date: str = typer.Option("today", help=say("cli.help.events.list.date")),
+    lang: str = typer.Option("ru", help=say("cli.help.events.list.lang")),
+    limit: int = typer.Option(50, min=1, max=500, help=say("cli.help.events.list.limit")),
 ) -> None:
-    """Events in a city on a day (or the weekend)."""
     from tgassist.events.service import events_by_city
 
     settings = load_settings()
@@ -153,9 +148,8 @@ def list_cmd(
     console.print(t)
 
 
-@events_app.command("sources")
+@events_app.command("sources", help=say("cli.help.events.sources"))
 def sources_cmd() -> None:
-    """Sources, whether they are configured, and the stats of their last run."""
     from tgassist.events.service import list_sources
 
     settings = load_settings()
@@ -180,11 +174,10 @@ def sources_cmd() -> None:
     console.print(t)
 
 
-@events_app.command("reminders")
+@events_app.command("reminders", help=say("cli.help.events.reminders"))
 def reminders_cmd(
-    due: bool = typer.Option(False, "--due", help="Produce and deliver due reminders now"),
+    due: bool = typer.Option(False, "--due", help=say("cli.help.events.reminders.due")),
 ) -> None:
-    """Pending reminders; with --due, produce the due ones and deliver them (logging notifier)."""
     from tgassist.events.service import pending_reminders, run_due_reminders
 
     settings = load_settings()

@@ -11,9 +11,7 @@ from rich.table import Table
 
 from tgassist.cli.common import console, fail, load_settings, run, say, watch_task, with_app
 
-pipeline_app = typer.Typer(
-    help="The channels enrichment pipeline: stream status, reprocessing.", no_args_is_help=True
-)
+pipeline_app = typer.Typer(help=say("cli.help.pipeline"), no_args_is_help=True)
 
 
 def register(root: typer.Typer) -> None:
@@ -21,11 +19,10 @@ def register(root: typer.Typer) -> None:
     root.add_typer(pipeline_app, name="pipeline")
 
 
-@pipeline_app.command("status")
+@pipeline_app.command("status", help=say("cli.help.pipeline.status"))
 def status(
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
+    as_json: bool = typer.Option(False, "--json", help=say("cli.help.pipeline.status.json")),
 ) -> None:
-    """Per stream: length, pending, lag, dead letters and consumers of every stage's group."""
     from tgassist.channels.service import pipeline_status
 
     settings = load_settings()
@@ -75,28 +72,16 @@ def _parse_since(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-@pipeline_app.command("reprocess")
+@pipeline_app.command("reprocess", help=say("cli.help.pipeline.reprocess"))
 def reprocess_cmd(
-    stage: str = typer.Option(
-        None,
-        "--stage",
-        help="Stage to run again (vision, tagging, retagging, "
-        "tag_persistence, crawl_trigger, enrichment, indexing, indexing_enriched, "
-        "album_assembler, album_assembler_vision)",
-    ),
-    since: str = typer.Option(
-        None, "--since", help="Only posts dated on/after this (YYYY-MM-DD or ISO datetime)"
-    ),
-    channel: int = typer.Option(None, "--channel", help="Only this channel id"),
-    limit: int = typer.Option(None, "--limit", help="At most this many posts"),
+    stage: str = typer.Option(None, "--stage", help=say("cli.help.pipeline.reprocess.stage")),
+    since: str = typer.Option(None, "--since", help=say("cli.help.pipeline.reprocess.since")),
+    channel: int = typer.Option(None, "--channel", help=say("cli.help.pipeline.reprocess.channel")),
+    limit: int = typer.Option(None, "--limit", help=say("cli.help.pipeline.reprocess.limit")),
     missing: bool = typer.Option(
-        False,
-        "--missing",
-        help="Instead of one stage: re-queue every stage whose result is missing in the database "
-        "(after Redis lost its data; workers also do this by themselves)",
+        False, "--missing", help=say("cli.help.pipeline.reprocess.missing")
     ),
 ) -> None:
-    """Publish new events so one stage runs again for stored posts (its follow-ups run too)."""
     import asyncio
 
     from tgassist.channels.service import requeue_missing, run_reprocess, start_reprocess

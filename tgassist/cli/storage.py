@@ -6,20 +6,17 @@ import typer
 
 from tgassist.cli.common import console, load_settings, run, say, with_app
 
-storage_app = typer.Typer(help="Storage hygiene: retention of media files.", no_args_is_help=True)
+storage_app = typer.Typer(help=say("cli.help.storage"), no_args_is_help=True)
 
 
 def register(root: typer.Typer) -> None:
     root.add_typer(storage_app, name="storage")
 
 
-@storage_app.command("prune")
+@storage_app.command("prune", help=say("cli.help.storage.prune"))
 def prune(
-    dry_run: bool = typer.Option(
-        False, "--dry-run", help="Report what would be freed; change nothing"
-    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help=say("cli.help.storage.prune.dry_run")),
 ) -> None:
-    """Delete media files of posts older than TGASSIST_MEDIA_RETENTION_DAYS and orphaned files."""
     from tgassist.channels.service import apply_retention
 
     settings = load_settings()

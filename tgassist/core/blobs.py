@@ -12,19 +12,23 @@ from abc import ABC, abstractmethod
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from tgassist.core.errors import LocalizedError
 
-class BlobError(Exception):
-    """A blob cannot be read or written."""
+
+class BlobError(LocalizedError):
+    """A blob cannot be read or written (a `core.blobs.*` key: which blob, what to do)."""
 
 
 def _check_key(key: str) -> str:
     p = PurePosixPath(key)
     if p.is_absolute() or ".." in p.parts or not key:
-        raise BlobError(f"invalid blob key {key!r}")
+        raise BlobError("core.blobs.key_invalid", key=key)
     return key
 
 
 class BlobStore(ABC):
+    where: str = ""  # the store, as a message names it (a directory, an S3 bucket)
+
     @abstractmethod
     async def put(self, key: str, data: bytes, content_type: str | None = None) -> None: ...
 
@@ -45,6 +49,7 @@ class BlobStore(ABC):
 class LocalBlobStore(BlobStore):
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.where = str(root)
 
     def _path(self, key: str) -> Path:
         return self.root / _check_key(key)
@@ -59,13 +64,18 @@ class LocalBlobStore(BlobStore):
                 fh.write(data)
             os.replace(tmp, path)  # atomic: readers never see half a blob
 
-        await asyncio.to_thread(write)
+        try:
+            await asyncio.to_thread(write)
+        except OSError as err:  # a full disk, no permission
+            raise _failed("core.blobs.unwritable", key, self.where, err) from err
 
     async def get(self, key: str) -> bytes:
         try:
             return await asyncio.to_thread(self._path(key).read_bytes)
         except FileNotFoundError as err:
-            raise BlobError(f"blob not found: {key}") from err
+            raise BlobError("core.blobs.not_found", key=key, where=self.where) from err
+        except OSError as err:  # no permission, a gone disk: say which blob and why
+            raise _failed("core.blobs.unreadable", key, self.where, err) from err
 
     async def exists(self, key: str) -> bool:
         return self._path(key).exists()
@@ -91,6 +101,7 @@ class S3BlobStore(BlobStore):
         import boto3
 
         self.bucket = bucket
+        self.where = f"s3://{bucket} ({endpoint_url})"
         self.client: Any = boto3.client(
             "s3",
             endpoint_url=endpoint_url,
@@ -100,17 +111,28 @@ class S3BlobStore(BlobStore):
 
     async def put(self, key: str, data: bytes, content_type: str | None = None) -> None:
         extra = {"ContentType": content_type} if content_type else {}
-        await asyncio.to_thread(
-            self.client.put_object, Bucket=self.bucket, Key=_check_key(key), Body=data, **extra
-        )
+        _check_key(key)
+        try:
+            await asyncio.to_thread(
+                self.client.put_object, Bucket=self.bucket, Key=key, Body=data, **extra
+            )
+        except Exception as err:
+            raise _failed("core.blobs.unwritable", key, self.where, err) from err
 
     async def get(self, key: str) -> bytes:
         try:
             obj = await asyncio.to_thread(
                 self.client.get_object, Bucket=self.bucket, Key=_check_key(key)
             )
+        except BlobError:
+            raise
         except Exception as err:
-            raise BlobError(f"blob not found: {key}") from err
+            response = getattr(err, "response", None)
+            code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+            if code in ("NoSuchKey", "404", "NotFound"):
+                raise BlobError("core.blobs.not_found", key=key, where=self.where) from err
+            # wrong credentials, a missing bucket, an unreachable endpoint: not "not found"
+            raise _failed("core.blobs.unreadable", key, self.where, err) from err
         return await asyncio.to_thread(obj["Body"].read)
 
     async def exists(self, key: str) -> bool:
@@ -131,3 +153,7 @@ class S3BlobStore(BlobStore):
         for page in await asyncio.to_thread(lambda: list(paginator.paginate(Bucket=self.bucket))):
             total += sum(o["Size"] for o in page.get("Contents", []))
         return total
+
+
+def _failed(msg_key: str, key: str, where: str, err: BaseException) -> BlobError:
+    return BlobError(msg_key, key=key, where=where, error=f"{type(err).__name__}: {err}"[:300])

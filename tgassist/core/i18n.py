@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import string
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,17 @@ def normalize_language(code: str | None, fallback: str | None = None) -> str:
     return fallback or _default_language
 
 
+def locale_language(environ: Mapping[str, str]) -> str:
+    """The operator's language from the system locale, as POSIX reads it: the first of LC_ALL,
+    LC_MESSAGES, LANG that is set; `ru…` → ru, anything else (C, POSIX, en_US, de_DE …) → en.
+    The default of TGASSIST_LANGUAGE."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "").strip()
+        if value:
+            return "ru" if value.lower().startswith("ru") else "en"
+    return "en"
+
+
 class _Params(dict[str, Any]):
     """Format mapping that leaves an unknown placeholder visible instead of raising."""
 
@@ -114,7 +126,28 @@ def _nested(value: Any, lang: str) -> Any:
     render = getattr(value, "render", None)
     if isinstance(value, Msg) or (callable(render) and hasattr(value, "key")):
         return render(lang)  # type: ignore[misc]
+    if _is_stored_msg(value):
+        return t(value["key"], lang, **value["params"])
     return value
+
+
+def _is_stored_msg(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and set(value) == {"key", "params"}
+        and isinstance(value["key"], str)
+        and isinstance(value["params"], dict)
+    )
+
+
+def storable_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters as JSON can hold them: a parameter that is a message (a Msg, a LocalizedError)
+    becomes `{"key", "params"}`, which `t` renders again in the reader's language."""
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        msg = value if isinstance(value, Msg) else getattr(value, "msg", None)
+        out[name] = msg.to_dict() if isinstance(msg, Msg) else value
+    return out
 
 
 def placeholders(text: str) -> set[str]:
@@ -137,4 +170,4 @@ class Msg:
         return t(self.key, lang, **self.params)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "params": dict(self.params)}
+        return {"key": self.key, "params": storable_params(self.params)}

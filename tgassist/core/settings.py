@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
+
+from tgassist.core.i18n import locale_language
 
 ADMIN_TOKEN_MIN_CHARS = 16
 
@@ -126,9 +129,11 @@ class CoreSettings(BaseModel):
         description="How long one outgoing message is reserved by the sender sending it (a killed sender's reservation lapses after this)",
     )
     language: str = Field(
-        "ru",
+        default_factory=lambda: locale_language(os.environ),
         pattern="^(ru|en)$",
-        description="Language of the CLI, the API and new bot users without a Telegram language: ru or en",
+        description="Language of the CLI, the API and new bot users without a Telegram language: "
+        "ru or en; unset = the system locale (LC_ALL, LC_MESSAGES or LANG starting with ru → ru, "
+        "otherwise en)",
     )
 
     @field_validator("admin_token")

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from tgassist.core import keys
 from tgassist.core.db import utcnow
 from tgassist.core.events import dumps
-from tgassist.core.i18n import Msg
+from tgassist.core.i18n import Msg, storable_params
 from tgassist.core.models import Task
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ class TaskManager:
             stage=None,
             percent=0,
             key=key,
-            params=params,
+            params=storable_params(params),
             cancel_requested=False,
             created_at=utcnow(),
             updated_at=utcnow(),
@@ -167,6 +167,8 @@ class TaskManager:
         return view
 
     async def _set(self, task_id: str, **values: Any) -> TaskView | None:
+        if "params" in values:  # a nested message (a storage fault inside "import stopped")
+            values["params"] = storable_params(values["params"] or {})
         async with self.db.session() as s:
             await s.execute(
                 update(Task).where(Task.id == task_id).values(updated_at=utcnow(), **values)
@@ -227,7 +229,7 @@ class TaskManager:
                     stage=stage,
                     percent=percent,
                     key=key,
-                    params=params,
+                    params=storable_params(params),
                     updated_at=utcnow(),
                 )
             )

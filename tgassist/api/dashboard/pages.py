@@ -7,7 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, StreamingResponse
 
 from tgassist.api.dashboard import charts
@@ -24,9 +24,11 @@ from tgassist.api.dashboard.session import (
     token_matches,
 )
 from tgassist.api.deps import get_app
+from tgassist.api.errors import http_error
 from tgassist.campaigns import service as campaign_service
 from tgassist.channels import service as channel_service
 from tgassist.core import stats as core_stats
+from tgassist.core.errors import LocalizedError
 from tgassist.core.i18n import t
 from tgassist.events import service as event_service
 
@@ -223,7 +225,11 @@ async def replay(
     try:
         n = await core_stats.replay_dead_letters(get_app(request), stream)
     except KeyError:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown stream") from None
+        raise http_error(
+            status.HTTP_404_NOT_FOUND,
+            LocalizedError("ops.errors.unknown_stream", stream=stream),
+            language(request),
+        ) from None
     return RedirectResponse(f"/dashboard/streams?replayed={n}", status.HTTP_303_SEE_OTHER)
 
 
@@ -260,7 +266,11 @@ async def task_events(request: Request, task_id: str) -> StreamingResponse:
     app = get_app(request)
     lang = language(request)
     if await app.tasks.get(task_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown task")
+        raise http_error(
+            status.HTTP_404_NOT_FOUND,
+            LocalizedError("ops.errors.unknown_task", task_id=task_id),
+            lang,
+        )
 
     async def stream() -> AsyncIterator[str]:
         async for p in app.tasks.watch(task_id, poll_sec=0.5):
@@ -316,5 +326,9 @@ async def campaigns_page(request: Request) -> HTMLResponse:
 async def campaign_file(request: Request, campaign_id: int) -> FileResponse:
     path = await campaign_service.stored_campaign_file(get_app(request), campaign_id)
     if path is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no file for this campaign")
+        raise http_error(
+            status.HTTP_404_NOT_FOUND,
+            LocalizedError("ops.errors.no_campaign_file", id=campaign_id),
+            language(request),
+        )
     return FileResponse(path, filename=path.name)

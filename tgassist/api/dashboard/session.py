@@ -14,6 +14,8 @@ import time
 from fastapi import HTTPException, Request, status
 
 from tgassist.api.deps import get_app, request_language
+from tgassist.api.errors import http_error
+from tgassist.core.errors import LocalizedError
 
 COOKIE = "tgassist_session"
 SESSION_SEC = 12 * 3600
@@ -72,7 +74,9 @@ def check_csrf(request: Request, given: str) -> None:
     if request.headers.get("authorization"):  # API clients with the bearer token
         return
     if not hmac.compare_digest(given, csrf_token(request)):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "form expired: reload the page")
+        raise http_error(
+            status.HTTP_403_FORBIDDEN, LocalizedError("ops.errors.form_expired"), language(request)
+        )
 
 
 def language(request: Request) -> str:

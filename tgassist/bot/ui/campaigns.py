@@ -10,7 +10,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from tgassist.bot.ui.common import MENU_CALLBACK, bar, button, esc, nav_row, pager_row
 from tgassist.campaigns.views import FILTERS, BuildSummary, CampaignCard, HistoryPage
-from tgassist.core.i18n import t
+from tgassist.core.i18n import Msg, t
 
 # Buttons offered at the region step (Yandex geo ids); any other is typed by name or id.
 REGION_BUTTONS: tuple[tuple[int, str], ...] = (
@@ -205,7 +205,7 @@ def result_text(lang: str, s: BuildSummary) -> str:
         )
     if s.warnings:
         lines.append(t("bot.campaigns.result.warnings", lang))
-        lines += [f"• {esc(w)}" for w in s.warnings[:5]]
+        lines += [f"• {esc(w.render(lang) if isinstance(w, Msg) else w)}" for w in s.warnings[:5]]
         if len(s.warnings) > 5:
             lines.append(t("bot.campaigns.summary.more", lang, n=len(s.warnings) - 5))
     if s.spreadsheet_url:
