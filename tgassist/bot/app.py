@@ -18,7 +18,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramNetworkError
-from aiohttp import ClientError
+from aiohttp import ClientError, ClientTimeout
 
 from tgassist.core.errors import ConfigError
 
@@ -74,7 +74,7 @@ class JsonSession(AiohttpSession):
                 url,
                 data=self.json_dumps(body),
                 headers={"Content-Type": "application/json"},
-                timeout=self.timeout if timeout is None else timeout,
+                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
             ) as resp:
                 raw_result = await resp.text()
         except TimeoutError as err:

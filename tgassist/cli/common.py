@@ -43,17 +43,32 @@ def say(key: str, /, **params: object) -> str:
     return t(key, None, **params)
 
 
-def cli_language(environ: Mapping[str, str] = os.environ, env_file: Path = Path(".env")) -> str:
-    """The language `Settings.language` will have, known before the settings are read (they may
-    be invalid, and `--help` must not need them): TGASSIST_LANGUAGE from the environment, then
-    from `.env`, else the system locale."""
-    lang = environ.get("TGASSIST_LANGUAGE")
-    if lang is None and env_file.is_file():
+def early_setting(
+    name: str, environ: Mapping[str, str] = os.environ, env_file: Path = Path(".env")
+) -> str:
+    """A setting needed before the settings are read (they may be invalid, and `--help` must not
+    need them): TGASSIST_<NAME> from the environment, then from `.env`; "" when unset."""
+    value = environ.get(f"TGASSIST_{name.upper()}")
+    if value is None and env_file.is_file():
         from dotenv import dotenv_values
 
-        lang = dotenv_values(env_file).get("TGASSIST_LANGUAGE")
-    lang = (lang or "").strip().lower()
+        value = dotenv_values(env_file).get(f"TGASSIST_{name.upper()}")
+    return (value or "").strip().lower()
+
+
+def cli_language(environ: Mapping[str, str] = os.environ, env_file: Path = Path(".env")) -> str:
+    """The language `Settings.language` will have: TGASSIST_LANGUAGE, else the system locale."""
+    lang = early_setting("language", environ, env_file)
     return lang if lang in LANGUAGES else locale_language(environ)
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop unless TGASSIST_EVENT_LOOP=asyncio (None: Python's own)."""
+    if early_setting("event_loop") == "asyncio":
+        return None
+    import uvloop
+
+    return uvloop.new_event_loop
 
 
 # Before any command module is imported: their --help texts are rendered at import time, and a
@@ -75,7 +90,8 @@ def fail(message: str, code: int = 1) -> None:
 def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     """Run an async command; project errors become one red line and exit code 1."""
     try:
-        return asyncio.run(coro_fn())  # type: ignore[arg-type]
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
+            return runner.run(coro_fn())  # type: ignore[arg-type]
     except TgassistError as err:
         fail(error_text(err))
     except KeyboardInterrupt:
