@@ -1,6 +1,12 @@
-"""Inline keyboards of the core screens; every button's text is a message key."""
+"""Inline keyboards of the core screens; every button's text is a message key.
+
+A keyboard that depends on the language alone is built once per language and shared (building
+one is a few dozen pydantic objects and catalogue lookups, on every update that shows it):
+callers pass it to Telegram as it is and never change it."""
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -31,6 +37,7 @@ def nav_row(lang: str, back: str | None = None) -> list[InlineKeyboardButton]:
     return row
 
 
+@lru_cache(maxsize=64)
 def main_menu(lang: str) -> InlineKeyboardMarkup:
     return keyboard(
         [
@@ -47,6 +54,7 @@ def main_menu(lang: str) -> InlineKeyboardMarkup:
     )
 
 
+@lru_cache(maxsize=64)
 def language_keyboard(lang: str, back: str = "settings") -> InlineKeyboardMarkup:
     return keyboard(
         [
@@ -56,6 +64,7 @@ def language_keyboard(lang: str, back: str = "settings") -> InlineKeyboardMarkup
     )
 
 
+@lru_cache(maxsize=64)
 def cancel_keyboard(lang: str, back: str) -> InlineKeyboardMarkup:
     """Under a question the user answers by typing: Cancel goes back to `back`."""
     return keyboard(

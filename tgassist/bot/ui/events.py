@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
@@ -39,6 +40,7 @@ def city_name(lang: str, city: City | str) -> str:
     return t(f"bot.events.city.{code}", lang) if builtin else code.replace("_", " ").title()
 
 
+@lru_cache(maxsize=256)
 def home_keyboard(lang: str, cities: tuple[City, ...]) -> InlineKeyboardMarkup:
     rows = [
         [
@@ -60,6 +62,7 @@ def home_keyboard(lang: str, cities: tuple[City, ...]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+@lru_cache(maxsize=256)
 def when_keyboard(lang: str, city: str) -> InlineKeyboardMarkup:
     days = [
         button(lang, f"bot.events.when.{w}", EventCb(action="list", src="c", city=city, when=w))
