@@ -17,7 +17,7 @@ import numpy as np
 from tgassist.ai.base import Embedder
 from tgassist.ai.text import STOP_WORDS, lemma
 from tgassist.campaigns.grouping import IntentGroup, group_intents, hubs, kinds
-from tgassist.campaigns.intent import PhraseIntent, analyse, is_noun
+from tgassist.campaigns.intent import PhraseIntent, analyse, is_noun, is_verb
 from tgassist.campaigns.keywords import plain_words
 from tgassist.campaigns.regions import REGIONS
 
@@ -478,6 +478,7 @@ def attach_small(
         frozenset(u for u in objs if df[u] < DOMINANT_SHARE * total and u not in hub)
         for objs in objects
     ]
+    verbs = [frozenset(u for u in objs if is_verb(u)) for objs in objects]
     sims = unit @ unit[big].T
     for gi, g in enumerate(found):
         if len(g.members) > SMALL_GROUP:
@@ -497,6 +498,21 @@ def attach_small(
         if shared:
             target[gi] = max(shared)[3]
             continue
+        # A verb the lexicon does not know as an action («поставить смеситель», «пробить засор») still
+        # asks for a service on its object: the group joins the largest service group (an action, the
+        # same audience) that shares its object nouns.
+        if verbs[gi] and not any(u[0] == "@" for u in kind[gi]):
+            nouns = telling[gi] - verbs[gi]
+            served = [
+                (len(nouns & objects[bj]), len(found[bj].members), bj)
+                for bj in big
+                if nouns & objects[bj]
+                and any(u[0] == "@" for u in kind[bj])
+                and {u for u in kind[bj] if u[0] == "#"} == kind[gi]
+            ]
+            if served:
+                target[gi] = max(served)[2]
+                continue
         best, best_sim = None, 1.0 - threshold
         for col, bj in same:
             if sims[gi, col] >= best_sim:
