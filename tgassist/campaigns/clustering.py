@@ -331,6 +331,20 @@ def merge_synonyms(
     return target
 
 
+def _word_of(unit: str, group: IntentGroup, intents: Sequence[PhraseIntent]) -> str:
+    """The word that carries `unit` in the first of the group's phrases that has it."""
+    return next(intents[i].words[unit] for i in group.members if unit in intents[i].words)
+
+
+def _added(sig: frozenset[str], broad: frozenset[str], hub: set[str]) -> frozenset[str]:
+    """The object words `sig` adds to `broad`; under a hub-only broad group, without other hub words
+    («свадебный» of «свадебный фотограф» under «фотосессия»: another form of the object says nothing)."""
+    extra = _objects(sig - broad)
+    if _objects(broad) <= hub:
+        return extra - hub or extra
+    return extra
+
+
 def _objects(sig: frozenset[str]) -> frozenset[str]:
     return frozenset(u for u in sig if u[0] not in "@#")
 
@@ -369,8 +383,8 @@ async def place_rare_variants(
                 gj,
                 text_slot(
                     " ".join(
-                        intents[h.members[0]].words[u]
-                        for u in sorted(_objects(h.signature - broad))
+                        _word_of(u, h, intents)
+                        for u in sorted(_added(h.signature, broad, hub))
                     )
                 ),
             )
@@ -387,7 +401,7 @@ async def place_rare_variants(
         if not siblings:
             continue
         for i in g.members:
-            extra = _objects(intents[i].signature - broad)
+            extra = _added(intents[i].signature, broad, hub)
             if extra:
                 t = " ".join(intents[i].words[u] for u in sorted(extra))
                 moves.append((i, gi, text_slot(t), siblings))
@@ -490,8 +504,9 @@ def attach_small(
             for col, bj in enumerate(big)
             if kind[bj] == kind[gi] and types[gi] <= objects[bj]
         ]
+        # Most shared words first; among as many, the nearest by embeddings (not the largest).
         shared = [
-            (len(telling[gi] & objects[bj]), len(found[bj].members), col, bj)
+            (len(telling[gi] & objects[bj]), float(sims[gi, col]), col, bj)
             for col, bj in same
             if telling[gi] & objects[bj]
         ]

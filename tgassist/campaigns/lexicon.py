@@ -79,7 +79,30 @@ PLACE_WORDS: frozenset[str] = _lemmas(
 # Prepositions after which an action word is a modifier of the product, not the service sold.
 WITH_PREPOSITIONS = frozenset({"с", "со", "без"})
 # Short forms a dictionary does not tie to their full word.
-SYNONYMS: dict[str, str] = {"фото": "фотография", "бухучет": "бухгалтерский учет"}
+SYNONYMS: dict[str, str] = {
+    "фото": "фотография",
+    "бухучет": "бухгалтерский учет",
+    # Common commercial nouns that name one thing in other words (general vocabulary of Russian
+    # commerce: goods, home services, cars, travel, health), read as their most usual name.
+    "резина": "шина",
+    "покрышка": "шина",
+    "автошина": "шина",
+    "легкосплавный": "литой",
+    "переобувка": "шиномонтаж",
+    "переобуть": "шиномонтаж",
+    "бойлер": "водонагреватель",
+    "водомер": "счетчик вода",
+    "водосчетчик": "счетчик вода",
+    "стиралка": "стиральный машина",
+    "посудомойка": "посудомоечный машина",
+    "холодос": "холодильник",
+    "кондей": "кондиционер",
+    "ноут": "ноутбук",
+    "комп": "компьютер",
+    "дантист": "стоматолог",
+    "ветврач": "ветеринар",
+    "доктор": "врач",
+}
 # Common Russian commercial abbreviations and their long forms: a phrase that spells the long form
 # (any word order, any word forms) is read as the abbreviation, and an abbreviation that names a plain
 # word is read as that word («ремонт двс» = «ремонт двигателя», «сто рядом» = «автосервис рядом»).
@@ -107,6 +130,9 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "огэ": ("основной государственный экзамен",),
     "вуз": ("высший учебный заведение",),
     "жк": ("жилой комплекс",),
+    "стоматолог": ("зубной врач",),
+    "аккумулятор": ("акб",),
+    "загранпаспорт": ("заграничный паспорт",),
     "пластиковый": ("пвх", "поливинилхлорид", "металлопластиковый", "металлопластик"),
 }
 # Abbreviations that are also common words: read as an abbreviation only when the next word is not
