@@ -383,8 +383,7 @@ async def place_rare_variants(
                 gj,
                 text_slot(
                     " ".join(
-                        _word_of(u, h, intents)
-                        for u in sorted(_added(h.signature, broad, hub))
+                        _word_of(u, h, intents) for u in sorted(_added(h.signature, broad, hub))
                     )
                 ),
             )

@@ -337,13 +337,15 @@ def analyse(phrases: Sequence[str]) -> list[PhraseIntent]:
     tokenised = [
         expand_abbreviations([c for w in ws for c in split_compound(fixes.get(w, w))]) for ws in raw
     ]
-    counts = Counter(w for ws in tokenised for w in ws)
     # A dictionary place name that a large share of the list carries is the product («сплит»), in
     # any of its forms («туры в турцию», «отдых в турции»). A list with two or more such places sells
     # places (destinations): there every place name is a product, the rare ones too («тур на пхукет»).
     common = max(3.0, 0.04 * len(phrases))
     place_counts = Counter(
-        lemma(w) for ws in tokenised for w in set(ws) if _is_place(w) and lemma(w) not in REGION_LEMMAS
+        lemma(w)
+        for ws in tokenised
+        for w in set(ws)
+        if _is_place(w) and lemma(w) not in REGION_LEMMAS
     )
     destinations = sum(1 for c in place_counts.values() if c >= common) >= 2
     units: list[list[tuple[str, str, str]]] = []  # per phrase: (kind, key, word)
