@@ -77,8 +77,9 @@ def test_a_verb_sends_a_small_group_to_its_objects_service_group() -> None:
         IntentGroup([20], frozenset({"поставить", "смеситель"})),
         IntentGroup([21], frozenset({"смеситель", "хромированный"})),
         IntentGroup([22], frozenset({"#children", "поставить", "смеситель"})),
+        IntentGroup(list(range(80, 90)), frozenset({"#children", "горшок"})),
     ]
-    unit = np.eye(5, dtype=np.float32)
+    unit = np.eye(6, dtype=np.float32)
     target = attach_small(found, unit, 0.4)
     assert target[2] == 0
     assert target[3] == 3  # no verb, no group of its kind shares a word: stays
@@ -133,3 +134,18 @@ async def test_rare_variants_under_a_hub_word_are_compared_without_hub_words() -
     moved = await place_rare_variants(found, intents, WordEmbedder(), 0.55)  # type: ignore[arg-type]
     where = {i: g.signature for g in moved for i in g.members}
     assert where[phrases.index("свадебная фотосессия")] == {"свадебный", "фотограф"}
+
+
+def test_an_audience_no_large_group_has_does_not_keep_a_small_group_apart() -> None:
+    """«брекеты взрослым» (one phrase) in a list with no adults' group: the audience is a rare
+    modifier there, and the phrase joins «брекеты». Where adults have a group of their own («фитнес
+    для взрослых»), a small adults' group still never joins a group without the audience."""
+    braces = [
+        IntentGroup(list(range(10)), frozenset({"брекет"})),
+        IntentGroup(list(range(10, 60)), frozenset({"имплант"})),
+        IntentGroup([60], frozenset({"#adults", "брекет"})),
+    ]
+    unit = np.eye(3, dtype=np.float32)
+    assert attach_small(braces, unit, 0.4)[2] == 0
+    with_adults = [*braces, IntentGroup(list(range(70, 80)), frozenset({"#adults", "фитнес"}))]
+    assert attach_small(with_adults, np.eye(4, dtype=np.float32), 0.4)[2] == 2

@@ -492,6 +492,15 @@ def attach_small(
         for objs in objects
     ]
     verbs = [frozenset(u for u in objs if is_verb(u)) for objs in objects]
+    # An audience that no large group has («брекеты взрослым» in a list without an adults' group) is
+    # a rare modifier there, not an intent: a small group with it is placed as if without it.
+    big_kinds = {u for bj in big for u in kind[bj]}
+    kind = [
+        k
+        if len(found[gi].members) > SMALL_GROUP
+        else frozenset(u for u in k if u in big_kinds or u[0] == "@")
+        for gi, k in enumerate(kind)
+    ]
     sims = unit @ unit[big].T
     for gi, g in enumerate(found):
         if len(g.members) > SMALL_GROUP:
