@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tgassist.campaigns.clustering import attach_small
 from tgassist.campaigns.grouping import IntentGroup, group_intents
 from tgassist.campaigns.intent import analyse
+from tgassist.campaigns.merging import attach_small
 
 
 def test_replacing_is_installing_and_new_service_words() -> None:
@@ -122,7 +122,7 @@ async def test_rare_variants_under_a_hub_word_are_compared_without_hub_words() -
     """«свадебная фотосессия» (too rare for a group) sits under the hub-only group «фотосессия»; of
     its siblings «свадебный фотограф» says the same once the hub «фотограф» is left out, while
     «свадебное видео» differs: the phrase goes to the photographer (it stayed under the hub before)."""
-    from tgassist.campaigns.clustering import place_rare_variants
+    from tgassist.campaigns.merging import place_rare_variants
 
     kinds_ = ("свадебный", "детский", "семейный", "парный", "студийный", "уличный")
     phrases = [f"{a} фотограф" for a in kinds_] + [f"{a} фотосессия" for a in kinds_]
@@ -149,3 +149,23 @@ def test_an_audience_no_large_group_has_does_not_keep_a_small_group_apart() -> N
     assert attach_small(braces, unit, 0.4)[2] == 0
     with_adults = [*braces, IntentGroup(list(range(70, 80)), frozenset({"#adults", "фитнес"}))]
     assert attach_small(with_adults, np.eye(4, dtype=np.float32), 0.4)[2] == 2
+
+
+def test_a_small_group_left_alone_joins_the_group_most_alike_on_average() -> None:
+    """After every rule and merge, «окна для загородного дома» (one phrase, no shared word that
+    placed it) joins «окна для дачи» when their phrases are alike on average; a group of another
+    action never takes it, and one not alike enough leaves it alone."""
+    from tgassist.campaigns.merging import place_leftovers
+
+    found = [
+        IntentGroup([0, 1, 2, 3, 4], frozenset({"окно", "дача"})),
+        IntentGroup([5, 6, 7, 8, 9], frozenset({"@repair", "окно"})),
+        IntentGroup([10], frozenset({"окно", "загородный", "дом"})),
+        IntentGroup([11], frozenset({"жалюзи"})),
+    ]
+    e = np.eye(3, dtype=np.float32)
+    near = (e[0] + 0.5 * e[1]) / np.linalg.norm(e[0] + 0.5 * e[1])
+    vec = np.vstack([e[0]] * 5 + [e[0]] * 5 + [near, e[2]])
+    target = place_leftovers(found, list(range(4)), vec, 0.65)
+    assert target == [0, 1, 0, 3]
+    assert place_leftovers(found, list(range(4)), vec, 0.95) == [0, 1, 2, 3]
