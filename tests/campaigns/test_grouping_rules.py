@@ -22,7 +22,8 @@ def test_replacing_is_installing_and_new_service_words() -> None:
 
 def test_common_commercial_synonyms_are_one_word() -> None:
     """«резина», «покрышки» and «шины» name one product; «бойлер» is a water heater, «водомер» a
-    water meter, «стиралка» a washing machine, «зубной врач» a dentist."""
+    water meter, «стиралка» a washing machine, «зубной врач» a dentist, «сплит система» an air
+    conditioner."""
     phrases = ["зимняя резина", "зимние покрышки", "зимние шины", "установка бойлера"]
     phrases += ["установка водонагревателя", "установка водомера", "установка счетчика воды"]
     phrases += [
@@ -31,9 +32,11 @@ def test_common_commercial_synonyms_are_one_word() -> None:
         "зубной врач",
         "стоматолог",
     ]
+    phrases += ["установка сплит системы", "установка кондиционера"]
     sigs = [it.signature for it in analyse(phrases)]
     assert sigs[0] == sigs[1] == sigs[2]
     assert sigs[3] == sigs[4] and sigs[5] == sigs[6] and sigs[7] == sigs[8] and sigs[9] == sigs[10]
+    assert sigs[11] == sigs[12] == {"@install", "кондиционер"}
 
 
 def test_a_place_the_list_sells_is_kept_in_every_form() -> None:
