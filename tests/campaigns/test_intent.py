@@ -115,7 +115,8 @@ def test_places_commercial_words_and_compounds_do_not_define_an_intent() -> None
     ]
     sigs = [it.signature for it in analyse(phrases)]
     assert sigs[0] == sigs[1] == sigs[2] == sigs[3]
-    assert sigs[4] == sigs[5] == sigs[6] == sigs[7] == frozenset({"сплит", "система"})
+    # «сплит» is not dropped as the town of Split: «сплит система» is read as an air conditioner.
+    assert sigs[4] == sigs[5] == sigs[6] == sigs[7] == frozenset({"кондиционер"})
 
 
 async def test_held_out_sets_floor(embedder: Any) -> None:
