@@ -3,10 +3,11 @@
 `python -m benchmarks campaigns_quality`. Sets live in `benchmarks/data/semantics/` (one CSV per business,
 `phrase;intent`, written as Wordstat returns phrases: typos, word order, places, commercial words):
 
-- `tune_*.csv` — ten businesses (air conditioners: services; photo printing: goods; flowers: goods;
+- `tune_*.csv` — twelve businesses (air conditioners: services; photo printing: goods; flowers: goods;
   car service: actions on many parts; fitness club: sports and audiences; wedding and family
   photography: services with many synonyms; dental clinic: medicine; windows: goods and services;
-  tyre service: goods and services; cargo transport: B2B services). Thresholds, the lexicon and every rule of
+  tyre service: goods and services; cargo transport: B2B services; plumbing: home services;
+  travel agency: destinations and audiences). Thresholds, the lexicon and every rule of
   `tgassist/campaigns/{intent,grouping,clustering}.py` were tuned on these only.
 - `heldout_*.csv` — four other businesses (English school: education; vet clinic: medicine; accounting:
   B2B; cleaning: services), never looked at while tuning. The figures that count come from these.

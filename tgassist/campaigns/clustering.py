@@ -16,35 +16,25 @@ import numpy as np
 
 from tgassist.ai.base import Embedder
 from tgassist.ai.text import STOP_WORDS, lemma
-from tgassist.campaigns.grouping import IntentGroup, group_intents, hubs, kinds
+from tgassist.campaigns.grouping import group_intents, hubs
 from tgassist.campaigns.intent import PhraseIntent, analyse, is_noun
 from tgassist.campaigns.keywords import plain_words
+from tgassist.campaigns.merging import (
+    AVERAGE_SIMILARITY,
+    LEFTOVER_SIMILARITY,
+    SWAP_SIMILARITY,
+    SYNONYM_SIMILARITY,
+    VARIANT_SIMILARITY,
+    attach_small,
+    merge_average,
+    merge_synonyms,
+    place_leftovers,
+    place_rare_variants,
+)
 from tgassist.campaigns.regions import REGIONS
 
 Progress = Callable[[int, int], Awaitable[None]]
 EMBED_BATCH = 256
-SMALL_GROUP = 3  # groups this small are placed by embeddings when no rule places them
-# Cosine similarity above which two groups of one action and audience ask for the same thing in other
-# words («покраска машины» / «покраска автомобиля», «смена масла» / «замена масла»); product types of
-# one object stay below it («угловой» / «диван кровать» 0.72, «мобильный» / «инверторный» 0.74).
-SYNONYM_SIMILARITY = 0.8
-# An object word in this share of a list's phrases is the list's own product: sharing it says nothing.
-DOMINANT_SHARE = 0.3
-# Two groups that share object words and differ in one word each («фото на паспорт» / «фото на
-# документы») need only this similarity of their object words, not `SYNONYM_SIMILARITY`: the shared
-# words already say the same, and the two differing words must be alike too (`DIFF_SIMILARITY`).
-# 0.60–0.70 gave the same tuning figures; 0.8 (no separate threshold) 0.005 ARI less.
-SWAP_SIMILARITY = 0.7
-# Groups that share object words are synonyms only if the words they differ in are this alike
-# («сход» / «схождение» 0.54 is not needed: those groups share nothing else; «фотограф» /
-# «фотосессия» 0.76 passes, «предметный» / «портретный» 0.47 does not).
-DIFF_SIMILARITY = 0.6
-# A phrase folded into a broad group for a rare word moves to a narrower sibling group when the words
-# each adds to the broad signature are this alike («фотосессия влюбленных» → «парная фотосессия»).
-VARIANT_SIMILARITY = 0.55
-# Average-linkage similarity (mean cosine over all phrase pairs, object words only) above which two
-# groups of one action and audience that share no object word join («фитнес зал» / «спортзал»).
-AVERAGE_SIMILARITY = 0.7
 
 # Words that change the bid intent little and the ad not at all: they never separate groups.
 GENERIC_WORDS = frozenset(
@@ -178,7 +168,9 @@ async def cluster_keywords(
     out of broad groups (`place_rare_variants`), join groups of one action and audience whose object
     words are synonyms (`merge_synonyms`) or whose phrases are alike on average while sharing no word
     (`merge_average`), and place the small remainder that no rule places: a group of up to `SMALL_GROUP` phrases joins the nearest larger
-    group with the same action and audience when their cosine distance is under `threshold`."""
+    group with the same action and audience when their cosine distance is under `threshold`, and what
+    is still left alone at the end joins the larger group of its kind most alike on average
+    (`place_leftovers`)."""
     n = len(phrases)
     if n == 0:
         return Clustering([], [])
@@ -241,6 +233,7 @@ async def cluster_keywords(
     text_row = {t: r for r, t in enumerate(phrase_texts)}
     phrase_vec = pv[[text_row[t] for t in ptext]]
     target = merge_average(found, target, phrase_vec, AVERAGE_SIMILARITY)
+    target = place_leftovers(found, target, phrase_vec, LEFTOVER_SIMILARITY)
     merged: dict[int, list[int]] = defaultdict(list)
     for gi, g in enumerate(found):
         merged[target[gi]].extend(g.members)
@@ -273,237 +266,6 @@ async def cluster_keywords(
     if on_progress:
         await on_progress(total_steps, total_steps)
     return Clustering(groups, names, report)
-
-
-def merge_synonyms(
-    found: Sequence[IntentGroup],
-    unit: np.ndarray,
-    has_object: Sequence[bool],
-    similarity: float,
-    word_vectors: dict[str, np.ndarray] | None = None,
-    swap_similarity: float | None = None,
-) -> list[int]:
-    """For each group, the group it ends in: a group joins a larger one of the same action and audience
-    whose object words say the same in other words (cosine similarity of the object words, without
-    the action, at least `similarity`: «авто» / «автомобиль», «деловой» / «бизнес» английский).
-    When the two share some object words, the words they differ in must also be alike
-    (`DIFF_SIMILARITY`, on `word_vectors` of units): «предметный» / «портретный» фотограф are not;
-    when they differ in one word each, `swap_similarity` is enough for the object words.
-    Only a group that stays itself takes others in: no chains of near synonyms."""
-    if swap_similarity is None:
-        swap_similarity = similarity
-    target = list(range(len(found)))
-    kind = [kinds(g.signature) for g in found]
-    objects = [frozenset(u for u in g.signature if u[0] not in "@#") for g in found]
-    order = sorted(range(len(found)), key=lambda gi: (-len(found[gi].members), gi))
-    rank = {gi: r for r, gi in enumerate(order)}
-    sims = unit @ unit.T
-
-    def differ_alike(a: frozenset[str], b: frozenset[str]) -> bool:
-        if not (a & b) or word_vectors is None:
-            return True
-        va = [word_vectors[u] for u in a - b if u in word_vectors]
-        vb = [word_vectors[u] for u in b - a if u in word_vectors]
-        if not va or not vb:
-            return False
-        x, y = np.mean(va, axis=0), np.mean(vb, axis=0)
-        return float(x @ y / (np.linalg.norm(x) * np.linalg.norm(y) or 1.0)) >= DIFF_SIMILARITY
-
-    def one_swap(gi: int, bj: int) -> bool:
-        return bool(objects[gi] & objects[bj]) and len(objects[gi] ^ objects[bj]) == 2
-
-    for gi in order:
-        cands = [
-            bj
-            for bj in order[: rank[gi]]
-            if target[bj] == bj
-            and kind[bj] == kind[gi]
-            and has_object[gi]
-            and has_object[bj]
-            # A narrower signature is a product type the rules kept apart («мобильный кондиционер»).
-            and not objects[gi] <= objects[bj]
-            and not objects[bj] <= objects[gi]
-            and sims[gi, bj] >= (swap_similarity if one_swap(gi, bj) else similarity)
-            and differ_alike(objects[gi], objects[bj])
-        ]
-        if cands:
-            target[gi] = max(cands, key=lambda bj: sims[gi, bj])
-    return target
-
-
-def _objects(sig: frozenset[str]) -> frozenset[str]:
-    return frozenset(u for u in sig if u[0] not in "@#")
-
-
-async def place_rare_variants(
-    found: Sequence[IntentGroup],
-    intents: Sequence[PhraseIntent],
-    embedder: Embedder,
-    similarity: float,
-) -> list[IntentGroup]:
-    """A phrase folded into a broad group for a word too rare to make an intent of its own
-    («фотосессия влюбленных» under «фотосессия») moves to a narrower sibling group: one whose
-    signature holds the broad one, with the same action and audience, and whose own added words say
-    the same (cosine of the words each adds to the broad signature at least `similarity`: «влюбленных»
-    / «пары»). A broad group of hub words only (`grouping.hubs`: «зуб», «фотосессия») is a form of the
-    object, not an intent: its phrases may also go to any group of the same action and audience whose
-    own words say the same as theirs («зубной врач» → «стоматолог»). Groups left empty are dropped."""
-    texts: list[str] = []
-    slot: dict[str, int] = {}
-    hub = hubs(intents)
-
-    def text_slot(t: str) -> int:
-        if t not in slot:
-            slot[t] = len(texts)
-            texts.append(t)
-        return slot[t]
-
-    # (phrase, its group, its added words' slot, [(sibling group, sibling's added words' slot)])
-    moves: list[tuple[int, int, int, list[tuple[int, int]]]] = []
-    for gi, g in enumerate(found):
-        broad = g.signature
-        if not _objects(broad):
-            continue
-        siblings = [
-            (
-                gj,
-                text_slot(
-                    " ".join(
-                        intents[h.members[0]].words[u]
-                        for u in sorted(_objects(h.signature - broad))
-                    )
-                ),
-            )
-            for gj, h in enumerate(found)
-            if gj != gi
-            and kinds(h.signature) == kinds(broad)
-            and (
-                broad < h.signature
-                # A hub word alone («зуб») is no intent: its rare phrases may go to any group of
-                # the same action and audience («зубной врач» → «стоматолог»).
-                or (_objects(broad) <= hub and _objects(h.signature - broad))
-            )
-        ]
-        if not siblings:
-            continue
-        for i in g.members:
-            extra = _objects(intents[i].signature - broad)
-            if extra:
-                t = " ".join(intents[i].words[u] for u in sorted(extra))
-                moves.append((i, gi, text_slot(t), siblings))
-    if not moves:
-        return list(found)
-    raw = np.asarray(await embedder.embed(texts), dtype=np.float32)
-    norms = np.linalg.norm(raw, axis=1, keepdims=True)
-    vecs = raw / np.where(norms == 0, 1, norms)
-    members = [list(g.members) for g in found]
-    for i, gi, own, siblings in moves:
-        sim, gj = max((float(vecs[own] @ vecs[s]), gj) for gj, s in siblings)
-        if sim >= similarity:
-            members[gi].remove(i)
-            members[gj].append(i)
-    return [IntentGroup(sorted(m), g.signature) for g, m in zip(found, members, strict=True) if m]
-
-
-def merge_average(
-    found: Sequence[IntentGroup], target: Sequence[int], phrase_vec: np.ndarray, similarity: float
-) -> list[int]:
-    """For each group, the group it ends in after an average-linkage pass over the groups `target`
-    made: two groups join when they have the same action and audience, share no object word (groups
-    that share words were judged by the rules and `merge_synonyms`; a product type stays), and the
-    mean cosine similarity over all pairs of their phrases (`phrase_vec`: object words only, unit vectors) is at least `similarity` —
-    paraphrases that share no word («фитнес зал» / «спортзал», «кроссфит» / «функциональный
-    тренинг»). Average linkage, not single: one close pair of phrases makes no chain. The most similar
-    pair joins first, then the sums are updated."""
-    roots = sorted(set(target))
-    members: dict[int, list[int]] = defaultdict(list)
-    for gi, g in enumerate(found):
-        members[target[gi]].extend(g.members)
-    k = len(roots)
-    kind = [kinds(found[r].signature) for r in roots]
-    objects = [_objects(found[r].signature) for r in roots]
-    allowed = np.zeros((k, k), dtype=bool)
-    for a in range(k):
-        for b in range(a + 1, k):
-            oa, ob = objects[a], objects[b]
-            allowed[a, b] = bool(kind[a] == kind[b] and oa and ob and not oa & ob)
-    allowed |= allowed.T
-    sums = np.vstack([phrase_vec[members[r]].sum(axis=0) for r in roots])
-    size = np.array([len(members[r]) for r in roots], dtype=np.float64)
-    sims = np.where(allowed, (sums @ sums.T) / np.outer(size, size), -np.inf)
-    final = list(range(k))
-    while k > 1:
-        x, y = (int(v) for v in np.unravel_index(int(np.argmax(sims)), sims.shape))
-        if sims[x, y] < similarity:
-            break
-        keep, drop = (x, y) if size[x] >= size[y] else (y, x)
-        sums[keep] += sums[drop]
-        size[keep] += size[drop]
-        # The joined group holds both groups' words: it may join only what both could.
-        allowed[keep] &= allowed[drop]
-        allowed[:, keep] = allowed[keep]
-        allowed[drop] = allowed[:, drop] = False
-        row = np.where(allowed[keep], (sums @ sums[keep]) / (size * size[keep]), -np.inf)
-        sims[keep, :] = sims[:, keep] = row
-        sims[drop, :] = sims[:, drop] = -np.inf
-        final = [keep if f == drop else f for f in final]
-    index = {r: j for j, r in enumerate(roots)}
-    return [roots[final[index[target[gi]]]] for gi in range(len(found))]
-
-
-def attach_small(
-    found: Sequence[IntentGroup],
-    unit: np.ndarray,
-    threshold: float,
-    hub: frozenset[str] | set[str] = frozenset(),
-) -> list[int]:
-    """For each group, the group it ends in: itself, or for a group of up to `SMALL_GROUP` phrases a
-    larger group with the same action and audience — the one sharing most of its object words
-    («банкротство гражданина» → «банкротство физических лиц»; a word that most of the list carries
-    tells nothing and is not counted), else the nearest by embeddings when closer than `threshold`
-    (cosine distance)."""
-    target = list(range(len(found)))
-    big = [gi for gi, g in enumerate(found) if len(g.members) > SMALL_GROUP]
-    if not big:
-        return target
-    kind = [kinds(g.signature) for g in found]
-    objects = [frozenset(u for u in g.signature if u[0] not in "@#") for g in found]
-    types = [frozenset(u for u in objects[gi] if not is_noun(u)) for gi in range(len(found))]
-    df: Counter[str] = Counter()
-    for g, objs in zip(found, objects, strict=True):
-        for u in objs:
-            df[u] += len(g.members)
-    total = sum(len(g.members) for g in found)
-    telling = [
-        frozenset(u for u in objs if df[u] < DOMINANT_SHARE * total and u not in hub)
-        for objs in objects
-    ]
-    sims = unit @ unit[big].T
-    for gi, g in enumerate(found):
-        if len(g.members) > SMALL_GROUP:
-            continue
-        # Same action and audience, and no product type of its own that the other group lacks
-        # («кредитная» never joins «дебетовые карты»).
-        same = [
-            (col, bj)
-            for col, bj in enumerate(big)
-            if kind[bj] == kind[gi] and types[gi] <= objects[bj]
-        ]
-        shared = [
-            (len(telling[gi] & objects[bj]), len(found[bj].members), col, bj)
-            for col, bj in same
-            if telling[gi] & objects[bj]
-        ]
-        if shared:
-            target[gi] = max(shared)[3]
-            continue
-        best, best_sim = None, 1.0 - threshold
-        for col, bj in same:
-            if sims[gi, col] >= best_sim:
-                best, best_sim = bj, float(sims[gi, col])
-        if best is not None:
-            target[gi] = best
-    return target
 
 
 def explain(signature: frozenset[str], sample: PhraseIntent, size: int) -> dict[str, object]:

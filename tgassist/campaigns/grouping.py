@@ -114,6 +114,20 @@ def group_intents(
             group_of[s] = s
             continue
         group_of[s] = group_of[best]
+    # Groups that differ only in hub words are one intent in other words: «отдых в египте», «туры в
+    # египет», «путевка в египет»; «горящие туры» / «горящие путевки». The largest group names them.
+    heads = sorted(set(group_of.values()), key=lambda g: (-len(by_sig[g]), sorted(g)))
+    same: dict[frozenset[str], frozenset[str]] = {}
+    for g in heads:
+        core = frozenset(u for u in g if u[0] in "@#" or u not in hub)
+        if core != g and any(u[0] not in "@#" for u in core):
+            same.setdefault(core, g)
+    for g in heads:
+        core = frozenset(u for u in g if u[0] in "@#" or u not in hub)
+        if any(u[0] not in "@#" for u in core) and core in same:
+            for s in sigs:
+                if group_of[s] == g:
+                    group_of[s] = same[core]
     members: dict[frozenset[str], list[int]] = defaultdict(list)
     for s in sigs:
         members[group_of[s]].extend(by_sig[s])

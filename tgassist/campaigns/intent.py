@@ -86,6 +86,12 @@ def is_noun(word: str) -> bool:
 
 
 @lru_cache(maxsize=100_000)
+def is_verb(word: str) -> bool:
+    """An infinitive or a verb form («поставить», «течь» as in «течет»)."""
+    return morph().parse(word)[0].tag.POS in ("INFN", "VERB")
+
+
+@lru_cache(maxsize=100_000)
 def _is_abbr(word: str) -> bool:
     return "Abbr" in morph().parse(word)[0].tag or not _known(word)
 
@@ -331,9 +337,17 @@ def analyse(phrases: Sequence[str]) -> list[PhraseIntent]:
     tokenised = [
         expand_abbreviations([c for w in ws for c in split_compound(fixes.get(w, w))]) for ws in raw
     ]
-    counts = Counter(w for ws in tokenised for w in ws)
-    # A dictionary place name that a large share of the list carries is the product («сплит»).
+    # A dictionary place name that a large share of the list carries is the product («сплит»), in
+    # any of its forms («туры в турцию», «отдых в турции»). A list with two or more such places sells
+    # places (destinations): there every place name is a product, the rare ones too («тур на пхукет»).
     common = max(3.0, 0.04 * len(phrases))
+    place_counts = Counter(
+        lemma(w)
+        for ws in tokenised
+        for w in set(ws)
+        if _is_place(w) and lemma(w) not in REGION_LEMMAS
+    )
+    destinations = sum(1 for c in place_counts.values() if c >= common) >= 2
     units: list[list[tuple[str, str, str]]] = []  # per phrase: (kind, key, word)
     lemma_counts: Counter[str] = Counter()
     aliases: list[tuple[str, str]] = []
@@ -354,7 +368,7 @@ def analyse(phrases: Sequence[str]) -> list[PhraseIntent]:
                 continue
             if lem in GENERIC or lem in PLACE_WORDS or lem in REGION_LEMMAS:
                 continue
-            if _is_place(word) and counts[w] < common:
+            if _is_place(word) and place_counts[lem] < common and not destinations:
                 continue
             if lem in ACTION_OF:
                 if prev in WITH_PREPOSITIONS:
