@@ -114,23 +114,34 @@ def respell(phrase: str, spellings: Sequence[str], known: frozenset[str]) -> str
     """`phrase` with each word that neither the dictionary nor `known` has («кондицонера», «достака»)
     replaced by the closest word of `spellings` that is spelt right (one letter off in a short word,
     two in a long one, same first letter): the group's own phrases show how the word is written."""
+    words = phrase.split()
+    unknown = [
+        i
+        for i, w in enumerate(words)
+        if _CYRILLIC.match(w.lower()) and not _known_word(w.lower(), known)
+    ]
+    if not unknown:  # the usual case: nothing to respell, no candidates to gather
+        return phrase
     candidates = Counter(
-        w
-        for p in spellings
-        for w in tokens(p)
-        if _CYRILLIC.match(w) and (w in known or morph().word_is_known(w))
+        w for p in spellings for w in tokens(p) if _CYRILLIC.match(w) and _known_word(w, known)
     )
-    out = []
-    for w in phrase.split():
-        low = w.lower()
-        if not _CYRILLIC.match(low) or low in known or morph().word_is_known(low):
-            out.append(w)
-            continue
+    for i in unknown:
+        low = words[i].lower()
         cap = 1 if len(low) <= 6 else 2
         scored = [
             (d, -n, c)
             for c, n in candidates.items()
             if c[0] == low[0] and c != low and (d := _distance(low, c, cap)) <= cap
         ]
-        out.append(min(scored)[2] if scored else w)
-    return " ".join(out)
+        if scored:
+            words[i] = min(scored)[2]
+    return " ".join(words)
+
+
+def _known_word(word: str, known: frozenset[str]) -> bool:
+    return word in known or _in_dictionary(word)
+
+
+@lru_cache(maxsize=100_000)
+def _in_dictionary(word: str) -> bool:
+    return bool(morph().word_is_known(word))
