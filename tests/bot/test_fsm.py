@@ -40,5 +40,13 @@ async def test_state_read_once_and_clear_is_one_command(app: App) -> None:
 
     fresh = UpdateFSMContext(storage, key)
     assert await fresh.get_state() is None and await fresh.get_data() == {}
+    await fresh.update_data(name="Диваны", region={"ids": [213]})
+    before = await _calls(app)
+    data = await fresh.update_data(budget=100)  # read once already: a write only
+    data["region"]["ids"].append(2)  # what a caller gets is its own copy
+    assert (await fresh.get_data())["region"] == {"ids": [213]}
+    assert (await _calls(app) - before)["get"] == 0
+    stored = await UpdateFSMContext(storage, key).get_data()
+    assert stored == {"name": "Диваны", "region": {"ids": [213]}, "budget": 100}
     await fresh.set_state("Wizard:product")
     assert await UpdateFSMContext(storage, key).get_state() == "Wizard:product"

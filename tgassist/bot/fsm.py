@@ -1,14 +1,17 @@
 """The bot's FSM on the App's Redis: aiogram's RedisStorage, with fewer round trips an update.
 
 aiogram reads a user's state once per update (its FSM middleware hands it to the filters as
-`raw_state`), then a handler asks again (`state.get_state()`), and `state.clear()` is two
-DELs. Here the context of one update keeps the state it has read or written, so a handler's
-`get_state()` costs nothing, and `clear()` deletes the state and the data in one command. The
-state still lives in Redis only: the next update (on this copy or another) reads it afresh.
+`raw_state`), then a handler asks again (`state.get_state()`), `update_data()` is a read and a
+write, and `state.clear()` is two DELs. Here the context of one update keeps the state and data
+it has read or written, so a second read costs nothing, and `clear()` deletes the state and the
+data in one command. Both still live in Redis only: the next update (on this copy or another)
+reads them afresh.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from typing import Any
 
 from aiogram import Bot
@@ -39,11 +42,12 @@ class AppRedisStorage(RedisStorage):
 
 
 class UpdateFSMContext(FSMContext):
-    """The FSM context of one update: the state is read from Redis at most once."""
+    """The FSM context of one update: its state and data are read from Redis at most once."""
 
     def __init__(self, storage: AppRedisStorage, key: StorageKey) -> None:
         super().__init__(storage=storage, key=key)
         self._state: str | None = _UNREAD
+        self._data: dict[str, Any] = _UNREAD
 
     async def get_state(self) -> str | None:
         if self._state is _UNREAD:
@@ -54,10 +58,27 @@ class UpdateFSMContext(FSMContext):
         await super().set_state(state)
         self._state = state.state if isinstance(state, State) else state
 
+    async def get_data(self) -> dict[str, Any]:
+        if self._data is _UNREAD:
+            self._data = await super().get_data()
+        return copy.deepcopy(self._data)  # the caller may change what it gets
+
+    async def set_data(self, data: Mapping[str, Any]) -> None:
+        await super().set_data(data)
+        self._data = copy.deepcopy(dict(data))
+
+    async def update_data(
+        self, data: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        merged = await self.get_data()
+        merged.update(data or {}, **kwargs)
+        await self.set_data(merged)
+        return copy.deepcopy(merged)
+
     async def clear(self) -> None:
         assert isinstance(self.storage, AppRedisStorage)
         await self.storage.clear(self.key)
-        self._state = None
+        self._state, self._data = None, {}
 
 
 class UpdateFSMMiddleware(FSMContextMiddleware):
