@@ -309,7 +309,17 @@ async def _bot_process(
         code = f"import cProfile; cProfile.run({code!r}, {os.environ['BENCH_BOT_PROFILE']!r})"
     argv = [sys.executable, "-c", code, "bot"]
     if os.environ.get("BENCH_BOT_PYSPY"):  # sampled stacks of the bot process (py-spy, raw format)
-        spy = ["py-spy", "record", "--nonblocking", "-r", "250", "-f", "raw", "-o", os.environ["BENCH_BOT_PYSPY"]]
+        spy = [
+            "py-spy",
+            "record",
+            "--nonblocking",
+            "-r",
+            "250",
+            "-f",
+            "raw",
+            "-o",
+            os.environ["BENCH_BOT_PYSPY"],
+        ]
         argv = [*spy, "--", *argv]
     return await asyncio.create_subprocess_exec(
         *argv,
