@@ -69,6 +69,7 @@ async def test_admin_routes_refuse_when_no_token_is_configured(settings_factory)
             transport=httpx.ASGITransport(app=api), base_url="http://t"
         ) as client:
             r = await client.get("/admin/dlq/x", headers={"Authorization": "Bearer anything"})
-            assert r.status_code == 403 and "TGASSIST_ADMIN_TOKEN" in r.json()["detail"]
+            assert r.status_code == 403 and r.json()["detail"]["key"] == "security.api.disabled"
+            assert "TGASSIST_ADMIN_TOKEN" in r.json()["detail"]["message"]
     finally:
         await application.close()
