@@ -62,15 +62,6 @@ def cli_language(environ: Mapping[str, str] = os.environ, env_file: Path = Path(
     return lang if lang in LANGUAGES else locale_language(environ)
 
 
-def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop unless TGASSIST_EVENT_LOOP=asyncio (None: Python's own)."""
-    if early_setting("event_loop") == "asyncio":
-        return None
-    import uvloop
-
-    return uvloop.new_event_loop
-
-
 # Before any command module is imported: their --help texts are rendered at import time, and a
 # command that refuses its arguments before it loads the settings speaks this language too.
 set_default_language(cli_language())
@@ -90,8 +81,7 @@ def fail(message: str, code: int = 1) -> None:
 def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     """Run an async command; project errors become one red line and exit code 1."""
     try:
-        with asyncio.Runner(loop_factory=loop_factory()) as runner:
-            return runner.run(coro_fn())  # type: ignore[arg-type]
+        return asyncio.run(coro_fn())  # type: ignore[arg-type]
     except TgassistError as err:
         fail(error_text(err))
     except KeyboardInterrupt:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
@@ -21,13 +20,6 @@ class CoreSettings(BaseModel):
     log_level: str = Field("INFO", description="Log level")
     log_json: bool | None = Field(
         None, description="Force JSON logs on/off (default: JSON unless a terminal)"
-    )
-    event_loop: Literal["uvloop", "asyncio"] = Field(
-        "uvloop",
-        description=(
-            "Event loop of every tgassist process: uvloop (a quarter less CPU an update in the "
-            "bot) or Python's own asyncio loop"
-        ),
     )
 
     database_url: str | None = Field(
