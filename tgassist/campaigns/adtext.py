@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from tgassist.ai.text import LATIN_RE, lemma, morph, tokens
+from tgassist.campaigns.morph import known_word
 
 PREPOSITIONS = frozenset(
     {"в", "во", "на", "по", "с", "со", "для", "от", "и", "к", "из", "под", "за", "у"}
@@ -170,7 +171,7 @@ def unlike_product(word: str) -> bool:
     ):
         return False  # «ООО», «НДФЛ»: abbreviations, not names
     named = bool({"Name", "Surn", "Trad"} & grams)
-    return bool(LATIN_RE.search(word)) or not morph().word_is_known(word) or named
+    return bool(LATIN_RE.search(word)) or not known_word(word) or named
 
 
 def foreign_words(text: str, ctx: AdContext) -> list[str]:

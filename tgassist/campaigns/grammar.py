@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from tgassist.ai.text import lemma, morph
+from tgassist.campaigns.morph import known_word, without_guessed_names
 
 _WORD = re.compile(r"[А-Яа-яЁё]+(?:-[А-Яа-яЁё]+)*|[A-Za-z0-9]+")
 _ADJ = {"ADJF", "PRTF"}
@@ -22,17 +23,9 @@ _SKIP = frozenset({"и", "или", "а", "но", "не"})
 
 @lru_cache(maxsize=50_000)
 def _parses(word: str) -> tuple[Any, ...]:
-    """Readings of a word; for a word the dictionary does not know, guessed proper names are dropped
-    («лендинга» is a form of «лендинг», not a woman's name)."""
-    ps = [p for p in morph().parse(word) if p.score >= 0.01]
-    if not morph().word_is_known(word):
-        common = [
-            p
-            for p in ps
-            if not ({"Name", "Surn", "Patr"} & set(str(p.tag).replace(" ", ",").split(",")))
-        ]
-        ps = common or ps
-    return tuple(ps)
+    """Readings of a word that are not rare, guessed proper names dropped («лендинга» is a form of
+    «лендинг», not a woman's name)."""
+    return without_guessed_names(word, [p for p in morph().parse(word) if p.score >= 0.01])
 
 
 def _pos(word: str) -> set[str]:
@@ -96,7 +89,7 @@ def problems(text: str) -> list[str]:
                 and "NOUN" in _pos(a)
                 and not _pos(a) & _ADJ
                 and _only_nominative_noun(b)
-                and morph().word_is_known(b)
+                and known_word(b)
             ):
                 out.append("pileup")
         for w in cyr:

@@ -31,6 +31,7 @@ from tgassist.campaigns.lexicon import (
     SYNONYMS,
     WITH_PREPOSITIONS,
 )
+from tgassist.campaigns.morph import known_word
 from tgassist.campaigns.regions import REGIONS
 
 _DIGIT = re.compile(r"\d")
@@ -56,11 +57,6 @@ class PhraseIntent:
     @property
     def action(self) -> str | None:
         return next((u[1:] for u in sorted(self.signature) if u.startswith("@")), None)
-
-
-@lru_cache(maxsize=100_000)
-def _known(word: str) -> bool:
-    return bool(morph().word_is_known(word))
 
 
 @lru_cache(maxsize=100_000)
@@ -93,7 +89,7 @@ def is_verb(word: str) -> bool:
 
 @lru_cache(maxsize=100_000)
 def _is_abbr(word: str) -> bool:
-    return "Abbr" in morph().parse(word)[0].tag or not _known(word)
+    return "Abbr" in morph().parse(word)[0].tag or not known_word(word)
 
 
 def _deletes(word: str) -> set[str]:
@@ -122,12 +118,12 @@ def typo_fixes(counts: Counter[str]) -> dict[str, str]:
     long words) is in the list at least three times as often (and at least twice)."""
     index: dict[str, list[str]] = defaultdict(list)
     for w, c in counts.items():
-        if c >= 2 and len(w) >= 4 and _CYRILLIC.match(w) and (_known(w) or c >= 3):
+        if c >= 2 and len(w) >= 4 and _CYRILLIC.match(w) and (known_word(w) or c >= 3):
             for d in _deletes(w) | {w}:
                 index[d].append(w)
     out: dict[str, str] = {}
     for w, c in counts.items():
-        if len(w) < 4 or not _CYRILLIC.match(w) or _known(w):
+        if len(w) < 4 or not _CYRILLIC.match(w) or known_word(w):
             continue
         cands = {cand for d in _deletes(w) | {w} for cand in index.get(d, ())}
         best = None
@@ -275,11 +271,11 @@ def _common_prefix(a: str, b: str) -> str:
 def split_compound(word: str) -> tuple[str, ...]:
     """«фотокнига» → («фото», «книга»): a combining form and a dictionary noun of 4+ letters. A word the
     dictionary knows whole is one word («фотограф» is not «фото» + «граф», «фотосессия» is one service)."""
-    if _known(word):
+    if known_word(word):
         return (word,)
     for form in COMBINING_FORMS:
         rest = word[len(form) :]
-        if word.startswith(form) and len(rest) >= 4 and _known(rest):
+        if word.startswith(form) and len(rest) >= 4 and known_word(rest):
             if morph().parse(rest)[0].tag.POS == "NOUN":
                 return (form, rest)
     return (word,)

@@ -10,19 +10,30 @@ from tgassist.ai.text import morph
 _ADJ = {"ADJF", "PRTF"}
 
 
-@lru_cache(maxsize=20_000)
-def _parses(word: str) -> tuple[Any, ...]:
-    """Readings of a word; for a word the dictionary does not know, guessed proper names are dropped
-    («лендинг» is a noun, not the genitive plural of a name «лендинга»)."""
-    ps = morph().parse(word)
-    if not morph().word_is_known(word):
+@lru_cache(maxsize=100_000)
+def known_word(word: str) -> bool:
+    """Whether the dictionary has the word (not a guess from its ending); cached."""
+    return bool(morph().word_is_known(word))
+
+
+def without_guessed_names(word: str, readings: list[Any]) -> tuple[Any, ...]:
+    """`readings` of `word`; for a word the dictionary does not know, guessed proper names are
+    dropped (unless nothing else is left): «лендинга» is a form of «лендинг», not a name."""
+    if not known_word(word):
         common = [
             p
-            for p in ps
+            for p in readings
             if not ({"Name", "Surn", "Patr"} & set(str(p.tag).replace(" ", ",").split(",")))
         ]
-        ps = common or ps
-    return tuple(ps)
+        return tuple(common or readings)
+    return tuple(readings)
+
+
+@lru_cache(maxsize=20_000)
+def _parses(word: str) -> tuple[Any, ...]:
+    """Readings of a word, guessed proper names dropped («лендинг» is a noun, not the genitive
+    plural of a name «лендинга»)."""
+    return without_guessed_names(word, morph().parse(word))
 
 
 def noun_readings(word: str) -> tuple[Any, ...]:
@@ -103,7 +114,7 @@ def inflect_phrase(phrase: str, case: str, source: str | None = None) -> str:
         and p.normal_form == head.normal_form
         and p.tag.case == case
         and (p.tag.number or "sing") == number
-        and (p.score >= 0.1 or not morph().word_is_known(words[h].lower()))
+        and (p.score >= 0.1 or not known_word(words[h].lower()))
     ]  # a word the dictionary does not know is kept as written («пилатес», not «пилатэс»)
     if not same and "Fixd" in head.tag:
         same = [head]  # «жалюзи», «пейдж»: indeclinable

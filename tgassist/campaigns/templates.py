@@ -25,7 +25,7 @@ from tgassist.campaigns.adtext import (
 from tgassist.campaigns.grammar import problems
 from tgassist.campaigns.lexicon import ACTION_OF, COMPOUND_NOUNS, ORDER_VERB_OF
 from tgassist.campaigns.limits import LIMITS, AdDraft, TextLimit, counted_length, fit
-from tgassist.campaigns.morph import agree, inflect_phrase, nominative, noun_readings
+from tgassist.campaigns.morph import agree, inflect_phrase, known_word, nominative, noun_readings
 from tgassist.campaigns.wording import declined_words, genitive_pair, respell
 
 ADJECTIVES = ("выгодный", "надёжный", "качественный", "современный", "удобный")
@@ -65,7 +65,7 @@ def _without_other_places(phrase: str, ctx: AdContext) -> str:
         pair = {(lemma(low), lemma(n.lower())) for n in words[i + 1 : i + 2]}
         if (
             "Geox" in tag
-            and morph().word_is_known(low)  # a guess is no town: «замиокулькас»
+            and known_word(low)  # a guess is no town: «замиокулькас»
             and not pair & COMPOUND_NOUNS  # «сплит система», not the town of Split
             and lemma(low) not in ctx.region_words
             and low[:5] not in {b[:5] for b in ctx.brief_words}
@@ -113,11 +113,11 @@ def _apposition(prev: str, word: str, ctx: AdContext, before: str = "") -> bool:
         # «разработка лендинг пейдж»: the pair depends on a noun before it, one compound name
         # («лендинг пейдж»); cutting its second word would leave «разработка лендинг».
         return False
-    if "-" in b and not morph().word_is_known(b):
+    if "-" in b and not known_word(b):
         return True  # «т-банк», «х-фактор»
     if "Abbr" in first_b.tag or b in ABBREVIATIONS:
         return False  # «регистрация ооо», «декларация ндфл»: a form, not a name
-    if not morph().word_is_known(b):
+    if not known_word(b):
         return unlike_product(b)  # «сбер», «аскона»
     # A dictionary noun is a name here only when it can be one («альфа»); «принтер картридж» is a
     # pile-up of two common nouns, not a brand.
@@ -155,7 +155,7 @@ def _nominative_noun(word: str) -> bool:
     ps = [p for p in morph().parse(word) if p.score >= 0.1]
     return (
         bool(ps)
-        and morph().word_is_known(word)
+        and known_word(word)
         and all(p.tag.POS == "NOUN" and p.tag.case in ("nomn", "accs") for p in ps)
         and any(p.tag.case == "nomn" for p in ps)
     )
@@ -375,7 +375,7 @@ def _without_slang(words: list[str], ctx: AdContext) -> list[str]:
         if (
             out
             and re.match(r"[а-яё]", low)
-            and not morph().word_is_known(low)
+            and not known_word(low)
             and "NOUN" in _pos(out[-1].lower())
             and not (nxt and "NOUN" in _pos(nxt))  # «лендинг пейдж двери» would leave a pile-up
             and foreign_words(low, ctx)
@@ -417,7 +417,7 @@ def _genitive_pile(noun_group: str, ctx: AdContext) -> str | None:
         return None  # «стерилизация кошки»: the second noun is a genitive already
     if len(words) > 2 and "NOUN" in _pos(words[2].lower()):
         return None  # «создание лендинг страницы»: a third noun, no safe reading
-    if action is None and not all(morph().word_is_known(w.lower()) for w in (a, b)):
+    if action is None and not all(known_word(w.lower()) for w in (a, b)):
         return None  # «лендинг страница»: a word only the list knows is no safe head
     pair = genitive_pair(a, b, ctx.heads, ctx.dependents, action)
     if pair is None:
@@ -435,7 +435,7 @@ def _known_nominative(word: str, ctx: AdContext) -> bool:
     family = word in ctx.brief_words or any(
         o.startswith(word) and len(o) - len(word) <= 3 for o in ctx.brief_words
     )  # «лендинг» of the brief's «лендингов»
-    if family and not morph().word_is_known(word):
+    if family and not known_word(word):
         # «лендинг», not «лендинга»: a longer form of a word the list also has is declined already.
         inflected = any(
             o != word and word.startswith(o) and len(word) - len(o) <= 3 for o in ctx.brief_words

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from tgassist.ai.text import lemma, morph, tokens
+from tgassist.campaigns.morph import known_word
 
 _CYRILLIC = re.compile(r"^[а-яё]+(?:-[а-яё]+)*$")
 
@@ -139,9 +140,4 @@ def respell(phrase: str, spellings: Sequence[str], known: frozenset[str]) -> str
 
 
 def _known_word(word: str, known: frozenset[str]) -> bool:
-    return word in known or _in_dictionary(word)
-
-
-@lru_cache(maxsize=100_000)
-def _in_dictionary(word: str) -> bool:
-    return bool(morph().word_is_known(word))
+    return word in known or known_word(word)
