@@ -43,22 +43,16 @@ def say(key: str, /, **params: object) -> str:
     return t(key, None, **params)
 
 
-def early_setting(
-    name: str, environ: Mapping[str, str] = os.environ, env_file: Path = Path(".env")
-) -> str:
-    """A setting needed before the settings are read (they may be invalid, and `--help` must not
-    need them): TGASSIST_<NAME> from the environment, then from `.env`; "" when unset."""
-    value = environ.get(f"TGASSIST_{name.upper()}")
-    if value is None and env_file.is_file():
+def cli_language(environ: Mapping[str, str] = os.environ, env_file: Path = Path(".env")) -> str:
+    """The language `Settings.language` will have, known before the settings are read (they may
+    be invalid, and `--help` must not need them): TGASSIST_LANGUAGE from the environment, then
+    from `.env`, else the system locale."""
+    lang = environ.get("TGASSIST_LANGUAGE")
+    if lang is None and env_file.is_file():
         from dotenv import dotenv_values
 
-        value = dotenv_values(env_file).get(f"TGASSIST_{name.upper()}")
-    return (value or "").strip().lower()
-
-
-def cli_language(environ: Mapping[str, str] = os.environ, env_file: Path = Path(".env")) -> str:
-    """The language `Settings.language` will have: TGASSIST_LANGUAGE, else the system locale."""
-    lang = early_setting("language", environ, env_file)
+        lang = dotenv_values(env_file).get("TGASSIST_LANGUAGE")
+    lang = (lang or "").strip().lower()
     return lang if lang in LANGUAGES else locale_language(environ)
 
 
