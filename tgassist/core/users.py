@@ -244,9 +244,92 @@ async def get_user(db: Database, user_id: int) -> UserView | None:
 
 
 async def get_by_telegram_id(db: Database, telegram_id: int) -> UserView | None:
-    async with db.session() as s:
-        user = await s.scalar(select(User).where(User.telegram_id == telegram_id))
-        return view_of(user) if user else None
+    """The user of a Telegram account, or None. Lookups made at the same moment (a wave of new
+    users' first updates) are read together, one query per batch of up to BATCH_ROWS accounts."""
+    lookups = _LOOKUPS.get(db)
+    if lookups is None:
+        lookups = _LOOKUPS[db] = _LookupBatcher()
+    return await lookups.get(db, telegram_id)
+
+
+_VIEW_COLUMNS = (
+    User.id,
+    User.telegram_id,
+    User.username,
+    User.first_name,
+    User.last_name,
+    User.language,
+    User.is_admin,
+    User.is_blocked,
+    User.is_active,
+    User.limits,
+    User.created_at,
+    User.last_activity_at,
+)
+
+
+def _row_view(row: Any) -> UserView:
+    values = dict(row._mapping)
+    for flag in ("is_admin", "is_blocked", "is_active"):
+        values[flag] = bool(values[flag])
+    values["limits"] = dict(values["limits"] or {})
+    return UserView(**values)
+
+
+class _LookupBatcher:
+    """Coalesces concurrent `get_by_telegram_id` calls: the accounts asked for while a query
+    runs are read by the next one (a column select, no ORM objects)."""
+
+    def __init__(self) -> None:  # no reference to its Database: the registry holds it weakly
+        self.waiting: dict[int, list[asyncio.Future[UserView | None]]] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    async def get(self, db: Database, telegram_id: int) -> UserView | None:
+        future: asyncio.Future[UserView | None] = asyncio.get_running_loop().create_future()
+        self.waiting.setdefault(telegram_id, []).append(future)
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run(db), name="users-lookup")
+        return await future
+
+    async def _run(self, db: Database) -> None:
+        batch: dict[int, list[asyncio.Future[UserView | None]]] = {}
+        try:
+            await asyncio.sleep(0)  # the callers of this loop iteration join the first query
+            while self.waiting:
+                ids = list(self.waiting)[:BATCH_ROWS]
+                batch = {tid: self.waiting.pop(tid) for tid in ids}
+                try:
+                    async with db.session() as s:
+                        rows = await s.execute(
+                            select(*_VIEW_COLUMNS).where(User.telegram_id.in_(ids))
+                        )
+                        found = {view.telegram_id: view for view in map(_row_view, rows)}
+                except Exception as err:
+                    _settle(batch, error=err)
+                else:
+                    _settle(batch, found=found)
+                batch = {}
+        finally:  # cancelled (a shutdown): no caller is left waiting for ever
+            _settle({**batch, **self.waiting}, error=RuntimeError("user lookup cancelled"))
+            self.waiting = {}
+
+
+def _settle(
+    batch: dict[int, list[asyncio.Future[UserView | None]]],
+    found: dict[int, UserView] | None = None,
+    error: BaseException | None = None,
+) -> None:
+    for tid, futures in batch.items():
+        for future in futures:
+            if future.done():  # its caller gave up (cancelled)
+                continue
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result((found or {}).get(tid))
+
+
+_LOOKUPS: weakref.WeakKeyDictionary[Database, _LookupBatcher] = weakref.WeakKeyDictionary()
 
 
 async def _update(db: Database, user_id: int, **values: Any) -> UserView:
