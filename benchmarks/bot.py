@@ -21,7 +21,7 @@ polling loop, middlewares, FSM in Redis and handlers; only Telegram is fake).
 `BENCH_BROADCAST_USERS` change the sizes; `BENCH_BOT_SCENARIOS=burst` (or `paced`) runs one
 scenario; `BENCH_BOT_PROCESSES=1,2` runs each scenario with 1 and then 2 `tgassist bot`
 processes (more than one share long polling: TGASSIST_BOT_SHARED_POLLING); `BENCH_BOT_PROFILE=<file>`
-writes a cProfile of the bot process, `BENCH_BOT_PYSPY=<file>` py-spy's sampled stacks of it (raw); `BENCH_BOT_PARTS=conversations` (or `broadcast`) runs one
+writes a cProfile of the bot process, `BENCH_BOT_PYSPY=<file>` py-spy's sampled stacks of it over the measured run (raw; py-spy on PATH); `BENCH_BOT_PARTS=conversations` (or `broadcast`) runs one
 part.
 """
 
@@ -201,10 +201,8 @@ async def conversations(data_dir: Path, scenario: Scenario, processes: int) -> N
             await _wait_for(lambda: server.count("getUpdates") > 0)
             await _measure(app, server, scenario, [bot.pid for bot in bots])
         finally:
-            for bot in bots:  # py-spy writes its file on SIGINT
-                bot.send_signal(
-                    signal.SIGINT if os.environ.get("BENCH_BOT_PYSPY") else signal.SIGTERM
-                )
+            for bot in bots:
+                bot.send_signal(signal.SIGTERM)
             for bot in bots:
                 await bot.wait()
             for log in logs:
@@ -230,11 +228,15 @@ async def _measure(app: App, server: FakeTelegram, scenario: Scenario, pids: lis
     rng = random.Random(42)
     print(f"[{scenario.name}] before: {_load()}")
     calls0 = await _redis_calls(app)
+    spy = await _pyspy(pids[0])
     cpu0, own0, t0 = sum(map(_cpu_sec, pids)), time.process_time(), time.perf_counter()
     await asyncio.gather(
         *(_user_script(u, scenario, rng, latencies, errors, by_step) for u in users)
     )
     wall = time.perf_counter() - t0
+    if spy is not None:  # py-spy writes its file on SIGINT
+        spy.send_signal(signal.SIGINT)
+        await spy.wait()
     bot_cpu, own_cpu = sum(map(_cpu_sec, pids)) - cpu0, time.process_time() - own0
     calls = await _redis_calls(app) - calls0
     updates = USERS * len(STEPS)
@@ -267,6 +269,18 @@ async def _measure(app: App, server: FakeTelegram, scenario: Scenario, pids: lis
     print(f"[{scenario.name}] after: {_load()}")
     for err in errors[:3]:
         print("  error:", err)
+
+
+async def _pyspy(pid: int) -> asyncio.subprocess.Process | None:
+    """py-spy's sampled stacks of the (first) bot process over the measured run only (raw
+    format, BENCH_BOT_PYSPY=<file>): start-up and warm-up are left out."""
+    out = os.environ.get("BENCH_BOT_PYSPY")
+    if not out:
+        return None
+    argv = ["py-spy", "record", "--nonblocking", "-r", "100", "-f", "raw", "-o", out]
+    spy = await asyncio.create_subprocess_exec(*argv, "--pid", str(pid))
+    await asyncio.sleep(1.0)  # attached before the first update
+    return spy
 
 
 def _max_per_window(times: list[float], window: float = 1.0) -> int:
@@ -308,19 +322,6 @@ async def _bot_process(
     if os.environ.get("BENCH_BOT_PROFILE"):  # a profile of the bot process alone
         code = f"import cProfile; cProfile.run({code!r}, {os.environ['BENCH_BOT_PROFILE']!r})"
     argv = [sys.executable, "-c", code, "bot"]
-    if os.environ.get("BENCH_BOT_PYSPY"):  # sampled stacks of the bot process (py-spy, raw format)
-        spy = [
-            "py-spy",
-            "record",
-            "--nonblocking",
-            "-r",
-            "250",
-            "-f",
-            "raw",
-            "-o",
-            os.environ["BENCH_BOT_PYSPY"],
-        ]
-        argv = [*spy, "--", *argv]
     return await asyncio.create_subprocess_exec(
         *argv,
         env=env,
