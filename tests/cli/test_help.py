@@ -1,6 +1,7 @@
 """`tgassist --help` speaks the operator's language: every help text of every command, group,
-option and argument comes from the catalogues (`cli.help.*`), rendered in TGASSIST_LANGUAGE, else
-in the language of the system locale."""
+option and argument comes from the catalogues (`cli.help.*`), and so does Typer's own chrome around
+them (`cli.chrome.*`: «Usage:», the panel titles, [default: …], the --help and completion
+options), rendered in TGASSIST_LANGUAGE, else in the language of the system locale."""
 
 from __future__ import annotations
 
@@ -18,8 +19,6 @@ from tgassist.cli.common import cli_language
 from tgassist.core.i18n import load_catalogues
 
 ROOT = Path(__file__).resolve().parents[2]
-# Typer's own --install-completion / --show-completion: the framework's text, not ours.
-FRAMEWORK_PARAMS = {"install_completion", "show_completion"}
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 
 # Runs in a fresh interpreter: help texts are rendered once, when the CLI modules are imported.
@@ -42,7 +41,8 @@ def walk(command, path):
 walk(typer.main.get_command(app), "tgassist")
 runner = CliRunner()
 shown = {" ".join(args): runner.invoke(app, args, prog_name="tgassist").output
-         for args in (["--help"], ["campaign", "new", "--help"])}
+         for args in (["--help"], ["campaign", "new", "--help"], ["db", "upgrade", "--help"],
+                      ["channels", "add", "--help"])}
 json.dump({"items": found, "shown": shown}, sys.stdout, ensure_ascii=False)
 """
 
@@ -76,18 +76,25 @@ def dumps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
     return {lang: _run_dump(tmp, TGASSIST_LANGUAGE=lang) for lang in ("ru", "en")}
 
 
-def _ours(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [i for i in items if i.get("name") not in FRAMEWORK_PARAMS]
+def english_chrome() -> list[str]:
+    """The literal pieces (placeholders cut out) of Typer's English words and errors."""
+    pieces: list[str] = []
+    for key, text in load_catalogues()["en"].items():
+        if key.split(".")[1] in ("chrome", "usage", "value", "settings"):
+            pieces += [p.strip() for p in re.split(r"\{[^}]*\}", text) if len(p.strip()) >= 5]
+    assert len(pieces) > 40  # the catalogue has them (the checks would pass vacuously otherwise)
+    return pieces
 
 
 def test_every_help_text_comes_from_the_catalogue(dumps: dict[str, dict[str, Any]]) -> None:
     cats = load_catalogues()
-    items = {lang: _ours(d["items"]) for lang, d in dumps.items()}
+    items = {lang: d["items"] for lang, d in dumps.items()}
     # the walk sees the whole CLI (it would pass vacuously otherwise)
     assert len([i for i in items["en"] if i["what"] == "command"]) > 40
     assert len([i for i in items["en"] if i["what"] == "param"]) > 60
     for lang in ("ru", "en"):
-        texts = {v for k, v in cats[lang].items() if k.startswith("cli.help.")}
+        # Typer's --install-completion / --show-completion: cli.chrome.*
+        texts = {v for k, v in cats[lang].items() if k.startswith(("cli.help.", "cli.chrome."))}
         stray = [
             (i["path"], i.get("name"), i["help"]) for i in items[lang] if i["help"] not in texts
         ]
@@ -114,6 +121,32 @@ def test_help_is_russian_in_ru_and_english_in_en(dumps: dict[str, dict[str, Any]
         assert "Campaign name" not in text and "Database migrations" not in text
     for text in en.values():
         assert not CYRILLIC.search(text), text
+
+
+def test_typers_chrome_speaks_the_language(dumps: dict[str, dict[str, Any]]) -> None:
+    ru, en = dumps["ru"]["shown"], dumps["en"]["shown"]
+    assert "Использование: tgassist [ОПЦИИ] КОМАНДА [АРГУМЕНТЫ]..." in ru["--help"]
+    assert "Usage: tgassist [OPTIONS] COMMAND [ARGS]..." in en["--help"]
+    for title_ru, title_en, page in (
+        ("Опции", "Options", "--help"),
+        ("Команды", "Commands", "--help"),
+        ("Аргументы", "Arguments", "db upgrade --help"),
+    ):
+        assert f"╭─ {title_ru} ─" in ru[page] and f"╭─ {title_en} ─" in en[page]
+    assert "Показать эту справку и выйти." in ru["campaign new --help"]
+    assert "Show this message and exit." in en["campaign new --help"]
+    assert "Установить автодополнение команд для текущей оболочки." in ru["--help"]
+    assert "Install completion for the current shell." in en["--help"]
+    assert "[по умолчанию: heads]" in ru["db upgrade --help"]
+    assert "[default: heads]" in en["db upgrade --help"]
+    assert (
+        "[обязательно]" in ru["channels add --help"] and "[required]" in en["channels add --help"]
+    )
+    # nothing of Typer's English is left in the Russian pages
+    left = {
+        (page, piece) for piece in english_chrome() for page, text in ru.items() if piece in text
+    }
+    assert left == set()
 
 
 def test_without_tgassist_language_the_system_locale_decides(tmp_path: Path) -> None:
