@@ -8,12 +8,16 @@ import json
 import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+from pydantic import BaseModel, Field, HttpUrl, ValidationError
 
 from tests.cli.test_help import CYRILLIC, _clean_env, english_chrome
+from tgassist.cli.validation import validation_text
+from tgassist.core.i18n import default_language, set_default_language
 
 # Each case: the arguments, and the environment added for it (a bad setting).
 CASES: dict[str, tuple[list[str], dict[str, str]]] = {
@@ -218,3 +222,50 @@ def test_a_bad_language_setting_is_told_in_the_locale_language(tmp_path: Path) -
         r = _script(tmp_path, "status", LANG=locale, TGASSIST_LANGUAGE="de")
         assert r.returncode == 1
         assert "TGASSIST_LANGUAGE:" in r.stderr and words in r.stderr, r.stderr
+
+
+class _Form(BaseModel):
+    """Fields no tgassist setting has today, so each common pydantic error type is seen."""
+
+    site: HttpUrl
+    code: str = Field(min_length=3)
+    kind: Literal["a", "b"] = "a"
+    when: datetime | None = None
+
+
+@pytest.mark.parametrize(
+    ("data", "ru", "en"),
+    [
+        ({}, "значение обязательно", "a value is required"),
+        (
+            {"site": "not a url", "code": "abc"},
+            "нужен URL, а получено 'not a url'",
+            "should be a URL",
+        ),
+        ({"site": "ftp://x.org", "code": "abc"}, "нужен URL со схемой 'http', 'https'", "scheme"),
+        ({"site": "http://x.org", "code": "ab"}, "длина должна быть не меньше 3", "at least 3"),
+        (
+            {"site": "http://x.org", "code": "abc", "kind": "c"},
+            "нужно одно из значений 'a', 'b', а получено 'c'",
+            "should be one of 'a', 'b', got 'c'",
+        ),
+        (  # a type without its own key: named, with the input
+            {"site": "http://x.org", "code": "abc", "when": "someday"},
+            "недопустимое значение 'someday' (ошибка pydantic datetime_from_date_parsing)",
+            "invalid value 'someday' (pydantic error datetime_from_date_parsing)",
+        ),
+    ],
+)
+def test_pydantic_errors_in_both_languages(data: dict[str, str], ru: str, en: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        _Form.model_validate(data)
+    error = info.value.errors()[0]
+    before = default_language()
+    try:
+        for lang, words in (("ru", ru), ("en", en)):
+            set_default_language(lang)
+            assert words in validation_text(error)
+        if isinstance(error["input"], str):  # a secret's value is never told
+            assert error["input"] not in validation_text(error, show_input=False)
+    finally:
+        set_default_language(before)

@@ -20,10 +20,11 @@ from tgassist.core.i18n import load_catalogues
 
 ROOT = Path(__file__).resolve().parents[2]
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+LATIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Runs in a fresh interpreter: help texts are rendered once, when the CLI modules are imported.
 DUMP = """
-import json, sys
+import json, os, sys
 import typer.main
 from typer.testing import CliRunner
 from tgassist.cli import app
@@ -34,7 +35,7 @@ def walk(command, path):
     found.append({"what": "command", "path": path, "help": command.help})
     for param in command.params:
         found.append({"what": "param", "path": path, "name": param.name,
-                      "help": getattr(param, "help", None)})
+                      "help": getattr(param, "help", None), "default": str(param.default)})
     for name, sub in sorted(getattr(command, "commands", {}).items()):
         walk(sub, f"{path} {name}")
 
@@ -43,7 +44,10 @@ runner = CliRunner()
 shown = {" ".join(args): runner.invoke(app, args, prog_name="tgassist").output
          for args in (["--help"], ["campaign", "new", "--help"], ["db", "upgrade", "--help"],
                       ["channels", "add", "--help"])}
-json.dump({"items": found, "shown": shown}, sys.stdout, ensure_ascii=False)
+os.environ["COLUMNS"] = "1000"  # every help text on one line, to be found whole
+pages = {i["path"]: runner.invoke(app, [*i["path"].split()[1:], "--help"], prog_name="tgassist").output
+         for i in found if i["what"] == "command"}
+json.dump({"items": found, "shown": shown, "pages": pages}, sys.stdout, ensure_ascii=False)
 """
 
 
@@ -147,6 +151,27 @@ def test_typers_chrome_speaks_the_language(dumps: dict[str, dict[str, Any]]) -> 
         (page, piece) for piece in english_chrome() for page, text in ru.items() if piece in text
     }
     assert left == set()
+
+
+def test_every_russian_help_page_is_russian_but_for_names(dumps: dict[str, Any]) -> None:
+    """On every page, with our help texts taken out, what is Latin is a name the user types
+    (a command, an option, a parameter, a default value): no English chrome is left."""
+    helps = sorted(
+        (v for k, v in load_catalogues()["ru"].items() if k.startswith("cli.help.")),
+        key=len,
+        reverse=True,
+    )
+    names: set[str] = set()
+    for item in dumps["ru"]["items"]:
+        for text in (item["path"], item.get("name") or "", item.get("default") or ""):
+            names.update(LATIN.findall(text))
+    pages = dumps["ru"]["pages"]
+    assert len(pages) > 40  # the whole CLI
+    for path, page in pages.items():
+        for text in helps:
+            page = page.replace(text, " ")
+        left = set(LATIN.findall(re.sub(r"(?<!\w)--?[\w-]+|<[^>]+>", " ", page))) - names
+        assert left == set(), (path, left)
 
 
 def test_without_tgassist_language_the_system_locale_decides(tmp_path: Path) -> None:

@@ -62,11 +62,12 @@ def validation_text(error: ErrorDetails, *, show_input: bool = True) -> str:
 
 
 def settings_error_text(err: ValidationError, fields: Mapping[str, FieldInfo]) -> str:
-    """The first refused setting: its variable, then why; a secret's value is never shown."""
+    """The first refused setting: its variable, then why. The value of a secret or a URL (it may
+    hold a password) is never shown, as the settings' `hide_input_in_errors` promises."""
     first = err.errors()[0]
     field = str(first["loc"][0]) if first.get("loc") else ""
     info = fields.get(field)
-    secret = info is not None and "SecretStr" in str(info.annotation)
+    secret = field.endswith("_url") or (info is not None and "SecretStr" in str(info.annotation))
     name = f"TGASSIST_{field.upper()}" if field else "settings"
     return f"{name}: {validation_text(first, show_input=not secret)}"
 
