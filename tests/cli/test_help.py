@@ -1,6 +1,7 @@
 """`tgassist --help` speaks the operator's language: every help text of every command, group,
-option and argument comes from the catalogues (`cli.help.*`), rendered in TGASSIST_LANGUAGE, else
-in the language of the system locale."""
+option and argument comes from the catalogues (`cli.help.*`), and so does Typer's own chrome around
+them (`cli.chrome.*`: «Usage:», the panel titles, [default: …], the --help and completion
+options), rendered in TGASSIST_LANGUAGE, else in the language of the system locale."""
 
 from __future__ import annotations
 
@@ -18,13 +19,12 @@ from tgassist.cli.common import cli_language
 from tgassist.core.i18n import load_catalogues
 
 ROOT = Path(__file__).resolve().parents[2]
-# Typer's own --install-completion / --show-completion: the framework's text, not ours.
-FRAMEWORK_PARAMS = {"install_completion", "show_completion"}
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+LATIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Runs in a fresh interpreter: help texts are rendered once, when the CLI modules are imported.
 DUMP = """
-import json, sys
+import json, os, sys
 import typer.main
 from typer.testing import CliRunner
 from tgassist.cli import app
@@ -35,15 +35,19 @@ def walk(command, path):
     found.append({"what": "command", "path": path, "help": command.help})
     for param in command.params:
         found.append({"what": "param", "path": path, "name": param.name,
-                      "help": getattr(param, "help", None)})
+                      "help": getattr(param, "help", None), "default": str(param.default)})
     for name, sub in sorted(getattr(command, "commands", {}).items()):
         walk(sub, f"{path} {name}")
 
 walk(typer.main.get_command(app), "tgassist")
 runner = CliRunner()
 shown = {" ".join(args): runner.invoke(app, args, prog_name="tgassist").output
-         for args in (["--help"], ["campaign", "new", "--help"])}
-json.dump({"items": found, "shown": shown}, sys.stdout, ensure_ascii=False)
+         for args in (["--help"], ["campaign", "new", "--help"], ["db", "upgrade", "--help"],
+                      ["channels", "add", "--help"])}
+os.environ["COLUMNS"] = "1000"  # every help text on one line, to be found whole
+pages = {i["path"]: runner.invoke(app, [*i["path"].split()[1:], "--help"], prog_name="tgassist").output
+         for i in found if i["what"] == "command"}
+json.dump({"items": found, "shown": shown, "pages": pages}, sys.stdout, ensure_ascii=False)
 """
 
 
@@ -76,18 +80,25 @@ def dumps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
     return {lang: _run_dump(tmp, TGASSIST_LANGUAGE=lang) for lang in ("ru", "en")}
 
 
-def _ours(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [i for i in items if i.get("name") not in FRAMEWORK_PARAMS]
+def english_chrome() -> list[str]:
+    """The literal pieces (placeholders cut out) of Typer's English words and errors."""
+    pieces: list[str] = []
+    for key, text in load_catalogues()["en"].items():
+        if key.split(".")[1] in ("chrome", "usage", "value", "settings"):
+            pieces += [p.strip() for p in re.split(r"\{[^}]*\}", text) if len(p.strip()) >= 5]
+    assert len(pieces) > 40  # the catalogue has them (the checks would pass vacuously otherwise)
+    return pieces
 
 
 def test_every_help_text_comes_from_the_catalogue(dumps: dict[str, dict[str, Any]]) -> None:
     cats = load_catalogues()
-    items = {lang: _ours(d["items"]) for lang, d in dumps.items()}
+    items = {lang: d["items"] for lang, d in dumps.items()}
     # the walk sees the whole CLI (it would pass vacuously otherwise)
     assert len([i for i in items["en"] if i["what"] == "command"]) > 40
     assert len([i for i in items["en"] if i["what"] == "param"]) > 60
     for lang in ("ru", "en"):
-        texts = {v for k, v in cats[lang].items() if k.startswith("cli.help.")}
+        # Typer's --install-completion / --show-completion: cli.chrome.*
+        texts = {v for k, v in cats[lang].items() if k.startswith(("cli.help.", "cli.chrome."))}
         stray = [
             (i["path"], i.get("name"), i["help"]) for i in items[lang] if i["help"] not in texts
         ]
@@ -114,6 +125,53 @@ def test_help_is_russian_in_ru_and_english_in_en(dumps: dict[str, dict[str, Any]
         assert "Campaign name" not in text and "Database migrations" not in text
     for text in en.values():
         assert not CYRILLIC.search(text), text
+
+
+def test_typers_chrome_speaks_the_language(dumps: dict[str, dict[str, Any]]) -> None:
+    ru, en = dumps["ru"]["shown"], dumps["en"]["shown"]
+    assert "Использование: tgassist [ОПЦИИ] КОМАНДА [АРГУМЕНТЫ]..." in ru["--help"]
+    assert "Usage: tgassist [OPTIONS] COMMAND [ARGS]..." in en["--help"]
+    for title_ru, title_en, page in (
+        ("Опции", "Options", "--help"),
+        ("Команды", "Commands", "--help"),
+        ("Аргументы", "Arguments", "db upgrade --help"),
+    ):
+        assert f"╭─ {title_ru} ─" in ru[page] and f"╭─ {title_en} ─" in en[page]
+    assert "Показать эту справку и выйти." in ru["campaign new --help"]
+    assert "Show this message and exit." in en["campaign new --help"]
+    assert "Установить автодополнение команд для текущей оболочки." in ru["--help"]
+    assert "Install completion for the current shell." in en["--help"]
+    assert "[по умолчанию: heads]" in ru["db upgrade --help"]
+    assert "[default: heads]" in en["db upgrade --help"]
+    assert (
+        "[обязательно]" in ru["channels add --help"] and "[required]" in en["channels add --help"]
+    )
+    # nothing of Typer's English is left in the Russian pages
+    left = {
+        (page, piece) for piece in english_chrome() for page, text in ru.items() if piece in text
+    }
+    assert left == set()
+
+
+def test_every_russian_help_page_is_russian_but_for_names(dumps: dict[str, Any]) -> None:
+    """On every page, with our help texts taken out, what is Latin is a name the user types
+    (a command, an option, a parameter, a default value): no English chrome is left."""
+    helps = sorted(
+        (v for k, v in load_catalogues()["ru"].items() if k.startswith("cli.help.")),
+        key=len,
+        reverse=True,
+    )
+    names: set[str] = set()
+    for item in dumps["ru"]["items"]:
+        for text in (item["path"], item.get("name") or "", item.get("default") or ""):
+            names.update(LATIN.findall(text))
+    pages = dumps["ru"]["pages"]
+    assert len(pages) > 40  # the whole CLI
+    for path, page in pages.items():
+        for text in helps:
+            page = page.replace(text, " ")
+        left = set(LATIN.findall(re.sub(r"(?<!\w)--?[\w-]+|<[^>]+>", " ", page))) - names
+        assert left == set(), (path, left)
 
 
 def test_without_tgassist_language_the_system_locale_decides(tmp_path: Path) -> None:

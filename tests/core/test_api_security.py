@@ -58,9 +58,10 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[in
 def test_cli_start_with_an_empty_admin_token_is_one_clear_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, out = cli(tmp_path, monkeypatch, TGASSIST_ADMIN_TOKEN="")
-    assert code == 1
-    assert "TGASSIST_ADMIN_TOKEN" in out and "empty" in out and "Traceback" not in out
+    for lang, empty in (("en", "is empty"), ("ru", "пуст")):
+        code, out = cli(tmp_path, monkeypatch, TGASSIST_ADMIN_TOKEN="", TGASSIST_LANGUAGE=lang)
+        assert code == 1
+        assert "TGASSIST_ADMIN_TOKEN" in out and empty in out and "Traceback" not in out
 
 
 @pytest.mark.parametrize(

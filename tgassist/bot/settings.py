@@ -6,6 +6,7 @@ The token and TGASSIST_BOT_API_URL are core settings (every process that sends n
 from __future__ import annotations
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError
 
 
 class BotSettings(BaseModel):
@@ -49,7 +50,11 @@ class BotSettings(BaseModel):
     def _ids(cls, value: str) -> str:
         for part in value.split(","):
             if part.strip() and not part.strip().lstrip("-").isdigit():
-                raise ValueError(f"TGASSIST_BOT_ADMIN_IDS: {part.strip()!r} is not a Telegram id")
+                raise PydanticCustomError(
+                    "cli.settings.not_telegram_id",
+                    "{value} is not a Telegram id",
+                    {"value": repr(part.strip())},
+                )
         return value
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError
 
 
 class ChannelsSettings(BaseModel):
@@ -88,5 +89,9 @@ class ChannelsSettings(BaseModel):
 
         value = value.strip()
         if value and zone_of(value) is None:
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Moscow")
+            raise PydanticCustomError(
+                "cli.settings.unknown_time_zone",
+                "unknown time zone {value}: use an IANA name such as Europe/Moscow",
+                {"value": repr(value)},
+            )
         return value

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from tgassist.cli import core
+from tgassist.cli import chrome, core
 from tgassist.cli.common import say
 
+chrome.install()  # Typer's own words in the CLI's language, before any help is built
 app = typer.Typer(
     help=say("cli.help.app"),
     no_args_is_help=True,

@@ -27,12 +27,13 @@ err_console = Console(stderr=True)
 
 
 def load_settings() -> Settings:
+    set_default_language(cli_language())  # a refused setting is told in the CLI's language too
     try:
         settings = Settings()
     except ValidationError as err:
-        first = err.errors()[0]
-        name = "TGASSIST_" + str(first["loc"][0]).upper() if first.get("loc") else "settings"
-        fail(f"{name}: {first['msg']}")
+        from tgassist.cli.validation import settings_error_text
+
+        fail(settings_error_text(err, Settings.model_fields))
     configure_logging(settings.log_level, settings.log_json, settings.env == "production")
     set_default_language(settings.language)  # the CLI speaks TGASSIST_LANGUAGE
     return settings

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError
 
 from tgassist.core.i18n import locale_language
 
@@ -144,15 +145,19 @@ class CoreSettings(BaseModel):
             return None
         token = value.get_secret_value()
         if not token.strip():
-            raise ValueError(
+            raise PydanticCustomError(
+                "cli.settings.admin_token_empty",
                 "is empty, which would leave the admin API without protection: unset it to "
-                f"turn the admin API off, or set at least {ADMIN_TOKEN_MIN_CHARS} random "
-                "characters (for example the output of `openssl rand -hex 24`)"
+                "turn the admin API off, or set at least {min} random characters (for example "
+                "the output of `openssl rand -hex 24`)",
+                {"min": ADMIN_TOKEN_MIN_CHARS},
             )
         if len(token) < ADMIN_TOKEN_MIN_CHARS or token != token.strip():
-            raise ValueError(
-                f"is too short ({len(token)} characters) or has surrounding spaces: use at least "
-                f"{ADMIN_TOKEN_MIN_CHARS} random characters (for example the output of "
-                "`openssl rand -hex 24`), or unset it to turn the admin API off"
+            raise PydanticCustomError(
+                "cli.settings.admin_token_weak",
+                "is too short ({length} characters) or has surrounding spaces: use at least "
+                "{min} random characters (for example the output of `openssl rand -hex 24`), "
+                "or unset it to turn the admin API off",
+                {"length": len(token), "min": ADMIN_TOKEN_MIN_CHARS},
             )
         return value
