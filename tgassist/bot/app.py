@@ -144,6 +144,7 @@ async def _poll(bot: Bot, dp: Dispatcher, app: App, stop: asyncio.Event) -> None
             handle_signals=False,
             close_bot_session=False,
             polling_timeout=app.settings.bot_polling_timeout_sec,
+            tasks_concurrency_limit=app.settings.bot_concurrency,
         )
     )
     log.info("bot polling started")

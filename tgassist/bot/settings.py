@@ -41,6 +41,14 @@ class BotSettings(BaseModel):
         description="Long polling for several `tgassist bot` copies (set it in every copy): one "
         "copy polls Telegram, every copy answers updates (through the `bot.updates` stream)",
     )
+    bot_concurrency: int = Field(
+        16,
+        ge=1,
+        le=1000,
+        description="Updates one bot copy answers at once; the rest wait their turn in order (in "
+        "Telegram's queue, or the shared stream for another copy), so a burst is answered "
+        "first come, first served rather than all of it slowly",
+    )
     bot_polling_timeout_sec: int = Field(
         10, ge=0, le=50, description="getUpdates long-poll timeout (seconds)"
     )

@@ -4,7 +4,9 @@ Telegram serves getUpdates to one caller at a time (a second one gets 409 Confli
 long-polling mode could not run as more than one process. Here one copy, whichever holds the
 `bot:poller` lock, polls Telegram and appends each update to the `bot.updates` stream; every
 copy (the poller too) reads that stream in one consumer group and handles each update as its own
-task, acknowledging it once handled. The FSM is in Redis, so a user's next update may land on
+task, acknowledging it once handled. A copy reads only as many updates as it has free slots
+(TGASSIST_BOT_CONCURRENCY): a burst is spread over the copies and answered in order, rather
+than taken whole by whichever copy read first. The FSM is in Redis, so a user's next update may land on
 any copy. When the polling copy dies its lock expires and another copy polls; updates a dead copy
 had read are taken over after `VISIBILITY_MS`, unless older than `MAX_AGE_SEC` (an answer that
 late would confuse more than help: those are logged and dropped).
@@ -41,7 +43,6 @@ log = structlog.get_logger(__name__)
 BOT_UPDATES = Counter(
     "tgassist_bot_updates_total", "Updates handled from the shared stream", ["consumer"]
 )
-CONCURRENCY = 256  # updates one copy handles at once
 VISIBILITY_MS = 30_000
 MAX_AGE_SEC = 120.0
 STREAM_MAXLEN = 100_000
@@ -121,15 +122,23 @@ class _Handler:
 
     def __init__(self, bot: Bot, dp: Dispatcher, app: App, consumer: str) -> None:
         self.bot, self.dp, self.app, self.consumer = bot, dp, app, consumer
-        self.slots = asyncio.Semaphore(CONCURRENCY)
+        self.concurrency = app.settings.bot_concurrency
+        self.slots = asyncio.Semaphore(self.concurrency)
         self.running: set[asyncio.Task[None]] = set()
         self.counter = BOT_UPDATES.labels(consumer=consumer)
 
     async def consume(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            if len(self.running) >= self.concurrency:  # busy: leave the stream to other copies
+                await asyncio.wait(set(self.running), return_when=asyncio.FIRST_COMPLETED)
+                continue
             try:
                 batch = await self.app.bus.read(
-                    keys.UPDATES_STREAM, keys.UPDATES_GROUP, self.consumer, 100, 1000
+                    keys.UPDATES_STREAM,
+                    keys.UPDATES_GROUP,
+                    self.consumer,
+                    self.concurrency - len(self.running),
+                    1000,
                 )
             except Exception as err:  # Redis away: the copy waits for it rather than dying
                 log.warning("reading bot updates failed", error=str(err))
