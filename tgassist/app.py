@@ -67,7 +67,7 @@ class App:
                 f"TGASSIST_DATA_DIR={settings.data_dir} cannot be used as a directory: {err.strerror}"
             ) from err
         set_default_language(settings.language)
-        db = Database(settings.db_url)
+        db = Database(settings.db_url, settings.db_pool_size)
         try:
             if migrate:
                 await upgrade(settings.db_url)

@@ -153,14 +153,18 @@ async def history_page(
         pages = max(1, -(-matching // per_page))
         page = min(max(0, page), pages - 1)
         items = (
-            await s.scalars(
-                select(Campaign)
-                .where(base, cond)
-                .order_by(Campaign.id.desc())
-                .offset(page * per_page)
-                .limit(per_page)
-            )
-        ).all()
+            (
+                await s.scalars(
+                    select(Campaign)
+                    .where(base, cond)
+                    .order_by(Campaign.id.desc())
+                    .offset(page * per_page)
+                    .limit(per_page)
+                )
+            ).all()
+            if matching
+            else ()  # nothing to list: no second query (a new user's /history)
+        )
         cards = tuple(_card(c) for c in items)
     return HistoryPage(cards, status, page, pages, matching, totals)
 

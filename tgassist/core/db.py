@@ -90,8 +90,11 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and foreign keys."""
+def create_engine(url: str, pool_size: int = 20) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, a busy timeout and foreign keys. `pool_size`
+    connections are kept (SQLAlchemy's default is 5: a connection over the pool's size is closed
+    when given back, and under a bot's load SQLite then opened one, with its thread and pragmas,
+    for almost every update)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -99,7 +102,12 @@ def create_engine(url: str) -> AsyncEngine:
         # `?timeout=<sec>` in the URL: how long a writer waits for a locked file (default 30 s).
         busy_sec = float(str(parsed.query.get("timeout", 30)))
         url = parsed.difference_update_query(["timeout"]).render_as_string(hide_password=False)
-        engine = create_async_engine(url, connect_args={"timeout": busy_sec})
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": busy_sec},
+            pool_size=pool_size,
+            max_overflow=pool_size,
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -111,7 +119,7 @@ def create_engine(url: str) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
 Announcer = Callable[[str, str], Awaitable[None]]
@@ -128,9 +136,9 @@ class Database:
     it on Redis), so in-process caches such as `core.usercache` drop it; services call it after
     their commit. Without an App it goes nowhere."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = 20) -> None:
         self.url = url
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, pool_size)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self.announce: Announcer = _announce_nowhere
         self._write_turn = asyncio.Lock()

