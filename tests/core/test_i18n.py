@@ -174,3 +174,15 @@ def test_a_nested_message_survives_storage_as_json() -> None:
         "key": "core.task.failed",
         "params": {"error": {"key": "core.task.done", "params": {}}},
     }
+
+
+def test_config_and_backend_errors_are_keyed_in_both_languages() -> None:
+    from tgassist.core.db import async_url
+    from tgassist.core.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        async_url("mysql://root@localhost/db")
+    err = caught.value
+    assert (err.key, err.params) == ("core.config.database_unsupported", {"backend": "mysql"})
+    assert "use sqlite or postgresql" in str(err).lower()
+    assert "Используйте sqlite или postgresql" in err.render("ru")
