@@ -186,3 +186,18 @@ def test_config_and_backend_errors_are_keyed_in_both_languages() -> None:
     assert (err.key, err.params) == ("core.config.database_unsupported", {"backend": "mysql"})
     assert "use sqlite or postgresql" in str(err).lower()
     assert "Используйте sqlite или postgresql" in err.render("ru")
+
+
+def test_a_refused_setting_keeps_its_key_for_the_door() -> None:
+    from pydantic import ValidationError
+
+    from tgassist.core.errors import SettingError
+
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None, admin_token="short")  # type: ignore[call-arg]
+    first = caught.value.errors()[0]
+    assert first["loc"] == ("admin_token",)
+    assert "at least 16 random characters" in first["msg"]  # what the CLI prints today
+    err = first["ctx"]["error"]
+    assert isinstance(err, SettingError) and err.key == "core.config.admin_token_weak"
+    assert "не меньше 16 случайных символов" in err.render("ru")

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from tgassist.core.errors import SettingError
+
 
 class ChannelsSettings(BaseModel):
     """Ingestion settings: Telegram access, the parser's schedule, modes, limits and back-off."""
@@ -88,5 +90,5 @@ class ChannelsSettings(BaseModel):
 
         value = value.strip()
         if value and zone_of(value) is None:
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Moscow")
+            raise SettingError("channels.config.import_timezone_unknown", value=value)
         return value

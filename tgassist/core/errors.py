@@ -34,6 +34,12 @@ class ConfigError(LocalizedError):
     setting and what to set it to."""
 
 
+class SettingError(ConfigError, ValueError):
+    """A settings validator refuses a value: a key whose text follows the setting's name
+    (`TGASSIST_X: <text>`). A ValueError, so pydantic reports it as the setting's error and keeps
+    it in `ctx["error"]` for a door to render in its user's language."""
+
+
 class BackendUnavailable(LocalizedError):
     """A backend (database, Redis, …) cannot be reached: a `core.backend.*` key (or the
     product's) naming the setting."""

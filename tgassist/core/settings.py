@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from tgassist.core.errors import SettingError
 from tgassist.core.i18n import locale_language
 
 ADMIN_TOKEN_MIN_CHARS = 16
@@ -144,15 +145,10 @@ class CoreSettings(BaseModel):
             return None
         token = value.get_secret_value()
         if not token.strip():
-            raise ValueError(
-                "is empty, which would leave the admin API without protection: unset it to "
-                f"turn the admin API off, or set at least {ADMIN_TOKEN_MIN_CHARS} random "
-                "characters (for example the output of `openssl rand -hex 24`)"
-            )
+            raise SettingError("core.config.admin_token_empty", min=ADMIN_TOKEN_MIN_CHARS)
         if len(token) < ADMIN_TOKEN_MIN_CHARS or token != token.strip():
-            raise ValueError(
-                f"is too short ({len(token)} characters) or has surrounding spaces: use at least "
-                f"{ADMIN_TOKEN_MIN_CHARS} random characters (for example the output of "
-                "`openssl rand -hex 24`), or unset it to turn the admin API off"
+            raise SettingError(
+                "core.config.admin_token_weak", length=len(token), min=ADMIN_TOKEN_MIN_CHARS
             )
+
         return value
