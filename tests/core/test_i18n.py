@@ -60,11 +60,11 @@ def keys_used_in_code() -> dict[str, str]:
             candidates: list[ast.AST] = []
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", "")
-                if node.args and (
-                    name in ("t", "Msg", "fail", "render_key", "say")
-                    or name.endswith(("Error", "Exception", "NotFound"))
-                ):
+                if node.args and name in ("t", "Msg", "fail", "render_key", "say"):
                     candidates.append(node.args[0])
+                elif name.endswith(("Error", "Exception", "NotFound", "Unavailable", "Exceeded")):
+                    candidates += node.args  # a key may follow other arguments (ParseBudgetError)
+
                 candidates += [kw.value for kw in node.keywords if kw.arg in KEY_ARGS]
             elif isinstance(node, ast.Dict):
                 candidates += [

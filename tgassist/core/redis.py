@@ -272,7 +272,6 @@ async def connect(
                 path=str(embedded.socket_path),
             )
         raise BackendUnavailable("core.backend.redis_too_old", version=version, url=mask_url(url))
-
     return client, embedded
 
 
