@@ -201,3 +201,19 @@ def test_a_refused_setting_keeps_its_key_for_the_door() -> None:
     err = first["ctx"]["error"]
     assert isinstance(err, SettingError) and err.key == "core.config.admin_token_weak"
     assert "не меньше 16 случайных символов" in err.render("ru")
+
+
+def test_a_keyed_error_survives_pickling_with_its_params() -> None:
+    import pickle
+
+    from tgassist.ai.base import AIError
+    from tgassist.events.exceptions import ParseBudgetError
+
+    err = pickle.loads(pickle.dumps(AIError("core.ai.ocr_timeout", seconds=30)))
+    assert type(err) is AIError and (err.key, err.params) == (
+        "core.ai.ocr_timeout",
+        {"seconds": 30},
+    )
+    budget = ParseBudgetError("memory", "feed x", "events.source.parse_memory", megabytes=64)
+    again = pickle.loads(pickle.dumps(budget))
+    assert (again.kind, again.what, again.render("ru")) == ("memory", "feed x", budget.render("ru"))

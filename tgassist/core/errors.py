@@ -28,6 +28,20 @@ class LocalizedError(TgassistError):
     def __str__(self) -> str:
         return self.render("en")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickled (a process pool, a pipe) with its params and subclass attributes, whatever the
+        # subclass's __init__ takes: Exception's default would call cls(key) and drop them
+        return (_restore, (type(self), self.args, self.__dict__.copy()))
+
+
+def _restore(
+    cls: type[LocalizedError], args: tuple[object, ...], state: dict[str, object]
+) -> LocalizedError:
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
 
 class ConfigError(LocalizedError):
     """A setting is missing or wrong: a `core.config.*` key (or the product's) naming the
