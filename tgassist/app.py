@@ -64,7 +64,7 @@ class App:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise ConfigError(
-                f"TGASSIST_DATA_DIR={settings.data_dir} cannot be used as a directory: {err.strerror}"
+                "core.config.data_dir_unusable", path=str(settings.data_dir), error=err.strerror
             ) from err
         set_default_language(settings.language)
         db = Database(settings.db_url, settings.db_pool_size)
@@ -76,12 +76,14 @@ class App:
             raise
         except Exception as err:
             await db.close()
-            where = (
-                "TGASSIST_DATABASE_URL"
-                if settings.database_url
-                else f"SQLite file {settings.sqlite_path}"
-            )
-            raise BackendUnavailable(f"cannot use the database ({where}): {_short(err)}") from err
+            if settings.database_url:
+                raise BackendUnavailable(
+                    "core.backend.database_unusable", error=_short(err)
+                ) from err
+            raise BackendUnavailable(
+                "core.backend.sqlite_unusable", path=str(settings.sqlite_path), error=_short(err)
+            ) from err
+
         try:
             redis, embedded = await connect(
                 settings.redis_url, settings.data_dir, settings.redis_max_connections

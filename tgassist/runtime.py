@@ -13,7 +13,7 @@ import structlog
 import uvicorn
 
 from tgassist.app import App
-from tgassist.core.errors import ConfigError, TgassistError
+from tgassist.core.errors import ConfigError, LocalizedError
 from tgassist.core.locks import OwnedLock
 from tgassist.core.product import StartupHook
 from tgassist.core.scheduler import Scheduler
@@ -105,9 +105,7 @@ async def serve(settings: Settings, roles: Roles) -> None:
         await app.close()
         log.info("stopped")
     if failed:
-        raise TgassistError(
-            f"{failed} failed; see the log above (the process stopped so that it can be restarted)"
-        )
+        raise LocalizedError("core.runtime.part_failed", part=failed)
 
 
 async def _watch(stop: asyncio.Event, tasks: list[asyncio.Task[Any]]) -> str | None:
@@ -145,8 +143,9 @@ def serve_metrics(settings: Settings) -> None:
         start_http_server(settings.metrics_port or 0, addr=settings.api_host)
     except OSError as err:
         raise ConfigError(
-            f"TGASSIST_METRICS_PORT={settings.metrics_port}: cannot listen: {err.strerror}"
+            "core.config.metrics_port_busy", port=settings.metrics_port, error=err.strerror
         ) from err
+
     log.info("metrics listening", url=f"http://{settings.api_host}:{settings.metrics_port}/metrics")
 
 

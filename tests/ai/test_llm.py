@@ -120,9 +120,13 @@ async def test_gives_up_after_retries_naming_the_provider(
     )
 
     fake.queue(FakeResponse.error(401, "bad key"))
-    with pytest.raises(AIError, match="HTTP 401.*check the API key"):
+    with pytest.raises(AIError, match="HTTP 401.*Check the API key") as denied:
         await llm.complete([ChatMessage("user", "hi")])
     assert fake.calls == 4  # a client error is not retried
+    # the operator reads it in their language: a key, both texts say to check the key
+    assert denied.value.key == "core.ai.http_denied"
+    assert denied.value.params["status"] == 401
+    assert "Проверьте ключ API" in denied.value.render("ru")
 
     fake.queue(FakeResponse.invalid_json())
     with pytest.raises(AIError, match="invalid JSON"):

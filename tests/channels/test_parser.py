@@ -203,7 +203,7 @@ async def test_hwm_never_passes_a_failed_message(app: App) -> None:
     parser = ChannelParser(app, tg, sleep=Sleeps())
     for _ in range(3):
         report = await parser.parse_channel(await get(app, channel.id))
-        assert report.status == "error" and report.hwm == 5 and "message 6" in (report.error or "")
+        assert report.status == "error" and report.hwm == 5 and "Message 6" in (report.error or "")
     assert await message_ids(app, channel.id) == [1, 2, 3, 4, 5]
     # after PARSER_RETRY_MAX failures the message is kept without its media, and the channel moves on
     report = await parser.parse_channel(await get(app, channel.id))

@@ -91,8 +91,14 @@ async def test_custom_taxonomy_file_is_used(
         await app.close()
     broken = tmp_path / "broken.json"
     broken.write_text("{not json", encoding="utf-8")
-    with pytest.raises(ConfigError, match="TGASSIST_TAGGING_TAXONOMY_PATH"):
+    with pytest.raises(ConfigError, match="TGASSIST_TAGGING_TAXONOMY_PATH") as caught:
         load_taxonomy(str(broken))
+    # the operator is told what to do, in their language
+    assert caught.value.key == "channels.config.taxonomy_unreadable"
+    assert caught.value.params["path"] == str(broken)
+    assert "unset it to use the built-in one" in str(caught.value)
+    assert "уберите настройку, чтобы работала встроенная" in caught.value.render("ru")
+    assert '{"topics": [{"id", "ru", "en"}]}' in caught.value.render("ru")
 
 
 @pytest.fixture

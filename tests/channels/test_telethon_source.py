@@ -122,5 +122,7 @@ async def test_flood_wait_propagates_and_download_failure_names_the_message() ->
             seen.append(m.message_id)
     assert err.value.seconds == 5 and seen == [1]
     tg.fail_download[2] = 1
-    with pytest.raises(MessageFetchError, match="message 2 failed"):
+    with pytest.raises(MessageFetchError, match="Message 2 could not be read") as failed:
         _ = [m async for m in source.messages(min_id=1)]
+    assert failed.value.key == "channels.parse.media_failed" and failed.value.message_id == 2
+    assert failed.value.render("ru").startswith("Сообщение 2 не прочитано")

@@ -73,6 +73,22 @@ def test_unusable_data_dir_is_one_line_naming_the_setting(tmp_path: Path) -> Non
     assert "TGASSIST_DATA_DIR" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", "cannot be used as a directory"), ("ru", "нельзя использовать как каталог")],
+)
+def test_a_config_error_speaks_the_operators_language(
+    tmp_path: Path, lang: str, words: str
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    env = base_env(
+        tmp_path, TGASSIST_DATA_DIR=str(tmp_path / "a-file" / "data"), TGASSIST_LANGUAGE=lang
+    )
+    r = tgassist("status", env=env)
+    assert r.returncode == 1
+    assert words in r.stderr and "TGASSIST_DATA_DIR" in r.stderr
+
+
 def test_block_time_zero_is_refused(tmp_path: Path) -> None:
     # XREADGROUP BLOCK 0 waits forever: a worker on an idle stream could never stop.
     r = tgassist("status", env=base_env(tmp_path, TGASSIST_BUS_BLOCK_MS="0"))

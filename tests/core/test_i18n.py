@@ -60,11 +60,11 @@ def keys_used_in_code() -> dict[str, str]:
             candidates: list[ast.AST] = []
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", "")
-                if node.args and (
-                    name in ("t", "Msg", "fail", "render_key", "say")
-                    or name.endswith(("Error", "Exception", "NotFound"))
-                ):
+                if node.args and name in ("t", "Msg", "fail", "render_key", "say"):
                     candidates.append(node.args[0])
+                elif name.endswith(("Error", "Exception", "NotFound", "Unavailable", "Exceeded")):
+                    candidates += node.args  # a key may follow other arguments (ParseBudgetError)
+
                 candidates += [kw.value for kw in node.keywords if kw.arg in KEY_ARGS]
             elif isinstance(node, ast.Dict):
                 candidates += [
@@ -174,3 +174,31 @@ def test_a_nested_message_survives_storage_as_json() -> None:
         "key": "core.task.failed",
         "params": {"error": {"key": "core.task.done", "params": {}}},
     }
+
+
+def test_config_and_backend_errors_are_keyed_in_both_languages() -> None:
+    from tgassist.core.db import async_url
+    from tgassist.core.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        async_url("mysql://root@localhost/db")
+    err = caught.value
+    assert (err.key, err.params) == ("core.config.database_unsupported", {"backend": "mysql"})
+    assert "use sqlite or postgresql" in str(err).lower()
+    assert "Используйте sqlite или postgresql" in err.render("ru")
+
+
+def test_a_keyed_error_survives_pickling_with_its_params() -> None:
+    import pickle
+
+    from tgassist.ai.base import AIError
+    from tgassist.events.exceptions import ParseBudgetError
+
+    err = pickle.loads(pickle.dumps(AIError("core.ai.ocr_timeout", seconds=30)))
+    assert type(err) is AIError and (err.key, err.params) == (
+        "core.ai.ocr_timeout",
+        {"seconds": 30},
+    )
+    budget = ParseBudgetError("memory", "feed x", "events.source.parse_memory", megabytes=64)
+    again = pickle.loads(pickle.dumps(budget))
+    assert (again.kind, again.what, again.render("ru")) == ("memory", "feed x", budget.render("ru"))

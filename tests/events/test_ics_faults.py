@@ -176,6 +176,10 @@ async def test_memory_budget_stops_a_greedy_parse() -> None:
     with pytest.raises(ParseBudgetError) as err:
         await run_bounded(hog_memory, 2048, timeout_sec=20, memory_mb=64, what="ics: feed big")
     assert err.value.kind == "memory" and "more than 64 MB" in str(err.value)
+    # a key the operator's door renders in their language
+    assert err.value.key == "events.source.parse_memory"
+    assert "больше 64 МБ" in err.value.render("ru")
+    assert "TGASSIST_EVENTS_PARSE_MEMORY_MB" in err.value.render("ru")
 
 
 def test_a_value_icalendar_rejects_loses_only_its_component() -> None:

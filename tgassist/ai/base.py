@@ -8,13 +8,14 @@ from typing import Protocol, TypeVar, runtime_checkable
 import numpy as np
 from pydantic import BaseModel
 
-from tgassist.core.errors import TgassistError
+from tgassist.core.errors import LocalizedError
 
 T = TypeVar("T", bound=BaseModel)
 
 
-class AIError(TgassistError):
-    """An AI provider failed (after its retries); the message names the provider."""
+class AIError(LocalizedError):
+    """An AI provider failed (after its retries): a `core.ai.*` key whose text names the provider
+    and what to do."""
 
 
 class BudgetExceeded(AIError):

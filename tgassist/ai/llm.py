@@ -146,7 +146,12 @@ class BaseLLM:
             ]
         AI_FAILURES.labels(self.provider, "invalid_json").inc()
         raise AIError(
-            f"{self.provider} ({self.model}): no valid {schema.__name__} JSON after {retries + 1} tries: {problem}"
+            "core.ai.no_valid_json",
+            provider=self.provider,
+            model=self.model,
+            schema=schema.__name__,
+            tries=retries + 1,
+            problem=problem,
         )
 
     async def aclose(self) -> None:
@@ -200,7 +205,7 @@ def build_llm(settings: Settings, redis: Redis | None) -> BaseLLM | None:
         from tgassist.ai.llm_openai import OpenAICompatibleLLM
 
         if not settings.llm_base_url:
-            raise ConfigError("TGASSIST_LLM_PROVIDER=openai needs TGASSIST_LLM_BASE_URL")
+            raise ConfigError("core.ai.llm_base_url_missing")
         return OpenAICompatibleLLM(
             settings.llm_base_url,
             settings.llm_model,
@@ -215,4 +220,6 @@ def build_llm(settings: Settings, redis: Redis | None) -> BaseLLM | None:
         from tgassist.ai.llm_gigachat import GigaChatLLM, make_gigachat_client
 
         return GigaChatLLM(make_gigachat_client(settings), settings.gigachat_model, **prices)  # type: ignore[arg-type]
-    raise ConfigError(f"TGASSIST_LLM_PROVIDER={provider!r} is not one of none, openai, gigachat")
+    raise ConfigError(
+        "core.ai.llm_provider_unknown", value=provider, choices="none, openai, gigachat"
+    )

@@ -24,9 +24,7 @@ def make_gigachat_client(settings: Settings) -> Any:
     from gigachat import GigaChat
 
     if settings.gigachat_credentials is None:
-        raise ConfigError(
-            "GigaChat needs TGASSIST_GIGACHAT_CREDENTIALS (the base64 authorization data from the developer console)"
-        )
+        raise ConfigError("core.ai.gigachat_credentials_missing")
     kwargs: dict[str, Any] = {
         "credentials": settings.gigachat_credentials.get_secret_value(),
         "scope": settings.gigachat_scope,
@@ -78,9 +76,7 @@ class GigaChatLLM(BaseLLM):
         from gigachat.models import Chat, Messages, MessagesRole
 
         if images:
-            raise AIError(
-                "gigachat: image input needs GigaChat's file upload; use an OpenAI-compatible vision model for vision"
-            )
+            raise AIError("core.ai.gigachat_no_images")
         chat = Chat(
             model=self.model,
             messages=[Messages(role=MessagesRole(m.role), content=m.content) for m in messages],
@@ -91,10 +87,13 @@ class GigaChatLLM(BaseLLM):
             answer = await self._client.achat(chat)
         except (GigaChatException, httpx.HTTPError, ValidationError) as err:
             raise AIError(
-                f"gigachat ({self.model}): {type(err).__name__}: {str(err)[:300]}"
+                "core.ai.provider_failed",
+                provider=f"gigachat ({self.model})",
+                error=f"{type(err).__name__}: {str(err)[:300]}",
             ) from err
         if not answer.choices:
-            raise AIError(f"gigachat ({self.model}): answer has no choices")
+            raise AIError("core.ai.answer_empty", provider=f"gigachat ({self.model})", body="")
+
         usage = answer.usage
         return LLMResult(
             text=answer.choices[0].message.content or "",

@@ -103,10 +103,11 @@ class OpenAICompatibleLLM(BaseLLM):
             text = body["choices"][0]["message"]["content"]
         except (KeyError, IndexError, TypeError) as err:
             raise AIError(
-                f"{self.label}: answer has no choices[0].message.content: {str(body)[:200]}"
+                "core.ai.answer_empty", provider=self.label, body=str(body)[:200]
             ) from err
         if not isinstance(text, str):
-            raise AIError(f"{self.label}: answer content is not text")
+            raise AIError("core.ai.answer_not_text", provider=self.label)
+
         usage = body.get("usage") or {}
         return LLMResult(
             text=text,

@@ -88,7 +88,7 @@ class TesseractOCR:
             img = ImageOps.exif_transpose(img) or img
             img = img.convert("L")
         except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
-            raise AIError(f"OCR: cannot decode the image: {err}") from err
+            raise AIError("core.ai.ocr_bad_image", error=str(err)) from err
         longest = max(img.size)
         if longest and longest < self.min_side_px:
             scale = min(2.0, self.min_side_px / longest)
@@ -109,16 +109,17 @@ class TesseractOCR:
         try:
             text = pytesseract.image_to_string(img, lang=self.languages, timeout=self.timeout_sec)
         except RuntimeError as err:  # pytesseract's timeout
-            raise AIError(f"OCR: tesseract took longer than {self.timeout_sec}s") from err
+            raise AIError("core.ai.ocr_timeout", seconds=self.timeout_sec) from err
         except (pytesseract.TesseractError, OSError) as err:
-            raise AIError(f"OCR: tesseract failed: {err}") from err
+            raise AIError("core.ai.ocr_failed", error=str(err)) from err
         return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
     async def read_text(self, image: bytes) -> str:
         """Text in the image ('' when none). OCRUnavailable when not installed; AIError for a bad image."""
         if not self.available():
             OCR_IMAGES.labels("unavailable").inc()
-            raise OCRUnavailable(f"OCR unavailable: {self.reason}")
+            raise OCRUnavailable("core.ai.ocr_unavailable", reason=self.reason)
+
         try:
             text = await asyncio.get_running_loop().run_in_executor(
                 self._pool, self._read_sync, image

@@ -92,7 +92,8 @@ def create_bot(settings: Settings) -> Bot:
     """A Bot for the configured token, talking to api.telegram.org or TGASSIST_BOT_API_URL."""
     _pin_response_models()
     if settings.bot_token is None:
-        raise ConfigError("TGASSIST_BOT_TOKEN is not set: the bot cannot start")
+        raise ConfigError("core.config.bot_token_missing")
+
     server = PRODUCTION
     if settings.bot_api_url:
         server = TelegramAPIServer.from_base(settings.bot_api_url.rstrip("/"))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from tgassist.core.errors import BackendUnavailable, TgassistError
+from tgassist.core.errors import BackendUnavailable, LocalizedError
 
 if TYPE_CHECKING:
     from tgassist.settings import Settings
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
-class GraphError(TgassistError):
-    """A graph write or read failed; the message names the backend."""
+class GraphError(LocalizedError):
+    """A graph write or read failed: a `channels.graph.*` key naming the backend."""
 
 
 QUERIES = {
@@ -242,13 +242,17 @@ class LadybugGraph(Graph):
         try:
             await asyncio.to_thread(self._write_sync, statements)
         except Exception as err:
-            raise GraphError(f"ladybug graph write failed: {err}") from err
+            raise GraphError(
+                "channels.graph.write_failed", backend="ladybug", error=str(err)
+            ) from err
 
     async def read(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         try:
             return await asyncio.to_thread(self._read_sync, query, params)
         except Exception as err:
-            raise GraphError(f"ladybug graph read failed: {err}") from err
+            raise GraphError(
+                "channels.graph.read_failed", backend="ladybug", error=str(err)
+            ) from err
 
     async def close(self) -> None:
         with self._lock:
@@ -288,7 +292,9 @@ class Neo4jGraph(Graph):
             async with self._driver.session() as session:
                 await session.execute_write(work)
         except Exception as err:
-            raise GraphError(f"neo4j graph write failed: {err}") from err
+            raise GraphError(
+                "channels.graph.write_failed", backend="neo4j", error=str(err)
+            ) from err
 
     async def read(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         try:
@@ -297,7 +303,7 @@ class Neo4jGraph(Graph):
                 result = await session.run(query, params)
                 return [dict(r) for r in await result.data()]
         except Exception as err:
-            raise GraphError(f"neo4j graph read failed: {err}") from err
+            raise GraphError("channels.graph.read_failed", backend="neo4j", error=str(err)) from err
 
     async def close(self) -> None:
         await self._driver.close()
@@ -314,8 +320,7 @@ def build_graph(settings: Settings) -> Graph:
         return LadybugGraph(str(path / "tgassist.lbug"))
     except Exception as err:
         raise BackendUnavailable(
-            f"cannot open the embedded graph at {path} ({err}); it allows one process at a time: "
-            "set TGASSIST_NEO4J_URL to share a graph between processes"
+            "channels.graph.embedded_unavailable", path=str(path), error=str(err)
         ) from err
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from tgassist.core.errors import BackendUnavailable, TgassistError
+from tgassist.core.errors import BackendUnavailable, LocalizedError, TgassistError
 
 if TYPE_CHECKING:
     from tgassist.ai.base import Embedder
@@ -36,8 +36,9 @@ INDEXED_FIELDS = (
 )
 
 
-class VectorIndexError(TgassistError):
-    """The vector index refused an operation (wrong vector size, backend failure)."""
+class VectorIndexError(LocalizedError):
+    """The vector index refused an operation (wrong vector size, backend failure): a
+    `channels.index.*` key."""
 
 
 def point_id(post_id: int) -> str:
@@ -103,7 +104,9 @@ class VectorIndex:
             raise
         except Exception as err:
             raise VectorIndexError(
-                f"vector index ({self.collection}): {type(err).__name__}: {err}"[:500]
+                "channels.index.failed",
+                collection=self.collection,
+                error=f"{type(err).__name__}: {err}"[:400],
             ) from err
 
     def _ensure_sync(self) -> None:
@@ -144,9 +147,7 @@ class VectorIndex:
                 or not np.isfinite(vec).all()
                 or float(np.linalg.norm(vec)) < 1e-6
             ):
-                raise VectorIndexError(
-                    f"refusing to index post {item.post_id}: not a valid {self.dim}-d vector"
-                )
+                raise VectorIndexError("channels.index.bad_vector", post=item.post_id, dim=self.dim)
             points.append(
                 m.PointStruct(
                     id=point_id(item.post_id), vector=vec.tolist(), payload=item.payload()
@@ -287,17 +288,14 @@ def build_vector_index(settings: Settings, embedder: Embedder) -> VectorIndex:
             path.mkdir(parents=True, exist_ok=True)
             client = QdrantClient(path=str(path))
     except Exception as err:
-        where = (
-            f"TGASSIST_QDRANT_URL={settings.qdrant_url}"
-            if settings.qdrant_url
-            else f"{settings.data_dir}/qdrant"
-        )
-        hint = (
-            ""
-            if settings.qdrant_url
-            else " (local mode allows one process; set TGASSIST_QDRANT_URL to share)"
-        )
-        raise BackendUnavailable(f"cannot open the vector index at {where}: {err}{hint}") from err
+        if settings.qdrant_url:
+            raise BackendUnavailable(
+                "channels.index.server_unavailable", url=settings.qdrant_url, error=str(err)
+            ) from err
+        raise BackendUnavailable(
+            "channels.index.local_unavailable", path=f"{settings.data_dir}/qdrant", error=str(err)
+        ) from err
+
     return VectorIndex(client, name, embedder.dim, embedder.name)
 
 

@@ -60,10 +60,8 @@ def telegram_configured(settings: Settings) -> bool:
 def build_client(settings: Settings, string_session: str) -> Any:
     """A TelegramClient over a string session; API id/hash must be set."""
     if not telegram_configured(settings):
-        raise ConfigError(
-            "TGASSIST_TELEGRAM_API_ID and TGASSIST_TELEGRAM_API_HASH are needed for live parsing: "
-            "create them at https://my.telegram.org → API development tools and put them in .env"
-        )
+        raise ConfigError("channels.login.api_id_missing")
+
     from telethon import TelegramClient
     from telethon.sessions import StringSession
 

@@ -34,7 +34,7 @@ from tgassist.channels.models import (
     PostMedia,
 )
 from tgassist.channels.stages import STAGES
-from tgassist.core.errors import TgassistError
+from tgassist.core.errors import LocalizedError
 from tgassist.core.events import Event
 from tgassist.core.worker import done_keys
 
@@ -45,8 +45,9 @@ BATCH = 500
 Progress = Callable[[int], Any]  # events published so far; may return an awaitable
 
 
-class ReprocessError(TgassistError):
-    """The reprocess request cannot be carried out (unknown stage …)."""
+class ReprocessError(LocalizedError):
+    """The reprocess request cannot be carried out (unknown stage …): a `channels.reprocess.*`
+    key."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ async def _post_events(app: App, stage: str, posts: list[Post]) -> list[Event]:
     if stage == "indexing_enriched":
         crawl = await _kinds(app, ids, "crawl")
         return [PostEnriched(post_id=p.id, channel_id=p.channel_id) for p in posts if p.id in crawl]
-    raise ReprocessError(f"stage {stage!r} cannot be reprocessed per post")
+    raise ReprocessError("channels.reprocess.not_per_post", stage=stage)
 
 
 async def _album_events(app: App, sel: Selection) -> list[Event]:
@@ -224,7 +225,10 @@ async def reprocess(
     """Publish new events so `stage` runs again for the selected posts (or albums); returns how many."""
     names = [s.name for s in STAGES]
     if stage not in names:
-        raise ReprocessError(f"unknown stage {stage!r}; one of: {', '.join(names)}")
+        raise ReprocessError(
+            "channels.reprocess.unknown_stage", stage=stage, known=", ".join(names)
+        )
+
     sel = selection or Selection()
     if stage == "album_assembler":
         events = await _album_events(app, sel)

@@ -65,10 +65,11 @@ def load_taxonomy(path: str | None = None) -> tuple[Topic, ...]:
         )
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise ConfigError(
-            f"TGASSIST_TAGGING_TAXONOMY_PATH: cannot read a taxonomy from {source}: {err}"
+            "channels.config.taxonomy_unreadable", path=str(source), error=str(err)
         ) from err
     if not topics:
-        raise ConfigError(f"TGASSIST_TAGGING_TAXONOMY_PATH: {source} has no topics")
+        raise ConfigError("channels.config.taxonomy_empty", path=str(source))
+
     return topics
 
 

@@ -76,7 +76,7 @@ def async_url(url: str) -> str:
         parsed = make_url(url)
     except Exception:  # sqlalchemy raises ArgumentError with a terse text
         raise ConfigError(
-            f"TGASSIST_DATABASE_URL is not a valid URL: {mask_url(url)!r}"
+            "core.config.database_url_invalid", url=mask_url(url)
         ) from None  # the cause would print the URL with its password
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -84,9 +84,8 @@ def async_url(url: str) -> str:
     elif backend in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+asyncpg")
     else:
-        raise ConfigError(
-            f"TGASSIST_DATABASE_URL: unsupported database {backend!r} (use sqlite or postgresql)"
-        )
+        raise ConfigError("core.config.database_unsupported", backend=backend)
+
     return parsed.render_as_string(hide_password=False)
 
 

@@ -5,14 +5,6 @@ class TgassistError(Exception):
     """Base of every error this project raises on purpose."""
 
 
-class ConfigError(TgassistError):
-    """A setting is missing or wrong; the message names the setting."""
-
-
-class BackendUnavailable(TgassistError):
-    """A backend (database, Redis, …) cannot be reached; the message names the setting."""
-
-
 class LocalizedError(TgassistError):
     """An error a user sees: a message key and its parameters, rendered by the door in the
     user's language (`err.render(lang)`); `str(err)` is the English text (logs, tracebacks)."""
@@ -35,6 +27,30 @@ class LocalizedError(TgassistError):
 
     def __str__(self) -> str:
         return self.render("en")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickled (a process pool, a pipe) with its params and subclass attributes, whatever the
+        # subclass's __init__ takes: Exception's default would call cls(key) and drop them
+        return (_restore, (type(self), self.args, self.__dict__.copy()))
+
+
+def _restore(
+    cls: type[LocalizedError], args: tuple[object, ...], state: dict[str, object]
+) -> LocalizedError:
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
+
+class ConfigError(LocalizedError):
+    """A setting is missing or wrong: a `core.config.*` key (or the product's) naming the
+    setting and what to set it to."""
+
+
+class BackendUnavailable(LocalizedError):
+    """A backend (database, Redis, …) cannot be reached: a `core.backend.*` key (or the
+    product's) naming the setting."""
 
 
 class CryptoError(LocalizedError):

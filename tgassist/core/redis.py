@@ -131,7 +131,9 @@ class EmbeddedRedis:
         while not self._ping():
             if time.monotonic() > deadline:
                 log = (self.directory / "redis.log").read_text(errors="replace")[-500:]
-                raise BackendUnavailable(f"embedded Redis did not start in {self.directory}: {log}")
+                raise BackendUnavailable(
+                    "core.backend.redis_embedded_not_started", path=str(self.directory), log=log
+                )
             time.sleep(0.05)
         self.started_here = True
         if self.watch:
@@ -218,9 +220,8 @@ async def connect(
             client = aioredis.Redis.from_pool(pool)  # from_pool: closing the client closes the pool
         except ValueError:
             raise ConfigError(
-                f"TGASSIST_REDIS_URL is not a valid Redis URL: {mask_url(url)!r}"
+                "core.config.redis_url_invalid", url=mask_url(url)
             ) from None  # the cause would print the URL with its password
-        where = f"TGASSIST_REDIS_URL={mask_url(url)}"
     else:
         embedded = EmbeddedRedis(data_dir / "redis")
         lock = await asyncio.to_thread(embedded.lock)
@@ -237,13 +238,14 @@ async def connect(
                     client_name=f"tgassist-{process_tag()}-{uuid.uuid4().hex[:8]}",
                 )
             )
-            where = f"embedded Redis at {embedded.socket_path}"
             try:
                 await client.ping()  # connected before the lock goes: a stopping process sees us
             except (RedisError, OSError) as err:
                 await client.aclose()
                 raise BackendUnavailable(
-                    f"cannot reach Redis ({where}): {str(err).rstrip('.')}"
+                    "core.backend.redis_embedded_unreachable",
+                    path=str(embedded.socket_path),
+                    error=str(err).rstrip("."),
                 ) from err
         finally:
             lock.close()
@@ -252,18 +254,24 @@ async def connect(
         version = (await client.info("server")).get("redis_version")
     except (RedisError, OSError) as err:
         await client.aclose()
+        if embedded:
+            raise BackendUnavailable(
+                "core.backend.redis_embedded_unreachable",
+                path=str(embedded.socket_path),
+                error=str(err).rstrip("."),
+            ) from err
         raise BackendUnavailable(
-            f"cannot reach Redis ({where}): {str(err).rstrip('.')}. Check TGASSIST_REDIS_URL."
+            "core.backend.redis_unreachable", url=mask_url(url), error=str(err).rstrip(".")
         ) from err
     if _version(version) < MIN_VERSION:
         await client.aclose()
-        hint = (
-            f"an embedded Redis {version} of an older tgassist still runs; stop it "
-            f"(redis-cli -s {embedded.socket_path} shutdown) and start again: its data is kept"
-            if embedded
-            else "use Redis 7 or newer (or Valkey)"
-        )
-        raise BackendUnavailable(f"Redis {version} at {where} is too old: {hint}")
+        if embedded:
+            raise BackendUnavailable(
+                "core.backend.redis_embedded_too_old",
+                version=version,
+                path=str(embedded.socket_path),
+            )
+        raise BackendUnavailable("core.backend.redis_too_old", version=version, url=mask_url(url))
     return client, embedded
 
 

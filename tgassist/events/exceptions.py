@@ -8,8 +8,7 @@ from tgassist.core.errors import LocalizedError
 class EventsError(LocalizedError):
     """Base of every error the events product raises on purpose.
 
-    `EventsError("events.x.y", **params)`; sources still pass a ready sentence for the log
-    (it has no catalogue entry and is shown as it is)."""
+    `EventsError("events.x.y", **params)`; source errors use `events.source.*` keys."""
 
 
 class SourceError(EventsError):
@@ -31,8 +30,8 @@ class NoTranslator(EventsError):
 class SourceHttpError(SourceError):
     """A source answered with an HTTP error status; `status` and `body` say what it answered."""
 
-    def __init__(self, message: str, *, status: int, body: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, key: str, /, *, status: int, body: str = "", **params: object) -> None:
+        super().__init__(key, status=status, **params)
         self.status = status
         self.body = body
 
@@ -40,7 +39,7 @@ class SourceHttpError(SourceError):
 class ParseBudgetError(SourceError):
     """Parsing a feed or page ran out of its time or memory budget (`kind`: time | memory | error)."""
 
-    def __init__(self, kind: str, what: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, kind: str, what: str, key: str, /, **params: object) -> None:
+        super().__init__(key, what=what, **params)
         self.kind = kind
         self.what = what

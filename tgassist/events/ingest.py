@@ -131,9 +131,9 @@ async def ingest(
         report.errors.append(f"store failed: {type(err).__name__}: {str(err)[:300]}")
         await _finish(app, report, specs)
         raise EventsError(
-            f"ingest run {report.run_id} could not store events ({type(err).__name__}); "
-            "check the database and run it again"
+            "events.ingest.store_failed", run=report.run_id, error=type(err).__name__
         ) from err
+
     report.status = _run_status(report)
     report.seconds = round(time.perf_counter() - started, 3)
     forget_city_lists(app)  # this process's readers see the new events at once

@@ -22,7 +22,8 @@ class OutgoingNotifier:
 
     async def send(self, notification: Notification) -> None:
         if notification.telegram_id is None:
-            raise EventsError(f"user {notification.user_id} has no Telegram account")
+            raise EventsError("events.notify.no_telegram", id=notification.user_id)
+
         async with self.app.db.session() as session:
             await enqueue_message(
                 session,

@@ -10,11 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from tgassist.core.errors import TgassistError
+from tgassist.core.errors import LocalizedError
 
 
-class SourceError(TgassistError):
-    """A source cannot be read (bad export file, Telegram not configured …); the message says what to do."""
+class SourceError(LocalizedError):
+    """A source cannot be read (bad export file, Telegram not configured …): a `channels.*` key
+    whose text says what to do."""
 
 
 # Why a media item is not stored: the export was made without files, the file is absent, too large.

@@ -35,8 +35,8 @@ ENTITY_TYPES = {
 class MessageFetchError(SourceError):
     """One message could not be read (its media failed to download); messages before it are fine."""
 
-    def __init__(self, message_id: int, reason: str) -> None:
-        super().__init__(f"message {message_id} failed: {reason}")
+    def __init__(self, message_id: int, error: str) -> None:
+        super().__init__("channels.parse.media_failed", id=message_id, error=error)
         self.message_id = message_id
 
 
@@ -106,7 +106,8 @@ class TelethonSource:
             if msg.id in self.accept_failed:
                 media.missing = MISSING_DOWNLOAD_FAILED
                 return
-            raise MessageFetchError(msg.id, f"media download failed: {err}") from err
+            raise MessageFetchError(msg.id, str(err)) from err
+
         if not data:
             media.missing = MISSING_DOWNLOAD_FAILED
             return

@@ -51,9 +51,8 @@ class AISource:
 
     def __init__(self, app: App) -> None:
         if app.llm is None:
-            raise SourceError(
-                "ai: no LLM is configured; set the LLM settings or disable the AI source"
-            )
+            raise SourceError("events.source.ai_no_llm")
+
         self.llm = app.llm
         self.settings = app.settings
         self.tz = zone(BALI_TZ)

@@ -164,10 +164,8 @@ def _why_invalid(item: dict[str, Any]) -> tuple[str, str]:
 def _list_of(page: object) -> list[dict[str, Any]]:
     if not isinstance(page, dict) or not isinstance(page.get("data"), list):
         got = sorted(page)[:8] if isinstance(page, dict) else type(page).__name__
-        raise SourceShapeError(
-            f"baliforum: the events list has no `data` list (got {got}); the site's API changed: update "
-            "tgassist/events/sources/baliforum.py or set TGASSIST_EVENTS_BALIFORUM_ENABLED=false"
-        )
+        raise SourceShapeError("events.source.baliforum_shape", got=str(got))
+
     return [i for i in page["data"] if isinstance(i, dict)]
 
 

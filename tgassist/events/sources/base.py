@@ -178,9 +178,7 @@ def zone(name: str | None, fallback: str = "UTC") -> ZoneInfo:
     try:
         return ZoneInfo(name or fallback)
     except (ZoneInfoNotFoundError, ValueError) as err:
-        raise SourceError(
-            f"unknown time zone {name!r}: use an IANA name such as Europe/Moscow"
-        ) from err
+        raise SourceError("events.source.zone_unknown", value=name) from err
 
 
 def as_utc(value: datetime | date, tz: ZoneInfo) -> datetime:

@@ -100,11 +100,7 @@ async def run_bounded(
             sender.close()
         if not await asyncio.to_thread(receiver.poll, timeout_sec):
             raise ParseBudgetError(
-                "time",
-                what,
-                f"{what}: parsing ran past its budget of {timeout_sec:g} s and was stopped; "
-                "the feed may hold a runaway repeat rule (raise TGASSIST_EVENTS_PARSE_TIMEOUT_SEC "
-                "if it is just big)",
+                "time", what, "events.source.parse_timeout", seconds=f"{timeout_sec:g}"
             )
         try:
             status, payload = await asyncio.to_thread(receiver.recv)
@@ -119,12 +115,8 @@ async def run_bounded(
             await asyncio.to_thread(proc.join, 5)
         receiver.close()
     if status == "memory":
-        raise ParseBudgetError(
-            "memory",
-            what,
-            f"{what}: parsing needed more than {memory_mb} MB and was stopped "
-            "(raise TGASSIST_EVENTS_PARSE_MEMORY_MB if the feed is just big)",
-        )
+        raise ParseBudgetError("memory", what, "events.source.parse_memory", megabytes=memory_mb)
     if status == "error":
-        raise ParseBudgetError("error", what, f"{what}: the parser failed ({payload})")
+        raise ParseBudgetError("error", what, "events.source.parse_failed", error=payload)
+
     return payload  # type: ignore[no-any-return]

@@ -34,9 +34,7 @@ def parse_calendar(data: bytes, feed_name: str) -> icalendar.Calendar:
         cal = icalendar.Calendar.from_ical(repair(data.decode("utf-8-sig", "replace")))
         return x_wr_timezone.to_standard(cal)
     except Exception as err:  # icalendar raises ValueError and friends with terse texts
-        raise SourceError(
-            f"ics: feed {feed_name} is not a valid iCalendar file ({err}); check the feed URL/path"
-        ) from err
+        raise SourceError("events.source.ics_invalid", feed=feed_name, error=str(err)) from err
 
 
 def read_calendar(data: bytes, feed_name: str, result: FetchResult) -> icalendar.Calendar:

@@ -75,13 +75,19 @@ class SourceHttp:
                 continue
             if resp.status_code >= 400:
                 raise SourceHttpError(
-                    f"{self.name}: {url} answered HTTP {resp.status_code}; check the source's base URL setting",
+                    "events.source.http_error",
                     status=resp.status_code,
                     body=resp.text[:500],
+                    source=self.name,
+                    url=url,
                 )
             return resp
         raise SourceError(
-            f"{self.name}: {url} failed after {self.retries + 1} tries ({last}); the source may be down, the next run retries"
+            "events.source.gave_up",
+            source=self.name,
+            url=url,
+            tries=self.retries + 1,
+            error=last,
         )
 
     async def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
@@ -90,8 +96,11 @@ class SourceHttp:
             return resp.json()
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise SourceShapeError(
-                f"{self.name}: {url} did not return valid JSON ({err.__class__.__name__} at char "
-                f"{getattr(err, 'pos', '?')}); the API may have changed"
+                "events.source.invalid_json",
+                source=self.name,
+                url=url,
+                error=err.__class__.__name__,
+                pos=getattr(err, "pos", "?"),
             ) from err
 
 
@@ -104,5 +113,5 @@ async def read_resource(location: str, http: SourceHttp) -> bytes:
         return await asyncio.to_thread(lambda: Path(path).expanduser().read_bytes())
     except OSError as err:
         raise SourceError(
-            f"{http.name}: cannot read {path} ({err.strerror}); fix the path in the settings"
+            "events.source.file_unreadable", source=http.name, path=path, error=err.strerror
         ) from err

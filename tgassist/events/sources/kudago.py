@@ -105,9 +105,8 @@ class KudaGoSource:
                 page = await http.get_json(url, params)
                 if not isinstance(page, dict) or not isinstance(page.get("results"), list):
                     keys = sorted(page)[:8] if isinstance(page, dict) else type(page).__name__
-                    raise SourceShapeError(
-                        f"kudago: a page without a `results` list (got {keys}); the API changed"
-                    )
+                    raise SourceShapeError("events.source.kudago_shape", got=str(keys))
+
             except SourceHttpError as err:
                 if page_no > 1 and err.status == 404 and _end_of_list(err.body):
                     return items  # the documented answer past the last page
