@@ -21,6 +21,7 @@ from aiogram.exceptions import TelegramNetworkError
 from aiohttp import ClientError, ClientTimeout
 
 from tgassist.core.errors import ConfigError
+from tgassist.core.heap import freeze_startup_heap
 
 if TYPE_CHECKING:
     from aiogram import Dispatcher
@@ -113,6 +114,7 @@ async def run_bot(app: App, stop: asyncio.Event) -> None:
 
     bot = create_bot(app.settings)
     dp = build_dispatcher(app)
+    log.info("start-up heap frozen", objects=freeze_startup_heap())
     sender = asyncio.create_task(_run_sender(app, stop), name="bot-sender")
     # The bot itself writes outbox rows (broadcasts, replies staged in a transaction); relaying
     # them here lets `tgassist bot` work without a worker (the relay's lock keeps it single).

