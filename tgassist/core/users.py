@@ -215,22 +215,22 @@ async def _upsert(db: Database, batch: list[_Item]) -> dict[int, UserView]:
             rows = [row for row, given, _ in batch if given == admin_given]
             if not rows:
                 continue
-            stmt = insert(User).values(rows)
+            # The table, not the mapped class: rows in and columns out, no ORM objects.
+            table = User.__table__
+            stmt = insert(table).values(rows)
             new = stmt.excluded
             refresh: dict[str, Any] = {
                 "is_active": True,
                 "last_activity_at": new.last_activity_at,
-                "username": func.coalesce(new.username, User.username),
-                "first_name": func.coalesce(new.first_name, User.first_name),
-                "last_name": func.coalesce(new.last_name, User.last_name),
+                "username": func.coalesce(new.username, table.c.username),
+                "first_name": func.coalesce(new.first_name, table.c.first_name),
+                "last_name": func.coalesce(new.last_name, table.c.last_name),
             }
             if admin_given:
                 refresh["is_admin"] = new.is_admin
-            upsert = stmt.on_conflict_do_update(index_elements=[User.telegram_id], set_=refresh)
-            users = await s.scalars(
-                upsert.returning(User), execution_options={"populate_existing": True}
-            )
-            views.update((u.telegram_id, view_of(u)) for u in users)
+            upsert = stmt.on_conflict_do_update(index_elements=[table.c.telegram_id], set_=refresh)
+            result = await s.execute(upsert.returning(*_VIEW_COLUMNS))
+            views.update((view.telegram_id, view) for view in map(_row_view, result))
     return views
 
 
