@@ -6,8 +6,8 @@ long-polling mode could not run as more than one process. Here one copy, whichev
 copy (the poller too) reads that stream in one consumer group and handles each update as its own
 task, acknowledging it once handled. A copy reads only as many updates as it has free slots
 (TGASSIST_BOT_CONCURRENCY): a burst is spread over the copies and answered in order, rather
-than taken whole by whichever copy read first. The FSM is in Redis, so a user's next update may land on
-any copy. When the polling copy dies its lock expires and another copy polls; updates a dead copy
+than taken whole by whichever copy read first. The FSM is in Redis, so a user's next update
+may land on any copy. When the polling copy dies its lock expires and another copy polls; updates a dead copy
 had read are taken over after `VISIBILITY_MS`, unless older than `MAX_AGE_SEC` (an answer that
 late would confuse more than help: those are logged and dropped).
 """

@@ -118,7 +118,9 @@ def create_engine(url: str, pool_size: int = 20) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # PostgreSQL: `pool_size` is also the most a process opens (the server's max_connections
+    # is shared by every process of the install); a burst waits for a connection instead.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True)
 
 
 Announcer = Callable[[str, str], Awaitable[None]]

