@@ -9,10 +9,10 @@ import asyncio
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import structlog
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -216,19 +216,18 @@ async def _upsert(db: Database, batch: list[_Item]) -> dict[int, UserView]:
             if not rows:
                 continue
             # The table, not the mapped class: rows in and columns out, no ORM objects.
-            table = User.__table__
-            stmt = insert(table).values(rows)
+            stmt = insert(USERS).values(rows)
             new = stmt.excluded
             refresh: dict[str, Any] = {
                 "is_active": True,
                 "last_activity_at": new.last_activity_at,
-                "username": func.coalesce(new.username, table.c.username),
-                "first_name": func.coalesce(new.first_name, table.c.first_name),
-                "last_name": func.coalesce(new.last_name, table.c.last_name),
+                "username": func.coalesce(new.username, USERS.c.username),
+                "first_name": func.coalesce(new.first_name, USERS.c.first_name),
+                "last_name": func.coalesce(new.last_name, USERS.c.last_name),
             }
             if admin_given:
                 refresh["is_admin"] = new.is_admin
-            upsert = stmt.on_conflict_do_update(index_elements=[table.c.telegram_id], set_=refresh)
+            upsert = stmt.on_conflict_do_update(index_elements=[USERS.c.telegram_id], set_=refresh)
             result = await s.execute(upsert.returning(*_VIEW_COLUMNS))
             views.update((view.telegram_id, view) for view in map(_row_view, result))
     return views
@@ -252,6 +251,7 @@ async def get_by_telegram_id(db: Database, telegram_id: int) -> UserView | None:
     return await lookups.get(db, telegram_id)
 
 
+USERS = cast(Table, User.__table__)
 _VIEW_COLUMNS = (
     User.id,
     User.telegram_id,
