@@ -199,6 +199,18 @@ class EmbeddedRedis:
             lock.close()
 
 
+def _unreachable(
+    err: Exception, url: str | None, embedded: EmbeddedRedis | None
+) -> BackendUnavailable:
+    """Redis did not answer: the embedded one's socket, or the server's (masked) URL."""
+    error = str(err).rstrip(".")
+    if embedded is not None:
+        return BackendUnavailable(
+            "core.backend.redis_embedded_unreachable", path=str(embedded.socket_path), error=error
+        )
+    return BackendUnavailable("core.backend.redis_unreachable", url=mask_url(url), error=error)
+
+
 async def connect(
     url: str | None, data_dir: Path, max_connections: int = 200
 ) -> tuple[Redis, EmbeddedRedis | None]:
@@ -242,11 +254,7 @@ async def connect(
                 await client.ping()  # connected before the lock goes: a stopping process sees us
             except (RedisError, OSError) as err:
                 await client.aclose()
-                raise BackendUnavailable(
-                    "core.backend.redis_embedded_unreachable",
-                    path=str(embedded.socket_path),
-                    error=str(err).rstrip("."),
-                ) from err
+                raise _unreachable(err, url, embedded) from err
         finally:
             lock.close()
     try:
@@ -254,15 +262,7 @@ async def connect(
         version = (await client.info("server")).get("redis_version")
     except (RedisError, OSError) as err:
         await client.aclose()
-        if embedded:
-            raise BackendUnavailable(
-                "core.backend.redis_embedded_unreachable",
-                path=str(embedded.socket_path),
-                error=str(err).rstrip("."),
-            ) from err
-        raise BackendUnavailable(
-            "core.backend.redis_unreachable", url=mask_url(url), error=str(err).rstrip(".")
-        ) from err
+        raise _unreachable(err, url, embedded) from err
     if _version(version) < MIN_VERSION:
         await client.aclose()
         if embedded:
