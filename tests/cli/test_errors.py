@@ -15,7 +15,7 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel, Field, HttpUrl, ValidationError
 
-from tests.cli.test_help import CYRILLIC, _clean_env, english_chrome
+from tests.cli.test_help import CYRILLIC, _clean_env, english_chrome, run_json
 from tgassist.cli.validation import validation_text
 from tgassist.core.i18n import default_language, set_default_language
 
@@ -77,16 +77,14 @@ SCRIPT = Path(sys.executable).parent / "tgassist"
 
 
 def _run(tmp: Path, lang: str) -> dict[str, dict[str, Any]]:
-    proc = subprocess.run(
-        [sys.executable, "-c", RUN, json.dumps(CASES)],
-        cwd=tmp,  # no .env of the repository
-        env=_clean_env(TGASSIST_LANGUAGE=lang, TGASSIST_DATA_DIR=str(tmp / "data")),
-        capture_output=True,
-        text=True,
+    return run_json(  # type: ignore[no-any-return]
+        tmp,
+        RUN,
+        json.dumps(CASES),
         timeout=120,
+        TGASSIST_LANGUAGE=lang,
+        TGASSIST_DATA_DIR=str(tmp / "data"),
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout)  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")

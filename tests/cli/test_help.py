@@ -61,17 +61,23 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _run_dump(tmp: Path, **env: str) -> dict[str, Any]:
+def run_json(tmp: Path, code: str, *args: str, timeout: int = 90, **env: str) -> Any:
+    """What a Python snippet printed as JSON, run in a fresh process in `tmp` (no .env of the
+    repository) with a clean environment plus `env`."""
     proc = subprocess.run(
-        [sys.executable, "-c", DUMP],
-        cwd=tmp,  # no .env of the repository
+        [sys.executable, "-c", code, *args],
+        cwd=tmp,
         env=_clean_env(**env),
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=timeout,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+    return json.loads(proc.stdout)
+
+
+def _run_dump(tmp: Path, **env: str) -> dict[str, Any]:
+    return run_json(tmp, DUMP, **env)  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
