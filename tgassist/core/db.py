@@ -25,6 +25,7 @@ from sqlalchemy.types import TypeDecorator
 
 from tgassist.core.errors import ConfigError
 from tgassist.core.redact import mask_url
+from tgassist.core.sqlite_driver import one_hop_dbapi
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
 
@@ -103,6 +104,8 @@ def create_engine(url: str, pool_size: int = 20) -> AsyncEngine:
         url = parsed.difference_update_query(["timeout"]).render_as_string(hide_password=False)
         engine = create_async_engine(
             url,
+            # one thread hop a statement, none for an empty commit (core.sqlite_driver)
+            **({"module": one_hop_dbapi()} if parsed.get_driver_name() == "aiosqlite" else {}),
             connect_args={"timeout": busy_sec},
             pool_size=pool_size,
             max_overflow=pool_size,
