@@ -8,17 +8,19 @@ polling loop, middlewares, FSM in Redis and handlers; only Telegram is fake).
    process plays Telegram (the fake Bot API server and the scripted users). Reply latency = from
    the user's update being queued at the fake server to the bot's first answer in that chat;
    p50/p95/p99, updates/s, the bot's CPU per update and the load average. Target: p95 ≤ 250 ms,
-   no errors. Two scenarios, both printed every run:
+   no errors. Three scenarios, all printed every run:
    - `burst` (the worst case): all 200 users at once, each sending its next update 50 ms after
      the previous answer (a closed loop: the load is as high as the bot can answer);
    - `paced`: each user starts within the first second and reads 1-3 s (uniformly random)
-     before the next update, as people do (~100 updates/s offered).
+     before the next update, as people do (~100 updates/s offered);
+   - `busy`: as paced, reading 0.5-1.5 s (~200 updates/s offered, twice paced: where the
+     reply time starts to climb on this machine).
 2. A broadcast to 1,000 users through `bot.outgoing`; the bot role is killed (its tasks cancelled
    mid-send: `tgassist bot` gets SIGKILL) after ~300 deliveries and is started again. Counts per chat must be
    exactly 1 (zero lost, zero doubled) and the sending rate ≤ 30 messages/s in every 1-s window.
 
 `python -m benchmarks bot`. SQLite + embedded Redis in a temp dir; `BENCH_BOT_USERS`,
-`BENCH_BROADCAST_USERS` change the sizes; `BENCH_BOT_SCENARIOS=burst` (or `paced`) runs one
+`BENCH_BROADCAST_USERS` change the sizes; `BENCH_BOT_SCENARIOS=burst` (or `paced`, `busy`) runs one
 scenario; `BENCH_BOT_PROCESSES=1,2` runs each scenario with 1 and then 2 `tgassist bot`
 processes (more than one share long polling: TGASSIST_BOT_SHARED_POLLING); `BENCH_BOT_PROFILE=<file>`
 writes a cProfile of the bot process, `BENCH_BOT_PYSPY=<file>` py-spy's sampled stacks of it over the measured run (raw; py-spy on PATH); `BENCH_BOT_PARTS=conversations` (or `broadcast`) runs one
@@ -127,6 +129,7 @@ class Scenario:
 SCENARIOS = {
     "burst": Scenario("burst", (0.05, 0.05), 0.0),
     "paced": Scenario("paced", (1.0, 3.0), 1.0),
+    "busy": Scenario("busy", (0.5, 1.5), 1.0),
 }
 
 
@@ -388,7 +391,7 @@ def main() -> None:
             tmp = os.environ["BENCH_BOT_DIR"]
         if "conversations" in parts:
             for processes in map(int, os.environ.get("BENCH_BOT_PROCESSES", "1").split(",")):
-                for name in os.environ.get("BENCH_BOT_SCENARIOS", "burst,paced").split(","):
+                for name in os.environ.get("BENCH_BOT_SCENARIOS", "burst,paced,busy").split(","):
                     asyncio.run(conversations(Path(tmp), SCENARIOS[name], processes))
         if "broadcast" in parts:
             asyncio.run(broadcast(Path(tmp)))

@@ -7,9 +7,10 @@ from collections import Counter
 
 from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 
+from tests.bot.conftest import BotEnv
 from tgassist.app import App
 from tgassist.bot.fsm import AppRedisStorage, UpdateFSMContext
-from tgassist.bot.keys import FSM_PREFIX
+from tgassist.bot.keys import FSM_PREFIX, throttle_bucket
 
 
 async def _calls(app: App) -> Counter[str]:
@@ -50,3 +51,20 @@ async def test_state_read_once_and_clear_is_one_command(app: App) -> None:
     assert stored == {"name": "Диваны", "region": {"ids": [213]}, "budget": 100}
     await fresh.set_state("Wizard:product")
     assert await UpdateFSMContext(storage, key).get_state() == "Wizard:product"
+
+
+async def test_an_update_reads_its_state_and_rate_limit_in_one_round_trip(bot_env: BotEnv) -> None:
+    """The FSM middleware's read carries the rate limiter's token (`Prefetch`): EVAL in the
+    same pipeline as the state's GET, no EVALSHA of its own, and the limit still counts."""
+    user = bot_env.user(4242, language_code="en")
+    await user.send("/help")
+    await user.reply()
+    before = await _calls(bot_env.app)
+    await user.send("/help")
+    await user.reply()
+    calls = await _calls(bot_env.app) - before
+    assert calls["eval"] == 1 and calls["evalsha"] == 0, calls
+    assert calls["get"] == 1, calls  # the state; the user came from the process's cache
+    bucket = await bot_env.app.redis.hget(f"ratelimit:{throttle_bucket(4242)}", "tokens")
+    burst = bot_env.app.settings.bot_rate_burst
+    assert bucket is not None and float(bucket) < burst  # two tokens taken, some refilled

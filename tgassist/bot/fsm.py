@@ -6,13 +6,16 @@ write, and `state.clear()` is two DELs. Here the context of one update keeps the
 it has read or written, so a second read costs nothing, and `clear()` deletes the state and the
 data in one command. Both still live in Redis only: the next update (on this copy or another)
 reads them afresh.
+
+The state is read together with what other middlewares read for every update (the per-user rate
+limit's bucket: `Prefetch`), in one pipelined round trip instead of one each.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, cast
 
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
@@ -20,8 +23,9 @@ from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import DEFAULT_DESTINY, StateType, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.types import TelegramObject
 
-__all__ = ["AppRedisStorage", "UpdateFSMContext", "UpdateFSMMiddleware"]
+__all__ = ["AppRedisStorage", "Prefetch", "UpdateFSMContext", "UpdateFSMMiddleware"]
 
 _UNREAD: Any = object()
 
@@ -81,8 +85,44 @@ class UpdateFSMContext(FSMContext):
         self._state, self._data = None, {}
 
 
+class Prefetch(Protocol):
+    """A middleware that reads Redis on (nearly) every update queues its command on the FSM's
+    pipeline; the returned callback gets the command's result before the handlers run (None:
+    nothing queued for this update)."""
+
+    def prefetch(self, pipe: Any, data: dict[str, Any]) -> Callable[[Any], None] | None: ...
+
+
 class UpdateFSMMiddleware(FSMContextMiddleware):
-    """aiogram's FSM middleware, handing each update an `UpdateFSMContext`."""
+    """aiogram's FSM middleware, handing each update an `UpdateFSMContext` whose state is read in
+    one round trip with the `prefetchers`' commands."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prefetchers: list[Prefetch] = []
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        context = self.resolve_event_context(cast(Bot, data["bot"]), data)
+        data["fsm_storage"] = self.storage
+        if context is None:
+            return await handler(event, data)
+        assert isinstance(context, UpdateFSMContext)
+        storage = cast(AppRedisStorage, self.storage)
+        async with self.events_isolation.lock(key=context.key):
+            pipe = storage.redis.pipeline(transaction=False)
+            pipe.get(storage.key_builder.build(context.key, "state"))
+            settle = [cb for p in self.prefetchers if (cb := p.prefetch(pipe, data))]
+            state, *results = await pipe.execute()
+            context._state = state.decode() if isinstance(state, bytes) else state
+            for callback, result in zip(settle, results, strict=True):
+                callback(result)
+            data.update({"state": context, "raw_state": context._state})
+            return await handler(event, data)
 
     def get_context(
         self,

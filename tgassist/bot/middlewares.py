@@ -18,6 +18,7 @@ from aiogram.types import CallbackQuery, TelegramObject, Update
 from aiogram.types import User as TgUser
 
 from tgassist.bot import keys
+from tgassist.bot.fsm import UpdateFSMMiddleware
 from tgassist.bot.texts import tr
 from tgassist.core.db import utcnow
 from tgassist.core.i18n import default_language, normalize_language
@@ -31,6 +32,7 @@ __all__ = ["install_middlewares"]
 
 log = structlog.get_logger("tgassist.bot.updates")
 ACTIVITY_WRITE_EVERY = timedelta(seconds=60)
+RATE_WAIT = "rate_limit_wait"  # workflow data: (telegram id, seconds) from the FSM's round trip
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -171,21 +173,36 @@ class BlockedMiddleware(BaseMiddleware):
 
 class RateLimitMiddleware(BaseMiddleware):
     """Per-user token bucket in Redis (shared by every bot copy). Over the limit the update is
-    dropped with a polite answer, sent once per throttled burst rather than per update."""
+    dropped with a polite answer, sent once per throttled burst rather than per update.
+
+    The token is taken in the FSM middleware's round trip (`prefetch`, before the user is
+    known: an admin's token is taken too, and ignored); an update without an FSM context
+    takes it here."""
 
     def __init__(self, app: App) -> None:
         self.app = app
         self.rate = app.settings.bot_rate_per_sec
         self.burst = app.settings.bot_rate_burst
 
+    def _bucket(self, telegram_id: int) -> TokenBucket:
+        return TokenBucket(self.app.redis, keys.throttle_bucket(telegram_id), self.rate, self.burst)
+
+    def prefetch(self, pipe: Any, data: dict[str, Any]) -> Callable[[Any], None] | None:
+        tg: TgUser | None = data.get("event_from_user")
+        if tg is None or tg.is_bot:
+            return None
+        self._bucket(tg.id).take_in(pipe)
+        return lambda result: data.__setitem__(RATE_WAIT, (tg.id, float(result)))
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user = data.get("user")
+        taken = data.pop(RATE_WAIT, None)
         if user is None or user.is_admin:
             return await handler(event, data)
-        bucket = TokenBucket(
-            self.app.redis, keys.throttle_bucket(user.telegram_id), self.rate, self.burst
-        )
-        wait = await bucket.take()
+        if taken is not None and taken[0] == user.telegram_id:
+            wait = taken[1]
+        else:
+            wait = await self._bucket(user.telegram_id).take()
         if wait <= 0:
             return await handler(event, data)
         seconds = max(1, round(wait))
@@ -198,11 +215,14 @@ class RateLimitMiddleware(BaseMiddleware):
 
 
 def install_middlewares(dp: Any, app: App) -> None:
+    rate_limit = RateLimitMiddleware(app)
     for middleware in (
         LoggingMiddleware(),
         ErrorMiddleware(),
         UserMiddleware(app),
         BlockedMiddleware(),
-        RateLimitMiddleware(app),
+        rate_limit,
     ):
         dp.update.outer_middleware(middleware)
+    if isinstance(dp.fsm, UpdateFSMMiddleware):
+        dp.fsm.prefetchers.append(rate_limit)

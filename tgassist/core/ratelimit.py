@@ -61,6 +61,13 @@ class TokenBucket:
         )
         return float(wait)
 
+    def take_in(self, pipe: Any, tokens: float = 1.0) -> None:
+        """Queue `take()` on a pipeline another caller sends anyway (one round trip instead of
+        two); `float()` of the command's result is what `take()` returns. EVAL rather than the
+        registered script's EVALSHA: a pipeline holding a registered script first asks Redis
+        SCRIPT EXISTS, a round trip of its own (Redis caches the script by its hash either way)."""
+        pipe.eval(_TAKE, 1, self.key, self.rate, self.capacity, time.time(), tokens)
+
     async def acquire(self, tokens: float = 1.0, max_wait: float = 60.0) -> None:
         """Wait until the tokens are granted (raises TimeoutError after `max_wait`)."""
         deadline = time.monotonic() + max_wait
