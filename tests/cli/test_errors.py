@@ -5,17 +5,23 @@ pydantic's validation errors are catalogue texts (`cli.usage.*`, `cli.value.*`, 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
 from datetime import datetime
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+import typer
 from pydantic import BaseModel, Field, HttpUrl, ValidationError
+from typer import BadParameter
+from typer._param_types import coerce_cli_path
 
 from tests.cli.test_help import CYRILLIC, _clean_env, english_chrome, run_json
+from tgassist.cli.usage_errors import value_error_text
 from tgassist.cli.validation import validation_text
 from tgassist.core.i18n import default_language, set_default_language
 
@@ -38,24 +44,36 @@ CASES: dict[str, tuple[list[str], dict[str, str]]] = {
     "setting literal": (["status"], {"TGASSIST_EMBEDDER": "word2vec"}),
     "setting validator": (["status"], {"TGASSIST_BOT_ADMIN_IDS": "12,bob"}),
     "secret validator": (["status"], {"TGASSIST_ADMIN_TOKEN": "hunter2"}),
-    # no tgassist command has a choice or a required option: a small app of the same Typer shows
-    "invalid choice": (["demo", "--name", "x", "--kind", "pdf"], {}),
-    "missing option": (["demo", "--kind", "csv"], {}),
+    # no tgassist command has these parameters: a small app of the same Typer shows them
+    "invalid choice": (["demo", "export", "--name", "x", "--kind", "pdf"], {}),
+    "missing option": (["demo", "export", "--kind", "csv"], {}),
+    "missing choice": (["demo", "pick"], {}),
+    "datetime": (["demo", "kinds", "--when", "someday"], {}),
+    "datetime formats": (["demo", "kinds", "--day", "2020/01/31"], {}),
+    "date": (["demo", "kinds", "--date", "nope"], {}),
+    "uuid": (["demo", "kinds", "--uid", "zz"], {}),
+    "float": (["demo", "kinds", "--ratio", "half"], {}),
+    "float range": (["demo", "kinds", "--share", "-1"], {}),
+    "list item": (["demo", "kinds", "--nums", "1", "--nums", "z"], {}),
+    "tuple item": (["demo", "kinds", "--pair", "z", "x"], {}),
+    "bool argument": (["demo", "args", "maybe"], {}),
+    "path missing": (["demo", "kinds", "--src", "nowhere"], {}),
+    "dir is a file": (["demo", "kinds", "--folder", "afile"], {}),
+    "file is a dir": (["demo", "kinds", "--doc", "adir"], {}),
+    "file not found": (["demo", "kinds", "--text", "nowhere.txt"], {}),
+    "file is a dir to open": (["demo", "kinds", "--text", "adir"], {}),
+    "not a list": (["demo", "solo"], {}),
+    "unknown type": (["demo", "kinds", "--opaque", "x"], {}),
 }
 # Runs in a fresh interpreter: Typer's texts are set once, when the CLI is imported.
 RUN = """
-import json, sys
-from typing import Literal
-import typer
+import json, pathlib, sys
 from typer.testing import CliRunner
 from tgassist.cli import app
+from tests.cli.demo import demo
 
-demo = typer.Typer()
-
-@demo.command()
-def export(name: str = typer.Option(...), kind: Literal["xlsx", "csv"] = "xlsx") -> None:
-    pass
-
+pathlib.Path("afile").touch()  # a file and a folder, for the options that want the other
+pathlib.Path("adir").mkdir(exist_ok=True)
 cases = json.loads(sys.argv[1])
 runner = CliRunner()
 out = {}
@@ -70,7 +88,7 @@ json.dump(out, sys.stdout, ensure_ascii=False)
 QUOTED = re.compile(r"'[^']*'|`[^`]*`|--[\w-]+|TGASSIST_\w+")
 LATIN_WORD = re.compile(r"\b[A-Za-z]{3,}\b")
 # Latin words a Russian message may hold: the values a boolean setting takes, names
-NOT_ENGLISH = {"true", "false", "yes", "off", "Telegram", "API"}
+NOT_ENGLISH = {"true", "false", "yes", "off", "Telegram", "API", "UUID"}
 # raised by Typer's option parser, which knows no command: no usage line, no hint
 PARSER_ERRORS = {"option needs a value", "flag takes no value"}
 SCRIPT = Path(sys.executable).parent / "tgassist"
@@ -144,6 +162,63 @@ ERRORS = [
         "Invalid value for '--kind': should be one of 'xlsx', 'csv', got 'pdf'",
     ),
     ("missing option", "Не указана опция '--name'.", "Missing option '--name'."),
+    (
+        "missing choice",
+        "Не указана опция '--mode'. Возможные значения: 'fast', 'slow'.",
+        "Missing option '--mode'. Choose from: 'fast', 'slow'.",
+    ),
+    (
+        "datetime",
+        "'--when': нужны дата и время (ГГГГ-ММ-ДД или ГГГГ-ММ-ДД ЧЧ:ММ[:СС]), а получено 'someday'",
+        "'--when': should be a date and time (YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS]), got 'someday'",
+    ),
+    (
+        "datetime formats",
+        "'2020/01/31' не подходит ни под один из форматов 'ГГГГ-ММ-ДД'",
+        "'2020/01/31' matches none of the formats '%Y-%m-%d'",
+    ),
+    ("date", "нужна дата (ГГГГ-ММ-ДД), а получено 'nope'", "should be a date (YYYY-MM-DD), got"),
+    ("uuid", "'--uid': нужен UUID, а получено 'zz'", "'--uid': should be a UUID, got 'zz'"),
+    ("float", "'--ratio': нужно число, а получено 'half'", "should be a number, got 'half'"),
+    ("float range", "не меньше 0.0, а получено '-1'", "should be at least 0.0, got '-1'"),
+    ("list item", "'--nums': нужно целое число, а получено 'z'", "whole number, got 'z'"),
+    ("tuple item", "'--pair': нужно целое число, а получено 'z'", "whole number, got 'z'"),
+    ("bool argument", "'on': нужно true или false", "'on': should be true or false"),
+    (
+        "path missing",
+        "Недопустимое значение '--src': путь 'nowhere' не существует",
+        "Invalid value for '--src': path 'nowhere' does not exist",
+    ),
+    (
+        "dir is a file",
+        "'--folder': ожидается папка, а 'afile' — это файл",
+        "'--folder': dir 'afile' is a file, not a directory",
+    ),
+    (
+        "file is a dir",
+        "'--doc': ожидается файл, а 'adir' — это папка",
+        "'--doc': file 'adir' is a directory, not a file",
+    ),
+    (
+        "file not found",
+        "'--text': не удалось открыть 'nowhere.txt': нет такого файла или папки",
+        "'--text': cannot open 'nowhere.txt': no such file or directory",
+    ),
+    (
+        "file is a dir to open",
+        "не удалось открыть 'adir': это папка",
+        "cannot open 'adir': it is a directory",
+    ),
+    (
+        "not a list",
+        "'--tags': нужен список значений, а получено 'solo'",
+        "'--tags': should be a list of values, got 'solo'",
+    ),
+    (  # a refusal we do not know: its parameter and input, at least
+        "unknown type",
+        "Недопустимое значение '--opaque': значение 'x' не подходит",
+        "Invalid value for '--opaque': 'x' is not a valid value here",
+    ),
 ]
 
 
@@ -229,6 +304,7 @@ class _Form(BaseModel):
     code: str = Field(min_length=3)
     kind: Literal["a", "b"] = "a"
     when: datetime | None = None
+    host: IPv4Address | None = None
 
 
 @pytest.mark.parametrize(
@@ -247,10 +323,15 @@ class _Form(BaseModel):
             "нужно одно из значений 'a', 'b', а получено 'c'",
             "should be one of 'a', 'b', got 'c'",
         ),
-        (  # a type without its own key: named, with the input
+        (
             {"site": "http://x.org", "code": "abc", "when": "someday"},
-            "недопустимое значение 'someday' (ошибка pydantic datetime_from_date_parsing)",
-            "invalid value 'someday' (pydantic error datetime_from_date_parsing)",
+            "нужны дата и время (ГГГГ-ММ-ДД или ГГГГ-ММ-ДД ЧЧ:ММ[:СС]), а получено 'someday'",
+            "should be a date and time (YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS]), got 'someday'",
+        ),
+        (  # a type without its own key: named, with the input
+            {"site": "http://x.org", "code": "abc", "host": "localhost"},
+            "недопустимое значение 'localhost' (ошибка pydantic ip_v4_address)",
+            "invalid value 'localhost' (pydantic error ip_v4_address)",
         ),
     ],
 )
@@ -265,5 +346,35 @@ def test_pydantic_errors_in_both_languages(data: dict[str, str], ru: str, en: st
             assert words in validation_text(error)
         if isinstance(error["input"], str):  # a secret's value is never told
             assert error["input"] not in validation_text(error, show_input=False)
+    finally:
+        set_default_language(before)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may read and write any file")
+@pytest.mark.parametrize(
+    ("flags", "ru", "en"),
+    [
+        ({"readable": True}, "нельзя прочитать: нет прав", "cannot be read: permission denied"),
+        (
+            {"readable": False, "writable": True},
+            "нельзя изменить: нет прав на запись",
+            "cannot be written: permission denied",
+        ),
+    ],
+)
+def test_a_path_without_permission(
+    tmp_path: Path, flags: dict[str, bool], ru: str, en: str
+) -> None:
+    """Typer's own check of a path option (`exists=True, readable=…, writable=…`)."""
+    locked = tmp_path / "locked"
+    locked.touch()
+    locked.chmod(0)
+    with pytest.raises(BadParameter) as info:
+        coerce_cli_path(str(locked), typer.Option(None, exists=True, **flags), path_type=None)
+    before = default_language()
+    try:
+        for lang, words in (("ru", f"путь {str(locked)!r} {ru}"), ("en", en)):
+            set_default_language(lang)
+            assert words in value_error_text(info.value)
     finally:
         set_default_language(before)

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from tgassist.cli.common import (
+    confirm,
     console,
     err_console,
     error_text,
@@ -266,7 +267,7 @@ def delete(
     from tgassist.campaigns import service
 
     if not yes:
-        typer.confirm(say("campaigns.cli.confirm_delete", id=campaign_id), abort=True)
+        confirm(say("campaigns.cli.confirm_delete", id=campaign_id))
     settings = load_settings()
 
     async def go(app: App) -> Any:

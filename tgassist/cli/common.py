@@ -73,6 +73,27 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+# what a yes/no question accepts, in either language (a Latin keyboard answers «y» in Russian too)
+YES = {"y", "yes", "д", "да"}
+NO = {"n", "no", "н", "нет"}
+
+
+def confirm(question: str) -> None:
+    """Ask a yes/no question in the CLI's language, «no» by default; anything but «yes» aborts
+    («Прервано.»). Typer's `confirm` asks «[y/N]» and takes English answers only."""
+    while True:
+        try:
+            answer = input(f"{question} {say('cli.confirm.suffix')}: ").strip().lower()
+        except (KeyboardInterrupt, EOFError):
+            console.print()  # «Прервано.» on a line of its own, not after the question
+            raise typer.Abort() from None
+        if answer in YES:
+            return
+        if answer in NO or not answer:
+            raise typer.Abort()
+        err_console.print(say("cli.confirm.again"), highlight=False)
+
+
 def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     """Run an async command; project errors become one red line and exit code 1."""
     try:

@@ -36,9 +36,34 @@ KEYS: dict[str, str] = {
     "less_than_equal": "cli.value.le",
     "string_too_short": "cli.value.too_short",
     "string_too_long": "cli.value.too_long",
+    "datetime_parsing": "cli.value.datetime",
+    "datetime_from_date_parsing": "cli.value.datetime",
+    "datetime_type": "cli.value.datetime",
+    "date_parsing": "cli.value.date",
+    "date_from_datetime_parsing": "cli.value.date",
+    "date_from_datetime_inexact": "cli.value.date",
+    "date_type": "cli.value.date",
+    "time_parsing": "cli.value.time",
+    "time_type": "cli.value.time",
+    "uuid_parsing": "cli.value.uuid",
+    "uuid_type": "cli.value.uuid",
+    "uuid_version": "cli.value.uuid",
+    "decimal_parsing": "cli.value.float",
+    "decimal_type": "cli.value.float",
 }
-# Typer's choice check raises this inside a pydantic validator (an Enum or Literal option).
-_TYPER_CHOICE = re.compile(r"^(?P<input>.*) is not one of (?P<expected>.*)\.$", re.DOTALL)
+# Typer's own checks raise these inside a pydantic validator (`typer._adapters`): an Enum or
+# Literal option, a datetime option with `formats=`, a tuple option from an environment variable
+_TYPER_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?P<input>.*) is not one of (?P<expected>.*)\.", re.DOTALL), "cli.value.choice"),
+    (
+        re.compile(r"(?P<input>.*) does not match the formats (?P<formats>.*)\.", re.DOTALL),
+        "cli.value.formats",
+    ),
+    (
+        re.compile(r"(?P<count>\d+) values are required, but (?P<given>\d+) given\."),
+        "cli.value.count",
+    ),
+)
 
 
 def validation_text(error: ErrorDetails, *, show_input: bool = True) -> str:
@@ -49,9 +74,15 @@ def validation_text(error: ErrorDetails, *, show_input: bool = True) -> str:
     if kind in catalogues()[default_language()]:
         return t(kind, None, **ctx)  # a validator of ours raised PydanticCustomError(key, …)
     if kind == "value_error":
-        choice = _TYPER_CHOICE.match(str(ctx.get("error", "")))
-        if choice:
-            return t("cli.value.choice", None, input=choice["input"], expected=choice["expected"])
+        for pattern, typer_key in _TYPER_ERRORS:
+            found = pattern.fullmatch(str(ctx.get("error", "")))
+            if found:
+                params = found.groupdict()
+                if "formats" in params:  # '%Y-%m-%d' → 'ГГГГ-ММ-ДД'
+                    from tgassist.cli.chrome import format_name
+
+                    params["formats"] = format_name(params["formats"])
+                return t(typer_key, None, **params)
     key = KEYS.get(kind)
     if key is None:
         return t("cli.value.invalid", None, kind=kind, input=shown)
