@@ -13,6 +13,7 @@ from tests.fakes.openai_server import (
     translation_responder,
 )
 from tgassist.ai import BatchTranslator, TranslationResult, build_translator
+from tgassist.core.i18n import render_stored
 from tgassist.settings import Settings
 
 TITLES = {f"ev{i}": f"Концерт номер {i} в парке" for i in range(7)}
@@ -108,7 +109,10 @@ async def test_fewer_items_returned_are_retried_alone(
         "Концерт номер 2 в парке",
         "Концерт номер 5 в парке",
     ]
-    assert any("2 ids missing" in e or "1 ids missing" in e for e in result.errors)
+    assert any(
+        "2 ids missing" in render_stored(e, "en") or "1 ids missing" in render_stored(e, "en")
+        for e in result.errors
+    )
 
 
 async def test_without_retries_partial_results_are_kept(
@@ -118,7 +122,9 @@ async def test_without_retries_partial_results_are_kept(
     translator = await _translator(make_app, llm_overrides, translate_max_retries=0)
     result = await translator.translate(TITLES)
     assert result.missing == {"ev2"} and len(result.translated) == 6 and result.calls == 1
-    assert result.errors == ["chunk of 7: 1 ids missing from the answer"]
+    assert [render_stored(e, "en") for e in result.errors] == [
+        "chunk of 7: 1 ids missing from the answer"
+    ]
     # what was translated is cached; only the missing one is asked next time
     fake.responder = translation_responder()
     again = await translator.translate(TITLES)
@@ -132,16 +138,16 @@ async def test_wrong_ids_invalid_json_and_cyrillic_answers(
     items = {"x": "Кино", "y": "Театр"}
     fake.queue('{"7": "Cinema", "8": "Theatre"}')
     wrong = await translator.translate(items)
-    assert wrong.missing == {"x", "y"} and "unknown ids" in wrong.errors[0]
+    assert wrong.missing == {"x", "y"} and "unknown ids" in render_stored(wrong.errors[0], "en")
 
     fake.queue("I cannot translate that")
     broken = await translator.translate(items)
-    assert broken.missing == {"x", "y"} and "invalid JSON" in broken.errors[0]
+    assert broken.missing == {"x", "y"} and "invalid JSON" in render_stored(broken.errors[0], "en")
 
     fake.queue('{"1": "Кино", "2": ""}')
     untranslated = await translator.translate(items)
-    assert (
-        untranslated.missing == {"x", "y"} and "2 empty or untranslated" in untranslated.errors[0]
+    assert untranslated.missing == {"x", "y"} and "2 empty or untranslated" in render_stored(
+        untranslated.errors[0], "en"
     )
     assert untranslated.calls == 1 and fake.calls == 3
 
@@ -167,7 +173,11 @@ async def test_timeout_is_reported_not_raised(
     fake.queue(FakeResponse.slow(1.0), FakeResponse.slow(1.0))
     result = await translator.translate({"x": "Кино"})
     assert isinstance(result, TranslationResult)
-    assert result.missing == {"x"} and result.calls == 2 and "timed out" in result.errors[0]
+    assert (
+        result.missing == {"x"}
+        and result.calls == 2
+        and "timed out" in render_stored(result.errors[0], "en")
+    )
 
 
 async def test_budget_stops_the_batch_and_keeps_what_was_done(
@@ -183,7 +193,7 @@ async def test_budget_stops_the_batch_and_keeps_what_was_done(
     )
     result = await translator.translate(TITLES)
     assert result.calls == 1 and len(result.translated) == 2 and len(result.missing) == 5
-    assert any("budget" in e for e in result.errors) and fake.calls == 1
+    assert any("budget" in render_stored(e, "en") for e in result.errors) and fake.calls == 1
 
 
 def test_no_llm_means_no_translator() -> None:

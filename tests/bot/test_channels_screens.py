@@ -6,10 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from telethon.errors import ChannelPrivateError
 
 from tests.bot.conftest import BotEnv
+from tests.channels.fake_telegram import FakeTelegram as FakeTelethon
+from tests.channels.fake_telegram import flood_wait, message
 from tgassist.channels.models import Channel, Subscription
+from tgassist.channels.parser import ChannelParser
 from tgassist.core.users import get_by_telegram_id
 
 
@@ -126,3 +130,64 @@ async def test_forged_unfollow_of_someone_elses_channel_is_refused(bot_env: BotE
     answer = await intruder.callback_answer()
     assert "do not follow" in answer["text"]
     assert await _subs(bot_env, 2003) == ["owners_channel"]
+
+
+async def test_a_russian_followers_card_says_why_parsing_stopped_in_russian(
+    bot_env: BotEnv,
+) -> None:
+    """The card of a channel in error gives the reason in the reader's language, never the
+    exception text the parser kept for operators; an old row with only English text stored gets
+    the generic reason."""
+    user = bot_env.user(2005, language_code="ru")
+    await user.send("/channels")
+    await user.reply()
+    for name in ("closed_chan", "legacy_chan", "flood_chan"):
+        await user.press("➕ Подписаться на канал")
+        await user.reply()
+        await user.send(f"@{name}")
+        await user.reply()
+
+    tg = FakeTelethon()
+    tg.channel("closed_chan", 5001).add(message(1, "hi", channel_id=5001))
+    tg.fail_before[("closed_chan", 1)] = [ChannelPrivateError(request=None)]
+    tg.channel("flood_chan", 5002).add(message(1, "hi", channel_id=5002))
+    async with bot_env.app.db.session() as s:
+        closed, flood = [
+            await s.scalar(select(Channel).where(Channel.username == n))
+            for n in ("closed_chan", "flood_chan")
+        ]
+        # written before reasons were stored: English text only
+        await s.execute(
+            update(Channel)
+            .where(Channel.username == "legacy_chan")
+            .values(status="error", last_error="OperationalError: database is locked")
+        )
+
+    async def sleep(_: float) -> None:
+        return None
+
+    parser = ChannelParser(bot_env.app, tg, sleep=sleep)
+    assert closed is not None and flood is not None
+    report = await parser.parse_channel(closed)
+    assert report.status == "error" and "private" in (report.error or "")
+    tg.fail_before[("flood_chan", 1)] = [flood_wait(7200, 5002) for _ in range(10)]
+    assert (await parser.parse_channel(flood)).status == "flood_wait"
+
+    await user.press("📋 Мои каналы")
+    listing = await user.reply()
+    cards = {}
+    for label in [b for b in listing.button_texts if b[:1].isdigit()]:
+        await user.press(label)
+        card = await user.reply()
+        cards[next(n for n in ("closed_chan", "legacy_chan", "flood_chan") if n in card.text)] = (
+            card.text
+        )
+        await user.press("← Назад")
+        await user.reply()
+    assert "Канал закрыт или больше недоступен" in cards["closed_chan"]
+    assert "при чтении канала что-то пошло не так" in cards["legacy_chan"].lower()
+    assert "Telegram попросил приостановить чтение канала до" in cards["flood_chan"]
+    assert " UTC" in cards["flood_chan"]
+    for text in cards.values():
+        for english in ("private", "permission", "OperationalError", "database", "A wait of"):
+            assert english not in text, text

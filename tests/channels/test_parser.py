@@ -6,7 +6,13 @@ import asyncio
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, update
+from telethon.errors import (
+    AuthKeyUnregisteredError,
+    ChannelPrivateError,
+    UsernameNotOccupiedError,
+)
 
 from tests.channels.fake_telegram import BASE_DATE, FakeTelegram, flood_wait, message, photo
 from tests.util import run_pipeline
@@ -14,10 +20,12 @@ from tgassist.app import App
 from tgassist.channels.events import ALBUMS_PARSED, POSTS_PARSED, PostParsed
 from tgassist.channels.hwm import hwm_key
 from tgassist.channels.models import Channel, MediaGroup, MediaGroupItem, ParserRun, Post
+from tgassist.channels.parse_errors import reason_of
 from tgassist.channels.parser import ChannelParser, parser_health, parser_tick
 from tgassist.channels.service import ensure_channel
 from tgassist.channels.sources.base import ChannelInfo
 from tgassist.core.db import utcnow
+from tgassist.core.i18n import LANGUAGES, Msg, catalogues, t
 from tgassist.core.models import OutboxRow
 from tgassist.core.product import Stage
 
@@ -167,6 +175,12 @@ async def test_long_flood_wait_exhausts_retries_and_marks_channel(app: App) -> N
     async with app.db.session() as s:
         run = (await s.execute(select(ParserRun).order_by(ParserRun.id.desc()))).scalars().first()
     assert run is not None and run.status == "flood_wait" and run.flood_waits == 4
+    # the reason is a key with the time reading resumes; Telegram's English stays for operators
+    until = row.status_until.strftime("%Y-%m-%d %H:%M UTC")
+    assert (row.error_key, row.error_params) == ("channels.error.flood_wait", {"until": until})
+    assert row.last_error == "FloodWait 5000s; retries exhausted"
+    assert run.errors[0]["key"] == "channels.error.flood_wait"
+    assert "retries exhausted" in run.errors[0]["error"]
 
 
 async def test_network_error_mid_batch_keeps_committed_and_resumes(app: App) -> None:
@@ -181,10 +195,17 @@ async def test_network_error_mid_batch_keeps_committed_and_resumes(app: App) -> 
     assert await message_ids(app, channel.id) == [1, 2, 3, 4, 5]
     row = await get(app, channel.id)
     assert (row.status, row.hwm, row.historical_done) == ("error", 5, False)
+    assert (row.error_key, row.error_params) == ("channels.error.network", {})
+    assert (
+        t(row.error_key, "ru")
+        == "Не удалось связаться с Telegram; следующий проход попробует снова."
+    )
 
     app.settings.parser_mode_override = "incremental"
     report = await parser.parse_channel(row)
     assert (report.status, report.new, report.hwm) == ("ok", 7, 12)
+    row = await get(app, channel.id)
+    assert (row.status, row.error_key, row.error_params, row.last_error) == ("ok", None, None, None)
     assert await message_ids(app, channel.id) == list(range(1, 13))
     assert await app.outbox.drain() == 12  # one event per post, none twice
 
@@ -204,6 +225,8 @@ async def test_hwm_never_passes_a_failed_message(app: App) -> None:
     for _ in range(3):
         report = await parser.parse_channel(await get(app, channel.id))
         assert report.status == "error" and report.hwm == 5 and "Message 6" in (report.error or "")
+        row = await get(app, channel.id)
+        assert (row.error_key, row.error_params) == ("channels.error.media_failed", {"id": 6})
     assert await message_ids(app, channel.id) == [1, 2, 3, 4, 5]
     # after PARSER_RETRY_MAX failures the message is kept without its media, and the channel moves on
     report = await parser.parse_channel(await get(app, channel.id))
@@ -342,6 +365,7 @@ async def test_live_channel_that_was_imported_is_merged(app: App, fixtures_dir: 
     parser = ChannelParser(app, tg, sleep=Sleeps())
     report = await parser.parse_channel(live)
     assert report.status == "merged" and f"#{imported.channel_id}" in (report.error or "")
+    assert report.reason == Msg("channels.error.merged", {"into": imported.channel_id})
     [only] = await list_channels(app)
     assert (only.id, only.username, only.source, only.posts) == (
         imported.channel_id,
@@ -370,3 +394,54 @@ async def test_historical_run_of_only_old_messages_moves_the_hwm(app: App) -> No
     report = await parser.parse_channel(await get(app, channel.id))
     assert (report.mode, report.new, report.hwm) == ("incremental", 1, 6)
     assert await message_ids(app, channel.id) == [6] and tg.calls[-1]["min_id"] == 5
+
+
+@pytest.mark.parametrize(
+    ("fault", "key"),
+    [
+        (ChannelPrivateError(request=None), "channels.error.private"),
+        (UsernameNotOccupiedError(request=None), "channels.error.not_found"),
+        (AuthKeyUnregisteredError(request=None), "channels.error.signed_out"),
+        (TimeoutError("read timed out"), "channels.error.network"),
+        (
+            RuntimeError("struct.error: unpack requires a buffer of 4 bytes"),
+            "channels.error.unknown",
+        ),
+    ],
+)
+async def test_a_failed_parse_stores_a_reason_a_reader_understands(
+    app: App, fault: Exception, key: str
+) -> None:
+    tg = FakeTelegram()
+    fill(tg, 3)
+    tg.fail_before[("news", 1)] = [fault]
+    channel = await add_channel(app)
+    report = await ChannelParser(app, tg, sleep=Sleeps()).parse_channel(channel)
+    row = await get(app, channel.id)
+    assert (report.status, row.status, row.error_key) == ("error", "error", key)
+    assert type(fault).__name__ in (row.last_error or "")  # the detail, for operators
+    for lang in LANGUAGES:
+        text = t(key, lang)
+        assert text != key and type(fault).__name__ not in text and str(fault)[:20] not in text
+
+
+async def test_a_channel_nobody_has_is_not_found(app: App) -> None:
+    tg = FakeTelegram()  # get_entity raises Telethon's ValueError for an unknown name
+    channel = await add_channel(app, "no_such_channel")
+    await ChannelParser(app, tg, sleep=Sleeps()).parse_channel(channel)
+    row = await get(app, channel.id)
+    assert row.error_key == "channels.error.not_found"
+    assert "Cannot find any entity" in (row.last_error or "")
+
+
+def test_every_reason_is_in_both_catalogues_with_the_same_placeholders() -> None:
+    from tgassist.channels import parse_errors
+    from tgassist.core.i18n import placeholders
+
+    keys = [v for k, v in vars(parse_errors).items() if k.isupper() and isinstance(v, str)]
+    assert len(keys) >= 10
+    for key in keys:
+        texts = [catalogues()[lang].get(key) for lang in LANGUAGES]
+        assert all(texts), key
+        assert len({frozenset(placeholders(x or "")) for x in texts}) == 1, key
+    assert reason_of(ValueError("bad literal")) == Msg("channels.error.unknown")

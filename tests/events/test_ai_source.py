@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from tests.events.conftest import MakeApp, llm_settings
 from tests.fakes.openai_server import FakeOpenAI, RecordedRequest
+from tgassist.core.i18n import render_stored
 from tgassist.events.ingest import ingest
 from tgassist.events.models import Event
 
@@ -50,7 +51,10 @@ async def test_ai_suggestions_are_validated_and_marked(make_app: MakeApp) -> Non
         calls = fake.count("/chat/completions")
     st = report.sources["ai"]
     assert st.saved == 1 and st.invalid == 0 and st.outside_window == 1 and st.status == "partial"
-    assert "Canggu" in st.errors[0] and "AIError" in st.errors[0]
+    assert st.errors[0]["key"] == "events_ingest.error.ai_failed"
+    assert render_stored(st.errors[0], "en").startswith(
+        "ai: Canggu: openai (gpt-4o-mini): no valid"
+    )
     assert calls == 1 + 3  # Ubud once; Canggu asked again twice with the error, then given up
     assert report.translation.calls == 0 and st.en_from_source == 1
     async with app.db.session() as s:

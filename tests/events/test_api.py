@@ -106,3 +106,30 @@ async def test_backfill_route(make_app: MakeApp, tmp_path: Path) -> None:
             "batches": 1,
             "errors": [],
         }
+
+
+async def test_the_dashboard_shows_a_source_error_in_the_readers_language(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    """The stored note is a key: the events page renders it in the page's language; a note
+    stored as plain text by an older version is shown as it is."""
+    from sqlalchemy import update
+
+    from tgassist.events.ingest import ingest
+    from tgassist.events.models import EventSource
+
+    app = await make_app(events_ics_feeds=[{"url": str(tmp_path / "missing.ics")}])
+    report = await ingest(app, "ics")
+    assert report.sources["ics"].errors[0]["key"] == "events.source.file_unreadable"
+    async with client(app) as c:
+        ru = (await c.get("/dashboard/events?lang=ru", headers=AUTH)).text
+        en = (await c.get("/dashboard/events?lang=en", headers=AUTH)).text
+        assert "не удаётся прочитать" in ru and "cannot read" not in ru
+        assert "cannot read" in en and "не удаётся" not in en
+        async with app.db.session() as s:
+            await s.execute(
+                update(EventSource)
+                .where(EventSource.name == "ics")
+                .values(last_stats={"errors": ["ics: an old note"]})
+            )
+        assert "ics: an old note" in (await c.get("/dashboard/events", headers=AUTH)).text

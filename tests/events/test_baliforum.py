@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from tests.events.conftest import MakeApp
 from tests.events.httpfake import FakeHttp
+from tgassist.core.i18n import render_stored
 from tgassist.events.ingest import ingest
 from tgassist.events.models import Event
 
@@ -115,8 +116,8 @@ async def test_shape_change_fails_loudly_in_stats_not_the_run(
         report = await ingest(app, ["baliforum", "ics"], now=datetime(2023, 8, 1, tzinfo=UTC))
     st = report.sources["baliforum"]
     assert st.status == "failed" and st.saved == 0
-    assert "has no `data` list (got ['events', 'total'])" in st.errors[0]
-    assert "TGASSIST_EVENTS_BALIFORUM_ENABLED=false" in st.errors[0]
+    assert "has no `data` list (got ['events', 'total'])" in render_stored(st.errors[0], "en")
+    assert "TGASSIST_EVENTS_BALIFORUM_ENABLED=false" in render_stored(st.errors[0], "en")
     assert report.sources["ics"].saved == 6 and report.status == "partial"
 
 
@@ -125,4 +126,6 @@ async def test_detail_failure_keeps_the_event(make_app: MakeApp) -> None:
         app = await make_app(events_baliforum_base_url=server.url + "/api/v1")
         report = await ingest(app, "baliforum", now=NOW)
     st = report.sources["baliforum"]
-    assert st.saved == 3 and st.status == "partial" and "HTTP 404" in st.errors[0]
+    assert (
+        st.saved == 3 and st.status == "partial" and "HTTP 404" in render_stored(st.errors[0], "en")
+    )

@@ -82,3 +82,20 @@ async def test_ingest_list_sources_reminders_backfill(
     r = run_cli(settings, "ingest", "--source", "nope")
     assert r.returncode == 1 and "unknown event source(s): nope" in r.stderr
     assert soonest.starts_at > utcnow() - timedelta(days=1)
+
+
+async def test_a_source_error_is_shown_in_the_operators_language(
+    settings_factory: object, tmp_path: Path
+) -> None:
+    """A feed that cannot be read: `ingest` and `sources` say so in TGASSIST_LANGUAGE, and the
+    stored note is a key, so the same run reads in English when the language changes."""
+    settings: Settings = settings_factory()  # type: ignore[operator]
+    feeds = json.dumps([{"url": str(tmp_path / "missing.ics")}])
+    wide = {"COLUMNS": "400", "TGASSIST_EVENTS_ICS_FEEDS": feeds}
+    r = run_cli(settings, "ingest", "--source", "ics", TGASSIST_LANGUAGE="ru", **wide)
+    assert r.returncode == 1, r.stderr  # the only source failed: so did the run
+    assert "не удаётся прочитать" in r.stdout and "cannot read" not in r.stdout
+    r = run_cli(settings, "sources", TGASSIST_LANGUAGE="ru", **wide)
+    assert "не удаётся прочитать" in r.stdout and "cannot read" not in r.stdout
+    r = run_cli(settings, "sources", TGASSIST_LANGUAGE="en", **wide)
+    assert "cannot read" in r.stdout and "не удаётся" not in r.stdout

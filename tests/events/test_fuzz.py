@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES as SHARED_FIXTURES
+from tgassist.core.i18n import render_stored
 from tgassist.events.sources.baliforum import BALI_TZ, BaliForumSource, _why_invalid
 from tgassist.events.sources.base import REASONS, FetchResult, RawEvent
 from tgassist.events.sources.ics import ParseLimits, expand_feed
@@ -134,7 +135,8 @@ def test_fuzz_icalendar(data: bytes) -> None:
         f"errors={min(len(result.errors), 1)}"
     )
     assert len(result.events) <= 2000
-    for error in result.errors:  # a whole-feed fault is a clear sentence, not a traceback
+    for note in result.errors:  # a whole-feed fault is a clear sentence, not a traceback
+        error = render_stored(note, "en")
         assert error.startswith("ics: ") and "Traceback" not in error
 
 

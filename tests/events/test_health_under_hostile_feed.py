@@ -17,6 +17,7 @@ import pytest
 from tests.events.conftest import MakeApp
 from tests.events.test_ics import cal_text, vevent
 from tgassist.api.app import create_api
+from tgassist.core.i18n import render_stored
 from tgassist.events.ingest import ingest
 from tgassist.events.tasks import start_parsers
 from tgassist.runtime import _Server
@@ -91,7 +92,7 @@ async def test_secondly_feed_ends_within_budget_and_health_stays_up(
     # Two feeds: one capped at once, one stopped at its 2 s budget (plus a loaded CI machine).
     assert took < 2 * BUDGET + 2
     assert (st.saved, st.capped, st.status) == (1000, 1, "partial")
-    assert "feed never.ics: parsing ran past its budget of 2 s" in st.errors[0]
+    assert "feed never.ics: parsing ran past its budget of 2 s" in render_stored(st.errors[0], "en")
     assert len(statuses) >= 10 and set(statuses) == {200}
     assert max(latencies) < 1.0  # the loop was never blocked (it was for 90 s before)
     assert rss_after - rss_before < 200 * 1024  # KB: the expansion's memory is the child's

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.events.conftest import MakeApp
+from tgassist.core.i18n import render_stored
 from tgassist.events.ingest import ingest
 from tgassist.events.models import Event
 from tgassist.events.sources.ics import ParseLimits, occurrences, parse_calendar
@@ -134,8 +135,8 @@ async def test_ingest_ics_feeds_fills_db_and_reports_a_broken_feed(
     st = report.sources["ics"]
     assert st.saved == 6 and st.fetched == 6
     assert st.status == "partial" and len(st.errors) == 2
-    assert any("broken.ics is not a valid iCalendar" in e for e in st.errors)
-    assert any("cannot read" in e for e in st.errors)
+    assert any("broken.ics is not a valid iCalendar" in render_stored(e, "en") for e in st.errors)
+    assert any("cannot read" in render_stored(e, "en") for e in st.errors)
     async with app.db.session() as s:
         rows = (await s.execute(select(Event).order_by(Event.starts_at))).scalars().all()
     assert len(rows) == 6 and all(r.city == "msk" and r.source == "ics" for r in rows)

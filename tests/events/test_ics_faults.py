@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from tests.events.conftest import MakeApp
 from tests.events.test_ics import cal_text, vevent
+from tgassist.core.i18n import render_stored
 from tgassist.core.models import User
 from tgassist.events.exceptions import ParseBudgetError, SourceError
 from tgassist.events.ingest import ingest
@@ -163,7 +164,7 @@ async def test_runaway_rule_is_stopped_by_the_time_budget_and_other_feeds_go_on(
     assert time.perf_counter() - started < 6
     st = report.sources["ics"]
     assert (st.status, st.saved) == ("partial", 1)
-    assert "feed feed0: parsing ran past its budget of 1.5 s" in st.errors[0]
+    assert "feed feed0: parsing ran past its budget of 1.5 s" in render_stored(st.errors[0], "en")
 
 
 def hog_memory(mb: int) -> int:
@@ -205,7 +206,9 @@ def test_a_value_icalendar_rejects_loses_only_its_component() -> None:
 
 def test_not_a_calendar_is_still_a_clear_feed_error() -> None:
     result = expand_feed(b"<html>404</html>", "t", *WINDOW, UTC_ZONE, None, ParseLimits())
-    assert result.events == [] and "t is not a valid iCalendar file" in result.errors[0]
+    assert result.events == [] and "t is not a valid iCalendar file" in render_stored(
+        result.errors[0], "en"
+    )
 
 
 async def test_a_moved_occurrence_stored_under_its_old_key_is_taken_over(
@@ -235,7 +238,9 @@ def test_the_soft_deadline_stops_between_series_and_says_so() -> None:
     data = cal_text(GOOD, vevent("other", "Other", ":20300111T110000Z"))
     result = expand_feed(data, "big.ics", *WINDOW, UTC_ZONE, None, ParseLimits(seconds=0))
     assert result.events == []
-    assert result.errors[0].startswith("ics: feed big.ics: stopped after 0 of 2 series")
+    assert render_stored(result.errors[0], "en").startswith(
+        "ics: feed big.ics: stopped after 0 of 2 series"
+    )
 
 
 def spin() -> None:

@@ -1,4 +1,5 @@
-"""The run-stat texts of the `events_ingest` domain: every skip reason has RU and EN texts."""
+"""The run-stat texts of the `events_ingest` domain: every skip reason and every error note has
+RU and EN texts, and no key is left unused."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 import tgassist
+from tests.core.test_i18n import keys_used_in_code
 from tgassist.events.sources.base import REASONS, Skip
 
 LOCALES = Path(tgassist.__file__).parent / "locales"
@@ -37,7 +39,13 @@ def test_every_skip_reason_renders_in_both_languages(reason: str) -> None:
 
 def test_no_key_without_a_reason() -> None:
     keys = set(catalogue("en")) | set(catalogue("ru"))
-    expected = {f"events_ingest.skip.{r}" for r in REASONS} | {
-        f"events_ingest.category.{c}" for c in set(REASONS.values())
-    }
+    errors = {k for k in keys_used_in_code() if k.startswith("events_ingest.error.")}
+    expected = (
+        {f"events_ingest.skip.{r}" for r in REASONS}
+        | {f"events_ingest.category.{c}" for c in set(REASONS.values())}
+        | errors  # what went wrong in a run, as the sources and the ingest note it
+    )
+    assert len(errors) >= 10
     assert keys == expected and set(catalogue("en")) == set(catalogue("ru"))
+    for key in errors:
+        assert fields(catalogue("ru")[key]) == fields(catalogue("en")[key]), key

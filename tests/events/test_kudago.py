@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests.events.conftest import MakeApp, messages
 from tests.events.httpfake import FakeHttp
+from tgassist.core.i18n import render_stored
 from tgassist.events.ingest import ingest
 from tgassist.events.models import Event, IngestRun
 
@@ -161,11 +162,11 @@ async def test_bad_page_keeps_good_pages_and_reports(
         report = await ingest(app, "kudago", now=NOW)
     st = report.sources["kudago"]
     assert st.status == "partial" and st.saved == 2 and st.cancelled == 0
-    assert expected in st.errors[0] and report.status == "partial"
+    assert expected in render_stored(st.errors[0], "en") and report.status == "partial"
     async with app.db.session() as s:
         run = (await s.execute(select(IngestRun))).scalar_one()
     assert run.status == "partial" and run.finished_at is not None
-    assert expected in run.stats["sources"]["kudago"]["errors"][0]
+    assert expected in render_stored(run.stats["sources"]["kudago"]["errors"][0], "en")
 
 
 async def test_server_down_fails_the_source_not_the_run(
@@ -181,6 +182,8 @@ async def test_server_down_fails_the_source_not_the_run(
         )
         report = await ingest(app, ["kudago", "ics"], now=datetime(2023, 8, 1, tzinfo=UTC))
     assert report.sources["kudago"].status == "failed"
-    assert "failed after 3 tries (HTTP 503)" in report.sources["kudago"].errors[0]
+    assert "failed after 3 tries (HTTP 503)" in render_stored(
+        report.sources["kudago"].errors[0], "en"
+    )
     assert report.sources["ics"].saved == 6 and report.status == "partial"
     assert len(server.requests) == 6  # 3 tries per city

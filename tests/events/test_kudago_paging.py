@@ -15,6 +15,7 @@ from sqlalchemy import select
 from tests.events.conftest import MakeApp
 from tests.events.httpfake import FakeHttp
 from tests.events.test_kudago import NOW, PAGE2, PATH, ts
+from tgassist.core.i18n import render_stored
 from tgassist.events.ingest import ingest
 from tgassist.events.models import Event
 
@@ -90,7 +91,7 @@ async def test_a_partial_run_never_cancels_vanished_events(
         report = await ingest(app, "kudago", now=NOW + timedelta(hours=1))
     st = report.sources["kudago"]
     assert (st.status, st.cancelled) == ("partial", 0)
-    assert "failed after 3 tries (HTTP 500)" in st.errors[0]
+    assert "failed after 3 tries (HTTP 500)" in render_stored(st.errors[0], "en")
     async with app.db.session() as s:
         statuses = {e.status for e in (await s.execute(select(Event))).scalars()}
     assert statuses == {"active"}
@@ -109,7 +110,9 @@ async def test_a_next_that_repeats_a_page_is_read_once(
         assert server.count(PATH) == 2  # not 50 (the page cap)
     st = report.sources["kudago"]
     assert (st.saved, st.invalid) == (3, 2)  # each broken item counted once
-    assert st.status == "partial" and "points to page 2, read already" in st.errors[0]
+    assert st.status == "partial" and "points to page 2, read already" in render_stored(
+        st.errors[0], "en"
+    )
     assert st.rejected_by_reason["repeated_page"] == 1
 
 
@@ -127,7 +130,9 @@ async def test_a_page_of_events_already_read_stops_the_city(
         report = await ingest(app, "kudago", now=NOW)
         assert server.count(PATH) == 2
     st = report.sources["kudago"]
-    assert st.saved == 2 and "page 2 repeats events already read" in st.errors[0]
+    assert st.saved == 2 and "page 2 repeats events already read" in render_stored(
+        st.errors[0], "en"
+    )
 
 
 async def test_outside_the_window_is_counted_apart_from_invalid(
@@ -152,4 +157,4 @@ async def test_a_404_on_the_first_page_is_an_error(make_app: MakeApp, fixtures_d
         app = await kudago_app(make_app, server)
         report = await ingest(app, "kudago", now=NOW)
     st = report.sources["kudago"]
-    assert st.status == "failed" and "answered HTTP 404" in st.errors[0]
+    assert st.status == "failed" and "answered HTTP 404" in render_stored(st.errors[0], "en")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests.events.conftest import RU_TITLES, MakeApp, llm_settings, messages, write_feed
 from tests.fakes.openai_server import FakeOpenAI, FakeResponse, translation_responder
+from tgassist.core.i18n import render_stored
 from tgassist.events.ingest import ingest
 from tgassist.events.models import Event
 from tgassist.events.translate import backfill, startup_backfill
@@ -108,7 +109,9 @@ async def test_translator_faults_keep_the_run_and_backfill_fills_later(
         fake.queue(script)
         report = await ingest(app, "ics", now=NOW)
         assert report.sources["ics"].saved == 3 and report.status == "partial"
-        assert report.translation.errors and error in " ".join(report.translation.errors)
+        assert report.translation.errors and error in " ".join(
+            render_stored(e, "en") for e in report.translation.errors
+        )
         got = await titles_en(app)
         translated = 1 if error == "ids missing from the answer" else 0
         assert (

@@ -20,6 +20,7 @@ from tgassist.ai.base import LLM, AIError, BudgetExceeded, ChatMessage
 from tgassist.ai.llm import extract_json
 from tgassist.ai.metrics import TRANSLATED_ITEMS
 from tgassist.ai.text import is_mostly_cyrillic
+from tgassist.core.i18n import Msg, render_stored
 
 if TYPE_CHECKING:
     from tgassist.core.redis import Redis
@@ -43,7 +44,8 @@ class TranslationResult:
     missing: set[str] = field(default_factory=set)
     calls: int = 0
     cached: int = 0
-    errors: list[str] = field(default_factory=list)
+    # what went wrong, as stored messages ({"key", "params"}: `render_stored` shows them)
+    errors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -120,7 +122,9 @@ class BatchTranslator:
         TRANSLATED_ITEMS.labels("missing").inc(len(result.missing))
         if result.missing:
             log.warning(
-                "translation incomplete", missing=len(result.missing), errors=result.errors[-3:]
+                "translation incomplete",
+                missing=len(result.missing),
+                errors=[render_stored(e, "en") for e in result.errors[-3:]],
             )
         return result
 
@@ -150,10 +154,14 @@ class BatchTranslator:
                 except BudgetExceeded as err:
                     result.calls -= 1  # refused before any request was made
                     stop.set()
-                    result.errors.append(str(err))
+                    result.errors.append(err.msg.to_dict())
                     return {}
                 except AIError as err:
-                    result.errors.append(f"chunk of {len(chunk)}: {err}")
+                    result.errors.append(
+                        Msg(
+                            "core.ai.translate.chunk_failed", {"count": len(chunk), "error": err}
+                        ).to_dict()
+                    )
                     return {}
                 return self._validate(chunk, reply.text, result)
 
@@ -185,7 +193,10 @@ class BatchTranslator:
             data: Any = extract_json(text)
         except ValueError:
             result.errors.append(
-                f"chunk of {len(chunk)}: invalid JSON in the answer: {text[:120]!r}"
+                Msg(
+                    "core.ai.translate.invalid_json",
+                    {"count": len(chunk), "answer": repr(text[:120])},
+                ).to_dict()
             )
             return {}
         if (
@@ -195,12 +206,18 @@ class BatchTranslator:
         ):
             data = next(iter(data.values()))  # {"translations": {...}}
         if not isinstance(data, dict):
-            result.errors.append(f"chunk of {len(chunk)}: answer is not a JSON object")
+            result.errors.append(
+                Msg("core.ai.translate.not_object", {"count": len(chunk)}).to_dict()
+            )
             return {}
         good: dict[str, str] = {}
         wrong = [k for k in data if str(k) not in chunk]
         if wrong:
-            result.errors.append(f"chunk of {len(chunk)}: unknown ids in the answer: {wrong[:5]}")
+            result.errors.append(
+                Msg(
+                    "core.ai.translate.unknown_ids", {"count": len(chunk), "ids": str(wrong[:5])}
+                ).to_dict()
+            )
         rejected = []
         for key in chunk:
             value = data.get(key)
@@ -211,10 +228,17 @@ class BatchTranslator:
         absent = len(chunk) - len(good) - len(rejected)
         if rejected:
             result.errors.append(
-                f"chunk of {len(chunk)}: {len(rejected)} empty or untranslated answers"
+                Msg(
+                    "core.ai.translate.untranslated",
+                    {"count": len(chunk), "rejected": len(rejected)},
+                ).to_dict()
             )
         if absent:
-            result.errors.append(f"chunk of {len(chunk)}: {absent} ids missing from the answer")
+            result.errors.append(
+                Msg(
+                    "core.ai.translate.ids_missing", {"count": len(chunk), "absent": absent}
+                ).to_dict()
+            )
         return good
 
     # --- cache -----------------------------------------------------------------------------------

@@ -16,8 +16,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from tgassist.channels.models import Channel, Post, Subscription
+from tgassist.channels.parse_errors import stored_reason
 from tgassist.channels.sources.base import ChannelInfo
 from tgassist.core.errors import LocalizedError
+from tgassist.core.i18n import Msg
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -42,7 +44,7 @@ class FollowedChannel:
     is_active: bool
     posts: int
     last_parsed_at: datetime | None
-    last_error: str | None
+    error: Msg | None  # why the last parse stopped (a message key), None when it did not
     followed_at: datetime
 
     @property
@@ -121,7 +123,7 @@ async def _followed(
             is_active=c.is_active,
             posts=int(posts.get(c.id, 0)),
             last_parsed_at=c.last_parsed_at,
-            last_error=c.last_error,
+            error=stored_reason(c.error_key, c.error_params, c.last_error),
             followed_at=at,
         )
         for c, at in rows

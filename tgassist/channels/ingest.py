@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from tgassist.channels.media import store_media
 from tgassist.channels.models import STATUS_OK, Channel, ParserRun
+from tgassist.channels.parse_errors import IMPORT_STOPPED, columns, run_note
 from tgassist.channels.service import channel_lock, ensure_channel
 from tgassist.channels.sources.desktop import DesktopExport
 from tgassist.channels.sources.export_file import ExportError
@@ -21,6 +22,7 @@ from tgassist.channels.store import save_batch
 from tgassist.core.blobs import BlobError
 from tgassist.core.db import utcnow
 from tgassist.core.errors import LocalizedError
+from tgassist.core.i18n import Msg
 
 if TYPE_CHECKING:
     from tgassist.app import App
@@ -137,7 +139,10 @@ async def import_export(
         except BaseException as err:
             if media is not None and not media.done():
                 media.cancel()
-            await _finish(app, run.id, channel.id, result, "failed", str(err)[:500])
+            stopped = Msg(IMPORT_STOPPED, {"saved": done, "total": len(messages)})
+            await _finish(
+                app, run.id, channel.id, result, "failed", run_note(stopped, str(err)[:500])
+            )
             if isinstance(err, BlobError):  # the file storage failed: its own message, nested
                 raise ImportInterrupted(
                     "channels_import.import.interrupted_storage",
@@ -163,7 +168,12 @@ async def _nothing() -> int:
 
 
 async def _finish(
-    app: App, run_id: int, channel_id: int, result: ImportResult, status: str, error: str | None
+    app: App,
+    run_id: int,
+    channel_id: int,
+    result: ImportResult,
+    status: str,
+    note: dict[str, Any] | None,
 ) -> None:
     async with app.db.session() as session:
         await session.execute(
@@ -178,12 +188,12 @@ async def _finish(
                 albums=result.albums,
                 media=result.media,
                 missing_media=result.missing_media,
-                errors=[error] if error else [],
+                errors=[note] if note else [],
             )
         )
         if status == "ok":
             await session.execute(
                 update(Channel)
                 .where(Channel.id == channel_id)
-                .values(last_parsed_at=utcnow(), status=STATUS_OK, last_error=None)
+                .values(last_parsed_at=utcnow(), status=STATUS_OK, **columns(None, None))
             )

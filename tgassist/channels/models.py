@@ -47,7 +47,11 @@ class Channel(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(20), default=STATUS_NEW)
     status_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # why the last parse stopped: a message key for readers (see parse_errors), and the raw
+    # English detail for operators
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    error_params: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     hwm: Mapped[int] = mapped_column(BigInteger, default=0)  # mirror of Redis `parser:hwm:{id}`
     historical_done: Mapped[bool] = mapped_column(Boolean, default=False)
     last_parsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

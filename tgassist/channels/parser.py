@@ -25,12 +25,14 @@ from telethon.errors import FloodWaitError
 from tgassist.channels import models as m
 from tgassist.channels.hwm import get_hwm, raise_hwm
 from tgassist.channels.media import store_media
+from tgassist.channels.parse_errors import MERGED, columns, flood_wait, reason_of, run_note
 from tgassist.channels.parser_metrics import FLOOD_WAITS, HWM_LAG, PARSE_SECONDS
 from tgassist.channels.service import ChannelBusy, adopt_duplicate, channel_lock, get_channel
 from tgassist.channels.sources.base import RawMessage
 from tgassist.channels.sources.telethon import MessageFetchError, TelethonSource
 from tgassist.channels.store import save_batch
 from tgassist.core.db import utcnow
+from tgassist.core.i18n import Msg
 from tgassist.core.product import HealthCheck, Job
 
 if TYPE_CHECKING:
@@ -59,7 +61,8 @@ class ParseReport:
     missing_media: int = 0
     flood_waits: int = 0
     hwm: int = 0
-    error: str | None = None
+    reason: Msg | None = None  # why it stopped, for readers (a message key)
+    error: str | None = None  # the technical detail, for operators and logs
 
 
 class _Merged(Exception):
@@ -182,25 +185,27 @@ class ChannelParser:
                 FLOOD_WAITS.labels("backoff").inc()
                 attempt += 1
                 until = utcnow() + timedelta(seconds=err.seconds)
-                await self._set_status(channel.id, m.STATUS_FLOOD_WAIT, until, str(err))
+                await self._set_status(
+                    channel.id, m.STATUS_FLOOD_WAIT, until, flood_wait(until), str(err)
+                )
                 if attempt > settings.parser_retry_max:
-                    report.status, report.error = (
-                        "flood_wait",
-                        f"FloodWait {err.seconds}s; retries exhausted",
-                    )
+                    report.status, report.reason = "flood_wait", flood_wait(until)
+                    report.error = f"FloodWait {err.seconds}s; retries exhausted"
                     break
                 await self.sleep(settings.parser_backoff_base_sec * 2 ** (attempt - 1))
             except _Merged as merged:
                 report.status = "merged"
+                report.reason = Msg(MERGED, {"into": merged.into})
                 report.error = f"same channel as #{merged.into} (imported earlier): merged; parsed from the next tick"
                 return
             except MessageFetchError as err:
                 await self._count_failure(channel.id, err.message_id)
-                report.status, report.error = "error", str(err)
+                report.status, report.reason, report.error = "error", reason_of(err), str(err)
                 break
             except Exception as err:  # network errors and the like: what was committed stays
                 log.warning("parse failed", channel=report.channel, error=str(err))
-                report.status, report.error = "error", f"{type(err).__name__}: {err}"[:500]
+                report.status, report.reason = "error", reason_of(err)
+                report.error = f"{type(err).__name__}: {err}"[:500]
                 break
         report.skipped += source.skipped
         await self._finish(channel.id, run_id, mode, report, until, hwm)
@@ -291,13 +296,18 @@ class ChannelParser:
         await self.app.redis.hincrby(f"parser:failures:{channel_id}", str(message_id), 1)
 
     async def _set_status(
-        self, channel_id: int, status: str, until: datetime | None, error: str | None
+        self,
+        channel_id: int,
+        status: str,
+        until: datetime | None,
+        reason: Msg | None,
+        detail: str | None,
     ) -> None:
         async with self.app.db.session() as session:
             await session.execute(
                 update(m.Channel)
                 .where(m.Channel.id == channel_id)
-                .values(status=status, status_until=until, last_error=error)
+                .values(status=status, status_until=until, **columns(reason, detail))
             )
 
     async def _finish(
@@ -314,7 +324,7 @@ class ChannelParser:
         )
         values: dict[str, Any] = {
             "status": status,
-            "last_error": report.error,
+            **columns(report.reason, report.error),
             "last_parsed_at": utcnow(),
             "status_until": until if status == m.STATUS_FLOOD_WAIT else None,
         }
@@ -339,7 +349,7 @@ class ChannelParser:
                     skipped=report.skipped,
                     missing_media=report.missing_media,
                     flood_waits=report.flood_waits,
-                    errors=[report.error] if report.error else [],
+                    errors=[run_note(report.reason, report.error)] if report.reason else [],
                 )
             )
 

@@ -17,6 +17,7 @@ from tgassist.channels.models import Channel, MediaGroup, ParserRun, Post, Subsc
 from tgassist.channels.sources.base import ChannelInfo
 from tgassist.core.db import utcnow
 from tgassist.core.errors import LocalizedError
+from tgassist.core.i18n import Msg
 from tgassist.core.lazy import lazy_exports
 from tgassist.core.locks import OwnedLock
 
@@ -65,7 +66,8 @@ class RunView:
     skipped: int
     missing_media: int
     flood_waits: int
-    errors: list[Any]
+    errors: list[Any]  # as stored: reasons with the technical detail, for operators
+    reasons: tuple[Msg, ...] = ()  # why it stopped, rendered by the door in its language
 
 
 @dataclass(frozen=True)
@@ -295,6 +297,7 @@ async def close_orphaned_runs(app: App, channel_id: int | None = None) -> int:
     """Close runs left "running" by a process that died (their channel's lock is free, or held
     by the caller); returns how many. Channels left "parsing" go back to `error`."""
     from tgassist.channels.models import STATUS_ERROR, STATUS_PARSING, ParserRun
+    from tgassist.channels.parse_errors import INTERRUPTED, columns, run_note
 
     async with app.db.session() as session:
         q = select(ParserRun.id, ParserRun.channel_id).where(ParserRun.status == "running")
@@ -310,7 +313,8 @@ async def close_orphaned_runs(app: App, channel_id: int | None = None) -> int:
         rows = [r for r in rows if r.channel_id not in held]
     if not rows:
         return 0
-    note = {"error": "interrupted: the process running it stopped before it finished"}
+    detail = "interrupted: the process running it stopped before it finished"
+    note = run_note(Msg(INTERRUPTED), detail)
     async with app.db.session() as session:
         for r in rows:
             run = await session.get(ParserRun, r.id)
@@ -321,7 +325,7 @@ async def close_orphaned_runs(app: App, channel_id: int | None = None) -> int:
         await session.execute(
             update(Channel)
             .where(Channel.id.in_(channels), Channel.status == STATUS_PARSING)
-            .values(status=STATUS_ERROR, last_error=note["error"])
+            .values(status=STATUS_ERROR, **columns(Msg(INTERRUPTED), detail))
         )
     log.warning("closed runs left running by a dead process", runs=len(rows))
     return len(rows)
@@ -361,6 +365,8 @@ async def add_by_username(app: App, name: str) -> ChannelView:
 
 async def channel_runs(app: App, ref: str | int, limit: int = 20) -> list[RunView]:
     """The latest parses/imports of a channel, newest first."""
+    from tgassist.channels.parse_errors import note_reason
+
     channel = await get_channel(app, ref)
     async with app.db.session() as session:
         runs = (
@@ -390,6 +396,7 @@ async def channel_runs(app: App, ref: str | int, limit: int = 20) -> list[RunVie
                 missing_media=r.missing_media,
                 flood_waits=r.flood_waits,
                 errors=r.errors,
+                reasons=tuple(note_reason(n) for n in r.errors or []),
             )
             for r in runs
         ]

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from tgassist.channels.models import Channel, MediaObject, Post, PostMedia
+from tgassist.channels.parse_errors import stored_reason
+from tgassist.core.i18n import Msg
 from tgassist.core.stats import hour_labels
 
 if TYPE_CHECKING:
@@ -26,7 +28,8 @@ class ChannelRow:
     posts: int
     last_parsed_at: datetime | None
     media_bytes: int
-    last_error: str | None
+    error: Msg | None  # why the last parse stopped, for the door to render
+    last_error: str | None  # its technical detail, for operators
 
 
 async def channel_rows(app: App) -> list[ChannelRow]:
@@ -63,6 +66,7 @@ async def channel_rows(app: App) -> list[ChannelRow]:
                 posts=int(posts.get(c.id, 0)),
                 last_parsed_at=c.last_parsed_at,
                 media_bytes=int(media.get(c.id) or 0),
+                error=stored_reason(c.error_key, c.error_params, c.last_error),
                 last_error=c.last_error,
             )
             for c in channels

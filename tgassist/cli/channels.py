@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from tgassist.cli.common import console, fail, load_settings, run, say, watch_task, with_app
 
@@ -199,9 +200,17 @@ def parse(
             str(r.edited),
             str(r.albums),
             str(r.hwm),
-            r.error or "",
+            _why(r),
         )
     console.print(t if reports else say("channels.cli.nothing_to_parse"))
+
+
+def _why(report: Any) -> Text:
+    """The reason a parse stopped in the operator's language, then its technical detail."""
+    if report.reason is None:
+        return Text(report.error or "")
+    detail = f"\n{report.error}" if report.error else ""
+    return Text(report.reason.render() + detail)
 
 
 @channels_app.command("login", help=say("cli.help.channels.login"))

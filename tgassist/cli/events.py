@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from tgassist.cli.common import console, fail, load_settings, run, say, with_app
+from tgassist.core.i18n import render_stored
 
 events_app = typer.Typer(help=say("cli.help.events"), no_args_is_help=True)
 
@@ -72,7 +73,7 @@ def ingest_cmd(
                     st.missing_translations,
                 )
             ),
-            "; ".join(e[:160] for e in st.errors[:3]),
+            "; ".join(render_stored(e)[:160] for e in st.errors[:3]),
         )
     console.print(t)
     tr = report.translation
@@ -169,7 +170,7 @@ def sources_cmd() -> None:
             r["last_status"] or "-",
             str(st.get("saved", "-")),
             str(st.get("updated", "-")),
-            "; ".join(e[:120] for e in st.get("errors", [])[:2]),
+            "; ".join(render_stored(e)[:120] for e in st.get("errors", [])[:2]),
         )
     console.print(t)
 

@@ -1,5 +1,12 @@
 """The core's errors. Every message says what to do."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tgassist.core.i18n import Msg
+
 
 class TgassistError(Exception):
     """Base of every error this project raises on purpose."""
@@ -20,7 +27,7 @@ class LocalizedError(TgassistError):
         return t(self.key, lang, **self.params)
 
     @property
-    def msg(self) -> object:
+    def msg(self) -> Msg:
         from tgassist.core.i18n import Msg
 
         return Msg(self.key, dict(self.params))

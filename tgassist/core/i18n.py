@@ -140,6 +140,19 @@ def _is_stored_msg(value: Any) -> bool:
     )
 
 
+def render_stored(value: Any, lang: str | None = None) -> str:
+    """A stored message (`{"key", "params"}`, from `Msg.to_dict()`), a `Msg` or a LocalizedError
+    in `lang`; anything else (a note stored as plain text before it was a key) as it is."""
+    return str(_nested(value, lang if lang in catalogues() else _default_language))
+
+
+def stored_msg(value: Any) -> Msg | str:
+    """A stored message (`{"key", "params"}`) as a `Msg`; anything else as text."""
+    if _is_stored_msg(value):
+        return Msg(value["key"], dict(value["params"]))
+    return str(value)
+
+
 def storable_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """Parameters as JSON can hold them: a parameter that is a message (a Msg, a LocalizedError)
     becomes `{"key", "params"}`, which `t` renders again in the reader's language."""

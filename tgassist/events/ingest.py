@@ -19,6 +19,7 @@ import structlog
 from sqlalchemy import select
 
 from tgassist.core.db import utcnow
+from tgassist.core.i18n import Msg, render_stored
 from tgassist.events.dedupe import content_hash, dedupe_key, search_text
 from tgassist.events.exceptions import EventsError
 from tgassist.events.lang import title_language
@@ -128,7 +129,10 @@ async def ingest(
             report.archived = await archive_past(s, now)
     except Exception as err:  # nothing was written (one transaction); the run row says why
         report.status, report.seconds = "failed", round(time.perf_counter() - started, 3)
-        report.errors.append(f"store failed: {type(err).__name__}: {str(err)[:300]}")
+        log.exception("storing the run's events failed", run=report.run_id)
+        report.errors.append(
+            Msg("events_ingest.error.store_failed", {"error": type(err).__name__}).to_dict()
+        )
         await _finish(app, report, specs)
         raise EventsError(
             "events.ingest.store_failed", run=report.run_id, error=type(err).__name__
@@ -144,7 +148,7 @@ async def ingest(
             f"updated={st.updated} skipped={st.skipped} cancelled={st.cancelled} invalid={st.invalid} "
             f"outside_window={st.outside_window} capped={st.capped} errors={len(st.errors)}",
             source=name,
-            errors=st.errors[:3],
+            errors=[render_stored(e, "en") for e in st.errors[:3]],
             rejected=st.rejected_by_reason,
         )
     log.info(
@@ -181,11 +185,12 @@ async def _collect(
             return None
         result = await source.fetch(since, until)
     except EventsError as err:
-        st.status, st.errors = "failed", [str(err)]
+        st.status, st.errors = "failed", [err.msg.to_dict()]
         return None
     except Exception as err:  # a bug in one source must not stop the others
         log.exception("event source crashed", source=spec.name)
-        st.status, st.errors = "failed", [f"{type(err).__name__}: {err}"]
+        crashed = Msg("events_ingest.error.source_crashed", {"error": type(err).__name__})
+        st.status, st.errors = "failed", [crashed.to_dict()]
         return None
     unique = {ev.external_id: ev for ev in result.events}
     st.fetched, st.requests = len(unique), result.requests
@@ -299,14 +304,15 @@ async def _translate(app: App, plans: list[_Planned], report: IngestReport) -> d
         result = await translator.translate(items)
     except Exception as err:  # the translator promises not to raise; a bug must not lose the run
         log.exception("translator failed", error=str(err))
-        tr.missing, tr.errors = len(items), [f"{type(err).__name__}: {err}"]
+        crashed = Msg("events_ingest.error.translator_crashed", {"error": type(err).__name__})
+        tr.missing, tr.errors = len(items), [crashed.to_dict()]
         return {}
     tr.translated, tr.missing = len(result.translated), len(result.missing)
     tr.calls, tr.cached, tr.errors = result.calls, result.cached, list(result.errors)
     log.info(
         f"[INGEST] Translated {tr.translated}/{tr.requested} texts: calls={tr.calls} cached={tr.cached} "
         f"missing={tr.missing}",
-        errors=tr.errors[:3],
+        errors=[render_stored(e, "en") for e in tr.errors[:3]],
     )
     return dict(result.translated)
 

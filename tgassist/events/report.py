@@ -26,7 +26,7 @@ class SourceStats:
     translated: int = 0
     en_original: int = 0  # titles already in English (or without words): no translation needed
     seconds: float = 0.0
-    errors: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
     # Records left out, by reason (`events_ingest.skip.<reason>`), and the first few by name:
     # {"reason", "key", "params": {"item", "detail", "count"}}.
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
@@ -43,7 +43,7 @@ class TranslationStats:
     calls: int = 0
     cached: int = 0
     provider: str | None = None
-    errors: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -56,7 +56,8 @@ class IngestReport:
     translation: TranslationStats = field(default_factory=TranslationStats)
     archived: int = 0
     seconds: float = 0.0
-    errors: list[str] = field(default_factory=list)  # faults of the run itself (not of one source)
+    # faults of the run itself (not of one source); stored messages, as every `errors` here
+    errors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -87,7 +88,7 @@ class BackfillReport:
     missing: int = 0
     calls: int = 0
     batches: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from tgassist.core.i18n import Msg, stored_msg
 from tgassist.events.models import Event, EventSource, IngestRun
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ class SourceRow:
     fetched: int
     saved: int
     invalid: int
-    errors: tuple[str, ...]
+    errors: tuple[Msg | str, ...]  # a message, or text stored before notes were messages
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ async def sources(app: App) -> list[SourceRow]:
                 fetched=int(stats.get("fetched", 0)),
                 saved=int(stats.get("saved", 0)) + int(stats.get("updated", 0)),
                 invalid=int(stats.get("invalid", 0)),
-                errors=tuple(str(e) for e in stats.get("errors", [])[:3]),
+                errors=tuple(stored_msg(e) for e in stats.get("errors", [])[:3]),
             )
         )
     return out

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tgassist.api.dashboard.session import csrf_token, language
 from tgassist.api.deps import LANG_COOKIE
-from tgassist.core.i18n import LANGUAGES, t
+from tgassist.core.i18n import LANGUAGES, render_stored, t
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 
@@ -53,6 +53,7 @@ def render(request: Request, template: str, *, page: str, **context: Any) -> HTM
         .get_template(template)
         .render(
             t=tr,
+            note=lambda value: render_stored(value, lang),
             lang=lang,
             languages=LANGUAGES,
             page=page,

@@ -36,4 +36,4 @@ async def channel_runs(
         runs = await service.channel_runs(app, ref, limit)
     except service.ChannelError as err:
         raise http_error(status.HTTP_404_NOT_FOUND, err, lang) from err
-    return [asdict(r) for r in runs]
+    return [{**asdict(r), "reasons": [m.render(lang) for m in r.reasons]} for r in runs]

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from tgassist.core.errors import LocalizedError
+from tgassist.core.i18n import Msg
 from tgassist.events.exceptions import SourceError
 from tgassist.events.sources.base import FetchResult, RawEvent, as_utc, clean_text, in_window, zone
 
@@ -83,7 +85,12 @@ class AISource:
             except (
                 Exception
             ) as err:  # AIError after the client's own retries, or a validation error
-                result.errors.append(f"ai: {location}: {type(err).__name__}: {err}")
+                why = err if isinstance(err, LocalizedError) else f"{type(err).__name__}: {err}"
+                result.errors.append(
+                    Msg(
+                        "events_ingest.error.ai_failed", {"location": location, "error": why}
+                    ).to_dict()
+                )
                 continue
             for item in answer.events[: self.settings.events_ai_per_location]:
                 start = as_utc(item.starts_at, self.tz)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from tgassist.core.i18n import Msg
 from tgassist.core.ratelimit import TokenBucket
 from tgassist.events.exceptions import SourceError, SourceShapeError
 from tgassist.events.sources.base import (
@@ -61,7 +62,7 @@ class BaliForumSource:
                     )
                     data = _list_of(page)
                 except SourceError as err:
-                    result.errors.append(str(err))
+                    result.errors.append(err.msg.to_dict())
                     break
                 if not data:
                     break
@@ -84,7 +85,12 @@ class BaliForumSource:
                             await http.get_json(f"{self.base_url}/events/{item['slug']}")
                         )
                     except SourceError as err:
-                        result.errors.append(f"detail {item['slug']}: {err}")
+                        result.errors.append(
+                            Msg(
+                                "events_ingest.error.detail_failed",
+                                {"item": item["slug"], "error": err},
+                            ).to_dict()
+                        )
                         description = None
                     for ev in events:
                         ev.description = description or ev.description

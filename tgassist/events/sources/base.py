@@ -101,7 +101,7 @@ class FetchResult:
     """Events of one source plus what went wrong; `complete` is False when a part was lost."""
 
     events: list[RawEvent] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)  # stored messages (Msg.to_dict)
     skips: list[Skip] = field(default_factory=list)
     requests: int = 0
 

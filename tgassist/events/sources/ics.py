@@ -24,6 +24,7 @@ from icalendar.prop import vBroken
 from recurring_ical_events.errors import BadRuleStringFormat
 from recurring_ical_events.util import convert_to_datetime
 
+from tgassist.core.i18n import Msg
 from tgassist.events.exceptions import SourceError
 from tgassist.events.sources.base import FetchResult, RawEvent, Skip, as_utc, clean_text, zone
 from tgassist.events.sources.budget import run_bounded
@@ -89,9 +90,7 @@ def expand(
             break
         if limits.deadline is not None and time.monotonic() > limits.deadline:
             skips.errors.append(
-                f"ics: stopped after {n} of {len(groups)} series: the time budget ran out "
-                "(the series read are kept; raise TGASSIST_EVENTS_PARSE_TIMEOUT_SEC if the "
-                "feed is just big)"
+                Msg("events_ingest.error.ics_deadline", {"read": n, "total": len(groups)}).to_dict()
             )
             break
         try:
@@ -263,13 +262,16 @@ def expand_feed(
     try:
         cal = read_calendar(data, name, result)
     except SourceError as err:
-        result.errors.append(str(err))
+        result.errors.append(err.msg.to_dict())
         return result
     except RecursionError:
-        result.errors.append(f"ics: feed {name} is nested too deeply to be a calendar")
+        result.errors.append(Msg("events_ingest.error.ics_too_deep", {"feed": name}).to_dict())
         return result
     expand(cal, since, until, tz, city, limits, result)
-    result.errors = [e.replace("ics: ", f"ics: feed {name}: ", 1) for e in result.errors]
+    result.errors = [
+        Msg("events_ingest.error.in_feed", {"feed": name, "error": e}).to_dict()
+        for e in result.errors
+    ]
     return result
 
 
@@ -373,7 +375,7 @@ class IcsSource:
                         what=f"ics: feed {name}",
                     )
                 except SourceError as err:
-                    result.errors.append(str(err))
+                    result.errors.append(err.msg.to_dict())
                     continue
                 for ev in part.events:
                     ev.language = feed.language

@@ -223,7 +223,7 @@ class JsonLdSource:
                         what=f"jsonld: page {page.url}",
                     )
                 except SourceError as err:
-                    result.errors.append(str(err))
+                    result.errors.append(err.msg.to_dict())
                     continue
                 for ev in part.events:
                     ev.language = page.language

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from tgassist.core.i18n import Msg
 from tgassist.core.ratelimit import TokenBucket
 from tgassist.events.exceptions import SourceError, SourceHttpError, SourceShapeError
 from tgassist.events.sources.base import (
@@ -110,10 +111,10 @@ class KudaGoSource:
             except SourceHttpError as err:
                 if page_no > 1 and err.status == 404 and _end_of_list(err.body):
                     return items  # the documented answer past the last page
-                result.errors.append(f"{where}: {err}")
+                result.errors.append(_at(where, err))
                 return items
             except SourceError as err:
-                result.errors.append(f"{where}: {err}")
+                result.errors.append(_at(where, err))
                 return items
             read.add(page_no)
             results = [i for i in page["results"] if isinstance(i, dict)]
@@ -121,8 +122,9 @@ class KudaGoSource:
             if results and not fresh:
                 result.skip("repeated_page", f"{where} page {page_no}", "same events as before")
                 result.errors.append(
-                    f"kudago: {where}: page {page_no} repeats events already read; stopped there "
-                    "(events not seen are not cancelled in this run)"
+                    Msg(
+                        "events_ingest.error.kudago_repeated", {"where": where, "page": page_no}
+                    ).to_dict()
                 )
                 return items
             seen_ids.update(_key(i) for i in fresh)
@@ -137,14 +139,18 @@ class KudaGoSource:
             if next_no in read:
                 result.skip("repeated_page", f"{where} page {next_no}", f"after page {page_no}")
                 result.errors.append(
-                    f"kudago: {where}: `next` of page {page_no} points to page {next_no}, read "
-                    "already; stopped there (events not seen are not cancelled in this run)"
+                    Msg(
+                        "events_ingest.error.kudago_next_read",
+                        {"where": where, "page": page_no, "next": next_no},
+                    ).to_dict()
                 )
                 return items
             params, page_no = {**following, **base}, next_no
         result.errors.append(
-            f"kudago: {where}: stopped after {self.settings.events_kudago_max_pages} pages with "
-            "more to read; raise TGASSIST_EVENTS_KUDAGO_MAX_PAGES"
+            Msg(
+                "events_ingest.error.kudago_max_pages",
+                {"where": where, "pages": self.settings.events_kudago_max_pages},
+            ).to_dict()
         )
         return items
 
@@ -254,3 +260,8 @@ def _ts(value: object) -> datetime | None:
 
 def _capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def _at(where: str, err: SourceError) -> dict[str, Any]:
+    """A stored message: `err` while reading `where` (city/lang)."""
+    return Msg("events_ingest.error.at", {"where": where, "error": err}).to_dict()
