@@ -64,7 +64,8 @@ async def test_an_update_reads_its_state_and_rate_limit_in_one_round_trip(bot_en
     await user.reply()
     calls = await _calls(bot_env.app) - before
     assert calls["eval"] == 1 and calls["evalsha"] == 0, calls
-    assert calls["get"] == 1, calls  # the state; the user came from the process's cache
+    assert calls["get"] == 1 and calls["exists"] == 1, calls  # the state, and whether data is
+    assert calls["del"] == 0, calls  # /help leaves any wizard: nothing stored, nothing deleted
     bucket = await bot_env.app.redis.hget(f"ratelimit:{throttle_bucket(4242)}", "tokens")
     burst = bot_env.app.settings.bot_rate_burst
     assert bucket is not None and float(bucket) < burst  # two tokens taken, some refilled

@@ -7,8 +7,10 @@ it has read or written, so a second read costs nothing, and `clear()` deletes th
 data in one command. Both still live in Redis only: the next update (on this copy or another)
 reads them afresh.
 
-The state is read together with what other middlewares read for every update (the per-user rate
-limit's bucket: `Prefetch`), in one pipelined round trip instead of one each.
+The state (and whether any data is stored) is read together with what other middlewares read for
+every update (the per-user rate limit's bucket: `Prefetch`), in one pipelined round trip instead
+of one each; a user with no data stored then costs no read for `get_data()` and no DEL for
+`clear()` (what /start, /menu and every section's home do).
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ class UpdateFSMContext(FSMContext):
 
     async def clear(self) -> None:
         assert isinstance(self.storage, AppRedisStorage)
-        await self.storage.clear(self.key)
+        if not (self._state is None and self._data == {}):  # known to hold nothing: no DEL
+            await self.storage.clear(self.key)
         self._state, self._data = None, {}
 
 
@@ -116,9 +119,12 @@ class UpdateFSMMiddleware(FSMContextMiddleware):
         async with self.events_isolation.lock(key=context.key):
             pipe = storage.redis.pipeline(transaction=False)
             pipe.get(storage.key_builder.build(context.key, "state"))
+            pipe.exists(storage.key_builder.build(context.key, "data"))
             settle = [cb for p in self.prefetchers if (cb := p.prefetch(pipe, data))]
-            state, *results = await pipe.execute()
+            state, has_data, *results = await pipe.execute()
             context._state = state.decode() if isinstance(state, bytes) else state
+            if not has_data:  # nothing stored: get_data() needs no read, clear() no DEL
+                context._data = {}
             for callback, result in zip(settle, results, strict=True):
                 callback(result)
             data.update({"state": context, "raw_state": context._state})
