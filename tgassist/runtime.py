@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,12 @@ async def serve(settings: Settings, roles: Roles) -> None:
     """Start the chosen roles on one App; return after SIGINT/SIGTERM once everything stopped."""
     if settings.metrics_port and not roles.api:
         serve_metrics(settings)
+    # The bot's and the API's modules take seconds to import (aiogram, FastAPI; 5-10 s on a busy
+    # machine). Imported here, before any part runs, they cannot stall the event loop while a
+    # part awaits Redis: a reply held up past redis-py's 5 s socket timeout fails the read, and
+    # a failed part stops the whole process (`tgassist run` exited 1 on start-up that way).
+    run_bot = _import_bot() if roles.bot and settings.bot_token else None
+    create_api = _import_api() if roles.api else None
     app = await App.start(settings, migrate=roles.api or roles.worker or roles.scheduler)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -71,9 +77,7 @@ async def serve(settings: Settings, roles: Roles) -> None:
                     tasks.append(
                         asyncio.create_task(run_startup_hook(app, hook), name=hook.__name__)
                     )
-        if roles.api:
-            from tgassist.api.app import create_api
-
+        if create_api is not None:
             config = uvicorn.Config(
                 create_api(app),
                 host=settings.api_host,
@@ -85,9 +89,7 @@ async def serve(settings: Settings, roles: Roles) -> None:
             server = _Server(config)
             tasks.append(asyncio.create_task(server.serve(), name="api"))
             log.info("api listening", url=f"http://{settings.api_host}:{settings.api_port}")
-        if roles.bot and settings.bot_token:
-            from tgassist.bot.app import run_bot
-
+        if run_bot is not None:
             tasks.append(asyncio.create_task(run_bot(app, stop), name="bot"))
         elif roles.bot:
             log.info("bot not started: TGASSIST_BOT_TOKEN is not set")
@@ -106,6 +108,18 @@ async def serve(settings: Settings, roles: Roles) -> None:
         log.info("stopped")
     if failed:
         raise LocalizedError("core.runtime.part_failed", part=failed)
+
+
+def _import_bot() -> Callable[[App, asyncio.Event], Coroutine[Any, Any, None]]:
+    from tgassist.bot.app import run_bot
+
+    return run_bot
+
+
+def _import_api() -> Callable[[App], Any]:
+    from tgassist.api.app import create_api
+
+    return create_api
 
 
 async def _watch(stop: asyncio.Event, tasks: list[asyncio.Task[Any]]) -> str | None:

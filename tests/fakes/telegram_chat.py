@@ -83,6 +83,7 @@ class Reply:
     text: str
     buttons: list[list[Button]]
     is_edit: bool
+    at: float = field(default_factory=time.monotonic)  # when the server recorded it
 
     @property
     def message_id(self) -> int:

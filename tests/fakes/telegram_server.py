@@ -38,7 +38,8 @@ was blocked by the user" for every send to that chat.
 
 Inspection: `user.reply(timeout=5)` → a `Reply` snapshot of the next new or edited message in the
 chat (`.text`, `.buttons` rows of `Button`, `.button_texts`, `.document` bytes, `.filename`,
-`.photo`, `.location`, `.is_edit`, `.message` the live `FakeMessage`); `user.no_reply(within=0.5)`
+`.photo`, `.location`, `.is_edit`, `.at` the `time.monotonic()` the server recorded it,
+`.message` the live `FakeMessage`); `user.no_reply(within=0.5)`
 asserts silence; `user.messages` every bot message in the chat (`.history` = earlier texts of
 an edited message, `.deleted`); `await user.callback_answer()` the answer to the last press;
 `server.calls` (method, params) in order, `server.count(method)`, `server.sent_at` send
