@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from pathlib import Path
 
 import pytest
+import redis as syncredis
 import redis.asyncio as aioredis
 
 from tgassist.core.errors import BackendUnavailable
@@ -77,5 +80,33 @@ async def test_a_burst_beyond_the_pool_waits_instead_of_failing(tmp_path: Path) 
         assert results == [None] * 20
     finally:
         assert server is not None
+        await server.stop_if_unused(client)
+        await client.aclose()
+
+
+async def test_a_reply_that_waits_for_a_busy_event_loop_is_still_read(tmp_path: Path) -> None:
+    """The event loop busy for longer than redis-py 8's default 5 s read timeout (a module
+    import at start, a long CPU step) while a command waits for its reply: the reply is read.
+    With the default it was a timeout and redis-py's retry sent the command again: the popped
+    entry was lost (a command with effects applied twice), or, retries spent, an error that
+    stopped the worker (SOCKET_TIMEOUT_SEC)."""
+    client, server = await connect(None, tmp_path)
+    assert server is not None
+    try:
+        await client.ping()  # a connection in the pool, warm
+
+        def push_later() -> None:  # another client, while the loop is busy
+            time.sleep(0.3)
+            other = syncredis.Redis(unix_socket_path=str(server.socket_path))
+            other.rpush("q", "first", "second")
+            other.close()
+
+        pusher = threading.Thread(target=push_later)
+        pusher.start()
+        asyncio.get_running_loop().call_later(0.1, time.sleep, 5.5)  # the busy loop
+        assert await client.blpop(["q"], timeout=3) == ("q", "first")
+        pusher.join()
+        assert await client.lrange("q", 0, -1) == ["second"]  # nothing lost, nothing doubled
+    finally:
         await server.stop_if_unused(client)
         await client.aclose()

@@ -211,6 +211,13 @@ def _unreachable(
     return BackendUnavailable("core.backend.redis_unreachable", url=mask_url(url), error=error)
 
 
+# How long a command may wait for its reply. redis-py 8 defaults to 5 s (earlier versions waited
+# forever): a reply that arrived while the event loop was busy for 5 s (a module import at start,
+# a long CPU step) then failed as a timeout and took the worker down with it. 30 s is more than any
+# BLOCK we send (TGASSIST_BUS_BLOCK_MS) and than a stall, and still ends a wait on a hung server.
+SOCKET_TIMEOUT_SEC = 30.0
+
+
 async def connect(
     url: str | None, data_dir: Path, max_connections: int = 200
 ) -> tuple[Redis, EmbeddedRedis | None]:
@@ -228,6 +235,7 @@ async def connect(
                 timeout=30,
                 decode_responses=True,
                 socket_connect_timeout=5,
+                socket_timeout=SOCKET_TIMEOUT_SEC,
             )
             client = aioredis.Redis.from_pool(pool)  # from_pool: closing the client closes the pool
         except ValueError:
@@ -247,6 +255,7 @@ async def connect(
                     max_connections=max_connections,
                     timeout=30,
                     decode_responses=True,
+                    socket_timeout=SOCKET_TIMEOUT_SEC,
                     client_name=f"tgassist-{process_tag()}-{uuid.uuid4().hex[:8]}",
                 )
             )

@@ -62,7 +62,12 @@ class CoreSettings(BaseModel):
 
     bus_maxlen: int = Field(1_000_000, description="Approximate MAXLEN of each stream")
     bus_batch_size: int = Field(100, gt=0, description="Entries read per XREADGROUP")
-    bus_block_ms: int = Field(1000, gt=0, description="XREADGROUP block time (ms)")
+    bus_block_ms: int = Field(
+        1000,
+        gt=0,
+        le=20_000,
+        description="XREADGROUP block time (ms; below the 30 s Redis reply timeout)",
+    )
     bus_visibility_timeout_sec: float = Field(
         60.0, gt=0, description="Pending entries idle longer than this are reclaimed"
     )
