@@ -188,6 +188,8 @@ async def test_a_russian_followers_card_says_why_parsing_stopped_in_russian(
     assert "при чтении канала что-то пошло не так" in cards["legacy_chan"].lower()
     assert "Telegram попросил приостановить чтение канала до" in cards["flood_chan"]
     assert " UTC" in cards["flood_chan"]
+    assert "Подробнее: Telegram попросил" in cards["flood_chan"]  # a pause, not an error
+    assert "Последняя ошибка: Канал закрыт" in cards["closed_chan"]
     for text in cards.values():
         for english in ("private", "permission", "OperationalError", "database", "A wait of"):
             assert english not in text, text

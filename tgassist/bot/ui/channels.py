@@ -101,7 +101,8 @@ def card_text(lang: str, c: FollowedChannel) -> str:
     lines = [f"<b>{_name(c)}</b>", status_line(lang, c)]
     lines.append(t("bot.channels.since", lang, at=c.followed_at.strftime("%Y-%m-%d")))
     if c.status in ("error", "flood_wait") and c.error:
-        lines.append(t("bot.channels.last_error", lang, error=esc(c.error.render(lang))))
+        label = "bot.channels.last_error" if c.status == "error" else "bot.channels.pause_reason"
+        lines.append(t(label, lang, error=esc(c.error.render(lang))))
     if c.username:
         lines.append(f"https://t.me/{esc(c.username)}")
     return "\n".join(lines)
