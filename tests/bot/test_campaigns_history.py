@@ -16,8 +16,9 @@ from tests.campaigns.wordstat_server import Reply as WordstatReply
 from tests.campaigns.wordstat_server import WordstatServer
 from tgassist.bot.ui.build_watch import lease_key
 from tgassist.campaigns.models import Campaign
+from tgassist.core.i18n import Msg
 from tgassist.core.models import Task
-from tgassist.core.users import ensure_user
+from tgassist.core.users import ensure_user, set_language
 
 
 @pytest.fixture
@@ -245,3 +246,38 @@ async def test_progress_message_is_resumed_after_a_bot_restart(make_bot_env: Any
             break
         await asyncio.sleep(0.05)
     assert not await env.app.redis.smembers("bot:campaigns:watches")
+
+
+async def test_a_failed_campaigns_card_gives_the_reason_in_the_readers_language(
+    make_bot_env: Any,
+) -> None:
+    """The card in /history renders the failed build's message (its task's key), not the
+    English detail stored with the campaign: read in English, then in Russian."""
+    with WordstatServer() as wordstat:
+        wordstat.always = WordstatReply(403, {"message": "api key is not valid"})
+        env: BotEnv = await make_bot_env(
+            wordstat_api_key="bad-key",
+            wordstat_folder_id="folder",
+            wordstat_v2_url=wordstat.url,
+            wordstat_retries=0,
+        )
+        user = env.user(5016, language_code="en")
+        summary = await answer_steps(user)
+        await user.press("✅ Build the campaign", message=summary)
+        await user.reply_until(lambda r: "failed" in r.text and not r.is_edit, timeout=30)
+        async with env.app.db.session() as s:
+            task = (await s.scalars(select(Task))).one()
+            stored = await s.scalar(select(Campaign.error))
+        reason = Msg(str(task.key), dict(task.params))
+        assert stored and stored != reason.render("ru")
+        cards = {}
+        for lang in ("en", "ru"):
+            account = await ensure_user(env.app.db, telegram_id=5016)
+            await set_language(env.app.db, account.id, lang)
+            await user.send("/history")
+            page = await user.reply()
+            await user.press(next(b for b in page.button_texts if "Ремонт" in b), message=page)
+            cards[lang] = (await user.reply()).text
+        assert reason.render("en") in cards["en"]
+        assert "Причина: " + reason.render("ru") in cards["ru"]
+        assert stored not in cards["ru"]

@@ -4,7 +4,7 @@ campaign belongs to the user (internal `users.id`), so a forged id is refused li
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,9 +44,12 @@ class CampaignCard:
     created_at: datetime
     finished_at: datetime | None
     spreadsheet_url: str | None
-    error: str | None
+    error: str | None  # the stored detail, in English (operators, logs)
     has_files: bool
     can_repeat: bool
+    # Why the last build failed or stopped, as its task's message (rendered in the reader's
+    # language); only `campaign_card` looks it up.
+    failure: Msg | None = None
 
 
 @dataclass(frozen=True)
@@ -179,8 +182,16 @@ async def _own(s: AsyncSession, user_id: int, campaign_id: int) -> Campaign:
 
 
 async def campaign_card(app: App, user_id: int, campaign_id: int) -> CampaignCard:
+    from tgassist.campaigns.service import SUBJECT
+
     async with app.db.session() as s:
-        return _card(await _own(s, user_id, campaign_id))
+        card = _card(await _own(s, user_id, campaign_id))
+    if card.status not in ("failed", "cancelled"):
+        return card
+    task = await app.tasks.latest(SUBJECT, campaign_id)
+    if task is None or task.status not in ("failed", "cancelled") or not task.key:
+        return card
+    return replace(card, failure=Msg(task.key, dict(task.params)))
 
 
 async def build_summary(app: App, user_id: int, campaign_id: int) -> BuildSummary:

@@ -336,8 +336,11 @@ def card_text(lang: str, c: CampaignCard) -> str:
     ]
     if c.spreadsheet_url:
         lines.append(t("bot.campaigns.result.sheets", lang, url=esc(c.spreadsheet_url)))
-    if c.error and c.status in ("failed", "cancelled"):
-        lines.append(t("bot.campaigns.card.error", lang, reason=esc(c.error[:500])))
+    if c.status in ("failed", "cancelled") and (c.failure or c.error):
+        # the task's message in the reader's language; a bare stored detail only for a build
+        # of an older version, which kept no message
+        reason = c.failure.render(lang) if c.failure else (c.error or "")
+        lines.append(t("bot.campaigns.card.error", lang, reason=esc(reason[:500])))
     return "\n".join(lines)
 
 
