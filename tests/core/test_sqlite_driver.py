@@ -92,3 +92,24 @@ async def test_streaming_and_many_rows(db: Database) -> None:
         assert len((await s.execute(select(ITEMS.c.id))).fetchmany(7)) == 7
         streamed = [r.id async for r in await s.stream(select(ITEMS.c.id).order_by(ITEMS.c.id))]
     assert streamed == list(range(1, 501))
+
+
+async def test_sqlalchemys_driver_runs_when_aiosqlite_lacks_what_it_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiosqlite and SQLAlchemy are pinned from below only: a version without the internals
+    this driver uses gets SQLAlchemy's own (more hops, same results), not a broken engine."""
+    monkeypatch.delattr(aiosqlite.Connection, "_execute")
+    database = Database(async_url(f"sqlite:///{tmp_path / 'old.sqlite3'}"))
+    try:
+        assert type(database.engine.sync_engine.dialect.dbapi).__name__ != "OneHopDbapi"
+        monkeypatch.undo()  # aiosqlite itself still needs it to run
+        async with database.session() as s:
+            assert (await s.execute(text("SELECT 2 * 21"))).scalar_one() == 42
+    finally:
+        await database.close()
+
+
+def test_this_aiosqlite_and_sqlalchemy_get_the_one_hop_driver(tmp_path: Path) -> None:
+    database = Database(async_url(f"sqlite:///{tmp_path / 'new.sqlite3'}"))
+    assert type(database.engine.sync_engine.dialect.dbapi).__name__ == "OneHopDbapi"

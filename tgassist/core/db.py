@@ -90,6 +90,10 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def _sqlite_dbapi(parsed: Any) -> Any | None:
+    return one_hop_dbapi() if parsed.get_driver_name() == "aiosqlite" else None
+
+
 def create_engine(url: str, pool_size: int = 20) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and foreign keys. `pool_size`
     connections are kept (SQLAlchemy's default is 5: a connection over the pool's size is closed
@@ -105,7 +109,7 @@ def create_engine(url: str, pool_size: int = 20) -> AsyncEngine:
         engine = create_async_engine(
             url,
             # one thread hop a statement, none for an empty commit (core.sqlite_driver)
-            **({"module": one_hop_dbapi()} if parsed.get_driver_name() == "aiosqlite" else {}),
+            **({"module": dbapi} if (dbapi := _sqlite_dbapi(parsed)) is not None else {}),
             connect_args={"timeout": busy_sec},
             pool_size=pool_size,
             max_overflow=pool_size,

@@ -19,6 +19,7 @@ import sqlite3
 from typing import Any
 
 import aiosqlite
+import structlog
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
@@ -26,6 +27,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 
 __all__ = ["one_hop_dbapi"]
+
+log = structlog.get_logger(__name__)
 
 
 def _run(
@@ -134,6 +137,27 @@ class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
         return OneHopConnection(self, adapted._connection)
 
 
-def one_hop_dbapi() -> Any:
-    """The DBAPI module for `create_async_engine(..., module=...)` on a sqlite+aiosqlite URL."""
+def _supported() -> bool:
+    """What this module uses of aiosqlite and SQLAlchemy beyond their public API (both are
+    pinned from below only): without it, SQLAlchemy's own driver runs, as it did before."""
+    slots = {
+        slot
+        for base in AsyncAdapt_aiosqlite_connection.__mro__
+        for slot in base.__dict__.get("__slots__", ())
+    }
+    return (
+        callable(getattr(aiosqlite.Connection, "_execute", None))
+        and isinstance(getattr(aiosqlite.Connection, "_conn", None), property)
+        and hasattr(AsyncAdapt_aiosqlite_cursor, "_execute_async")
+        and hasattr(AsyncAdapt_aiosqlite_cursor, "_executemany_async")
+        and {"_execute_mutex", "_connection"} <= slots
+    )
+
+
+def one_hop_dbapi() -> Any | None:
+    """The DBAPI module for `create_async_engine(..., module=...)` on a sqlite+aiosqlite URL;
+    None (use SQLAlchemy's) when the installed aiosqlite or SQLAlchemy lacks what it uses."""
+    if not _supported():
+        log.warning("sqlite driver: aiosqlite/SQLAlchemy internals changed; using SQLAlchemy's")
+        return None
     return OneHopDbapi(aiosqlite, sqlite3)
