@@ -17,16 +17,17 @@ from tgassist.core.tasks import TaskView
 
 
 class HookedEmbedder:
-    """The real embedder with a hook run before the first `embed` call (crash, block, cancel…)."""
+    """The real embedder with a hook run before the first `embed` call (crash, block, cancel…),
+    or before every call (`every=True`)."""
 
-    def __init__(self, real: Any, hook: Callable[[], Awaitable[None]]) -> None:
-        self.real, self.hook = real, hook
+    def __init__(self, real: Any, hook: Callable[[], Awaitable[None]], every: bool = False) -> None:
+        self.real, self.hook, self.every = real, hook, every
         self.name, self.dim = real.name, real.dim
         self.calls = 0
 
     async def embed(self, texts: list[str]) -> np.ndarray:
         self.calls += 1
-        if self.calls == 1:
+        if self.calls == 1 or self.every:
             await self.hook()
         return np.asarray(await self.real.embed(texts))
 

@@ -137,6 +137,22 @@ async def test_crash_between_stages_resumes(
     assert {k: stages[k] for k in seen["stages"]} == seen["stages"]
 
 
+async def test_a_build_that_keeps_crashing_fails_naming_the_stage_in_the_readers_language(
+    app: App, brief_data: dict[str, Any], embedder: Any
+) -> None:
+    async def crash() -> None:
+        raise RuntimeError("embedder lost")
+
+    app.__dict__["embedder"] = HookedEmbedder(embedder, crash, every=True)
+    started = await service.create_campaign(app, 1, brief_data)
+    await build(app)  # every delivery fails in "cluster"; the last one fails the build
+    task = await task_of(app, started.task_id)
+    assert task.status == "failed" and task.key == "campaigns.build.crashed"
+    assert task.message is not None
+    assert "«Группировка фраз»" in task.message.render("ru")  # the stage's title, not "cluster"
+    assert "Grouping phrases" in task.message.render("en")
+
+
 async def test_killed_worker_resumes_on_another(
     app: App, brief_data: dict[str, Any], embedder: Any
 ) -> None:

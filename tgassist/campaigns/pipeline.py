@@ -28,6 +28,7 @@ from tgassist.campaigns.stages import (
 )
 from tgassist.core.db import utcnow
 from tgassist.core.errors import LocalizedError, TgassistError
+from tgassist.core.i18n import Msg
 from tgassist.core.models import Task
 
 if TYPE_CHECKING:
@@ -113,6 +114,11 @@ class BuildContext:
             key=key or f"campaigns.stage.{st.name}",
             **params,
         )
+
+
+def _title(st: BuildStage) -> Msg:
+    """A stage as a message parameter: its title in the reader's language, not its name."""
+    return Msg(f"campaigns.stage.{st.name}")
 
 
 async def finish(
@@ -206,7 +212,7 @@ async def run_build(
             "failed",
             key,
             error=str(err),
-            params={**params, "stage": bc.stage.name},
+            params={**params, "stage": _title(bc.stage)},
         )
         return "failed"
     except Exception as err:
@@ -219,7 +225,7 @@ async def run_build(
                 "failed",
                 "campaigns.build.crashed",
                 error=detail,
-                params={"stage": bc.stage.name, "reason": detail},
+                params={"stage": _title(bc.stage), "reason": detail},
             )
         else:
             await app.tasks.progress(
