@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from tgassist.campaigns import history, wizard
 from tgassist.campaigns.exceptions import BriefError, ImportFileError
@@ -64,6 +65,12 @@ async def test_pages_filter_totals_and_ownership(app: Any) -> None:
         with pytest.raises(LocalizedError) as refused:
             await call
         assert refused.value.key == "campaigns.history.not_found"
+    async with app.db.session() as s:  # a build that failed before grouping: no files
+        await s.execute(update(Campaign).where(Campaign.id == ids[6]).values(groups_count=0))
+    with pytest.raises(LocalizedError) as unbuilt:
+        await history.campaign_file(app, owner.id, ids[6], "xlsx")
+    assert unbuilt.value.key == "campaigns.history.not_built"
+    assert "(статус: ошибка)" in unbuilt.value.render("ru")  # the reader's word, not "failed"
     summary = await history.build_summary(app, owner.id, ids[0])
     assert summary.compliance == 0.5 and summary.violations == 1
     assert await history.delete(app, owner.id, ids[0]) == "C1"

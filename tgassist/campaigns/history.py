@@ -233,7 +233,11 @@ async def campaign_file(app: App, user_id: int, campaign_id: int, fmt: str) -> P
         card = _card(c)
         stored = Path(c.file_path) if c.file_path else None
     if not card.has_files:
-        raise LocalizedError("campaigns.history.not_built", id=campaign_id, status=card.status)
+        raise LocalizedError(  # the status as the reader's word for it ("собирается")
+            "campaigns.history.not_built",
+            id=campaign_id,
+            status=Msg(f"bot.campaigns.status.{card.status}"),
+        )
     if stored is not None:
         path = stored if fmt == "xlsx" else stored.with_suffix(".csv")
         if path.is_file() and path.resolve().is_relative_to(export_dir(app.settings).resolve()):

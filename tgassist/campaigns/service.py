@@ -310,7 +310,11 @@ async def export_campaign(
         user = await s.get(User, camp.user_id)
         has_groups = camp.groups_count > 0 or camp.source == "direct_import"
     if not has_groups:
-        raise CampaignError("campaigns.export.not_built", id=campaign_id, status=camp.status)
+        raise CampaignError(
+            "campaigns.export.not_built",
+            id=campaign_id,
+            status=Msg(f"bot.campaigns.status.{camp.status}"),  # the reader's word for it
+        )
     if fmt == "sheets":
         try:
             url = await export_to_sheets(
