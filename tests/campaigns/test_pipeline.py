@@ -149,8 +149,12 @@ async def test_a_build_that_keeps_crashing_fails_naming_the_stage_in_the_readers
     task = await task_of(app, started.task_id)
     assert task.status == "failed" and task.key == "campaigns.build.crashed"
     assert task.message is not None
-    assert "«Группировка фраз»" in task.message.render("ru")  # the stage's title, not "cluster"
+    shown = task.message.render("ru")
+    assert "«Группировка фраз»" in shown  # the stage's title, not "cluster"
+    assert f"код {started.task_id[:8]}" in shown  # a code to quote, not the exception
+    assert "embedder lost" not in shown and "RuntimeError" not in shown
     assert "Grouping phrases" in task.message.render("en")
+    assert task.error == "RuntimeError: embedder lost"  # the operator's detail is kept
 
 
 async def test_killed_worker_resumes_on_another(

@@ -216,7 +216,13 @@ async def run_build(
         )
         return "failed"
     except Exception as err:
+        # An unexpected error: the user is told which stage failed and a code to quote, not the
+        # exception (English, technical); the detail goes to the log and the task's `error`.
         detail = f"{type(err).__name__}: {err}"
+        code = task_id[:8]
+        log.warning(
+            "campaign build crashed", task=task_id, code=code, attempt=attempt, error=detail
+        )
         if last_attempt:
             await finish(
                 app,
@@ -225,7 +231,7 @@ async def run_build(
                 "failed",
                 "campaigns.build.crashed",
                 error=detail,
-                params={"stage": _title(bc.stage), "reason": detail},
+                params={"stage": _title(bc.stage), "code": code},
             )
         else:
             await app.tasks.progress(
@@ -233,7 +239,7 @@ async def run_build(
                 stage=bc.stage.name,
                 percent=max(bc._percent, 0),
                 key="campaigns.build.retrying",
-                reason=detail,
+                attempt=attempt + 1,
             )
         raise
 

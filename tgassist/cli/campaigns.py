@@ -77,10 +77,10 @@ def _summary(view: Any, task: Any) -> None:
         )
         t.add_row(say("campaigns.cli.duplicates"), f"{gen.get('duplicates', 0) * 100:.0f} %")
     if task is not None and task.status != "done":
-        t.add_row(
-            say("campaigns.cli.message"),
-            task.message.render() if task.message else (task.error or ""),
-        )
+        shown = task.message.render() if task.message else (task.error or "")
+        t.add_row(say("campaigns.cli.message"), shown)
+        if task.error and task.error not in shown:  # the operator's detail (an exception)
+            t.add_row(say("campaigns.cli.detail"), task.error)
     console.print(t)
     for warning in report.get("export", {}).get("warnings", []):
         console.print(say("campaigns.cli.warning", text=warning), soft_wrap=True, highlight=False)
