@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from tgassist.app import App
 from tgassist.core.product import Stage
@@ -30,3 +37,31 @@ async def run_pipeline(app: App, stages: Sequence[Stage], max_rounds: int = 50) 
         if not published and after == before and not await app.outbox.pending():
             return worker
     raise AssertionError("pipeline did not settle")
+
+
+@contextlib.contextmanager
+def empty_database(backend: str, tmp_path: Path, name: str) -> Iterator[str]:
+    """A sync URL of an empty database (no schema): a SQLite file in `tmp_path`, or a PostgreSQL
+    database `name`_<pid> created on TGASSIST_TEST_DATABASE_URL's server and dropped afterwards
+    (the test skips without that server, and fails in CI, which requires it)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
+        return
+    pg_url = os.environ.get("TGASSIST_TEST_DATABASE_URL")
+    if not pg_url:
+        if os.environ.get("TGASSIST_TEST_REQUIRE_SERVERS") == "1":
+            pytest.fail("TGASSIST_TEST_REQUIRE_SERVERS=1 but TGASSIST_TEST_DATABASE_URL is not set")
+        pytest.skip("TGASSIST_TEST_DATABASE_URL is not set (CI sets it; this test then runs)")
+    admin = create_engine(
+        make_url(pg_url).set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT"
+    )
+    database = f"{name}_{os.getpid()}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}"'))
+        conn.execute(text(f'CREATE DATABASE "{database}"'))
+    try:
+        yield make_url(pg_url).set(database=database).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()

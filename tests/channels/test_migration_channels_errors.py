@@ -5,7 +5,6 @@ stays as the operators' detail, and the downgrade restores the old shape. SQLite
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,31 +12,14 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from tests.util import empty_database
 from tgassist.core.db import _alembic_config, upgrade_sync
-
-PG_URL = os.environ.get("TGASSIST_TEST_DATABASE_URL")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def old_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        return
-    if not PG_URL:
-        if os.environ.get("TGASSIST_TEST_REQUIRE_SERVERS") == "1":
-            pytest.fail("TGASSIST_TEST_REQUIRE_SERVERS=1 but TGASSIST_TEST_DATABASE_URL is not set")
-        pytest.skip("TGASSIST_TEST_DATABASE_URL is not set (CI sets it; this test then runs)")
-    admin = create_engine(
-        make_url(PG_URL).set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT"
-    )
-    name = f"tgassist_errkeys_{os.getpid()}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with empty_database(request.param, tmp_path, "tgassist_errkeys") as url:
+        yield url
 
 
 def test_stored_english_errors_get_reason_keys_and_back(old_db_url: str) -> None:
