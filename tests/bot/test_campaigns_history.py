@@ -5,6 +5,8 @@ Confirm, a failed build with Retry / Cancel, stickers / photos / voice / huge / 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from tests.bot.conftest import BotEnv
 from tests.bot.test_campaigns_wizard import answer_steps
 from tests.campaigns.wordstat_server import Reply as WordstatReply
 from tests.campaigns.wordstat_server import WordstatServer
+from tests.fakes.telegram_server import FakeUser
 from tgassist.bot.ui.build_watch import lease_key
 from tgassist.campaigns.models import Campaign
 from tgassist.core.i18n import Msg
@@ -194,7 +197,11 @@ async def test_wizard_bad_input_reasks_with_the_fields_error(bot_env: BotEnv) ->
         assert await s.scalar(select(func.count()).select_from(Campaign)) == 0
 
 
-async def test_failed_build_shows_the_reason_with_retry_and_cancel(make_bot_env: Any) -> None:
+@contextlib.asynccontextmanager
+async def _build_refused_by_wordstat(
+    make_bot_env: Any, telegram_id: int
+) -> AsyncIterator[tuple[BotEnv, FakeUser]]:
+    """An English user has confirmed a campaign whose build Wordstat refuses (403: a bad key)."""
     with WordstatServer() as wordstat:
         wordstat.always = WordstatReply(403, {"message": "api key is not valid"})
         env: BotEnv = await make_bot_env(
@@ -203,9 +210,14 @@ async def test_failed_build_shows_the_reason_with_retry_and_cancel(make_bot_env:
             wordstat_v2_url=wordstat.url,
             wordstat_retries=0,
         )
-        user = env.user(5006, language_code="en")
+        user = env.user(telegram_id, language_code="en")
         summary = await answer_steps(user)
         await user.press("✅ Build the campaign", message=summary)
+        yield env, user
+
+
+async def test_failed_build_shows_the_reason_with_retry_and_cancel(make_bot_env: Any) -> None:
+    async with _build_refused_by_wordstat(make_bot_env, 5006) as (env, user):
         failed = await user.reply_until(lambda r: "failed" in r.text, timeout=30)
         assert "Retry" in " ".join(failed.button_texts)
         assert "Cancel" in " ".join(failed.button_texts)
@@ -253,17 +265,7 @@ async def test_a_failed_campaigns_card_gives_the_reason_in_the_readers_language(
 ) -> None:
     """The card in /history renders the failed build's message (its task's key), not the
     English detail stored with the campaign: read in English, then in Russian."""
-    with WordstatServer() as wordstat:
-        wordstat.always = WordstatReply(403, {"message": "api key is not valid"})
-        env: BotEnv = await make_bot_env(
-            wordstat_api_key="bad-key",
-            wordstat_folder_id="folder",
-            wordstat_v2_url=wordstat.url,
-            wordstat_retries=0,
-        )
-        user = env.user(5016, language_code="en")
-        summary = await answer_steps(user)
-        await user.press("✅ Build the campaign", message=summary)
+    async with _build_refused_by_wordstat(make_bot_env, 5016) as (env, user):
         await user.reply_until(lambda r: "failed" in r.text and not r.is_edit, timeout=30)
         async with env.app.db.session() as s:
             task = (await s.scalars(select(Task))).one()
