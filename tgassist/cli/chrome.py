@@ -8,6 +8,7 @@ English texts of these keys are Typer's own."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -67,15 +68,10 @@ FORMAT_KEYS: dict[str, str] = {
     "%S": "cli.type.format.second",
 }
 
-_installed = False
 
-
+@functools.cache
 def install() -> None:
     """Point Typer's texts at the catalogue, in the language the CLI speaks now. Once."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
     from typer import main as typer_main
     from typer import rich_utils
     from typer._click import decorators, formatting

@@ -7,20 +7,16 @@ English) and then let Typer do the work."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any
 
 from tgassist.cli.common import say
 
-_installed = False
 
-
+@functools.cache
 def install() -> None:
     """Point the completion options at the callbacks below. Once, before the app is built."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
     from typer import completion, main
 
     arguments = main.get_install_completion_arguments
