@@ -47,8 +47,9 @@ async def serve(settings: Settings, roles: Roles) -> None:
         serve_metrics(settings)
     # The bot's and the API's modules take seconds to import (aiogram, FastAPI; 5-10 s on a busy
     # machine). Imported here, before any part runs, they cannot stall the event loop while a
-    # part awaits Redis: a reply held up past redis-py's 5 s socket timeout fails the read, and
-    # a failed part stops the whole process (`tgassist run` exited 1 on start-up that way).
+    # part awaits Redis: a reply held up past the socket timeout fails the read (redis-py's
+    # default 5 s then; core.redis.SOCKET_TIMEOUT_SEC now), and a failed part stops the whole
+    # process (`tgassist run` exited 1 on start-up that way).
     run_bot = _import_bot() if roles.bot and settings.bot_token else None
     create_api = _import_api() if roles.api else None
     app = await App.start(settings, migrate=roles.api or roles.worker or roles.scheduler)

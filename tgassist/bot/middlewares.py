@@ -32,7 +32,7 @@ __all__ = ["install_middlewares"]
 
 log = structlog.get_logger("tgassist.bot.updates")
 ACTIVITY_WRITE_EVERY = timedelta(seconds=60)
-RATE_WAIT = "rate_limit_wait"  # workflow data: (telegram id, seconds) from the FSM's round trip
+RATE_WAIT = "rate_limit_wait"  # workflow data: seconds to wait, from the FSM's round trip
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -192,16 +192,14 @@ class RateLimitMiddleware(BaseMiddleware):
         if tg is None or tg.is_bot:
             return None
         self._bucket(tg.id).take_in(pipe)
-        return lambda result: data.__setitem__(RATE_WAIT, (tg.id, float(result)))
+        return lambda result: data.__setitem__(RATE_WAIT, float(result))
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user = data.get("user")
-        taken = data.pop(RATE_WAIT, None)
+        wait = data.pop(RATE_WAIT, None)  # the update's own user: taken in the FSM's round trip
         if user is None or user.is_admin:
             return await handler(event, data)
-        if taken is not None and taken[0] == user.telegram_id:
-            wait = taken[1]
-        else:
+        if wait is None:
             wait = await self._bucket(user.telegram_id).take()
         if wait <= 0:
             return await handler(event, data)
