@@ -82,7 +82,7 @@ def columns(reason: Msg | None, detail: str | None) -> dict[str, Any]:
 
 def run_note(reason: Msg, detail: str | None) -> dict[str, Any]:
     """One entry of `ParserRun.errors`: the reason, and the detail for operators."""
-    return {"key": reason.key, "params": storable_params(reason.params), "error": detail}
+    return {**reason.to_dict(), "error": detail}
 
 
 def note_reason(note: Any) -> Msg:
