@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from tests.fakes.openai_server import FakeOpenAI, translation_responder
+from tests.util import scratch_postgres
 from tgassist.app import App
 from tgassist.core.logging import configure_logging
 from tgassist.events.ingest import ingest
@@ -149,21 +150,8 @@ def scratch_database(url: str | None) -> Iterator[str | None]:
     if not url:
         yield None
         return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"tgassist_bench_events_{os.getpid()}"
-    admin = create_engine(
-        make_url(url).set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(url, f"tgassist_bench_events_{os.getpid()}") as scratch:
+        yield scratch
 
 
 def main() -> None:

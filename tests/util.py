@@ -40,10 +40,28 @@ async def run_pipeline(app: App, stages: Sequence[Stage], max_rounds: int = 50) 
 
 
 @contextlib.contextmanager
+def scratch_postgres(server_url: str, name: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database `name` on `server_url`'s server (one left over from a
+    killed run is dropped first), dropped afterwards; yields its URL."""
+    admin = create_engine(
+        make_url(server_url).set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
 def empty_database(backend: str, tmp_path: Path, name: str) -> Iterator[str]:
     """A sync URL of an empty database (no schema): a SQLite file in `tmp_path`, or a PostgreSQL
-    database `name`_<pid> created on TGASSIST_TEST_DATABASE_URL's server and dropped afterwards
-    (the test skips without that server, and fails in CI, which requires it)."""
+    database `name`_<pid> on TGASSIST_TEST_DATABASE_URL's server (`scratch_postgres`; the test
+    skips without that server, and fails in CI, which requires it)."""
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
         return
@@ -52,16 +70,5 @@ def empty_database(backend: str, tmp_path: Path, name: str) -> Iterator[str]:
         if os.environ.get("TGASSIST_TEST_REQUIRE_SERVERS") == "1":
             pytest.fail("TGASSIST_TEST_REQUIRE_SERVERS=1 but TGASSIST_TEST_DATABASE_URL is not set")
         pytest.skip("TGASSIST_TEST_DATABASE_URL is not set (CI sets it; this test then runs)")
-    admin = create_engine(
-        make_url(pg_url).set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT"
-    )
-    database = f"{name}_{os.getpid()}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}"'))
-        conn.execute(text(f'CREATE DATABASE "{database}"'))
-    try:
-        yield make_url(pg_url).set(database=database).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(pg_url, f"{name}_{os.getpid()}") as url:
+        yield url
